@@ -1,0 +1,34 @@
+"""May this account use the chat at all? The one place that answers it.
+
+Rooms asks these questions before a socket joins or a message is stored; the
+answer depends only on the account (room-level rules live in rooms/policy.py).
+"""
+
+from enum import StrEnum
+
+from allauth.account.models import EmailAddress
+
+
+class ChatAccess(StrEnum):
+    ALLOWED = "allowed"
+    NOT_AUTHENTICATED = "not_authenticated"
+    INACTIVE = "inactive"
+    EMAIL_UNVERIFIED = "email_unverified"
+    AGE_UNVERIFIED = "age_unverified"
+
+
+def has_verified_email(user) -> bool:
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def chat_access(user) -> ChatAccess:
+    """The account-level verdict, most basic refusal first."""
+    if user is None or not user.is_authenticated:
+        return ChatAccess.NOT_AUTHENTICATED
+    if not user.is_active:
+        return ChatAccess.INACTIVE
+    if not has_verified_email(user):
+        return ChatAccess.EMAIL_UNVERIFIED
+    if not user.is_age_verified:
+        return ChatAccess.AGE_UNVERIFIED
+    return ChatAccess.ALLOWED

@@ -1,0 +1,119 @@
+"""Settings follow CONTRACT.md: fail fast without a secret, production posture when DEBUG is off."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x7#Lq2vR9!mT4wZ8pN1cB6yH3jK0sD5fG-aE_uQ+oI^lV@eX&rC*tY(bM)nW",
+    "ALLOWED_HOSTS": "chat.example.org",
+    "SITE_URL": "https://chat.example.org",
+    "DATABASE_URL": "sqlite:///:memory:",
+    "EMAIL_URL": "smtp+tls://chatsite:secret@smtp.example.org:587",
+}
+
+
+# Variables of CONTRACT.md that the test environment sets: each subprocess
+# starts without them, as a fresh deployment would.
+CONTRACT_VARIABLES = {
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_SSL_REDIRECT",
+    "EMAIL_URL",
+    "EMAIL_FILE_PATH",
+    "CHATSITE_VAR_DIR",
+}
+
+
+def clean_env(**env: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if k not in CONTRACT_VARIABLES}
+    clean.update(env, DJANGO_SETTINGS_MODULE="chatsite.settings")
+    return clean
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=ROOT, env=clean_env(**env), capture_output=True, text=True)
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    return run([sys.executable, "-c", code], **env)
+
+
+def test_refuses_to_start_without_secret_key_when_debug_is_off():
+    result = run_python("import django; django.setup()", DEBUG="0")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_dev_key_only_under_debug():
+    result = run_python(
+        "from django.conf import settings as s; print(s.SECRET_KEY.startswith('django-insecure'))",
+        DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def test_production_posture():
+    code = (
+        "from django.conf import settings as s; from django.utils.csp import CSP;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT,"
+        " s.SECURE_HSTS_SECONDS >= 31536000,"
+        " s.PASSWORD_HASHERS[0].endswith('Argon2PasswordHasher'),"
+        " CSP.NONCE in s.SECURE_CSP['script-src'], s.SECURE_CSP['connect-src'][-1])"
+    )
+    result = run_python(code, **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True"] * 6 + ["wss://chat.example.org"]
+
+
+def test_check_deploy_is_clean_with_production_variables():
+    result = run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        **PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_embedded_defaults_without_configuration():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CHANNEL_LAYERS['default']['BACKEND'],"
+        " s.MAILERS['default']['BACKEND'], s.LANGUAGE_CODE, s.TIME_ZONE)"
+    )
+    result = run_python(code, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "channels.layers.InMemoryChannelLayer",
+        "django.core.mail.backends.filebased.EmailBackend",
+        "fr",
+        "Europe/Paris",
+    ]
+
+
+def test_redis_url_selects_channels_redis_and_redis_cache():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.CHANNEL_LAYERS['default']['BACKEND'], s.CACHES['default']['BACKEND'],"
+        " s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['socket_timeout'])"
+    )
+    result = run_python(code, DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/0")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "django.core.cache.backends.redis.RedisCache",
+        "None",
+    ]

@@ -1,0 +1,87 @@
+"""Fixtures shared by every app's tests."""
+
+import os
+import uuid
+
+import pytest
+from channels.layers import channel_layers
+from django.test import override_settings
+
+from chatsite.services import redis_channel_layer
+
+REDIS_URL = os.environ.get("CHATSITE_TEST_REDIS_URL", "")
+REQUIRE_SERVICES = os.environ.get("CHATSITE_REQUIRE_SERVICES") == "1"
+
+
+def _require_redis() -> str:
+    if not REDIS_URL:
+        if REQUIRE_SERVICES:
+            pytest.fail("CHATSITE_TEST_REDIS_URL is not set but services are required")
+        pytest.skip("no Redis server for channels-redis tests (see scripts/testenv)")
+    return REDIS_URL
+
+
+@pytest.fixture(params=["memory", "redis"])
+def channel_layer_backend(request):
+    """Runs the test once on the in-memory layer and once on channels-redis."""
+    if request.param == "memory":
+        layers = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    else:
+        layers = {"default": redis_channel_layer(_require_redis(), f"test{uuid.uuid4().hex[:8]}")}
+    with override_settings(CHANNEL_LAYERS=layers):
+        channel_layers.backends.clear()
+        yield request.param
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return _require_redis()
+
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture
+def make_user(db):
+    """Makes accounts; by default a verified adult who may chat.
+
+    `email_verified=False` or `age_verified=False` give the accounts that the
+    gates must refuse.
+    """
+    import datetime
+
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from accounts.models import AgeVerificationMethod
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(
+        username: str | None = None,
+        *,
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        email_verified: bool = True,
+        age_verified: bool = True,
+        **fields,
+    ):
+        username = username or f"user{next(counter)}"
+        email = email or f"{username.lower()}@example.org"
+        user = get_user_model().objects.create_user(
+            username=username,
+            email=email,
+            password=password,
+            date_of_birth=fields.pop("date_of_birth", datetime.date(1990, 1, 1)),
+            **fields,
+        )
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=email_verified)
+        if age_verified:
+            user.age_verified_at = timezone.now()
+            user.age_verification_method = AgeVerificationMethod.ATTESTATION
+            user.save(update_fields=["age_verified_at", "age_verification_method"])
+        return user
+
+    return make
