@@ -1,0 +1,180 @@
+"""Browser tests: the real ASGI app under daphne, driven by Debian's headless Chromium.
+
+`asgi_server` starts daphne in a subprocess against the test database (so the
+test and the server see the same rows), with DEBUG on (static files, the demo
+age issuer), allauth's rate limits off and e-mail written to a folder of the
+test's own. `browser` is one Chromium per test, so that Playwright's event loop is gone
+before the database is flushed (Django refuses sync queries while a loop runs);
+tests open one context per simulated person with `new_context`.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class LiveServer:
+    url: str
+    mail_dir: Path
+    var_dir: Path
+    log_path: Path
+
+    def mails(self) -> list[str]:
+        """Every e-mail the server wrote, oldest first, as raw text."""
+        files = sorted(self.mail_dir.glob("*.log"), key=lambda path: path.stat().st_mtime)
+        return [path.read_text() for path in files]
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url(database: dict) -> str:
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{database['NAME']}"
+    user = quote(database.get("USER") or "")
+    password = quote(database.get("PASSWORD") or "")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = database.get("HOST") or "127.0.0.1"
+    port = database.get("PORT") or 5432
+    return f"postgres://{credentials}{host}:{port}/{database['NAME']}"
+
+
+@pytest.fixture
+def asgi_server_env() -> dict[str, str]:
+    """Extra environment for the server; a test may add to it before `asgi_server`."""
+    return {}
+
+
+@pytest.fixture
+def asgi_server(transactional_db, tmp_path, asgi_server_env):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3" and (
+        database["NAME"] == ":memory:" or "mode=memory" in str(database["NAME"])
+    ):
+        pytest.skip("an in-memory SQLite test database cannot be shared with a server")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    var_dir = tmp_path / "var"
+    mail_dir = tmp_path / "mail"
+    var_dir.mkdir()
+    mail_dir.mkdir()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"REDIS_URL", "EMAIL_URL", "AGE_ATTESTATION_PROVIDER_URL"}
+    }
+    env.update(
+        DEBUG="1",
+        DATABASE_URL=_database_url(database),
+        SITE_URL=url,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        ACCOUNT_RATE_LIMITS="off",
+        EMAIL_FILE_PATH=str(mail_dir),
+        CHATSITE_VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE="chatsite.settings",
+    )
+    env.update(asgi_server_env)
+    log_path = tmp_path / "daphne.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "chatsite.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(url=url, mail_dir=mail_dir, var_dir=var_dir, log_path=log_path)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"daphne did not start:\n{server.log()}")
+        time.sleep(0.1)
+    yield server
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def browser(transactional_db):
+    # Depends on the database so that it is torn down first, whatever the order
+    # in which a test names its fixtures.
+    if not (shutil.which("chromium") or os.path.exists(CHROMIUM)):
+        if os.environ.get("CHATSITE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{CHROMIUM} is missing (.ci/run installs Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """Opens French-speaking browser contexts (one per simulated person), closed after."""
+    contexts = []
+
+    def make(**options):
+        options.setdefault("locale", "fr-FR")
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
