@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = _("Journal d'audit")
+
+    def ready(self) -> None:
+        from audit import admin_hooks
+
+        admin_hooks.install()

@@ -1,0 +1,77 @@
+"""Typed audit event codes, numbered by area.
+
+A number is permanent once an entry carries it: never renumber or reuse one
+(the hash chain seals the number, and old entries must keep their meaning).
+
+- 1000-1999 accounts and staff authentication
+- 2000-2999 admin changes, groups and permissions
+- 3000-3999 staff views of personal data, and the audit trail itself
+- 4000-4999 moderation
+- 5000-5999 compliance
+- 6000-6999 rooms
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.IntegerChoices):
+    # 1000-1999: accounts and staff authentication
+    STAFF_LOGIN = 1001, _("connexion d'un membre du personnel")
+    STAFF_LOGIN_FAILED = 1002, _("échec de connexion d'un membre du personnel")
+    STAFF_OTP_FAILED = 1003, _("code de double authentification refusé")
+    STAFF_LOGOUT = 1004, _("déconnexion d'un membre du personnel")
+    STAFF_ACCOUNT_CREATED = 1010, _("compte du personnel créé")
+    OTP_DEVICE_CONFIRMED = 1011, _("appareil de double authentification confirmé")
+    OTP_BACKUP_CODES_REGENERATED = 1012, _("codes de secours régénérés")
+    AGE_DOCUMENT_APPROVED = 1020, _("document d'âge approuvé")
+    AGE_DOCUMENT_REJECTED = 1021, _("document d'âge refusé")
+    AGE_VERIFIED_BY_ATTESTATION = 1022, _("âge vérifié par attestation signée")
+    ACCOUNT_DELETION_REQUESTED = 1030, _("suppression de compte demandée")
+
+    # 2000-2999: admin changes, groups and permissions
+    ADMIN_ADDITION = 2001, _("ajout dans l'administration")
+    ADMIN_CHANGE = 2002, _("modification dans l'administration")
+    ADMIN_DELETION = 2003, _("suppression dans l'administration")
+    GROUP_MEMBERSHIP_CHANGED = 2010, _("groupes d'un compte modifiés")
+    PERMISSIONS_CHANGED = 2011, _("permissions modifiées")
+
+    # 3000-3999: staff views of personal data, and the audit trail itself
+    VIEW_ACCOUNT_DETAILS = 3001, _("consultation de la fiche d'un compte")
+    VIEW_DIRECT_CONVERSATION = 3002, _("consultation d'une conversation privée")
+    VIEW_IDENTITY_DOCUMENT = 3003, _("consultation d'un document d'identité")
+    VIEW_CONNECTION_RECORDS = 3004, _("consultation des données de connexion")
+    VIEW_AUDIT_TRAIL = 3010, _("consultation du journal d'audit")
+    EXPORT_AUDIT_TRAIL = 3011, _("export du journal d'audit")
+    AUDIT_CHECKPOINT_SIGNED = 3020, _("point de contrôle du journal signé")
+    AUDIT_PERSONAL_DATA_ERASED = 3021, _("données personnelles effacées du journal")
+
+    # 4000-4999: moderation
+    REPORT_FILED = 4001, _("signalement déposé")
+    REPORT_CLAIMED = 4002, _("signalement pris en charge")
+    REPORT_ACTIONED = 4003, _("signalement traité : mesure prise")
+    REPORT_DISMISSED = 4004, _("signalement classé sans suite")
+    NOTICE_FILED = 4005, _("notification publique reçue")
+    SANCTION_ISSUED = 4010, _("sanction prononcée")
+    SANCTION_LIFTED = 4011, _("sanction levée")
+    MESSAGE_REMOVED = 4020, _("message supprimé par la modération")
+    MESSAGE_HELD = 4021, _("message retenu par un filtre")
+    HELD_MESSAGE_RELEASED = 4022, _("message retenu publié")
+    HELD_MESSAGE_REJECTED = 4023, _("message retenu refusé")
+    MESSAGE_FLAGGED = 4024, _("message signalé par un filtre")
+    APPEAL_FILED = 4030, _("recours déposé")
+    APPEAL_DECIDED = 4031, _("recours décidé")
+    SAFETY_SIGNAL_RAISED = 4040, _("signal de sécurité relevé")
+    THREAT_ESCALATED = 4050, _("menace pour la vie : signalement aux autorités préparé")
+    ESCALATION_TRANSMITTED = 4051, _("signalement transmis aux autorités")
+    REPORTING_SUSPENDED = 4060, _("signalements d'un compte suspendus (abus)")
+
+    # 6000-6999: rooms (staff and room-staff actions; rooms/actions.py)
+    ROOM_CREATED = 6001, _("salon créé")
+    ROOM_ARCHIVED = 6002, _("salon archivé")
+    ROOM_MESSAGE_DELETED = 6010, _("message masqué par un responsable")
+
+
+def event_choices() -> list[tuple[int, str]]:
+    """The field's choices, as a callable: adding an event then needs no migration."""
+    return AuditEvent.choices
