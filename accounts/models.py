@@ -1,5 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -41,6 +43,10 @@ class User(AbstractUser):
         verbose_name = _("utilisateur")
         verbose_name_plural = _("utilisateurs")
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # "Alice" and "alice" are one pseudonym: impersonation by case is refused.
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique")
+        ]
 
     def __str__(self) -> str:
         return self.username
@@ -48,3 +54,180 @@ class User(AbstractUser):
     @property
     def is_age_verified(self) -> bool:
         return self.age_verified_at is not None
+
+
+class ConnectionKind(models.TextChoices):
+    SIGNUP = "signup", _("création du compte")
+    LOGIN = "login", _("connexion")
+    LOGOUT = "logout", _("déconnexion")
+    WEBSOCKET = "websocket", _("connexion WebSocket")
+
+
+class ConnectionRecord(models.Model):
+    """One connection event kept for the host's legal duty (décret 2021-1362).
+
+    The IP address and the source port together identify a subscriber behind
+    carrier-grade NAT, which is why the port is kept too.
+    """
+
+    # PROTECT: these records outlive an account's closure for their legal
+    # retention period; the compliance app purges them first, on schedule.
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="connection_records", verbose_name=_("compte")
+    )
+    kind = models.CharField(_("type"), max_length=10, choices=ConnectionKind.choices)
+    ip_address = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    port = models.PositiveIntegerField(_("port source"), null=True, blank=True)
+    created = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("enregistrement de connexion")
+        verbose_name_plural = _("enregistrements de connexion")
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["user", "-created"], name="accounts_conn_user_created")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} {self.ip_address}:{self.port} {self.created:%Y-%m-%d %H:%M}"
+        )
+
+
+class AgeVerificationOutcome(models.TextChoices):
+    ACCEPTED = "accepted", _("acceptée")
+    REFUSED = "refused", _("refusée")
+    SUBMITTED = "submitted", _("document déposé")
+
+
+class AgeVerificationRefusal(models.TextChoices):
+    """Why an age verification was refused: one code, one message to the user."""
+
+    MALFORMED = "malformed", _("attestation illisible")
+    UNSUPPORTED_ALGORITHM = "unsupported_algorithm", _("algorithme de signature non accepté")
+    UNKNOWN_KEY = "unknown_key", _("clé de signature inconnue")
+    BAD_SIGNATURE = "bad_signature", _("signature invalide")
+    UNTRUSTED_ISSUER = "untrusted_issuer", _("émetteur non reconnu")
+    WRONG_AUDIENCE = "wrong_audience", _("attestation destinée à un autre site")
+    EXPIRED = "expired", _("attestation expirée")
+    ISSUED_IN_FUTURE = "issued_in_future", _("attestation datée du futur")
+    UNKNOWN_NONCE = "unknown_nonce", _("demande inconnue")
+    FOREIGN_NONCE = "foreign_nonce", _("demande faite depuis une autre session")
+    REPLAYED_NONCE = "replayed_nonce", _("attestation déjà utilisée")
+    NONCE_EXPIRED = "nonce_expired", _("demande expirée")
+    NOT_ADULT = "not_adult", _("majorité non attestée")
+    PROVIDER_ERROR = "provider_error", _("le fournisseur a signalé une erreur")
+    DOCUMENT_REJECTED = "document_rejected", _("document refusé")
+
+
+class AgeVerificationAttempt(models.Model):
+    """The outcome of one verification attempt: never any identity data."""
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="age_verification_attempts",
+        verbose_name=_("compte"),
+    )
+    method = models.CharField(_("méthode"), max_length=20, choices=AgeVerificationMethod.choices)
+    outcome = models.CharField(_("résultat"), max_length=10, choices=AgeVerificationOutcome.choices)
+    reason = models.CharField(
+        _("motif du refus"), max_length=30, choices=AgeVerificationRefusal.choices, blank=True
+    )
+    issuer = models.CharField(_("émetteur"), max_length=200, blank=True)
+    created = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("tentative de vérification de l'âge")
+        verbose_name_plural = _("tentatives de vérification de l'âge")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_method_display()} {self.get_outcome_display()}"
+
+
+class AttestationNonce(models.Model):
+    """A single-use challenge sent to the attestation provider for one user."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="attestation_nonces")
+    issued_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("défi d'attestation")
+        verbose_name_plural = _("défis d'attestation")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.issued_at:%Y-%m-%d %H:%M}"
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", _("en attente d'examen")
+    APPROVED = "approved", _("accepté")
+    REJECTED = "rejected", _("refusé")
+
+
+class IdentityDocument(models.Model):
+    """An identity document sent for review; the file goes, the decision stays."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="identity_documents", verbose_name=_("compte")
+    )
+    # A random name under PRIVATE_MEDIA_ROOT, emptied once the file is deleted.
+    stored_name = models.CharField(_("fichier"), max_length=100, blank=True)
+    content_type = models.CharField(_("type de fichier"), max_length=50)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    status = models.CharField(
+        _("statut"), max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
+    )
+    uploaded_at = models.DateTimeField(_("déposé le"), default=timezone.now)
+    decided_at = models.DateTimeField(_("décidé le"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("décidé par"),
+    )
+    rejection_reason = models.TextField(_("motif du refus"), blank=True)
+
+    class Meta:
+        verbose_name = _("document d'identité")
+        verbose_name_plural = _("documents d'identité")
+        ordering = ["uploaded_at", "id"]
+        permissions = [("review_identitydocument", _("Peut examiner les documents d'identité"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="accounts_one_pending_document_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_status_display()})"
+
+    @property
+    def has_file(self) -> bool:
+        return bool(self.stored_name)
+
+
+class AccountDeletionRequest(models.Model):
+    """A member's request to close the account; the compliance app completes it."""
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="deletion_requests",
+        verbose_name=_("compte"),
+    )
+    requested_at = models.DateTimeField(_("demandée le"), default=timezone.now)
+    completed_at = models.DateTimeField(_("traitée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("demande de suppression de compte")
+        verbose_name_plural = _("demandes de suppression de compte")
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.requested_at:%Y-%m-%d}"

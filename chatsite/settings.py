@@ -40,7 +40,8 @@ CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
 # --- Applications -----------------------------------------------------------
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # django.contrib.admin with the OTP-protected site (django_otp OTPAdminSite).
+    "accounts.admin_config.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -153,12 +154,31 @@ ACCOUNT_PRESERVE_USERNAME_CASING = True
 ACCOUNT_USERNAME_MIN_LENGTH = 3
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chatsite] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = _site.scheme
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# The sign-up form adds date_of_birth (under 18: refused, nothing stored).
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+# Changing the address replaces it only once the new one is confirmed.
+ACCOUNT_CHANGE_EMAIL = True
+# The browser that signed up is signed in by the link (same session only).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 if env_str("ACCOUNT_RATE_LIMITS", "").lower() == "off":
     # Test and load runs only (CONTRACT.md).
     ACCOUNT_RATE_LIMITS = False
 
 # django-otp
 OTP_TOTP_ISSUER = "Chatsite"
+
+# Connection records (décret 2021-1362): behind a reverse proxy listed here, the
+# client's IP and source port are read from these headers (docs/accounts.md).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "X-Forwarded-For")
+CLIENT_PORT_HEADER = env_str("CLIENT_PORT_HEADER", "X-Forwarded-Client-Port")
+
+# --- Audit trail -------------------------------------------------------------------
+# Ed25519 keys for signed checkpoints, kept outside the database (docs/audit.md):
+# the private key signs (audit_checkpoint), the public key verifies (audit_verify).
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", "")
+AUDIT_VERIFY_KEY = env_str("AUDIT_VERIFY_KEY", "")
 
 # --- Channels and messaging ---------------------------------------------------
 MESSAGE_RATE_LIMIT = env_str("MESSAGE_RATE_LIMIT", "5/1")

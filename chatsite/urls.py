@@ -10,6 +10,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Chatsite's own account pages first (age, profile, staff 2FA), then allauth's.
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # /rooms/, /dm/<username>/, /conversations/ and the rooms JSON API under /api/.
+    path("", include("rooms.urls")),
+    # /decisions/, /notice/, POST /api/reports/ and the moderators' /api/moderation/.
+    path("", include("moderation.urls")),
 ]

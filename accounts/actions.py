@@ -1,0 +1,321 @@
+"""Every change of state of the accounts app: one function each (STYLE.md).
+
+Each action is atomic at its outermost call and writes its audit entry in the
+same transaction; files are deleted and mails sent only once it commits.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import attestation, documents, staff
+from accounts.models import (
+    AccountDeletionRequest,
+    AgeVerificationAttempt,
+    AgeVerificationMethod,
+    AgeVerificationOutcome,
+    AttestationNonce,
+    DirectMessagePolicy,
+    DocumentStatus,
+    IdentityDocument,
+    User,
+)
+from accounts.models import AgeVerificationRefusal as Refusal
+from audit.events import AuditEvent
+from audit.trail import record
+
+# --- Age verification by signed attestation ----------------------------------------
+
+
+@transaction.atomic(durable=True)
+def do_issue_attestation_nonce(user: User, *, actor: User) -> AttestationNonce:
+    """A fresh single-use challenge; the view also keeps it in the session."""
+    return AttestationNonce.objects.create(user=user, nonce=secrets.token_urlsafe(32))
+
+
+@dataclass(frozen=True)
+class AgeVerificationResult:
+    accepted: bool
+    reason: Refusal | None = None
+    issuer: str = ""
+
+    @property
+    def message(self):
+        if self.accepted:
+            return _("Votre âge est vérifié : bienvenue dans les salons !")
+        return attestation.REFUSAL_MESSAGES[self.reason]
+
+
+def _record_refusal(user, method, reason, issuer="") -> AgeVerificationResult:
+    AgeVerificationAttempt.objects.create(
+        user=user,
+        method=method,
+        outcome=AgeVerificationOutcome.REFUSED,
+        reason=reason,
+        issuer=issuer,
+    )
+    return AgeVerificationResult(accepted=False, reason=reason, issuer=issuer)
+
+
+def _mark_age_verified(user: User, method: AgeVerificationMethod, issuer: str) -> None:
+    now = timezone.now()
+    user.age_verified_at = now
+    user.age_verification_method = method
+    user.save(update_fields=["age_verified_at", "age_verification_method"])
+    AgeVerificationAttempt.objects.create(
+        user=user, method=method, outcome=AgeVerificationOutcome.ACCEPTED, issuer=issuer
+    )
+
+
+@transaction.atomic(durable=True)
+def do_verify_age_by_attestation(
+    user: User, token: str, *, session_nonce: str | None, actor: User
+) -> AgeVerificationResult:
+    """Checks an attestation and its nonce; records the attempt either way.
+
+    A refusal is a result, not an exception, so that its attempt row commits.
+    """
+    method = AgeVerificationMethod.ATTESTATION
+    try:
+        claims = attestation.verify_attestation_token(token)
+    except attestation.AttestationRefused as refused:
+        return _record_refusal(user, method, refused.reason, refused.issuer)
+
+    challenge = AttestationNonce.objects.select_for_update().filter(nonce=claims.nonce).first()
+    if challenge is None:
+        return _record_refusal(user, method, Refusal.UNKNOWN_NONCE, claims.issuer)
+    if challenge.used_at is not None:
+        return _record_refusal(user, method, Refusal.REPLAYED_NONCE, claims.issuer)
+    if challenge.user_id != user.pk or session_nonce != claims.nonce:
+        # Someone else's challenge (another account, or a token carried over
+        # from another browser): it stays unused for its owner.
+        return _record_refusal(user, method, Refusal.FOREIGN_NONCE, claims.issuer)
+    challenge.used_at = timezone.now()
+    challenge.save(update_fields=["used_at"])
+    if challenge.issued_at < challenge.used_at - attestation.NONCE_LIFETIME:
+        return _record_refusal(user, method, Refusal.NONCE_EXPIRED, claims.issuer)
+    if not claims.age_over_18:
+        return _record_refusal(user, method, Refusal.NOT_ADULT, claims.issuer)
+
+    _mark_age_verified(user, method, claims.issuer)
+    record(
+        AuditEvent.AGE_VERIFIED_BY_ATTESTATION,
+        actor=actor,
+        target_type="accounts.user",
+        target_id=user.pk,
+        details={"issuer": claims.issuer},
+    )
+    return AgeVerificationResult(accepted=True, issuer=claims.issuer)
+
+
+# --- Age verification by document review -------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def do_submit_identity_document(user: User, upload, *, actor: User) -> IdentityDocument:
+    """Stores the file (type checked by content) and queues it for review.
+
+    Raises documents.DocumentRejected with a message for the member.
+    """
+    # Lock the account row so that two uploads at once cannot both pass.
+    User.objects.select_for_update().get(pk=user.pk)
+    if IdentityDocument.objects.filter(user=user, status=DocumentStatus.PENDING).exists():
+        raise documents.DocumentRejected(
+            _("Un document est déjà en attente d'examen : attendez la décision.")
+        )
+    stored_name, content_type, size = documents.store_document(upload)
+    try:
+        document = IdentityDocument.objects.create(
+            user=user, stored_name=stored_name, content_type=content_type, size=size
+        )
+        AgeVerificationAttempt.objects.create(
+            user=user,
+            method=AgeVerificationMethod.DOCUMENT,
+            outcome=AgeVerificationOutcome.SUBMITTED,
+        )
+    except BaseException:
+        documents.delete_document_file(stored_name)
+        raise
+    return document
+
+
+class DocumentAlreadyDecided(Exception):
+    pass
+
+
+@transaction.atomic(durable=True)
+def do_decide_identity_document(
+    document: IdentityDocument, *, approve: bool, reason: str = "", actor: User
+) -> IdentityDocument:
+    """Approves or rejects; the file is deleted once the decision is committed."""
+    document = IdentityDocument.objects.select_for_update().get(pk=document.pk)
+    if document.status != DocumentStatus.PENDING:
+        raise DocumentAlreadyDecided(document.pk)
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ValueError("a rejection needs a reason")
+    stored_name = document.stored_name
+    document.status = DocumentStatus.APPROVED if approve else DocumentStatus.REJECTED
+    document.decided_at = timezone.now()
+    document.decided_by = actor
+    document.rejection_reason = "" if approve else reason
+    document.stored_name = ""
+    document.save()
+    user = document.user
+    if approve:
+        _mark_age_verified(user, AgeVerificationMethod.DOCUMENT, "")
+    else:
+        AgeVerificationAttempt.objects.create(
+            user=user,
+            method=AgeVerificationMethod.DOCUMENT,
+            outcome=AgeVerificationOutcome.REFUSED,
+            reason=Refusal.DOCUMENT_REJECTED,
+        )
+    record(
+        AuditEvent.AGE_DOCUMENT_APPROVED if approve else AuditEvent.AGE_DOCUMENT_REJECTED,
+        actor=actor,
+        target_type="accounts.identitydocument",
+        target_id=document.pk,
+        reason=document.rejection_reason,
+        details={"user_id": user.pk},
+    )
+    if stored_name:
+        transaction.on_commit(lambda: documents.delete_document_file(stored_name))
+    return document
+
+
+# --- Self-service ---------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def do_set_direct_message_policy(user: User, policy: DirectMessagePolicy, *, actor: User) -> User:
+    user.direct_messages_from = DirectMessagePolicy(policy)
+    user.save(update_fields=["direct_messages_from"])
+    return user
+
+
+@transaction.atomic(durable=True)
+def do_request_account_deletion(user: User, *, actor: User) -> AccountDeletionRequest:
+    """Closes the account at once (no more sign-in) and files the request that
+    the compliance app completes under the retention policy."""
+    request = AccountDeletionRequest.objects.create(user=user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    record(
+        AuditEvent.ACCOUNT_DELETION_REQUESTED,
+        actor=actor,
+        target_type="accounts.user",
+        target_id=user.pk,
+    )
+    return request
+
+
+# --- Staff and their second factor ------------------------------------------------------
+
+
+@dataclass
+class StaffAccount:
+    user: User
+    totp_device: TOTPDevice
+    backup_codes: list[str] = field(default_factory=list)
+
+
+def _replace_backup_codes(user: User) -> list[str]:
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, name=staff.BACKUP_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(staff.BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@transaction.atomic(durable=True)
+def do_create_staff_account(
+    username: str, *, email: str, role: staff.StaffRole, password: str, actor: User | None
+) -> StaffAccount:
+    role = staff.StaffRole(role)
+    user = User.objects.create_user(
+        username=username,
+        email=email,
+        password=password,
+        is_staff=True,
+        is_superuser=role is staff.StaffRole.ADMIN,
+    )
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+    user.groups.add(Group.objects.get(name=staff.ROLE_GROUPS[role]))
+    device = TOTPDevice.objects.create(user=user, name=staff.TOTP_DEVICE_NAME, confirmed=True)
+    codes = _replace_backup_codes(user)
+    record(
+        AuditEvent.STAFF_ACCOUNT_CREATED,
+        actor=actor,
+        target_type="accounts.user",
+        target_id=user.pk,
+        details={"role": str(role)},
+    )
+    return StaffAccount(user=user, totp_device=device, backup_codes=codes)
+
+
+@transaction.atomic(durable=True)
+def do_start_totp_enrolment(user: User, *, actor: User) -> TOTPDevice:
+    """The unconfirmed device whose QR code the enrolment page shows (one at a time)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=staff.TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+@transaction.atomic(durable=True)
+def do_confirm_totp_device(device: TOTPDevice, token: str, *, actor: User) -> list[str] | None:
+    """Confirms the device if `token` is right; returns the new backup codes, or
+    None when the token is wrong."""
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    if device.confirmed or not device.verify_token(token):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _replace_backup_codes(device.user)
+    record(
+        AuditEvent.OTP_DEVICE_CONFIRMED,
+        actor=actor,
+        target_type="accounts.user",
+        target_id=device.user_id,
+    )
+    return codes
+
+
+@transaction.atomic(durable=True)
+def do_regenerate_backup_codes(user: User, *, actor: User) -> list[str]:
+    codes = _replace_backup_codes(user)
+    record(
+        AuditEvent.OTP_BACKUP_CODES_REGENERATED,
+        actor=actor,
+        target_type="accounts.user",
+        target_id=user.pk,
+    )
+    return codes
+
+
+@transaction.atomic(durable=True)
+def do_record_staff_sign_in(
+    event: AuditEvent, *, actor: User | None, target: User | None, ip_address: str | None
+) -> None:
+    """Audits an admin sign-in, a failed password or a failed second factor.
+
+    A failed attempt has no actor; its target is the account it named, if any
+    (what was typed is not kept: it may be someone's password).
+    """
+    record(
+        event,
+        actor=actor,
+        target_type="accounts.user" if target else "",
+        target_id=target.pk if target else "",
+        ip_address=ip_address,
+    )

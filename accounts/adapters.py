@@ -1,0 +1,50 @@
+"""The one place where Chatsite customises django-allauth (STYLE.md)."""
+
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.urls import reverse
+
+from accounts.pseudonyms import validate_pseudonym
+from accounts.records import client_address
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def clean_username(self, username: str, shallow: bool = False) -> str:
+        validate_pseudonym(username)
+        return super().clean_username(username, shallow=shallow)
+
+    def save_user(self, request, user, form, commit=True):
+        # The form has already refused anyone under 18: only adults reach here.
+        user.date_of_birth = form.cleaned_data["date_of_birth"]
+        return super().save_user(request, user, form, commit=commit)
+
+    def get_signup_redirect_url(self, request) -> str:
+        # Where the confirmation link lands a new member: the age check.
+        return reverse("accounts_age")
+
+    def get_login_redirect_url(self, request) -> str:
+        # A new member's next step is the age check, not an empty rooms page
+        # they may not enter yet.
+        if not request.user.is_age_verified:
+            return reverse("accounts_age")
+        return super().get_login_redirect_url(request)
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        # Links in mail use the public origin, not whatever Host the request had.
+        return settings.SITE_URL + reverse("account_confirm_email", args=[emailconfirmation.key])
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        return settings.SITE_URL + urlsplit(super().get_reset_password_from_key_url(key)).path
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # Mails greet from "Chatsite" at SITE_URL, not from the request's Host.
+        site = SimpleNamespace(name="Chatsite", domain=urlsplit(settings.SITE_URL).netloc)
+        super().send_mail(template_prefix, email, {"current_site": site, **context})
+
+    def get_client_ip(self, request) -> str:
+        # Same answer as the connection records: honours TRUSTED_PROXIES only.
+        ip, _port = client_address(request)
+        return ip or super().get_client_ip(request)

@@ -1,0 +1,21 @@
+"""Chatsite's own pages under /accounts/ (allauth's are included after these)."""
+
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("age/", views.age_status, name="accounts_age"),
+    path("age/attestation/start/", views.attestation_start, name="accounts_age_attestation_start"),
+    path(
+        "age/attestation/callback/",
+        views.attestation_callback,
+        name="accounts_age_attestation_callback",
+    ),
+    path("age/demo-issuer/", views.demo_age_issuer, name="accounts_age_demo_issuer"),
+    path("age/document/", views.document_upload, name="accounts_age_document"),
+    path("profile/", views.profile, name="accounts_profile"),
+    path("delete/", views.delete_account, name="accounts_delete"),
+    path("staff/otp/", views.otp_setup, name="accounts_otp_setup"),
+    path("staff/otp/backup-codes/", views.otp_backup_codes, name="accounts_otp_backup_codes"),
+]

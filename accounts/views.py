@@ -1,0 +1,239 @@
+"""Member and staff pages of the accounts app: thin, the actions do the work."""
+
+from base64 import b32encode
+from urllib.parse import urlencode
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import actions, attestation, demo_issuer, documents
+from accounts.forms import (
+    AccountDeletionForm,
+    DirectMessagePolicyForm,
+    IdentityDocumentForm,
+    TOTPConfirmForm,
+)
+from accounts.models import AgeVerificationAttempt, DocumentStatus, IdentityDocument
+
+ROOMS_URL = "/rooms/"
+
+
+# --- Age verification --------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@never_cache
+def age_status(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    latest_document = IdentityDocument.objects.filter(user=user).order_by("-uploaded_at").first()
+    last_attempt = AgeVerificationAttempt.objects.filter(user=user).first()
+    return render(
+        request,
+        "accounts/age.html",
+        {
+            "attestation_available": bool(attestation.provider_url()),
+            "demo_provider": not settings.AGE_ATTESTATION_PROVIDER_URL and settings.DEBUG,
+            "latest_document": latest_document,
+            "document_pending": latest_document is not None
+            and latest_document.status == DocumentStatus.PENDING,
+            "last_attempt": last_attempt,
+            "rooms_url": ROOMS_URL,
+        },
+    )
+
+
+@require_GET
+@login_required
+@never_cache
+def attestation_start(request: HttpRequest) -> HttpResponse:
+    """302 to the provider with a fresh nonce and our absolute callback URL."""
+    provider = attestation.provider_url()
+    if not provider:
+        messages.error(request, _("Aucun fournisseur d'attestation n'est configuré sur ce site."))
+        return redirect("accounts_age")
+    challenge = actions.do_issue_attestation_nonce(request.user, actor=request.user)
+    request.session[attestation.SESSION_NONCE_KEY] = challenge.nonce
+    query = urlencode({"nonce": challenge.nonce, "return_to": attestation.callback_url()})
+    separator = "&" if "?" in provider else "?"
+    return HttpResponseRedirect(f"{provider}{separator}{query}")
+
+
+@require_GET
+@login_required
+@never_cache
+def attestation_callback(request: HttpRequest) -> HttpResponse:
+    if request.user.is_age_verified:
+        messages.info(request, _("Votre âge est déjà vérifié."))
+        return HttpResponseRedirect(ROOMS_URL)
+    result = actions.do_verify_age_by_attestation(
+        request.user,
+        request.GET.get("token", ""),
+        session_nonce=request.session.get(attestation.SESSION_NONCE_KEY),
+        actor=request.user,
+    )
+    if result.accepted:
+        request.session.pop(attestation.SESSION_NONCE_KEY, None)
+        messages.success(request, result.message)
+        return HttpResponseRedirect(ROOMS_URL)
+    messages.error(request, result.message)
+    return redirect("accounts_age")
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def demo_age_issuer(request: HttpRequest) -> HttpResponse:
+    """The DEMONSTRATION issuer (DEBUG only): asks, signs, sends the browser back."""
+    if not settings.DEBUG:
+        raise Http404
+    source = request.POST if request.method == "POST" else request.GET
+    nonce = source.get("nonce", "")
+    return_to = source.get("return_to", "")
+    # Only ever back to our own callback: never an open redirect.
+    if not nonce or len(nonce) > 64 or return_to != attestation.callback_url():
+        return render(request, "accounts/demo_issuer.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        token = demo_issuer.sign_attestation(nonce, age_over_18=request.POST.get("adult") == "yes")
+        return HttpResponseRedirect(f"{return_to}?{urlencode({'token': token})}")
+    return render(
+        request,
+        "accounts/demo_issuer.html",
+        {"nonce": nonce, "return_to": return_to, "issuer": demo_issuer.DEMO_ISSUER},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@never_cache
+def document_upload(request: HttpRequest) -> HttpResponse:
+    if request.user.is_age_verified:
+        messages.info(request, _("Votre âge est déjà vérifié."))
+        return redirect("accounts_age")
+    form = IdentityDocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_submit_identity_document(
+                request.user, form.cleaned_data["document"], actor=request.user
+            )
+        except documents.DocumentRejected as rejected:
+            form.add_error("document", rejected.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Document reçu : l'équipe l'examinera rapidement. Il sera supprimé dès "
+                    "la décision prise."
+                ),
+            )
+            return redirect("accounts_age")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/document_upload.html", {"form": form}, status=status)
+
+
+# --- Self-service --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@never_cache
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = DirectMessagePolicyForm(
+        request.POST or None, initial={"direct_messages_from": user.direct_messages_from}
+    )
+    if request.method == "POST" and form.is_valid():
+        actions.do_set_direct_message_policy(
+            user, form.cleaned_data["direct_messages_from"], actor=user
+        )
+        messages.success(request, _("Vos préférences de messages privés sont enregistrées."))
+        return redirect("accounts_profile")
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@never_cache
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = AccountDeletionForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        actions.do_request_account_deletion(request.user, actor=request.user)
+        logout(request)
+        messages.success(
+            request,
+            _(
+                "Votre compte est fermé et votre demande de suppression enregistrée. Certaines "
+                "données sont conservées le temps exigé par la loi."
+            ),
+        )
+        return redirect("home")
+    return render(request, "accounts/delete.html", {"form": form})
+
+
+# --- Staff second factor -------------------------------------------------------------------
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied
+
+
+def _qr_data_uri(device: TOTPDevice) -> str:
+    return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@never_cache
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    """TOTP enrolment for staff: QR code, a confirming code, then backup codes."""
+    _staff_only(request)
+    user = request.user
+    has_confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    if has_confirmed and not user.is_verified():
+        # A password alone must not be enough to add a second factor.
+        return render(request, "accounts/otp_setup.html", {"needs_verification": True})
+    if has_confirmed:
+        return render(request, "accounts/otp_setup.html", {"enrolled": True})
+    device = actions.do_start_totp_enrolment(user, actor=user)
+    form = TOTPConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = actions.do_confirm_totp_device(device, form.cleaned_data["token"], actor=user)
+        if codes is not None:
+            device.refresh_from_db()
+            otp_login(request, device)
+            return render(
+                request, "accounts/otp_setup.html", {"backup_codes": codes, "enrolled": True}
+            )
+        form.add_error("token", _("Ce code n'est pas valide. Vérifiez l'heure de votre téléphone."))
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "form": form,
+            "qr_data_uri": _qr_data_uri(device),
+            "secret": b32encode(device.bin_key).decode("ascii"),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@login_required
+@never_cache
+def otp_backup_codes(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    if not request.user.is_verified():
+        raise PermissionDenied
+    codes = actions.do_regenerate_backup_codes(request.user, actor=request.user)
+    return render(request, "accounts/otp_setup.html", {"backup_codes": codes, "enrolled": True})

@@ -1,0 +1,83 @@
+"""Sign-up in a real browser: form, e-mail link, demo age attestation, rooms."""
+
+import email
+import email.policy
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.contrib.auth import get_user_model
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "Un-mot-de-passe-solide-2026"
+
+
+def confirmation_link(raw_mail: str) -> str:
+    # The file backend separates messages with a line of dashes.
+    message = email.message_from_string(
+        raw_mail.split("\n" + "-" * 79)[0], policy=email.policy.default
+    )
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"https?://\S+/accounts/confirm-email/[^/\s]+/", body)
+    assert match, body
+    return match.group(0)
+
+
+def test_signup_confirm_email_verify_age_and_reach_the_rooms(asgi_server, new_context):
+    page = new_context().new_page()
+    csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.goto(asgi_server.url + "/accounts/signup/")
+    form = page.locator("main form")
+    form.locator("[name=email]").fill("lina@example.org")
+    form.locator("[name=username]").fill("Lina_B")
+    form.locator("[name=password1]").fill(PASSWORD)
+    form.locator("[name=password2]").fill(PASSWORD)
+    form.locator("[name=date_of_birth]").fill("1992-03-08")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/accounts/confirm-email/")
+
+    mails = asgi_server.mails()
+    assert len(mails) == 1, asgi_server.log()
+    link = confirmation_link(mails[0])
+    assert link.startswith(asgi_server.url + "/accounts/confirm-email/")
+    page.goto(link)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/accounts/age/")
+
+    page.locator("#start-attestation").click()
+    page.wait_for_url("**/accounts/age/demo-issuer/**")
+    assert "DÉMONSTRATION" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Oui, j'ai 18 ans ou plus").click()
+    page.wait_for_url(asgi_server.url + "/rooms/")
+    assert page.url == asgi_server.url + "/rooms/"
+    assert "Votre âge est vérifié" in page.content()
+    assert csp_violations == []
+
+
+def test_under_18_is_refused_in_the_browser(asgi_server, new_context):
+    page = new_context().new_page()
+    page.goto(asgi_server.url + "/accounts/signup/")
+    form = page.locator("main form")
+    form.locator("[name=email]").fill("kid@example.org")
+    form.locator("[name=username]").fill("jeune")
+    form.locator("[name=password1]").fill(PASSWORD)
+    form.locator("[name=password2]").fill(PASSWORD)
+    form.locator("[name=date_of_birth]").fill("2015-01-01")
+    form.locator("button[type=submit]").click()
+    assert page.get_by_text("réservé aux adultes").is_visible()
+    assert asgi_server.mails() == []
+    # Playwright's sync API runs an event loop here: query the ORM from a thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        exists = pool.submit(
+            lambda: get_user_model().objects.filter(username="jeune").exists()
+        ).result()
+    assert not exists
