@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 
 ACCEPTED_ALGORITHMS = ("ES256", "EdDSA")
 NONCE_LIFETIME = timedelta(minutes=10)
-# Tolerated clock difference between the issuer and us.
+# Tolerated clock difference for `iat` only: a token issued "in the future" by a
+# slightly fast issuer clock is fine, but an expired one is refused strictly
+# (attestations live minutes, and a replay window is what `exp` closes).
 CLOCK_SKEW_SECONDS = 60
 # Far above any real attestation; stops us parsing megabytes from a query string.
 MAX_TOKEN_LENGTH = 8192
@@ -193,7 +195,7 @@ def verify_attestation_token(token: str, *, now: float | None = None) -> Attesta
     nonce = claims.get("nonce")
     if not (_is_number(expires) and _is_number(issued) and isinstance(nonce, str) and nonce):
         raise AttestationRefused(Refusal.MALFORMED, issuer)
-    if expires <= now - CLOCK_SKEW_SECONDS:
+    if expires <= now:
         raise AttestationRefused(Refusal.EXPIRED, issuer)
     if issued > now + CLOCK_SKEW_SECONDS:
         raise AttestationRefused(Refusal.ISSUED_IN_FUTURE, issuer)

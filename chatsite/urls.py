@@ -18,4 +18,6 @@ urlpatterns = [
     path("", include("rooms.urls")),
     # /decisions/, /notice/, POST /api/reports/ and the moderators' /api/moderation/.
     path("", include("moderation.urls")),
+    # GET /api/me/export/ (GDPR access and portability).
+    path("", include("compliance.urls")),
 ]

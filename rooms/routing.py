@@ -1,3 +1,10 @@
-"""WebSocket routes of the rooms app (the consumer lands with the rooms issue)."""
+"""WebSocket routes of the rooms app (included by chatsite/routing.py)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from rooms.consumers import ConversationsConsumer, RoomConsumer
+
+websocket_urlpatterns = [
+    path("ws/rooms/<slug:slug>/", RoomConsumer.as_asgi()),
+    path("ws/conversations/", ConversationsConsumer.as_asgi()),
+]

@@ -1,0 +1,479 @@
+"""Every change to rooms, messages and blocks: one function each.
+
+The HTTP API, the WebSocket consumer, the admin and the management commands
+call these and nothing else. Each is atomic; events to sockets go out only
+once the transaction has committed.
+"""
+
+import secrets
+from dataclasses import dataclass
+from functools import partial, wraps
+
+from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.events import AuditEvent
+from audit.trail import record
+from rooms import notify, policy
+from rooms.models import (
+    CLIENT_ID_MAX_LENGTH,
+    Block,
+    ContactRequest,
+    ContactRequestStatus,
+    InvitationStatus,
+    Message,
+    Room,
+    RoomInvitation,
+    RoomKind,
+    RoomMembership,
+    RoomPresence,
+    RoomRole,
+)
+from rooms.presence import presence_deadline
+from rooms.protocol import MAX_BODY_LENGTH, CloseCode, ErrorCode
+from rooms.ratelimit import take_token
+from rooms.text import clean_body, message_json
+
+
+class ActionRefused(Exception):
+    """A refusal to show the user: `code` is an ErrorCode (or a short word)."""
+
+    def __init__(self, code: str, detail: str, after_refusal=None):
+        super().__init__(detail)
+        self.code = str(code)
+        self.detail = detail
+        self.after_refusal = after_refusal
+
+    @classmethod
+    def from_verdict(cls, verdict: policy.Verdict) -> "ActionRefused":
+        return cls(verdict.code, verdict.detail, verdict.after_refusal)
+
+
+def runs_after_refusal(action):
+    """Outside the action's transaction: once a refusal has rolled it back,
+    runs the refusal's follow-up (policy.Verdict.after_refusal)."""
+
+    @wraps(action)
+    def wrapper(*args, **kwargs):
+        try:
+            return action(*args, **kwargs)
+        except ActionRefused as refusal:
+            if refusal.after_refusal is not None:
+                refusal.after_refusal()
+            raise
+
+    return wrapper
+
+
+class NotFound(ActionRefused):
+    def __init__(self, detail: str):
+        super().__init__("not_found", detail)
+
+
+# --- messages --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostResult:
+    message: Message
+    created: bool
+    payload: dict
+
+
+def validate_client_id(client_id) -> str | None:
+    if client_id is None:
+        return None
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX_LENGTH:
+        raise ActionRefused(
+            ErrorCode.INVALID,
+            _("client_id doit être un texte de 1 à %(max)d caractères.")
+            % {"max": CLIENT_ID_MAX_LENGTH},
+        )
+    if not client_id.isprintable():
+        raise ActionRefused(ErrorCode.INVALID, _("client_id contient des caractères invalides."))
+    return client_id
+
+
+def prepare_body(body) -> str:
+    """The cleaned body, or a refusal (`invalid` or `too_long`)."""
+    if not isinstance(body, str):
+        raise ActionRefused(ErrorCode.INVALID, _("Le message doit être un texte."))
+    body = clean_body(body)
+    if not body:
+        raise ActionRefused(ErrorCode.INVALID, _("Le message est vide."))
+    if len(body) > MAX_BODY_LENGTH:
+        raise ActionRefused(
+            ErrorCode.TOO_LONG,
+            _("Un message fait au plus %(max)d caractères.") % {"max": MAX_BODY_LENGTH},
+        )
+    return body
+
+
+@runs_after_refusal
+@transaction.atomic(durable=True)
+def do_post_message(room: Room, body, *, actor, client_id=None) -> PostResult:
+    """Stores a message (once per client_id) and, after commit, sends it to the room.
+
+    A resent client_id returns the original message without counting toward
+    the rate limit. In a direct room whose first-contact request is not yet
+    accepted, the sender's messages are held: stored and shown to the sender,
+    but the recipient is not told (only of the first one, as a request).
+    """
+    body = prepare_body(body)
+    client_id = validate_client_id(client_id)
+    # The row lock serialises posts per room: ids commit in order (so a client
+    # resuming ?after=<last id> cannot skip a late-committing smaller id), and
+    # the slow-mode and client_id checks below cannot race.
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    if client_id is not None:
+        existing = (
+            Message.objects.filter(room=room, author=actor, client_id=client_id)
+            .select_related("room", "author")
+            .first()
+        )
+        if existing is not None:
+            return PostResult(existing, False, message_json(existing))
+    verdict = policy.can_post(actor, room, body)
+    if not verdict:
+        raise ActionRefused.from_verdict(verdict)
+    wait = take_token(actor.pk)
+    if wait:
+        raise ActionRefused(
+            ErrorCode.RATE_LIMITED,
+            _("Vous écrivez trop vite : réessayez dans %(seconds).1f s.") % {"seconds": wait},
+        )
+    message = Message.objects.create(room=room, author=actor, body=body, client_id=client_id)
+    message.room = room
+    message.author = actor
+    payload = message_json(message)
+    notify_ids = []
+    if room.kind != RoomKind.PUBLIC:
+        RoomMembership.objects.filter(room=room, user=actor).update(last_read_message_id=message.id)
+        notify_ids = list(
+            RoomMembership.objects.filter(room=room)
+            .exclude(user=actor)
+            .values_list("user_id", flat=True)
+        )
+        request = ContactRequest.objects.filter(room=room, sender=actor).first()
+        if request is not None and not request.is_accepted:
+            first = not Message.objects.filter(room=room, author=actor, id__lt=message.id).exists()
+            show_request = first and request.status == ContactRequestStatus.PENDING
+            notify_ids = [request.recipient_id] if show_request else []
+    transaction.on_commit(partial(notify.message_posted, room.id, payload, notify_ids))
+    return PostResult(message, True, payload)
+
+
+# Not durable: the admin calls this inside its own transaction (audit/admin_hooks.py
+# makes admin actions atomic), and the on-commit events then wait for that one.
+@transaction.atomic
+def do_delete_message(message: Message, *, actor, reason: str = "") -> Message:
+    """Hides a message (soft delete, who and why kept) and tells the room."""
+    message = Message.objects.select_for_update().select_related("room").get(pk=message.pk)
+    is_author = message.author_id == actor.pk
+    if not is_author and not policy.is_room_staff(actor, message.room):
+        raise ActionRefused("forbidden", _("Vous ne pouvez pas supprimer ce message."))
+    if not is_author and not reason.strip():
+        raise ActionRefused(ErrorCode.INVALID, _("Indiquez le motif de la suppression."))
+    if message.deleted_at is not None:
+        return message
+    message.deleted_at = timezone.now()
+    message.deleted_by = actor
+    message.deletion_reason = reason.strip()
+    message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
+    if not is_author:
+        record(
+            AuditEvent.ROOM_MESSAGE_DELETED,
+            actor=actor,
+            target_type="rooms.message",
+            target_id=message.pk,
+            reason=message.deletion_reason,
+            details={"room": message.room_id, "author": message.author_id},
+        )
+    transaction.on_commit(partial(notify.message_deleted, message.room_id, message.id))
+    return message
+
+
+@transaction.atomic(durable=True)
+def do_mark_room_read(room: Room, *, actor, up_to_id: int | None = None) -> int:
+    """Moves the member's read mark forward (never back); returns the new mark."""
+    if up_to_id is None:
+        up_to_id = (
+            Message.objects.filter(room=room).order_by("-id").values_list("id", flat=True).first()
+            or 0
+        )
+    updated = RoomMembership.objects.filter(
+        room=room, user=actor, last_read_message_id__lt=up_to_id
+    ).update(last_read_message_id=Greatest("last_read_message_id", Value(up_to_id)))
+    if updated:
+        transaction.on_commit(partial(notify.conversation_changed, actor.pk, room.slug))
+    return up_to_id
+
+
+# --- rooms ---------------------------------------------------------------------------------
+
+
+# Paths under /rooms/ that are not rooms.
+RESERVED_SLUGS = {"new"}
+
+
+def unique_slug(prefix: str) -> str:
+    while True:
+        slug = f"{prefix}-{secrets.token_hex(6)}"
+        if not Room.objects.filter(slug=slug).exists():
+            return slug
+
+
+# Not durable: the admin calls this inside its own transaction (audit/admin_hooks.py
+# makes admin actions atomic), and the on-commit events then wait for that one.
+@transaction.atomic
+def do_create_room(
+    *,
+    actor,
+    kind: str,
+    slug: str,
+    name: str,
+    description: str = "",
+    theme: str = "",
+    slow_mode_seconds: int = 0,
+) -> Room:
+    """Creates a public or private room; the creator owns a private one."""
+    if kind not in (RoomKind.PUBLIC, RoomKind.PRIVATE):
+        raise ActionRefused(ErrorCode.INVALID, _("Type de salon inconnu."))
+    if slug in RESERVED_SLUGS or Room.objects.filter(slug=slug).exists():
+        raise ActionRefused(ErrorCode.INVALID, _("Cet identifiant de salon est déjà pris."))
+    room = Room.objects.create(
+        kind=kind,
+        slug=slug,
+        name=name,
+        description=description,
+        theme=theme,
+        slow_mode_seconds=slow_mode_seconds,
+        created_by=actor,
+    )
+    if kind == RoomKind.PRIVATE and actor is not None:
+        RoomMembership.objects.create(room=room, user=actor, role=RoomRole.OWNER)
+    record(
+        AuditEvent.ROOM_CREATED,
+        actor=actor,
+        target_type="rooms.room",
+        target_id=room.pk,
+        details={"slug": slug, "kind": kind},
+    )
+    return room
+
+
+# Not durable: the admin calls this inside its own transaction (audit/admin_hooks.py
+# makes admin actions atomic), and the on-commit events then wait for that one.
+@transaction.atomic
+def do_archive_room(room: Room, *, actor, reason: str = "") -> Room:
+    """Archives a room: hidden, read-only, its open sockets closed."""
+    if not policy.is_room_staff(actor, room):
+        raise ActionRefused("forbidden", _("Vous ne pouvez pas archiver ce salon."))
+    if not reason.strip():
+        raise ActionRefused(ErrorCode.INVALID, _("Indiquez le motif de l'archivage."))
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    if room.is_archived:
+        return room
+    room.is_archived = True
+    room.archived_at = timezone.now()
+    room.save(update_fields=["is_archived", "archived_at"])
+    record(
+        AuditEvent.ROOM_ARCHIVED,
+        actor=actor,
+        target_type="rooms.room",
+        target_id=room.pk,
+        reason=reason,
+        details={"slug": room.slug},
+    )
+    transaction.on_commit(partial(notify.close_room_sockets, room.id, int(CloseCode.NOT_FOUND)))
+    return room
+
+
+@transaction.atomic(durable=True)
+def do_invite_to_room(room: Room, invitee, *, actor) -> RoomInvitation:
+    if room.kind != RoomKind.PRIVATE:
+        raise ActionRefused(ErrorCode.INVALID, _("On n'invite que dans un salon privé."))
+    if not policy.is_room_staff(actor, room):
+        raise ActionRefused("forbidden", _("Seuls les responsables du salon peuvent inviter."))
+    if RoomMembership.objects.filter(room=room, user=invitee).exists():
+        raise ActionRefused(ErrorCode.INVALID, _("Cette personne est déjà membre du salon."))
+    if policy.is_blocked_between(actor, invitee):
+        raise ActionRefused(ErrorCode.BLOCKED, _("Vous ne pouvez pas inviter cette personne."))
+    invitation, _created = RoomInvitation.objects.get_or_create(
+        room=room,
+        invitee=invitee,
+        status=InvitationStatus.PENDING,
+        defaults={"invited_by": actor},
+    )
+    transaction.on_commit(partial(notify.conversation_changed, invitee.pk, room.slug))
+    return invitation
+
+
+@transaction.atomic(durable=True)
+def do_answer_invitation(invitation: RoomInvitation, *, actor, accept: bool) -> RoomInvitation:
+    invitation = RoomInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.invitee_id != actor.pk:
+        raise NotFound(_("Invitation introuvable."))
+    if invitation.status != InvitationStatus.PENDING:
+        return invitation
+    invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
+    invitation.decided_at = timezone.now()
+    invitation.save(update_fields=["status", "decided_at"])
+    if accept:
+        RoomMembership.objects.get_or_create(room_id=invitation.room_id, user=actor)
+    return invitation
+
+
+# --- direct messages -----------------------------------------------------------------------
+
+
+def _direct_key(user_a, user_b) -> str:
+    low, high = sorted((user_a.pk, user_b.pk))
+    return f"{low}:{high}"
+
+
+@transaction.atomic(durable=True)
+def do_open_direct_room(other, *, actor) -> Room:
+    """The direct room between `actor` and `other`, created on first use.
+
+    Refused when either blocks the other or when `other` does not accept
+    direct messages from `actor`. A new conversation starts as a contact
+    request from `actor`, held until `other` accepts it.
+    """
+    if other.pk == actor.pk:
+        raise ActionRefused(ErrorCode.INVALID, _("Vous ne pouvez pas vous écrire à vous-même."))
+    if not other.is_active:
+        raise NotFound(_("Utilisateur introuvable."))
+    room = Room.objects.filter(direct_key=_direct_key(actor, other)).first()
+    if room is not None and policy.held_for(room, actor) is not None:
+        if policy.is_blocked_between(actor, other):
+            raise ActionRefused(ErrorCode.BLOCKED, _("Cette conversation est bloquée."))
+        return room  # actor is the recipient of a request: they get to answer it
+    verdict = policy.direct_message_verdict(actor, other, room)
+    if not verdict:
+        raise ActionRefused.from_verdict(verdict)
+    if room is not None:
+        return room
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(
+                kind=RoomKind.DIRECT,
+                slug=unique_slug("dm"),
+                direct_key=_direct_key(actor, other),
+                created_by=actor,
+            )
+            RoomMembership.objects.bulk_create(
+                [RoomMembership(room=room, user=actor), RoomMembership(room=room, user=other)]
+            )
+            ContactRequest.objects.create(room=room, sender=actor, recipient=other)
+    except IntegrityError:
+        # Both opened it at once: the other transaction's room wins.
+        room = Room.objects.get(direct_key=_direct_key(actor, other))
+    return room
+
+
+def _contact_request_for(request: ContactRequest, actor) -> ContactRequest:
+    request = ContactRequest.objects.select_for_update().get(pk=request.pk)
+    if request.recipient_id != actor.pk:
+        raise NotFound(_("Demande introuvable."))
+    return request
+
+
+@transaction.atomic(durable=True)
+def do_accept_contact_request(request: ContactRequest, *, actor) -> ContactRequest:
+    """The recipient accepts: the held messages become visible, the room opens."""
+    request = _contact_request_for(request, actor)
+    if request.status == ContactRequestStatus.BLOCKED:
+        raise ActionRefused(ErrorCode.BLOCKED, _("Débloquez d'abord cette personne."))
+    if request.status != ContactRequestStatus.ACCEPTED:
+        request.status = ContactRequestStatus.ACCEPTED
+        request.decided_at = timezone.now()
+        request.save(update_fields=["status", "decided_at"])
+        slug = request.room.slug
+        for user_id in (request.sender_id, request.recipient_id):
+            transaction.on_commit(partial(notify.conversation_changed, user_id, slug))
+    return request
+
+
+@transaction.atomic(durable=True)
+def do_ignore_contact_request(request: ContactRequest, *, actor) -> ContactRequest:
+    """The recipient ignores it: the sender is not told, their messages stay held."""
+    request = _contact_request_for(request, actor)
+    if request.status == ContactRequestStatus.PENDING:
+        request.status = ContactRequestStatus.IGNORED
+        request.decided_at = timezone.now()
+        request.save(update_fields=["status", "decided_at"])
+        transaction.on_commit(partial(notify.conversation_changed, actor.pk, request.room.slug))
+    return request
+
+
+# --- blocks --------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def do_block_user(target, *, actor) -> Block:
+    """`actor` blocks `target`: no direct messages either way, their open
+    direct-room sockets are closed, a pending request from `target` is closed."""
+    if target.pk == actor.pk:
+        raise ActionRefused(ErrorCode.INVALID, _("Vous ne pouvez pas vous bloquer vous-même."))
+    block, _created = Block.objects.get_or_create(blocker=actor, blocked=target)
+    ContactRequest.objects.filter(sender=target, recipient=actor).exclude(
+        status=ContactRequestStatus.ACCEPTED
+    ).update(status=ContactRequestStatus.BLOCKED, decided_at=timezone.now())
+    room = Room.objects.filter(direct_key=_direct_key(actor, target)).first()
+    if room is not None:
+        for user in (target, actor):
+            transaction.on_commit(
+                partial(notify.close_user_sockets, user.pk, int(CloseCode.FORBIDDEN), room.id)
+            )
+            transaction.on_commit(partial(notify.conversation_changed, user.pk, room.slug))
+    return block
+
+
+@transaction.atomic(durable=True)
+def do_unblock_user(target, *, actor) -> bool:
+    """Lifts actor's block on target; True if there was one."""
+    deleted, _detail = Block.objects.filter(blocker=actor, blocked=target).delete()
+    ContactRequest.objects.filter(
+        sender=target, recipient=actor, status=ContactRequestStatus.BLOCKED
+    ).update(status=ContactRequestStatus.IGNORED)
+    return bool(deleted)
+
+
+# --- presence ------------------------------------------------------------------------------
+
+
+def online_usernames(room: Room) -> list[str]:
+    live = RoomPresence.objects.filter(room=room, seen_at__gte=presence_deadline())
+    return sorted(set(live.values_list("user__username", flat=True)))
+
+
+@transaction.atomic(durable=True)
+def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
+    """Records an open socket; tells the room if its online set changed."""
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    before = online_usernames(room)
+    # Sockets of a dead process stopped being refreshed: forget them here.
+    RoomPresence.objects.filter(room=room, seen_at__lt=presence_deadline()).delete()
+    RoomPresence.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={"room": room, "user": actor, "seen_at": timezone.now()},
+    )
+    after = online_usernames(room)
+    if after != before:
+        transaction.on_commit(partial(notify.presence_changed, room.id, after))
+    return after
+
+
+@transaction.atomic(durable=True)
+def do_leave_room(room: Room, channel_name: str, *, actor) -> list[str]:
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    before = online_usernames(room)
+    RoomPresence.objects.filter(channel_name=channel_name, user=actor).delete()
+    after = online_usernames(room)
+    if after != before:
+        transaction.on_commit(partial(notify.presence_changed, room.id, after))
+    return after

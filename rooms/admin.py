@@ -1,0 +1,257 @@
+"""The rooms back office. Changes go through rooms/actions.py, like the API's.
+
+Direct conversations are personal data: their messages are only shown on a
+direct room's own page, after the staff member has stated a reason (recorded in
+the audit trail); the message list leaves direct rooms out.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+
+from audit.access import ReasonRequiredAdminMixin
+from audit.events import AuditEvent
+from rooms import actions
+from rooms.models import (
+    Block,
+    ContactRequest,
+    DirectConversation,
+    Message,
+    Room,
+    RoomInvitation,
+    RoomKind,
+    RoomMembership,
+)
+
+TRANSCRIPT_LIMIT = 500
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motif"), widget=forms.Textarea(attrs={"rows": 3}), min_length=3, max_length=1000
+    )
+
+
+def reason_action(modeladmin, request, queryset, *, title: str, apply) -> TemplateResponse | None:
+    """An admin action that first asks for a reason, then applies `apply(obj, reason)`."""
+    if "apply" in request.POST:
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            done = 0
+            for obj in queryset:
+                try:
+                    apply(obj, form.cleaned_data["reason"])
+                    done += 1
+                except actions.ActionRefused as refusal:
+                    modeladmin.message_user(request, f"{obj}: {refusal.detail}", messages.ERROR)
+            modeladmin.message_user(request, _("%(count)d élément(s) traité(s).") % {"count": done})
+            return None
+    else:
+        form = ReasonForm()
+    return TemplateResponse(
+        request,
+        "admin/rooms/reason_action.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "queryset": queryset,
+            "action": request.POST.get("action"),
+            "opts": modeladmin.model._meta,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        },
+    )
+
+
+class RoomMembershipInline(admin.TabularInline):
+    model = RoomMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "joined_at"]
+    readonly_fields = ["joined_at"]
+
+
+class RoomForm(forms.ModelForm):
+    class Meta:
+        model = Room
+        fields = ["kind", "slug", "name", "description", "theme", "slow_mode_seconds"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Direct rooms are opened by their two users, never here.
+        self.fields["kind"].choices = [
+            (value, label) for value, label in RoomKind.choices if value != RoomKind.DIRECT
+        ]
+        if self.instance.pk:
+            self.fields["kind"].disabled = True
+            self.fields["slug"].disabled = True
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    form = RoomForm
+    list_display = ["name", "slug", "kind", "theme", "slow_mode_seconds", "is_archived"]
+    list_filter = ["kind", "is_archived", "theme"]
+    search_fields = ["name", "slug", "theme"]
+    readonly_fields = ["is_archived", "archived_at", "created_by", "created_at"]
+    inlines = [RoomMembershipInline]
+    actions = ["archive_rooms"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(kind=RoomKind.DIRECT)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # archive instead: messages are kept
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        room = actions.do_create_room(actor=request.user, **form.cleaned_data)
+        obj.pk = room.pk
+        obj.created_by = room.created_by
+        obj.created_at = room.created_at
+        obj._state.adding = False
+
+    @admin.action(description=_("Archiver les salons sélectionnés"))
+    def archive_rooms(self, request, queryset):
+        return reason_action(
+            self,
+            request,
+            queryset,
+            title=_("Archiver des salons"),
+            apply=lambda room, reason: actions.do_archive_room(
+                room, actor=request.user, reason=reason
+            ),
+        )
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "room", "author", "excerpt", "created", "deleted_at"]
+    list_filter = [("deleted_at", admin.EmptyFieldListFilter), "room__kind"]
+    search_fields = ["body", "author__username", "room__slug"]
+    list_select_related = ["room", "author"]
+    fields = [
+        "room",
+        "author",
+        "body",
+        "created",
+        "client_id",
+        "deleted_at",
+        "deleted_by",
+        "deletion_reason",
+    ]
+    readonly_fields = fields
+    actions = ["hide_messages"]
+
+    def get_queryset(self, request):
+        # Direct messages only through the reason-gated conversation page.
+        return super().get_queryset(request).exclude(room__kind=RoomKind.DIRECT)
+
+    @admin.display(description=_("texte"))
+    def excerpt(self, message: Message) -> str:
+        return Truncator(message.body).chars(80)
+
+    @admin.action(description=_("Masquer les messages sélectionnés"))
+    def hide_messages(self, request, queryset):
+        return reason_action(
+            self,
+            request,
+            queryset,
+            title=_("Masquer des messages"),
+            apply=lambda message, reason: actions.do_delete_message(
+                message, actor=request.user, reason=reason
+            ),
+        )
+
+
+@admin.register(DirectConversation)
+class DirectConversationAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    access_event = AuditEvent.VIEW_DIRECT_CONVERSATION
+    list_display = ["slug", "members", "created_at", "message_count"]
+    search_fields = ["slug", "memberships__user__username"]
+    fields = ["slug", "members", "created_at", "contact_request_status", "transcript"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(message_total=Count("messages", distinct=True))
+            .prefetch_related("memberships__user")
+        )
+
+    @admin.display(description=_("membres"))
+    def members(self, room: Room) -> str:
+        return ", ".join(sorted(m.user.username for m in room.memberships.all()))
+
+    @admin.display(description=_("messages"))
+    def message_count(self, room: Room) -> int:
+        return room.message_total
+
+    @admin.display(description=_("demande de contact"))
+    def contact_request_status(self, room: Room) -> str:
+        request = ContactRequest.objects.filter(room=room).first()
+        return request.get_status_display() if request else "—"
+
+    @admin.display(description=_("conversation"))
+    def transcript(self, room: Room) -> str:
+        rows = (
+            Message.objects.filter(room=room)
+            .select_related("author")
+            .order_by("-id")[:TRANSCRIPT_LIMIT]
+        )
+        # format_html_join escapes every value: message bodies stay text.
+        return format_html(
+            '<ol class="transcript">{}</ol>',
+            format_html_join(
+                "",
+                "<li><strong>{}</strong> <time>{}</time>{} : {}</li>",
+                (
+                    (
+                        m.author.username,
+                        m.created.isoformat(timespec="seconds"),
+                        _(" (masqué)") if m.deleted_at else "",
+                        m.body,
+                    )
+                    for m in reversed(list(rows))
+                ),
+            ),
+        )
+
+
+@admin.register(Block)
+class BlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["blocker", "blocked", "created_at"]
+    search_fields = ["blocker__username", "blocked__username"]
+
+
+@admin.register(ContactRequest)
+class ContactRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["sender", "recipient", "status", "created_at", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["sender__username", "recipient__username"]
+    fields = ["sender", "recipient", "status", "created_at", "decided_at"]
+
+
+@admin.register(RoomInvitation)
+class RoomInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["room", "invitee", "invited_by", "status", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["room__slug", "invitee__username"]

@@ -1,0 +1,206 @@
+"""The JSON API of rooms (docs/protocol.md): session-authenticated, CSRF-checked
+for unsafe methods, and always JSON, never a redirect to the login page."""
+
+import json
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from rooms import actions, policy, queries
+from rooms.models import Room, RoomKind
+from rooms.protocol import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, CloseCode
+from rooms.queries import find_user
+from rooms.text import message_json
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+MAX_REQUEST_BODY = 64 * 1024
+
+
+def error(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse({"error": code, "detail": detail}, status=status)
+
+
+def _csrf_failure(request: HttpRequest) -> bool:
+    # The middleware's own check, run here so that a failure answers JSON 403
+    # instead of the site-wide HTML page.
+    return CsrfViewMiddleware(lambda req: None).process_view(request, None, (), {}) is not None
+
+
+def api_view(*methods: str) -> Callable:
+    """Allowed methods, the account gate (401/403 as JSON) and CSRF."""
+
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                response = error(405, "method_not_allowed", _("Méthode non autorisée."))
+                response["Allow"] = ", ".join(methods)
+                return response
+            verdict = policy.account_verdict(request.user)
+            if not verdict:
+                status = 401 if verdict.close_code == CloseCode.NOT_AUTHENTICATED else 403
+                code = "not_authenticated" if status == 401 else "forbidden"
+                return error(status, code, verdict.detail)
+            if request.method not in SAFE_METHODS and _csrf_failure(request):
+                return error(403, "csrf", _("Jeton CSRF absent ou invalide (en-tête X-CSRFToken)."))
+            try:
+                return view(request, *args, **kwargs)
+            except actions.NotFound as refusal:
+                return error(404, "not_found", refusal.detail)
+            except actions.ActionRefused as refusal:
+                status = 403 if refusal.code in ("blocked", "forbidden") else 400
+                return error(status, refusal.code, refusal.detail)
+
+        return wrapper
+
+    return decorator
+
+
+def _json_body(request: HttpRequest) -> dict:
+    if len(request.body) > MAX_REQUEST_BODY:
+        raise actions.ActionRefused("invalid", _("Requête trop volumineuse."))
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        raise actions.ActionRefused(
+            "invalid", _("Le corps de la requête n'est pas du JSON valide.")
+        ) from None
+    if not isinstance(data, dict):
+        raise actions.ActionRefused("invalid", _("Un objet JSON est attendu."))
+    return data
+
+
+def _user_named(username) -> object:
+    if not isinstance(username, str) or not username:
+        raise actions.ActionRefused("invalid", _("Le champ username est requis."))
+    user = find_user(username)
+    if user is None:
+        raise actions.NotFound(_("Utilisateur introuvable."))
+    return user
+
+
+def _int_param(request: HttpRequest, name: str, default: int | None = None) -> int | None:
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise actions.ActionRefused(
+            "invalid", _("%(name)s doit être un entier.") % {"name": name}
+        ) from None
+    if value < 0:
+        raise actions.ActionRefused("invalid", _("%(name)s doit être positif.") % {"name": name})
+    return value
+
+
+def room_json(room: Room, *, unread: int | None = None, partner=None) -> dict:
+    data = {
+        "slug": room.slug,
+        "name": partner.username if partner is not None else room.name,
+        "kind": room.kind,
+        "description": room.description,
+        "theme": room.theme,
+        "slow_mode_seconds": room.slow_mode_seconds,
+    }
+    if partner is not None:
+        data["with"] = partner.username
+    if unread is not None:
+        data["unread"] = unread
+    return data
+
+
+@api_view("GET")
+def rooms_list(request: HttpRequest) -> JsonResponse:
+    rooms = [room_json(room) for room in queries.public_rooms()]
+    rooms += [
+        room_json(c.room, unread=c.unread, partner=c.partner)
+        for c in queries.conversations(request.user)
+    ]
+    return JsonResponse({"rooms": rooms})
+
+
+@api_view("GET")
+def room_messages(request: HttpRequest, slug: str) -> JsonResponse:
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return error(404, "not_found", _("Ce salon n'existe pas."))
+    verdict = policy.can_read(request.user, room)
+    if not verdict:
+        status = 404 if verdict.close_code == CloseCode.NOT_FOUND else 403
+        return error(status, "not_found" if status == 404 else "forbidden", verdict.detail)
+    limit = _int_param(request, "limit", DEFAULT_PAGE_LIMIT)
+    if not 1 <= limit <= MAX_PAGE_LIMIT:
+        return error(400, "invalid", _("limit va de 1 à %(max)d.") % {"max": MAX_PAGE_LIMIT})
+    messages = queries.messages_page(
+        room,
+        after=_int_param(request, "after"),
+        before=_int_param(request, "before"),
+        limit=limit,
+    )
+    if messages and room.kind != RoomKind.PUBLIC:
+        actions.do_mark_room_read(room, actor=request.user, up_to_id=messages[-1].id)
+    return JsonResponse({"messages": [message_json(message) for message in messages]})
+
+
+@api_view("POST")
+def open_direct_room(request: HttpRequest) -> JsonResponse:
+    other = _user_named(_json_body(request).get("username"))
+    room = actions.do_open_direct_room(other, actor=request.user)
+    return JsonResponse({"room": room.slug})
+
+
+@api_view("GET", "POST")
+def blocks(request: HttpRequest) -> JsonResponse:
+    if request.method == "GET":
+        names = request.user.blocks_made.order_by("blocked__username").values_list(
+            "blocked__username", flat=True
+        )
+        return JsonResponse({"blocked": list(names)})
+    target = _user_named(_json_body(request).get("username"))
+    actions.do_block_user(target, actor=request.user)
+    return JsonResponse({"blocked": target.username}, status=201)
+
+
+@api_view("DELETE")
+def unblock(request: HttpRequest, username: str) -> HttpResponse:
+    target = _user_named(username)
+    actions.do_unblock_user(target, actor=request.user)
+    return HttpResponse(status=204)
+
+
+@api_view("GET")
+def conversations(request: HttpRequest) -> JsonResponse:
+    """The conversations page's data: unread counts, requests, invitations."""
+    user = request.user
+    return JsonResponse(
+        {
+            "conversations": [
+                room_json(c.room, unread=c.unread, partner=c.partner)
+                for c in queries.conversations(user)
+            ],
+            "requests": [
+                {
+                    "id": request_.id,
+                    "from": request_.sender.username,
+                    "account_created": request_.sender.date_joined.isoformat(),
+                    "account_age_days": request_.sender_account_days,
+                    "first_message": message_json(request_.first_message),
+                }
+                for request_ in queries.pending_contact_requests(user)
+            ],
+            "invitations": [
+                {
+                    "id": invitation.id,
+                    "room": room_json(invitation.room),
+                    "from": invitation.invited_by.username if invitation.invited_by else None,
+                }
+                for invitation in queries.pending_invitations(user)
+            ],
+        }
+    )

@@ -1,0 +1,266 @@
+"""The room socket, /ws/rooms/<slug>/[?after=<id>], and the conversations
+socket, /ws/conversations/ (docs/protocol.md).
+
+Every database call goes through `database_sync_to_async` into the same
+synchronous, atomic actions the HTTP API uses (transactions do not work in
+Django's async ORM). Refusals accept the handshake first, then close with a
+code: closing before accepting would show the browser a bare HTTP 403.
+"""
+
+import json
+import logging
+from collections import deque
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext as _
+
+from accounts.models import ConnectionKind
+from accounts.records import client_address, record_connection
+from rooms import actions, policy, presence, queries
+from rooms.models import Room, RoomKind, room_group, user_group
+from rooms.protocol import (
+    BACKFILL_CHUNK,
+    MAX_FRAME_LENGTH,
+    ClientEvent,
+    CloseCode,
+    ErrorCode,
+    ServerEvent,
+)
+from rooms.text import message_json
+
+logger = logging.getLogger(__name__)
+
+# Live messages already sent by the backfill are skipped; only the newest
+# backfilled ids can come again live, so a bounded memory is enough.
+RECENT_IDS_KEPT = 500
+
+
+def error_frame(code: str, detail: str, client_id=None) -> dict:
+    return {"type": ServerEvent.ERROR, "code": str(code), "detail": detail, "client_id": client_id}
+
+
+def _check_room(user, slug: str) -> tuple[Room | None, policy.Verdict]:
+    verdict = policy.account_verdict(user)
+    if not verdict:
+        return None, verdict
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return None, policy.refuse_join(CloseCode.NOT_FOUND, _("Ce salon n'existe pas."))
+    if room.is_archived and not user.is_staff:
+        return None, policy.refuse_join(CloseCode.NOT_FOUND, _("Ce salon est archivé."))
+    return room, policy.can_join(user, room)
+
+
+def _enter_room(room: Room, user, channel_name: str, scope) -> None:
+    """Records the connection (décret 2021-1362) and the presence."""
+    ip_address, port = client_address(scope)
+    record_connection(user, ConnectionKind.WEBSOCKET, ip_address=ip_address, port=port)
+    actions.do_enter_room(room, channel_name, actor=user)
+
+
+def _backfill_chunk(room: Room, after: int) -> list[dict]:
+    return [
+        message_json(message)
+        for message in queries.messages_page(room, after=after, limit=BACKFILL_CHUNK)
+    ]
+
+
+def _post(room: Room, user, body, client_id) -> dict:
+    """The frame to send back to this socket: the message or an error."""
+    try:
+        result = actions.do_post_message(room, body, actor=user, client_id=client_id)
+    except actions.ActionRefused as refusal:
+        echoed = client_id if isinstance(client_id, str) else None
+        return error_frame(refusal.code, refusal.detail, echoed)
+    if result.created:
+        return {}  # it comes back to every socket, this one included, by the group
+    return {"type": ServerEvent.MESSAGE_NEW, **result.payload}
+
+
+class RoomConsumer(AsyncJsonWebsocketConsumer):
+    room: Room | None = None
+    user = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        self.user = self.scope.get("user")
+        self.groups_joined: list[str] = []
+        self.recent_ids: deque[int] = deque(maxlen=RECENT_IDS_KEPT)
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        room, verdict = await database_sync_to_async(_check_room)(self.user, slug)
+        if not verdict:
+            await self.close(code=verdict.close_code)
+            return
+        # Join the groups before reading the backfill, so that nothing
+        # committed in between is missed (duplicates are skipped instead).
+        await self._join_group(room_group(room.id))
+        await self._join_group(user_group(self.user.pk))
+        await database_sync_to_async(_enter_room)(room, self.user, self.channel_name, self.scope)
+        presence.track(self.channel_name)
+        self.room = room
+        after = self._after_parameter()
+        if after is not None:
+            # Chunk by chunk, so that a long absence never loads a whole room at once.
+            while chunk := await database_sync_to_async(_backfill_chunk)(room, after):
+                for payload in chunk:
+                    self.recent_ids.append(payload["id"])
+                    await self.send_json({"type": ServerEvent.MESSAGE_NEW, **payload})
+                after = chunk[-1]["id"]
+                if len(chunk) < BACKFILL_CHUNK:
+                    break
+            if room.kind != RoomKind.PUBLIC and self.recent_ids:
+                await database_sync_to_async(actions.do_mark_room_read)(
+                    room, actor=self.user, up_to_id=self.recent_ids[-1]
+                )
+
+    def _after_parameter(self) -> int | None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        values = query.get("after")
+        if not values:
+            return None
+        try:
+            after = int(values[0])
+        except ValueError:
+            after = -1
+        if after < 0:
+            # Said, not fatal: the client still gets live traffic.
+            self._pending_error = error_frame(
+                ErrorCode.INVALID, _("after doit être un identifiant de message (entier ≥ 0).")
+            )
+            return None
+        return after
+
+    async def _join_group(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
+
+    async def _leave_groups(self) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
+
+    async def websocket_connect(self, message) -> None:
+        self._pending_error = None
+        await super().websocket_connect(message)
+        if self._pending_error:
+            await self.send_json(self._pending_error)
+
+    async def disconnect(self, code) -> None:
+        await self._leave_groups()
+        if getattr(self, "room", None) is not None:
+            presence.untrack(self.channel_name)
+            room, self.room = self.room, None
+            await database_sync_to_async(self._leave)(room)
+
+    def _leave(self, room: Room) -> None:
+        actions.do_leave_room(room, self.channel_name, actor=self.user)
+
+    # --- client frames ---------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if self.room is None:
+            return  # refused, closing
+        if text_data is None:
+            await self.send_json(
+                error_frame(ErrorCode.INVALID, _("Seuls les messages texte JSON sont acceptés."))
+            )
+            return
+        if len(text_data) > MAX_FRAME_LENGTH:
+            await self.send_json(error_frame(ErrorCode.TOO_LONG, _("Message trop volumineux.")))
+            return
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+            await self.send_json(
+                error_frame(ErrorCode.INVALID, _("Ce message n'est pas du JSON valide."))
+            )
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_json(
+                error_frame(ErrorCode.INVALID, _("Un objet JSON avec un champ type est attendu."))
+            )
+            return
+        client_id = content.get("client_id")
+        if not isinstance(client_id, str):
+            client_id = None
+        if content["type"] != ClientEvent.MESSAGE_SEND:
+            await self.send_json(
+                error_frame(ErrorCode.INVALID, _("Type de message inconnu."), client_id)
+            )
+            return
+        reply = await database_sync_to_async(_post)(
+            self.room, self.user, content.get("body"), content.get("client_id")
+        )
+        if reply:
+            await self.send_json(reply)
+
+    # --- group events ------------------------------------------------------------------------
+
+    async def room_message(self, event) -> None:
+        message = event["message"]
+        if self.room is None or message["id"] in self.recent_ids:
+            return
+        await self.send_json({"type": ServerEvent.MESSAGE_NEW, **message})
+        if self.room.kind != RoomKind.PUBLIC and message["author"] != self.user.username:
+            # Seen live: keeps the unread count of the conversations page right.
+            await database_sync_to_async(actions.do_mark_room_read)(
+                self.room, actor=self.user, up_to_id=message["id"]
+            )
+
+    async def room_message_deleted(self, event) -> None:
+        if self.room is not None:
+            await self.send_json({"type": ServerEvent.MESSAGE_DELETED, "id": event["id"]})
+
+    async def room_presence(self, event) -> None:
+        if self.room is not None:
+            await self.send_json({"type": ServerEvent.PRESENCE, "users": event["users"]})
+
+    async def room_close(self, event) -> None:
+        if self.room is not None:
+            await self.close(code=event["code"])
+
+    async def user_close(self, event) -> None:
+        if self.room is not None and event.get("room") in (None, self.room.id):
+            await self.close(code=event["code"])
+
+    async def user_conversation(self, event) -> None:
+        pass  # for the conversations socket; a room socket has nothing to show
+
+
+class ConversationsConsumer(AsyncJsonWebsocketConsumer):
+    """Tells the conversations page to refresh its unread counts. The counts
+    themselves come from GET /api/conversations/, so they survive reconnects."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        user = self.scope.get("user")
+        verdict = await database_sync_to_async(policy.account_verdict)(user)
+        if not verdict:
+            await self.close(code=verdict.close_code)
+            return
+        self.user = user
+        self.group = user_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        ip_address, port = client_address(self.scope)
+        await database_sync_to_async(record_connection)(
+            user, ConnectionKind.WEBSOCKET, ip_address=ip_address, port=port
+        )
+
+    async def disconnect(self, code) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        await self.send_json(error_frame(ErrorCode.INVALID, _("Ce canal ne reçoit rien.")))
+
+    async def user_conversation(self, event) -> None:
+        await self.send_json({"type": ServerEvent.CONVERSATION_CHANGED, "room": event["room"]})
+
+    async def user_close(self, event) -> None:
+        if event.get("room") is None:
+            await self.close(code=event["code"])

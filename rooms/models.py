@@ -1,0 +1,311 @@
+"""Rooms, their members and messages, blocks between users.
+
+The database is the source of truth: the channel layer only tells connected
+sockets that something changed, and a client that reconnects with the last id
+it saw reads the rest from here.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+SLUG_MAX_LENGTH = 80
+CLIENT_ID_MAX_LENGTH = 64
+
+
+class RoomKind(models.TextChoices):
+    PUBLIC = "public", _("public")
+    PRIVATE = "private", _("privé")
+    DIRECT = "direct", _("message privé")
+
+
+class Room(models.Model):
+    """A place where messages are posted: public, private (by invitation) or direct."""
+
+    kind = models.CharField(_("type"), max_length=10, choices=RoomKind.choices)
+    slug = models.SlugField(_("identifiant"), max_length=SLUG_MAX_LENGTH, unique=True)
+    name = models.CharField(_("nom"), max_length=80, blank=True)
+    description = models.TextField(_("description"), max_length=500, blank=True)
+    theme = models.CharField(_("thème"), max_length=40, blank=True)
+    slow_mode_seconds = models.PositiveIntegerField(
+        _("mode lent (secondes entre deux messages)"), default=0
+    )
+    is_archived = models.BooleanField(_("archivé"), default=False)
+    archived_at = models.DateTimeField(_("archivé le"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("créé par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    # "<smaller user id>:<larger user id>" for direct rooms: one room per pair.
+    direct_key = models.CharField(max_length=41, unique=True, null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("salon")
+        verbose_name_plural = _("salons")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=RoomKind.DIRECT, direct_key__isnull=False)
+                | (~Q(kind=RoomKind.DIRECT) & Q(direct_key__isnull=True)),
+                name="rooms_room_direct_key_iff_direct",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("rooms:room", kwargs={"slug": self.slug})
+
+    @property
+    def group_name(self) -> str:
+        return room_group(self.id)
+
+    @property
+    def is_direct(self) -> bool:
+        return self.kind == RoomKind.DIRECT
+
+
+class DirectConversationManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=RoomKind.DIRECT)
+
+
+class DirectConversation(Room):
+    """Direct rooms, for the admin: reading one is a staff view of personal
+    data, behind a stated reason (audit/access.py)."""
+
+    objects = DirectConversationManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("conversation privée")
+        verbose_name_plural = _("conversations privées")
+
+
+def room_group(room_id: int) -> str:
+    return f"room.{room_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+class RoomRole(models.TextChoices):
+    OWNER = "owner", _("propriétaire")
+    MODERATOR = "moderator", _("modérateur du salon")
+    MEMBER = "member", _("membre")
+
+
+class RoomMembership(models.Model):
+    """Who belongs to a private or direct room (public rooms need none), and
+    how far they have read, so that unread counts survive reconnects."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_memberships"
+    )
+    role = models.CharField(
+        _("rôle"), max_length=10, choices=RoomRole.choices, default=RoomRole.MEMBER
+    )
+    joined_at = models.DateTimeField(_("membre depuis"), default=timezone.now)
+    last_read_message_id = models.PositiveBigIntegerField(_("dernier message lu"), default=0)
+
+    class Meta:
+        verbose_name = _("appartenance à un salon")
+        verbose_name_plural = _("appartenances aux salons")
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="rooms_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.room} ({self.role})"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", _("en attente")
+    ACCEPTED = "accepted", _("acceptée")
+    DECLINED = "declined", _("refusée")
+
+
+class RoomInvitation(models.Model):
+    """An invitation into a private room, answered by the invitee."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="invitations")
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(
+        _("statut"),
+        max_length=10,
+        choices=InvitationStatus.choices,
+        default=InvitationStatus.PENDING,
+    )
+    created_at = models.DateTimeField(_("envoyée le"), default=timezone.now)
+    decided_at = models.DateTimeField(_("répondue le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "invitee"],
+                condition=Q(status="pending"),
+                name="rooms_invitation_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} → {self.room} ({self.status})"
+
+
+class Message(models.Model):
+    """A message as posted: the body is plain text, never HTML.
+
+    Messages are never deleted by users, only hidden (soft-deleted, with who and
+    why), so that moderation and judicial requisitions can still see them.
+    """
+
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="messages")
+    # PROTECT: erasing an author is the compliance app's job (anonymisation).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages"
+    )
+    body = models.TextField(_("texte"))
+    created = models.DateTimeField(_("envoyé le"), default=timezone.now)
+    # NULL, not "": the contract's "client_id": null, outside the unique constraint.
+    client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)  # noqa: DJ001
+    deleted_at = models.DateTimeField(_("supprimé le"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("supprimé par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deletion_reason = models.TextField(_("motif de la suppression"), blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "author", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="rooms_message_client_id_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["room", "id"], name="rooms_message_room_id")]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.author} @ {self.room}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Block(models.Model):
+    """`blocker` no longer hears from `blocked`: no direct messages either way."""
+
+    blocker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("blocage")
+        verbose_name_plural = _("blocages")
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="rooms_block_unique"),
+            models.CheckConstraint(condition=~Q(blocker=F("blocked")), name="rooms_block_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} ⊘ {self.blocked}"
+
+
+class ContactRequestStatus(models.TextChoices):
+    PENDING = "pending", _("en attente")
+    ACCEPTED = "accepted", _("acceptée")
+    IGNORED = "ignored", _("ignorée")
+    BLOCKED = "blocked", _("bloquée")
+
+
+class ContactRequest(models.Model):
+    """A first contact in a direct room: until the recipient accepts, the
+    sender's messages are held (stored, not delivered to the recipient)."""
+
+    room = models.OneToOneField(Room, on_delete=models.CASCADE, related_name="contact_request")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_requests_sent"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="contact_requests_received",
+    )
+    status = models.CharField(
+        _("statut"),
+        max_length=10,
+        choices=ContactRequestStatus.choices,
+        default=ContactRequestStatus.PENDING,
+    )
+    created_at = models.DateTimeField(_("demandée le"), default=timezone.now)
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("demande de contact")
+        verbose_name_plural = _("demandes de contact")
+
+    def __str__(self) -> str:
+        return f"{self.sender} → {self.recipient} ({self.status})"
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status == ContactRequestStatus.ACCEPTED
+
+    @property
+    def sender_account_days(self) -> int:
+        """How old the sender's account is: a safety signal for the recipient."""
+        return (timezone.now() - self.sender.date_joined).days
+
+
+class RoomPresence(models.Model):
+    """One open socket in a room; the room's online set is its distinct users.
+
+    Kept in the database rather than per process so that every server process
+    sees the same set. Each process refreshes `seen_at` of its own sockets
+    (rooms/presence.py), so that the rows of a process that died without
+    saying goodbye expire instead of showing ghosts forever.
+    """
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel_name = models.CharField(max_length=200, unique=True)
+    connected_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("présence")
+        verbose_name_plural = _("présences")
+        indexes = [models.Index(fields=["room", "user"], name="rooms_presence_room_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.room}"

@@ -1,0 +1,57 @@
+"""Telling connected sockets that something changed, through the channel layer.
+
+Called only from `transaction.on_commit` callbacks (the database is the truth,
+the layer a notifier). Each event carries what the sockets send as is, so that
+a message is serialised once per event, not once per socket. Moderation uses
+`close_user_sockets` to disconnect the banned and the kicked.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from rooms.models import room_group, user_group
+from rooms.protocol import GroupEvent
+
+logger = logging.getLogger(__name__)
+
+
+def send_to_group(group: str, event: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:
+        # The change is committed; clients catch up from the database on reconnect.
+        logger.exception("could not notify group %s of %s", group, event.get("type"))
+
+
+def message_posted(room_id: int, payload: dict, notify_user_ids: list[int]) -> None:
+    send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_MESSAGE, "message": payload})
+    for user_id in notify_user_ids:
+        conversation_changed(user_id, payload["room"])
+
+
+def message_deleted(room_id: int, message_id: int) -> None:
+    send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_MESSAGE_DELETED, "id": message_id})
+
+
+def presence_changed(room_id: int, usernames: list[str]) -> None:
+    send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_PRESENCE, "users": usernames})
+
+
+def conversation_changed(user_id: int, room_slug: str) -> None:
+    send_to_group(user_group(user_id), {"type": GroupEvent.USER_CONVERSATION, "room": room_slug})
+
+
+def close_user_sockets(user_id: int, code: int, room_id: int | None = None) -> None:
+    """Closes the user's room sockets with `code`: those in one room, or all."""
+    send_to_group(
+        user_group(user_id), {"type": GroupEvent.USER_CLOSE, "code": code, "room": room_id}
+    )
+
+
+def close_room_sockets(room_id: int, code: int) -> None:
+    send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_CLOSE, "code": code})

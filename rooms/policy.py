@@ -1,0 +1,239 @@
+"""May this user join, read, post this text here? The one place that answers.
+
+Each question is a function returning a `Verdict`. The HTTP API, the consumer
+and the admin all ask here. Other apps add their own rules (bans, mutes, word
+filters) by registering extra checks at start-up, in their AppConfig.ready():
+
+    from rooms import policy
+    policy.register_join_check(my_ban_check)   # (user, room) -> Verdict | None
+    policy.register_post_check(my_mute_check)  # (user, room, body) -> Verdict | None
+
+A check returns None (no objection) or a refusal. Rooms never imports them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.gates import ChatAccess, chat_access
+from accounts.models import DirectMessagePolicy
+from rooms.models import (
+    Block,
+    ContactRequest,
+    ContactRequestStatus,
+    Message,
+    Room,
+    RoomKind,
+    RoomMembership,
+    RoomRole,
+)
+from rooms.protocol import CloseCode, ErrorCode
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Allowed, or refused with an error code (posting) or a close code (joining)."""
+
+    allowed: bool
+    code: str = ""
+    detail: str = ""
+    close_code: int | None = None
+    # Run once the refused action has rolled back, in its own transaction: a
+    # check that must keep something of a refused post (a message held for
+    # review) writes it there, since the post's transaction is undone.
+    after_refusal: Callable[[], object] | None = field(default=None, compare=False, repr=False)
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOWED = Verdict(True)
+
+
+def refuse_post(code: ErrorCode, detail: str) -> Verdict:
+    return Verdict(False, code=str(code), detail=detail)
+
+
+def refuse_join(close_code: CloseCode, detail: str) -> Verdict:
+    return Verdict(False, code="forbidden", detail=detail, close_code=int(close_code))
+
+
+JoinCheck = Callable[[object, Room], Verdict | None]
+PostCheck = Callable[[object, Room, str], Verdict | None]
+_join_checks: list[JoinCheck] = []
+_post_checks: list[PostCheck] = []
+
+
+def register_join_check(check: JoinCheck) -> None:
+    if check not in _join_checks:
+        _join_checks.append(check)
+
+
+def register_post_check(check: PostCheck) -> None:
+    if check not in _post_checks:
+        _post_checks.append(check)
+
+
+def unregister_check(check) -> None:
+    for registry in (_join_checks, _post_checks):
+        if check in registry:
+            registry.remove(check)
+
+
+# --- account ---------------------------------------------------------------------------
+
+
+def account_verdict(user) -> Verdict:
+    """The account-level gate of accounts/gates.py, as close codes."""
+    access = chat_access(user)
+    if access is ChatAccess.ALLOWED:
+        return ALLOWED
+    if access is ChatAccess.AGE_UNVERIFIED:
+        return refuse_join(CloseCode.FORBIDDEN, _("Vérifiez votre âge avant d'entrer."))
+    return refuse_join(
+        CloseCode.NOT_AUTHENTICATED,
+        _("Connectez-vous avec une adresse e-mail vérifiée."),
+    )
+
+
+# --- relations between users --------------------------------------------------------------
+
+
+def is_blocked_between(user_a, user_b) -> bool:
+    """True when either user blocks the other."""
+    return Block.objects.filter(
+        blocker__in=(user_a.pk, user_b.pk), blocked__in=(user_a.pk, user_b.pk)
+    ).exists()
+
+
+def direct_partner(room: Room, user):
+    """The other member of a direct room."""
+    membership = (
+        RoomMembership.objects.filter(room=room).exclude(user=user).select_related("user").first()
+    )
+    return membership.user if membership else None
+
+
+def direct_message_verdict(sender, recipient, room: Room | None) -> Verdict:
+    """May `sender` write to `recipient` (a new or existing direct room)?
+
+    Blocks either way refuse. Then the recipient's setting: everyone, only
+    people they already talk with (an accepted conversation), or nobody.
+    """
+    if is_blocked_between(sender, recipient):
+        return refuse_post(ErrorCode.BLOCKED, _("Vous ne pouvez pas écrire à cette personne."))
+    setting = recipient.direct_messages_from
+    if setting == DirectMessagePolicy.NOBODY:
+        return refuse_post(ErrorCode.BLOCKED, _("Cette personne n'accepte pas de messages privés."))
+    if setting == DirectMessagePolicy.CONTACTS and not _is_contact(recipient, sender, room):
+        return refuse_post(
+            ErrorCode.BLOCKED,
+            _("Cette personne n'accepte les messages privés que de ses contacts."),
+        )
+    return ALLOWED
+
+
+def _is_contact(recipient, sender, room: Room | None) -> bool:
+    """The recipient already talks with the sender: a conversation that the
+    recipient started or accepted."""
+    if room is None:
+        return False
+    request = ContactRequest.objects.filter(room=room).first()
+    return request is None or request.is_accepted or request.sender_id == recipient.pk
+
+
+def held_for(room: Room, user) -> ContactRequest | None:
+    """The contact request that keeps `user` (its recipient) out of this
+    direct room until they accept it, if any."""
+    if not room.is_direct:
+        return None
+    return (
+        ContactRequest.objects.filter(room=room, recipient=user)
+        .exclude(status=ContactRequestStatus.ACCEPTED)
+        .first()
+    )
+
+
+# --- rooms -------------------------------------------------------------------------------
+
+
+def membership(user, room: Room) -> RoomMembership | None:
+    return RoomMembership.objects.filter(room=room, user=user).first()
+
+
+def can_read(user, room: Room) -> Verdict:
+    """May the user see this room and its messages (socket or API)?"""
+    verdict = account_verdict(user)
+    if not verdict:
+        return verdict
+    if room.kind == RoomKind.PUBLIC:
+        if room.is_archived and not user.is_staff:
+            return refuse_join(CloseCode.NOT_FOUND, _("Ce salon n'existe pas."))
+    elif membership(user, room) is None:
+        return refuse_join(CloseCode.FORBIDDEN, _("Ce salon est réservé à ses membres."))
+    if room.is_direct:
+        partner = direct_partner(room, user)
+        if partner is not None and is_blocked_between(user, partner):
+            return refuse_join(CloseCode.FORBIDDEN, _("Cette conversation est bloquée."))
+        if held_for(room, user) is not None:
+            return refuse_join(CloseCode.FORBIDDEN, _("Acceptez d'abord la demande de contact."))
+    return ALLOWED
+
+
+def can_join(user, room: Room) -> Verdict:
+    """May the user open a live socket in this room? Reading, plus the
+    registered checks (a ban refuses with 4403)."""
+    verdict = can_read(user, room)
+    if not verdict:
+        return verdict
+    for check in _join_checks:
+        extra = check(user, room)
+        if extra is not None and not extra:
+            return extra
+    return ALLOWED
+
+
+def is_room_staff(user, room: Room) -> bool:
+    """Site staff, the room's owner and its room moderators."""
+    if user.is_staff:
+        return True
+    return RoomMembership.objects.filter(
+        room=room, user=user, role__in=(RoomRole.OWNER, RoomRole.MODERATOR)
+    ).exists()
+
+
+def can_post(user, room: Room, body: str) -> Verdict:
+    """May the user post this (already cleaned) text in this room now?"""
+    verdict = account_verdict(user)
+    if not verdict:
+        return refuse_post(ErrorCode.INVALID, verdict.detail)
+    if room.is_archived:
+        return refuse_post(ErrorCode.INVALID, _("Ce salon est archivé."))
+    if room.kind != RoomKind.PUBLIC and membership(user, room) is None:
+        return refuse_post(ErrorCode.INVALID, _("Ce salon est réservé à ses membres."))
+    if room.is_direct:
+        partner = direct_partner(room, user)
+        if partner is None:
+            return refuse_post(ErrorCode.BLOCKED, _("Cette conversation est fermée."))
+        verdict = direct_message_verdict(user, partner, room)
+        if not verdict:
+            return verdict
+        if held_for(room, user) is not None:
+            # The recipient of an unanswered request answers it before writing.
+            return refuse_post(ErrorCode.BLOCKED, _("Acceptez d'abord la demande de contact."))
+    if room.slow_mode_seconds and not is_room_staff(user, room):
+        since = timezone.now() - timedelta(seconds=room.slow_mode_seconds)
+        if Message.objects.filter(room=room, author=user, created__gt=since).exists():
+            return refuse_post(
+                ErrorCode.RATE_LIMITED,
+                _("Mode lent : un message toutes les %(seconds)d secondes dans ce salon.")
+                % {"seconds": room.slow_mode_seconds},
+            )
+    for check in _post_checks:
+        extra = check(user, room, body)
+        if extra is not None and not extra:
+            return extra
+    return ALLOWED

@@ -1,0 +1,57 @@
+"""The WebSocket protocol's names, in one place (documented in docs/protocol.md)."""
+
+from enum import IntEnum, StrEnum
+
+# A message body: 1 to 2,000 characters once control characters are stripped.
+MAX_BODY_LENGTH = 2000
+# Frames larger than this are refused unread: a 2,000-character body takes at
+# most 8 KB of UTF-8, even fully escaped, well under the cap.
+MAX_FRAME_LENGTH = 16 * 1024
+# ?after= backfill and the messages API read this many rows per query.
+BACKFILL_CHUNK = 200
+MAX_PAGE_LIMIT = 200
+DEFAULT_PAGE_LIMIT = 50
+
+
+class CloseCode(IntEnum):
+    NOT_AUTHENTICATED = 4401  # not signed in, inactive, e-mail not verified
+    FORBIDDEN = 4403  # age not verified, not a member, banned, kicked, blocked
+    NOT_FOUND = 4404  # no such room
+
+
+class ErrorCode(StrEnum):
+    INVALID = "invalid"
+    TOO_LONG = "too_long"
+    RATE_LIMITED = "rate_limited"
+    MUTED = "muted"
+    FILTERED = "filtered"
+    BLOCKED = "blocked"
+
+
+class ClientEvent(StrEnum):
+    """Frames a client sends."""
+
+    MESSAGE_SEND = "message.send"
+
+
+class ServerEvent(StrEnum):
+    """Frames the server sends."""
+
+    MESSAGE_NEW = "message.new"
+    MESSAGE_DELETED = "message.deleted"
+    ERROR = "error"
+    PRESENCE = "presence"
+    # On /ws/conversations/: something changed in one of the user's conversations.
+    CONVERSATION_CHANGED = "conversation.changed"
+
+
+class GroupEvent(StrEnum):
+    """Channel-layer events between processes (the consumer's handler names)."""
+
+    ROOM_MESSAGE = "room.message"  # {"message": <message JSON>}
+    ROOM_MESSAGE_DELETED = "room.message_deleted"  # {"id": int}
+    ROOM_PRESENCE = "room.presence"  # {"users": [username, ...]}
+    ROOM_CLOSE = "room.close"  # {"code": int}: the room was archived
+    # To user.<id>: close that user's sockets, in one room or all of them.
+    USER_CLOSE = "user.close"  # {"code": int, "room": room id or None}
+    USER_CONVERSATION = "user.conversation"  # {"room": slug}

@@ -1,0 +1,33 @@
+"""Pages and JSON API of the rooms app (included at the root by chatsite/urls.py)."""
+
+from django.urls import path
+
+from rooms import api, views
+
+app_name = "rooms"
+
+urlpatterns = [
+    path("rooms/", views.room_list, name="list"),
+    path("rooms/new/", views.create_private_room, name="create_private"),
+    path("rooms/<slug:slug>/", views.room_detail, name="room"),
+    path("rooms/<slug:slug>/invite/", views.invite_to_room, name="invite"),
+    path("dm/", views.open_direct_room, name="open_direct"),
+    path("dm/<str:username>/", views.direct_room, name="direct"),
+    path("conversations/", views.conversation_list, name="conversations"),
+    path(
+        "conversations/requests/<int:pk>/<str:decision>/",
+        views.answer_contact_request,
+        name="answer_request",
+    ),
+    path(
+        "conversations/invitations/<int:pk>/<str:decision>/",
+        views.answer_invitation,
+        name="answer_invitation",
+    ),
+    path("api/rooms/", api.rooms_list, name="api_rooms"),
+    path("api/rooms/<slug:slug>/messages/", api.room_messages, name="api_messages"),
+    path("api/dm/", api.open_direct_room, name="api_dm"),
+    path("api/blocks/", api.blocks, name="api_blocks"),
+    path("api/blocks/<str:username>/", api.unblock, name="api_unblock"),
+    path("api/conversations/", api.conversations, name="api_conversations"),
+]

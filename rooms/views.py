@@ -1,0 +1,253 @@
+"""Pages: the rooms list, a room, a direct conversation, the conversations list."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from rooms import actions, policy, queries
+from rooms.forms import InviteForm, PrivateRoomForm
+from rooms.models import ContactRequest, Room, RoomInvitation, RoomKind
+from rooms.protocol import MAX_BODY_LENGTH, CloseCode
+
+
+def _gate(request: HttpRequest) -> HttpResponse | None:
+    """The account gate as a page explaining what is missing."""
+    verdict = policy.account_verdict(request.user)
+    if verdict:
+        return None
+    age_missing = verdict.close_code == CloseCode.FORBIDDEN
+    return render(
+        request,
+        "rooms/gate.html",
+        {"age_missing": age_missing, "detail": verdict.detail},
+        status=403,
+    )
+
+
+def _refused(request: HttpRequest, detail: str, status: int = 403) -> HttpResponse:
+    return render(request, "rooms/refused.html", {"detail": detail}, status=status)
+
+
+@login_required
+@require_GET
+def room_list(request: HttpRequest) -> HttpResponse:
+    if response := _gate(request):
+        return response
+    return render(
+        request,
+        "rooms/room_list.html",
+        {
+            "rooms": queries.public_rooms(),
+            "conversations": queries.conversations(request.user),
+            "private_room_form": PrivateRoomForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def create_private_room(request: HttpRequest) -> HttpResponse:
+    if response := _gate(request):
+        return response
+    form = PrivateRoomForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("rooms:list")
+    name = form.cleaned_data["name"]
+    room = actions.do_create_room(
+        actor=request.user,
+        kind=RoomKind.PRIVATE,
+        slug=actions.unique_slug(slugify(name)[:60] or "salon"),
+        name=name,
+        description=form.cleaned_data["description"],
+    )
+    return redirect(room.get_absolute_url())
+
+
+@login_required
+@require_POST
+def invite_to_room(request: HttpRequest, slug: str) -> HttpResponse:
+    if response := _gate(request):
+        return response
+    room = get_object_or_404(Room, slug=slug, kind=RoomKind.PRIVATE)
+    if not policy.can_read(request.user, room):
+        raise Http404
+    form = InviteForm(request.POST)
+    invitee = queries.find_user(form.cleaned_data["username"]) if form.is_valid() else None
+    if invitee is None:
+        messages.error(request, _("Aucun membre ne porte ce pseudonyme."))
+        return redirect(room.get_absolute_url())
+    try:
+        actions.do_invite_to_room(room, invitee, actor=request.user)
+    except actions.ActionRefused as refusal:
+        messages.error(request, refusal.detail)
+    else:
+        messages.success(request, _("Invitation envoyée à %(name)s.") % {"name": invitee.username})
+    return redirect(room.get_absolute_url())
+
+
+def _chat_strings() -> dict:
+    """The texts static/js/chat.js shows, translated for this request."""
+    return {
+        "connecting": _("Connexion…"),
+        "connected": _("Connecté"),
+        "reconnecting": _("Connexion perdue, reconnexion…"),
+        "paused": _("Déconnecté"),
+        "refused_auth": _("Connectez-vous avec une adresse e-mail vérifiée pour discuter."),
+        "refused_forbidden": _("Vous n'avez pas accès à ce salon."),
+        "refused_missing": _("Ce salon n'existe pas ou plus."),
+        "too_long": _("Un message fait au plus %(max)d caractères.") % {"max": MAX_BODY_LENGTH},
+        "deleted": _("Message supprimé"),
+        "report": _("Signaler"),
+        "block_confirm": _("Bloquer cette personne ? Vous ne recevrez plus ses messages."),
+        "blocked": _("Personne bloquée."),
+        "block_failed": _("Le blocage a échoué, réessayez."),
+    }
+
+
+def _chat_context(room: Room, **extra) -> dict:
+    return {
+        "room": room,
+        "max_body_length": MAX_BODY_LENGTH,
+        "chat_strings": _chat_strings(),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    if response := _gate(request):
+        return response
+    room = get_object_or_404(Room, slug=slug)
+    if room.is_direct:
+        partner = policy.direct_partner(room, request.user)
+        if partner is None:
+            raise Http404
+        return redirect("rooms:direct", username=partner.username)
+    verdict = policy.can_read(request.user, room)
+    if not verdict:
+        if verdict.close_code == CloseCode.NOT_FOUND:
+            raise Http404
+        return _refused(request, verdict.detail)
+    can_invite = room.kind == RoomKind.PRIVATE and policy.is_room_staff(request.user, room)
+    return render(
+        request,
+        "rooms/room.html",
+        _chat_context(room, title=room.name, invite_form=InviteForm() if can_invite else None),
+    )
+
+
+@login_required
+@require_GET
+def direct_room(request: HttpRequest, username: str) -> HttpResponse:
+    """Opens (or creates) the direct room with `username` and shows it."""
+    if response := _gate(request):
+        return response
+    other = queries.find_user(username)
+    if other is None:
+        raise Http404
+    if other.username != username:
+        return redirect("rooms:direct", username=other.username)
+    try:
+        room = actions.do_open_direct_room(other, actor=request.user)
+    except actions.NotFound:
+        raise Http404 from None
+    except actions.ActionRefused as refusal:
+        return _refused(request, refusal.detail)
+    held = policy.held_for(room, request.user)
+    if held is not None:
+        first = queries.visible_messages(room).filter(author=held.sender_id).first()
+        return render(
+            request, "rooms/contact_request.html", {"contact_request": held, "first_message": first}
+        )
+    outgoing = ContactRequest.objects.filter(room=room, sender=request.user).first()
+    return render(
+        request,
+        "rooms/room.html",
+        _chat_context(
+            room,
+            title=other.username,
+            partner=other,
+            awaiting_answer=outgoing is not None and not outgoing.is_accepted,
+        ),
+    )
+
+
+@login_required
+@require_GET
+def open_direct_room(request: HttpRequest) -> HttpResponse:
+    """The rooms page's "write to" form: /dm/?username=bob -> /dm/bob/."""
+    username = request.GET.get("username", "").strip()
+    if not username:
+        return redirect("rooms:list")
+    return redirect("rooms:direct", username=username)
+
+
+@login_required
+@require_GET
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    if response := _gate(request):
+        return response
+    user = request.user
+    return render(
+        request,
+        "rooms/conversations.html",
+        {
+            "conversations": queries.conversations(user),
+            "contact_requests": queries.pending_contact_requests(user),
+            "invitations": queries.pending_invitations(user),
+            "conversation_strings": {
+                "unread_one": _("%(count)d non lu"),
+                "unread_many": _("%(count)d non lus"),
+                "empty": _("Aucune conversation pour le moment."),
+            },
+        },
+    )
+
+
+CONTACT_DECISIONS = ("accept", "ignore", "block")
+
+
+@login_required
+@require_POST
+def answer_contact_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    if response := _gate(request):
+        return response
+    contact_request = get_object_or_404(ContactRequest, pk=pk, recipient=request.user)
+    if decision not in CONTACT_DECISIONS:
+        raise Http404
+    try:
+        if decision == "accept":
+            actions.do_accept_contact_request(contact_request, actor=request.user)
+            return redirect("rooms:direct", username=contact_request.sender.username)
+        if decision == "ignore":
+            actions.do_ignore_contact_request(contact_request, actor=request.user)
+            messages.info(request, _("Demande ignorée. Cette personne n'en saura rien."))
+        else:
+            actions.do_block_user(contact_request.sender, actor=request.user)
+            messages.info(request, _("Cette personne est bloquée."))
+    except actions.ActionRefused as refusal:
+        messages.error(request, refusal.detail)
+    return redirect("rooms:conversations")
+
+
+@login_required
+@require_POST
+def answer_invitation(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    if response := _gate(request):
+        return response
+    invitation = get_object_or_404(RoomInvitation, pk=pk, invitee=request.user)
+    if decision not in ("accept", "decline"):
+        raise Http404
+    actions.do_answer_invitation(invitation, actor=request.user, accept=decision == "accept")
+    if decision == "accept":
+        return redirect(invitation.room.get_absolute_url())
+    return redirect(reverse("rooms:conversations"))

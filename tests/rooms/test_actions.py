@@ -1,0 +1,335 @@
+"""The actions: state, refusals and the events they send once committed."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from audit.events import AuditEvent
+from audit.models import AuditEntry
+from rooms import actions
+from rooms.models import (
+    Block,
+    ContactRequest,
+    ContactRequestStatus,
+    InvitationStatus,
+    Message,
+    Room,
+    RoomKind,
+    RoomMembership,
+    RoomRole,
+    room_group,
+    user_group,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def listen(settings):
+    """Joins a group on a fresh in-memory layer; returns a function reading it."""
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    layer = get_channel_layer()
+
+    def join(group: str):
+        channel = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.group_add)(group, channel)
+
+        def events() -> list[dict]:
+            received = []
+            while True:
+                try:
+                    received.append(layer.channels[channel].get_nowait()[1])
+                except Exception:  # noqa: BLE001 - the queue is empty
+                    return received
+
+        return events
+
+    yield join
+    channel_layers.backends.clear()
+
+
+def test_post_message_stores_and_broadcasts_after_commit(
+    make_user, public_room, listen, django_capture_on_commit_callbacks
+):
+    alice = make_user("alice")
+    events = listen(room_group(public_room.id))
+    with django_capture_on_commit_callbacks() as callbacks:
+        result = actions.do_post_message(public_room, " salut\x00 ", actor=alice, client_id="c1")
+        assert events() == []  # nothing before the commit
+    assert result.created
+    assert result.message.body == "salut"
+    for callback in callbacks:
+        callback()
+    [event] = events()
+    assert event["type"] == "room.message"
+    assert event["message"] == {
+        "id": result.message.id,
+        "room": "general",
+        "author": "alice",
+        "body": "salut",
+        "created": result.message.created.isoformat(),
+        "client_id": "c1",
+    }
+
+
+def test_post_message_is_idempotent_per_author_room_and_client_id(
+    make_user, public_room, make_room, django_capture_on_commit_callbacks
+):
+    alice, bob = make_user(), make_user()
+    first = actions.do_post_message(public_room, "un", actor=alice, client_id="x")
+    with django_capture_on_commit_callbacks() as callbacks:
+        again = actions.do_post_message(public_room, "autre texte", actor=alice, client_id="x")
+    assert not again.created and again.message.pk == first.message.pk
+    assert callbacks == []
+    assert actions.do_post_message(public_room, "un", actor=bob, client_id="x").created
+    assert actions.do_post_message(make_room(), "un", actor=alice, client_id="x").created
+    assert actions.do_post_message(public_room, "sans id", actor=alice).message.client_id is None
+    assert actions.do_post_message(public_room, "sans id", actor=alice).created
+    assert Message.objects.count() == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("", "invalid"),
+        (" \x00 ", "invalid"),
+        (None, "invalid"),
+        (["a"], "invalid"),
+        ("x" * 2001, "too_long"),
+    ],
+)
+def test_post_message_refuses_bad_bodies(make_user, public_room, body, code):
+    with pytest.raises(actions.ActionRefused) as refused:
+        actions.do_post_message(public_room, body, actor=make_user())
+    assert refused.value.code == code
+    assert not Message.objects.exists()
+
+
+def test_post_message_refuses_an_archived_room(make_user, public_room):
+    admin = make_user(is_staff=True)
+    actions.do_archive_room(public_room, actor=admin, reason="fermeture")
+    with pytest.raises(actions.ActionRefused):
+        actions.do_post_message(public_room, "allô", actor=make_user())
+
+
+def test_delete_message_is_soft_and_needs_a_reason_from_staff(
+    make_user, public_room, listen, django_capture_on_commit_callbacks
+):
+    alice, moderator, stranger = make_user(), make_user(is_staff=True), make_user()
+    message = actions.do_post_message(public_room, "hop", actor=alice).message
+    with pytest.raises(actions.ActionRefused):
+        actions.do_delete_message(message, actor=stranger, reason="non")
+    with pytest.raises(actions.ActionRefused):
+        actions.do_delete_message(message, actor=moderator, reason=" ")
+    events = listen(room_group(public_room.id))
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_delete_message(message, actor=moderator, reason="insulte")
+    message.refresh_from_db()
+    assert message.deleted_by == moderator and message.deletion_reason == "insulte"
+    assert message.deleted_at is not None and message.body == "hop"
+    assert events() == [{"type": "room.message_deleted", "id": message.id}]
+    entry = AuditEntry.objects.get(event=AuditEvent.ROOM_MESSAGE_DELETED)
+    assert (entry.actor_id, entry.target_id, entry.reason) == (
+        moderator.pk,
+        str(message.pk),
+        "insulte",
+    )
+
+
+def test_authors_hide_their_own_messages_without_an_audit_entry(make_user, public_room):
+    alice = make_user()
+    message = actions.do_post_message(public_room, "oups", actor=alice).message
+    actions.do_delete_message(message, actor=alice)
+    message.refresh_from_db()
+    assert message.deleted_by == alice
+    assert not AuditEntry.objects.filter(event=AuditEvent.ROOM_MESSAGE_DELETED).exists()
+
+
+def test_archive_room_needs_room_staff_and_a_reason(
+    make_user, public_room, listen, django_capture_on_commit_callbacks
+):
+    admin = make_user(is_staff=True)
+    with pytest.raises(actions.ActionRefused):
+        actions.do_archive_room(public_room, actor=make_user(), reason="non")
+    with pytest.raises(actions.ActionRefused):
+        actions.do_archive_room(public_room, actor=admin, reason="")
+    events = listen(room_group(public_room.id))
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_archive_room(public_room, actor=admin, reason="doublon")
+    public_room.refresh_from_db()
+    assert public_room.is_archived and public_room.archived_at is not None
+    assert events() == [{"type": "room.close", "code": 4404}]
+    entry = AuditEntry.objects.get(event=AuditEvent.ROOM_ARCHIVED)
+    assert (entry.actor_id, entry.target_id, entry.reason) == (
+        admin.pk,
+        str(public_room.pk),
+        "doublon",
+    )
+
+
+def test_create_room_is_recorded_and_slugs_are_unique(make_user):
+    owner = make_user()
+    room = actions.do_create_room(actor=owner, kind=RoomKind.PRIVATE, slug="club", name="Club")
+    entry = AuditEntry.objects.get(event=AuditEvent.ROOM_CREATED)
+    assert (entry.actor_id, entry.target_id) == (owner.pk, str(room.pk))
+    with pytest.raises(actions.ActionRefused):
+        actions.do_create_room(actor=owner, kind=RoomKind.PUBLIC, slug="club", name="Autre")
+    with pytest.raises(actions.ActionRefused):
+        actions.do_create_room(actor=owner, kind=RoomKind.DIRECT, slug="dm", name="x")
+    with pytest.raises(actions.ActionRefused):
+        actions.do_create_room(actor=owner, kind=RoomKind.PUBLIC, slug="new", name="Nouveau")
+
+
+def test_open_direct_room_creates_one_room_per_pair_with_a_request(make_user):
+    alice, bob = make_user(), make_user()
+    room = actions.do_open_direct_room(bob, actor=alice)
+    assert room.kind == RoomKind.DIRECT
+    assert set(room.memberships.values_list("user_id", flat=True)) == {alice.pk, bob.pk}
+    request = ContactRequest.objects.get(room=room)
+    assert (request.sender, request.recipient, request.status) == (alice, bob, "pending")
+    assert actions.do_open_direct_room(bob, actor=alice) == room
+    # Bob opening it gets the same room, to answer the request.
+    assert actions.do_open_direct_room(alice, actor=bob) == room
+    assert Room.objects.filter(kind=RoomKind.DIRECT).count() == 1
+
+
+def test_open_direct_room_refusals(make_user):
+    alice, bob = make_user(), make_user()
+    with pytest.raises(actions.ActionRefused):
+        actions.do_open_direct_room(alice, actor=alice)
+    actions.do_block_user(alice, actor=bob)
+    with pytest.raises(actions.ActionRefused) as refused:
+        actions.do_open_direct_room(bob, actor=alice)
+    assert refused.value.code == "blocked"
+    carol = make_user(direct_messages_from="nobody")
+    with pytest.raises(actions.ActionRefused):
+        actions.do_open_direct_room(carol, actor=alice)
+    dave = make_user(direct_messages_from="contacts")
+    with pytest.raises(actions.ActionRefused):
+        actions.do_open_direct_room(dave, actor=alice)
+    assert not Room.objects.filter(kind=RoomKind.DIRECT).exists()
+
+
+def test_contacts_policy_allows_an_accepted_conversation(make_user):
+    alice, dave = make_user(), make_user()
+    room = actions.do_open_direct_room(dave, actor=alice)
+    actions.do_accept_contact_request(ContactRequest.objects.get(room=room), actor=dave)
+    dave.direct_messages_from = "contacts"
+    dave.save()
+    assert actions.do_open_direct_room(dave, actor=alice) == room
+    assert actions.do_post_message(room, "re", actor=alice).created
+
+
+def test_held_messages_notify_the_recipient_only_of_the_first(
+    make_user, listen, django_capture_on_commit_callbacks
+):
+    alice, bob = make_user(), make_user()
+    room = actions.do_open_direct_room(bob, actor=alice)
+    bob_events = listen(user_group(bob.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_post_message(room, "premier", actor=alice)
+        actions.do_post_message(room, "second", actor=alice)
+    assert bob_events() == [{"type": "user.conversation", "room": room.slug}]
+    # Bob cannot write before answering.
+    with pytest.raises(actions.ActionRefused):
+        actions.do_post_message(room, "hein ?", actor=bob)
+    request = ContactRequest.objects.get(room=room)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_accept_contact_request(request, actor=bob)
+        actions.do_post_message(room, "troisième", actor=alice)
+    assert len(bob_events()) == 2
+    assert actions.do_post_message(room, "enfin", actor=bob).created
+
+
+def test_ignored_request_stays_silent(make_user, listen, django_capture_on_commit_callbacks):
+    alice, bob = make_user(), make_user()
+    room = actions.do_open_direct_room(bob, actor=alice)
+    request = ContactRequest.objects.get(room=room)
+    actions.do_ignore_contact_request(request, actor=bob)
+    bob_events = listen(user_group(bob.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_post_message(room, "youhou", actor=alice)
+    assert bob_events() == []
+    with pytest.raises(actions.NotFound):
+        actions.do_accept_contact_request(request, actor=alice)  # only the recipient answers
+
+
+def test_block_and_unblock(make_user, listen, django_capture_on_commit_callbacks):
+    alice, bob = make_user(), make_user()
+    room = actions.do_open_direct_room(bob, actor=alice)
+    alice_events = listen(user_group(alice.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_block_user(alice, actor=bob)
+    assert Block.objects.filter(blocker=bob, blocked=alice).exists()
+    assert ContactRequest.objects.get(room=room).status == ContactRequestStatus.BLOCKED
+    assert {"type": "user.close", "code": 4403, "room": room.id} in alice_events()
+    actions.do_block_user(alice, actor=bob)  # twice is once
+    assert Block.objects.count() == 1
+    with pytest.raises(actions.ActionRefused):
+        actions.do_block_user(bob, actor=bob)
+    assert actions.do_unblock_user(alice, actor=bob) is True
+    assert actions.do_unblock_user(alice, actor=bob) is False
+    assert ContactRequest.objects.get(room=room).status == ContactRequestStatus.IGNORED
+
+
+def test_invitations(make_user, make_room):
+    owner, guest, stranger = make_user(), make_user(), make_user()
+    room = make_room(RoomKind.PRIVATE, owner=owner)
+    assert RoomMembership.objects.get(room=room, user=owner).role == RoomRole.OWNER
+    with pytest.raises(actions.ActionRefused):
+        actions.do_invite_to_room(room, guest, actor=stranger)
+    invitation = actions.do_invite_to_room(room, guest, actor=owner)
+    assert actions.do_invite_to_room(room, guest, actor=owner) == invitation
+    with pytest.raises(actions.NotFound):
+        actions.do_answer_invitation(invitation, actor=stranger, accept=True)
+    actions.do_answer_invitation(invitation, actor=guest, accept=True)
+    invitation.refresh_from_db()
+    assert invitation.status == InvitationStatus.ACCEPTED
+    assert RoomMembership.objects.filter(room=room, user=guest, role=RoomRole.MEMBER).exists()
+    with pytest.raises(actions.ActionRefused):
+        actions.do_invite_to_room(room, guest, actor=owner)
+
+
+def test_mark_read_only_moves_forward(make_user, make_room):
+    owner = make_user()
+    room = make_room(RoomKind.PRIVATE, owner=owner)
+    membership = RoomMembership.objects.get(room=room, user=owner)
+    actions.do_mark_room_read(room, actor=owner, up_to_id=50)
+    actions.do_mark_room_read(room, actor=owner, up_to_id=10)
+    membership.refresh_from_db()
+    assert membership.last_read_message_id == 50
+
+
+def test_presence(make_user, public_room, listen, django_capture_on_commit_callbacks):
+    alice = make_user("alice")
+    events = listen(room_group(public_room.id))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.do_enter_room(public_room, "chan-1", actor=alice) == ["alice"]
+        assert actions.do_enter_room(public_room, "chan-2", actor=alice) == ["alice"]
+        assert actions.do_leave_room(public_room, "chan-1", actor=alice) == ["alice"]
+        assert actions.do_leave_room(public_room, "chan-2", actor=alice) == []
+    # Only changes of the online set are announced.
+    assert [event["users"] for event in events()] == [["alice"], []]
+
+
+def test_presence_of_a_dead_process_expires(make_user, public_room):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rooms.models import RoomPresence
+    from rooms.presence import PRESENCE_TTL_SECONDS, refresh_presence
+
+    ghost, alice = make_user("ghost"), make_user("alice")
+    actions.do_enter_room(public_room, "dead-process-chan", actor=ghost)
+    actions.do_enter_room(public_room, "live-chan", actor=alice)
+    assert actions.online_usernames(public_room) == ["alice", "ghost"]
+    long_ago = timezone.now() - timedelta(seconds=PRESENCE_TTL_SECONDS + 1)
+    RoomPresence.objects.update(seen_at=long_ago)
+    assert refresh_presence(["live-chan"]) == 1  # the living process refreshes its own
+    assert actions.online_usernames(public_room) == ["alice"]
+    actions.do_enter_room(public_room, "another-chan", actor=make_user("bob"))
+    assert not RoomPresence.objects.filter(channel_name="dead-process-chan").exists()
