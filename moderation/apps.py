@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ModerationConfig(AppConfig):
     name = "moderation"
     verbose_name = _("Modération")
+
+    def ready(self) -> None:
+        # Rooms never imports moderation: moderation registers its checks there.
+        from moderation import checks
+
+        checks.register()

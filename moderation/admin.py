@@ -1,0 +1,675 @@
+"""The moderators' back office: the report queue, sanctions, appeals, held
+messages, filters, escalations (docs/moderation.md).
+
+Every write goes through moderation/actions.py. Those actions are durable
+transactions of their own, and the admin runs its change forms and its
+actions inside a transaction: so the writes here are custom views (a form
+per report, appeal, sanction), and each bulk action leads to a confirmation
+page of its own, which calls the action once per object.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit.access import access_gate
+from audit.events import AuditEvent
+from moderation import actions, queries
+from moderation.forms import (
+    AppealDecisionForm,
+    DecisionForm,
+    ReasonForm,
+    SanctionForm,
+    TransmissionForm,
+)
+from moderation.models import (
+    OPEN_STATUSES,
+    Appeal,
+    AppealStatus,
+    FilterRule,
+    HeldMessage,
+    HeldStatus,
+    ModerationRecord,
+    Notice,
+    Report,
+    ReportStatus,
+    SafetySignal,
+    Sanction,
+    StatementOfReasons,
+    ThreatEscalation,
+    TrustedFlagger,
+)
+from rooms.models import Room
+
+MAX_BULK = 200
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- bulk actions through a confirmation page -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    label: str
+    permission: str
+    run: Callable  # (obj, actor, reason) -> None
+    needs_reason: bool = False
+
+
+class BulkActionMixin:
+    """Admin actions that lead to a confirmation page outside the admin's transaction."""
+
+    bulk_actions: dict[str, BulkAction] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actions = [self._redirecting(verb, bulk) for verb, bulk in self.bulk_actions.items()]
+
+    def _redirecting(self, verb: str, bulk: BulkAction):
+        @admin.action(description=bulk.label, permissions=["change"])
+        def action(modeladmin, request, queryset):
+            ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:MAX_BULK])
+            url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_bulk", args=[verb])
+            return HttpResponseRedirect(f"{url}?{urlencode({'ids': ids})}")
+
+        action.__name__ = f"bulk_{verb}"
+        return action
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "bulk/<str:verb>/",
+                self.admin_site.admin_view(self.bulk_view),
+                name="{}_{}_bulk".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def bulk_view(self, request: HttpRequest, verb: str) -> HttpResponse:
+        bulk = self.bulk_actions.get(verb)
+        if bulk is None:
+            raise PermissionDenied
+        if not request.user.has_perm(bulk.permission):
+            raise PermissionDenied
+        raw_ids = request.POST.get("ids") or request.GET.get("ids", "")
+        ids = [int(pk) for pk in raw_ids.split(",") if pk.isdigit()][:MAX_BULK]
+        objects = list(self.get_queryset(request).model.objects.filter(pk__in=ids))
+        form = ReasonForm(request.POST or None) if bulk.needs_reason else None
+        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        if request.method == "POST" and (form is None or form.is_valid()):
+            reason = form.cleaned_data["reason"] if form is not None else ""
+            done = 0
+            for obj in objects:
+                try:
+                    bulk.run(obj, request.user, reason)
+                    done += 1
+                except actions.ModerationError as refusal:
+                    messages.error(request, f"{obj}: {refusal.detail}")
+            messages.success(request, _("%(count)d élément(s) traité(s).") % {"count": done})
+            return HttpResponseRedirect(changelist)
+        return TemplateResponse(
+            request,
+            "admin/moderation/bulk_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": bulk.label,
+                "objects": objects,
+                "ids": ",".join(str(obj.pk) for obj in objects),
+                "form": form,
+                "back": changelist,
+            },
+        )
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = gettext_lazy("état")
+    parameter_name = "etat"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("open", _("à traiter")),
+            ("mine", _("pris en charge par moi")),
+            ("closed", _("traités")),
+            ("all", _("tous")),
+        ]
+
+    def choices(self, changelist):
+        # "à traiter" is the default: the queue opens on what needs doing.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "open") == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "open"
+        if value == "open":
+            return queryset.filter(status__in=OPEN_STATUSES)
+        if value == "mine":
+            return queryset.filter(status=ReportStatus.CLAIMED, claimed_by=request.user)
+        if value == "closed":
+            return queryset.exclude(status__in=OPEN_STATUSES)
+        return queryset
+
+
+def _claim(report, actor, reason):
+    actions.do_claim_report(report, actor=actor)
+
+
+def _dismiss(report, actor, reason):
+    actions.do_dismiss_report(report, actor=actor, reason=reason)
+
+
+def queue_badge() -> str:
+    """The counts behind the moderators' badge (refreshed by queue-badge.js)."""
+    counts = queries.queue_counts()
+    spans = {
+        name: format_html('<span data-count="{}">{}</span>', name, value)
+        for name, value in counts.items()
+    }
+    return format_html(
+        '<span class="moderation-badge" data-queue-url="{}">{}</span>',
+        reverse("moderation:api_queue"),
+        format_html(
+            _(
+                "{open} à traiter, dont {urgent} urgents et {overdue} en retard · "
+                "{held} messages retenus · {appeals} recours"
+            ),
+            **spans,
+        ),
+    )
+
+
+@admin.register(Report)
+class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
+    list_display = (
+        "severity_badge",
+        "category",
+        "target",
+        "reporter_count",
+        "is_trusted_flagger",
+        "source",
+        "created",
+        "deadline_display",
+        "status",
+        "claimed_by",
+    )
+    list_display_links = ("category",)
+    list_filter = (OpenFilter, "severity", "category", "source", "is_trusted_flagger")
+    search_fields = ("target_user__username", "reporter__username")
+    list_select_related = ("target_user", "claimed_by", "room")
+    list_per_page = 50
+    bulk_actions = {
+        "claim": BulkAction(gettext_lazy("Prendre en charge"), "moderation.change_report", _claim),
+        "dismiss": BulkAction(
+            gettext_lazy("Classer sans suite"),
+            "moderation.change_report",
+            _dismiss,
+            needs_reason=True,
+        ),
+    }
+
+    def get_queryset(self, request):
+        # The queue lists one row per reported item: the group's primary.
+        return super().get_queryset(request).filter(duplicate_of__isnull=True)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("gravité"), ordering="severity")
+    def severity_badge(self, report):
+        return format_html(
+            '<span class="severity-{}">{}</span>', report.severity, report.get_severity_display()
+        )
+
+    @admin.display(description=gettext_lazy("cible"))
+    def target(self, report):
+        if report.target_message_id:
+            return _("message #%(id)s de %(user)s") % {
+                "id": report.target_message_id,
+                "user": report.target_user,
+            }
+        if report.target_user_id:
+            return _("compte %(user)s") % {"user": report.target_user}
+        if report.notice_id:
+            return _("notification publique")
+        return "—"
+
+    @admin.display(description=gettext_lazy("à traiter avant"), ordering="deadline")
+    def deadline_display(self, report):
+        if report.is_overdue:
+            return format_html(
+                '<span class="overdue">{} ({})</span>',
+                timezone.localtime(report.deadline).strftime("%d/%m %H:%M"),
+                _("en retard"),
+            )
+        return timezone.localtime(report.deadline).strftime("%d/%m %H:%M")
+
+    change_list_template = "admin/moderation/report/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "queue_badge": queue_badge()}
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="moderation_report_decide",
+            ),
+            path(
+                "<int:pk>/claim/",
+                self.admin_site.admin_view(self.claim_view),
+                name="moderation_report_claim",
+            ),
+            path(
+                "<int:pk>/escalate/",
+                self.admin_site.admin_view(self.escalate_view),
+                name="moderation_report_escalate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A report opens on its decision page.
+        if not str(object_id).isdigit():
+            raise Http404
+        return HttpResponseRedirect(
+            reverse("admin:moderation_report_decide", args=[int(object_id)])
+        )
+
+    def _report(self, request, pk) -> Report:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(Report, pk=pk)
+
+    def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        report = self._report(request, pk)
+        if report.duplicate_of_id:
+            return HttpResponseRedirect(
+                reverse("admin:moderation_report_decide", args=[report.duplicate_of_id])
+            )
+        if report.room is not None and report.room.is_direct:
+            # A private conversation: the moderator states why they open it.
+            refusal = access_gate(
+                request,
+                AuditEvent.VIEW_DIRECT_CONVERSATION,
+                "moderation.report",
+                report.pk,
+                context=self.admin_site.each_context(request),
+            )
+            if refusal is not None:
+                return refusal
+        form = DecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                self._decide(request, report, form.cleaned_data)
+            except actions.ModerationError as refusal:
+                form.add_error(None, refusal.detail)
+            else:
+                messages.success(request, _("Décision enregistrée."))
+                return HttpResponseRedirect(reverse("admin:moderation_report_changelist"))
+        group = [report, *report.duplicates.select_related("reporter").order_by("created")]
+        return TemplateResponse(
+            request,
+            "admin/moderation/report/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Signalement #%(id)s") % {"id": report.pk},
+                "report": report,
+                "group": group,
+                "form": form if report.is_open else None,
+                "sanctions": Sanction.objects.filter(user=report.target_user)[:20]
+                if report.target_user_id
+                else [],
+                "record": ModerationRecord.objects.filter(user=report.target_user_id).first(),
+                "escalations": report.escalations.all(),
+            },
+        )
+
+    def _decide(self, request, report: Report, data: dict) -> None:
+        outcome = data["outcome"]
+        if outcome == DecisionForm.OUTCOME_DISMISS:
+            actions.do_dismiss_report(
+                report,
+                actor=request.user,
+                reason=data["reason"],
+                manifestly_unfounded=data["manifestly_unfounded"],
+            )
+            return
+        kind = outcome.removeprefix("remove_") if outcome != "remove" else None
+        actions.do_decide_report(
+            report,
+            actor=request.user,
+            decision=data["reason"],
+            remove_message=outcome.startswith("remove"),
+            sanction_kind=kind,
+            room=None if data["site_wide"] else report.room,
+            duration_minutes=data["duration_minutes"],
+            ground=data["ground"] or None,
+            threat_to_life=data["threat_to_life"],
+        )
+
+    def claim_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        report = self._report(request, pk)
+        if request.method != "POST":
+            raise PermissionDenied
+        try:
+            actions.do_claim_report(report, actor=request.user)
+        except actions.ModerationError as refusal:
+            messages.error(request, refusal.detail)
+        return HttpResponseRedirect(reverse("admin:moderation_report_decide", args=[pk]))
+
+    def escalate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        report = self._report(request, pk)
+        if request.method != "POST":
+            raise PermissionDenied
+        escalation = actions.do_escalate_threat(report, actor=request.user)
+        return HttpResponseRedirect(
+            reverse("admin:moderation_threatescalation_change", args=[escalation.pk])
+        )
+
+
+# --- sanctions --------------------------------------------------------------------------------
+
+
+def _lift(sanction, actor, reason):
+    actions.do_lift_sanction(sanction, actor=actor, reason=reason)
+
+
+class ActiveFilter(admin.SimpleListFilter):
+    title = gettext_lazy("en vigueur")
+    parameter_name = "en_vigueur"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("oui")), ("0", _("non"))]
+
+    def queryset(self, request, queryset):
+        active = Sanction.objects.active().values("pk")
+        if self.value() == "1":
+            return queryset.filter(pk__in=active)
+        if self.value() == "0":
+            return queryset.exclude(pk__in=active)
+        return queryset
+
+
+@admin.register(Sanction)
+class SanctionAdmin(BulkActionMixin, admin.ModelAdmin):
+    list_display = (
+        "user",
+        "kind",
+        "room",
+        "starts_at",
+        "ends_at",
+        "is_active",
+        "automated",
+        "issued_by",
+    )
+    list_filter = (ActiveFilter, "kind", "automated")
+    search_fields = ("user__username",)
+    list_select_related = ("user", "room", "issued_by")
+    readonly_fields = [field.name for field in Sanction._meta.fields]
+    bulk_actions = {
+        "lift": BulkAction(
+            gettext_lazy("Lever les sanctions"), "moderation.change_sanction", _lift, True
+        ),
+    }
+
+    @admin.display(description=gettext_lazy("en vigueur"), boolean=True)
+    def is_active(self, sanction):
+        return sanction.is_active
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """The sanction form: calls do_issue_sanction (its own transaction)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        initial = {"user": request.GET.get("user", "")}
+        if request.GET.get("room"):
+            initial["room"] = Room.objects.filter(slug=request.GET["room"]).first()
+        form = SanctionForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                sanction = actions.do_issue_sanction(
+                    actions.user_named(data["user"]),
+                    actor=request.user,
+                    kind=data["kind"],
+                    room=data["room"],
+                    duration_minutes=data["duration_minutes"],
+                    reason=data["reason"],
+                    ground=data["ground"],
+                )
+            except actions.ModerationError as refusal:
+                form.add_error(None, refusal.detail)
+            else:
+                messages.success(
+                    request, _("Sanction prononcée : %(sanction)s.") % {"sanction": sanction}
+                )
+                return HttpResponseRedirect(reverse("admin:moderation_sanction_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/moderation/form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Prononcer une sanction"),
+                "form": form,
+                "submit": _("Prononcer"),
+            },
+        )
+
+
+# --- appeals ----------------------------------------------------------------------------------
+
+
+@admin.register(Appeal)
+class AppealAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "appellant", "status", "created", "decided_by")
+    list_filter = ("status",)
+    list_select_related = ("statement", "report", "appellant", "decided_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        if not str(object_id).isdigit():
+            raise Http404
+        appeal = get_object_or_404(Appeal, pk=object_id)
+        may_decide = self.has_change_permission(request) and appeal.status == AppealStatus.OPEN
+        form = AppealDecisionForm(request.POST or None) if may_decide else None
+        if request.method == "POST" and form is not None and form.is_valid():
+            try:
+                actions.do_decide_appeal(
+                    appeal,
+                    actor=request.user,
+                    reverse_decision=form.cleaned_data["reverse_decision"],
+                    answer=form.cleaned_data["answer"],
+                )
+            except actions.ModerationError as refusal:
+                form.add_error(None, refusal.detail)
+            else:
+                messages.success(request, _("Recours décidé."))
+                return HttpResponseRedirect(reverse("admin:moderation_appeal_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/moderation/appeal/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Recours #%(id)s") % {"id": appeal.pk},
+                "appeal": appeal,
+                "statement": appeal.statement,
+                "form": form,
+            },
+        )
+
+
+# --- held messages ----------------------------------------------------------------------------
+
+
+def _release(held, actor, reason):
+    actions.do_release_held_message(held, actor=actor)
+
+
+def _reject(held, actor, reason):
+    actions.do_reject_held_message(held, actor=actor, reason=reason)
+
+
+@admin.register(HeldMessage)
+class HeldMessageAdmin(BulkActionMixin, admin.ModelAdmin):
+    list_display = ("created", "room", "author", "body", "rule", "status")
+    readonly_fields = [field.name for field in HeldMessage._meta.fields]
+    list_filter = ("status",)
+    list_select_related = ("room", "author", "rule")
+    bulk_actions = {
+        "release": BulkAction(
+            gettext_lazy("Publier les messages"), "moderation.change_heldmessage", _release
+        ),
+        "reject": BulkAction(
+            gettext_lazy("Refuser les messages"), "moderation.change_heldmessage", _reject, True
+        ),
+    }
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if "status__exact" not in request.GET:
+            queryset = queryset.filter(status=HeldStatus.PENDING)
+        return queryset
+
+
+# --- escalations ------------------------------------------------------------------------------
+
+
+@admin.register(ThreatEscalation)
+class ThreatEscalationAdmin(ReadOnlyAdmin):
+    list_display = ("created", "report", "authority", "transmitted_at", "authority_reference")
+    list_filter = ("authority",)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if not str(object_id).isdigit():
+            raise Http404
+        escalation = get_object_or_404(ThreatEscalation, pk=object_id)
+        # It carries the suspect's connection data: the viewer states why.
+        refusal = access_gate(
+            request,
+            AuditEvent.VIEW_CONNECTION_RECORDS,
+            "moderation.threatescalation",
+            escalation.pk,
+            context=self.admin_site.each_context(request),
+        )
+        if refusal is not None:
+            return refusal
+        may_change = request.user.has_perm("moderation.change_threatescalation")
+        form = TransmissionForm(request.POST or None) if may_change else None
+        if request.method == "POST" and form is not None and form.is_valid():
+            actions.do_mark_escalation_transmitted(
+                escalation,
+                actor=request.user,
+                authority=form.cleaned_data["authority"],
+                reference=form.cleaned_data["reference"],
+            )
+            messages.success(request, _("Transmission enregistrée."))
+            return HttpResponseRedirect(request.path)
+        return TemplateResponse(
+            request,
+            "admin/moderation/escalation.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Menace pour la vie : signalement aux autorités"),
+                "escalation": escalation,
+                "form": form,
+            },
+        )
+
+
+# --- configuration and records ----------------------------------------------------------------
+
+
+@admin.register(FilterRule)
+class FilterRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "room", "kind", "action", "category", "is_active")
+    list_filter = ("kind", "action", "is_active")
+    list_editable = ("is_active",)
+    search_fields = ("name", "pattern")
+
+
+@admin.register(TrustedFlagger)
+class TrustedFlaggerAdmin(admin.ModelAdmin):
+    list_display = ("organisation", "user", "is_active", "created_at")
+    raw_id_fields = ("user",)
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    list_display = ("created", "category", "location", "acknowledged_at")
+    list_filter = ("category",)
+
+
+@admin.register(SafetySignal)
+class SafetySignalAdmin(ReadOnlyAdmin):
+    list_display = ("created", "kind", "user", "room")
+    list_filter = ("kind",)
+    list_select_related = ("user", "room")
+
+
+@admin.register(StatementOfReasons)
+class StatementOfReasonsAdmin(ReadOnlyAdmin):
+    list_display = ("created", "user", "measure", "scope", "ground", "automated_decision")
+    list_filter = ("measure", "ground", "automated_decision")
+    search_fields = ("user__username",)
+
+
+@admin.register(ModerationRecord)
+class ModerationRecordAdmin(ReadOnlyAdmin):
+    list_display = ("user", "violations", "unfounded_reports", "reporting_suspended_until")
+    ordering = ("-violations",)
+    search_fields = ("user__username",)

@@ -1,0 +1,198 @@
+"""Moderation's answers to rooms' questions (rooms/policy.py), registered at start-up.
+
+- join: an active ban or kick, in the room or site-wide, refuses with 4403;
+- post: a mute (or a ban) refuses with `muted`; the automatic filters block
+  (`filtered`), hold (`filtered`, kept for review), flag or mute; the safety
+  signals never refuse, they only raise the matter to the queue.
+
+The post checks run inside rooms' post transaction: what they write commits
+with the message, or rolls back with a refusal (hence `after_refusal` for a hold).
+"""
+
+import logging
+from datetime import timedelta
+from functools import partial
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from moderation import actions, detection, queries
+from moderation.models import (
+    FilterAction,
+    FilterKind,
+    FilterRule,
+    SafetySignal,
+    SafetySignalKind,
+    SanctionKind,
+)
+from rooms import policy
+from rooms.models import ContactRequest, Message
+from rooms.protocol import CloseCode, ErrorCode
+
+logger = logging.getLogger(__name__)
+
+# An account that opens this many new direct conversations within the window.
+MASS_DIRECT_MESSAGES_COUNT = 8
+MASS_DIRECT_MESSAGES_WINDOW = timedelta(hours=1)
+# The same signal about the same account is raised once per cool-down.
+SIGNAL_COOLDOWN = timedelta(minutes=30)
+# Strongest first: the first matching rule in this order decides.
+ACTION_ORDER = [FilterAction.BLOCK, FilterAction.HOLD, FilterAction.MUTE, FilterAction.FLAG]
+
+
+def _until(sanction) -> str:
+    if sanction.ends_at is None:
+        return _("définitivement")
+    return _("jusqu'au %(date)s") % {
+        "date": date_format(timezone.localtime(sanction.ends_at), "DATETIME_FORMAT")
+    }
+
+
+def refuse_banned(user, room) -> policy.Verdict | None:
+    """Banned or kicked, here or site-wide: 4403."""
+    sanction = (
+        queries.active_sanctions(user, room, (SanctionKind.BAN, SanctionKind.KICK))
+        .order_by("ends_at")
+        .last()
+    )
+    if sanction is None:
+        return None
+    if sanction.kind == SanctionKind.BAN:
+        detail = _("Vous êtes banni %(until)s.") % {"until": _until(sanction)}
+    else:
+        detail = _("Vous êtes exclu de ce salon %(until)s.") % {"until": _until(sanction)}
+    return policy.refuse_join(CloseCode.FORBIDDEN, detail)
+
+
+def refuse_muted(user, room, body) -> policy.Verdict | None:
+    """Muted (or banned, kicked), here or site-wide: `muted` error frames."""
+    sanction = (
+        queries.active_sanctions(
+            user, room, (SanctionKind.MUTE, SanctionKind.BAN, SanctionKind.KICK)
+        )
+        .order_by("ends_at")
+        .last()
+    )
+    if sanction is None:
+        return None
+    return policy.refuse_post(
+        ErrorCode.MUTED,
+        _(
+            "Vous ne pouvez pas écrire ici %(until)s "
+            "(décision de modération : voir « Mes décisions »)."
+        )
+        % {"until": _until(sanction)},
+    )
+
+
+# --- automatic filters -------------------------------------------------------------------------
+
+
+def rule_matches(rule: FilterRule, user, room, body: str) -> list[str]:
+    """What in the message the rule objects to (empty: nothing)."""
+    if rule.kind == FilterKind.WORDS:
+        return detection.words_found(body, rule.pattern)
+    if rule.kind == FilterKind.REGEX:
+        return detection.regex_found(body, rule.pattern)
+    if rule.kind == FilterKind.LINKS:
+        return detection.disallowed_links(body, rule.pattern)
+    if rule.kind == FilterKind.CONTACT:
+        return detection.contact_details(body)
+    if rule.kind == FilterKind.FLOOD:
+        since = timezone.now() - timedelta(seconds=rule.flood_seconds)
+        recent = Message.objects.filter(room=room, author=user, created__gte=since).count()
+        # This message would be one more than the rule allows.
+        if recent + 1 > rule.flood_count:
+            return [
+                _("%(count)d messages en %(seconds)d s")
+                % {"count": recent + 1, "seconds": rule.flood_seconds}
+            ]
+    return []
+
+
+def _hold(rule_id: int, user_id: int, room_id: int, body: str) -> None:
+    """Keeps the held message; a failure here must not turn the sender's
+    refusal into a server error (the message is refused either way)."""
+    try:
+        actions.do_hold_message(rule_id, user_id, room_id, body)
+    except Exception:
+        logger.exception("could not keep a held message for review")
+
+
+def apply_filters(user, room, body) -> policy.Verdict | None:
+    if user.is_staff:
+        return None  # moderators quote what they moderate
+    rules = FilterRule.objects.filter(is_active=True).filter(Q(room__isnull=True) | Q(room=room))
+    matched = [(rule, found) for rule in rules if (found := rule_matches(rule, user, room, body))]
+    if not matched:
+        return None
+    matched.sort(key=lambda pair: (ACTION_ORDER.index(pair[0].action), pair[0].pk))
+    rule, found = matched[0]
+    if rule.action == FilterAction.BLOCK:
+        return policy.refuse_post(
+            ErrorCode.FILTERED,
+            _("Ce message n'est pas autorisé ici (filtre « %(rule)s »).") % {"rule": rule.name},
+        )
+    if rule.action == FilterAction.HOLD:
+        verdict = policy.refuse_post(
+            ErrorCode.FILTERED,
+            _("Votre message est retenu : un modérateur le relira avant de le publier."),
+        )
+        return policy.Verdict(
+            False,
+            code=verdict.code,
+            detail=verdict.detail,
+            after_refusal=partial(_hold, rule.pk, user.pk, room.pk, body),
+        )
+    # Flag and mute let the message through; every other matching flag or
+    # mute rule acts too.
+    for rule, found in matched:
+        if rule.action == FilterAction.MUTE:
+            actions.mute_by_filter(rule, user, room, found)
+        elif rule.action == FilterAction.FLAG:
+            actions.flag_message(rule, user, room, body, found)
+    return None
+
+
+# --- safety signals ------------------------------------------------------------------------------
+
+
+def _recently_raised(kind: str, user) -> bool:
+    since = timezone.now() - SIGNAL_COOLDOWN
+    return SafetySignal.objects.filter(kind=kind, user=user, created__gte=since).exists()
+
+
+def detect_safety_signals(user, room, body) -> None:
+    """Raises the signals coco's story calls for; never refuses the message."""
+    if user.is_staff:
+        return None
+    if room.is_direct:
+        since = timezone.now() - MASS_DIRECT_MESSAGES_WINDOW
+        opened = ContactRequest.objects.filter(sender=user, created_at__gte=since).count()
+        kind = SafetySignalKind.MASS_DIRECT_MESSAGES
+        if opened >= MASS_DIRECT_MESSAGES_COUNT and not _recently_raised(kind, user):
+            actions.raise_safety_signal(
+                kind,
+                user,
+                room,
+                excerpt=body,
+                details={"conversations_opened": opened, "window_minutes": 60},
+            )
+    checks = (
+        (SafetySignalKind.MEETUP_WITH_CONTACT, detection.asks_to_meet_with_contact),
+        (SafetySignalKind.MOVE_TO_OTHER_APP, detection.asks_to_move_to_other_app),
+    )
+    for kind, detect in checks:
+        if detect(body) and not _recently_raised(kind, user):
+            actions.raise_safety_signal(kind, user, room, excerpt=body)
+    return None
+
+
+def register() -> None:
+    policy.register_join_check(refuse_banned)
+    # Order matters: a muted user's text is neither filtered nor scanned.
+    policy.register_post_check(refuse_muted)
+    policy.register_post_check(apply_filters)
+    policy.register_post_check(detect_safety_signals)

@@ -1,0 +1,128 @@
+"""Forms of the public notice page, appeals and the moderators' admin pages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from moderation.models import (
+    DETAILS_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    EscalationAuthority,
+    Ground,
+    ReportCategory,
+    SanctionKind,
+)
+from rooms.models import Room
+
+
+class NoticeForm(forms.Form):
+    """DSA Art. 16: works without an account."""
+
+    category = forms.ChoiceField(label=_("Type de contenu"), choices=ReportCategory.choices)
+    location = forms.URLField(
+        label=_("Adresse exacte du contenu (URL)"),
+        max_length=500,
+        help_text=_("Par exemple l'adresse du salon, suivie de #message-<numéro>."),
+    )
+    explanation = forms.CharField(
+        label=_("Pourquoi ce contenu est-il illégal ?"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=DETAILS_MAX_LENGTH,
+    )
+    name = forms.CharField(label=_("Votre nom (facultatif)"), max_length=200, required=False)
+    email = forms.EmailField(
+        label=_("Votre adresse e-mail (facultative, pour l'accusé de réception et la suite)"),
+        required=False,
+    )
+    good_faith = forms.BooleanField(
+        label=_(
+            "Je déclare de bonne foi que les informations et allégations de cette "
+            "notification sont exactes et complètes."
+        ),
+    )
+
+
+class AppealForm(forms.Form):
+    text = forms.CharField(
+        label=_("Pourquoi contestez-vous cette décision ?"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=DETAILS_MAX_LENGTH,
+    )
+
+
+class SanctionForm(forms.Form):
+    """The admin's sanction form (and the decision form's measure)."""
+
+    user = forms.CharField(label=_("Pseudonyme"), max_length=150)
+    kind = forms.ChoiceField(label=_("Mesure"), choices=SanctionKind.choices)
+    room = forms.ModelChoiceField(
+        label=_("Salon (vide : tout le site)"), queryset=Room.objects.all(), required=False
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Durée en minutes (vide : définitive)"), min_value=1, required=False
+    )
+    ground = forms.ChoiceField(label=_("Fondement"), choices=Ground.choices)
+    reason = forms.CharField(
+        label=_("Motif (communiqué à la personne)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=REASON_MAX_LENGTH,
+    )
+
+
+class DecisionForm(forms.Form):
+    OUTCOME_DISMISS = "dismiss"
+    outcome = forms.ChoiceField(
+        label=_("Décision"),
+        choices=[
+            ("remove", _("Supprimer le message")),
+            ("remove_warn", _("Supprimer le message et avertir")),
+            ("warn", _("Avertir")),
+            ("mute", _("Mettre en sourdine")),
+            ("kick", _("Exclure temporairement")),
+            ("ban", _("Bannir")),
+            ("remove_ban", _("Supprimer le message et bannir")),
+            (OUTCOME_DISMISS, _("Classer sans suite")),
+        ],
+    )
+    site_wide = forms.BooleanField(
+        label=_("Sur tout le site (sinon : dans le salon du signalement)"), required=False
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Durée en minutes (vide : définitive)"), min_value=1, required=False
+    )
+    ground = forms.ChoiceField(label=_("Fondement"), choices=Ground.choices, required=False)
+    reason = forms.CharField(
+        label=_("Décision motivée"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=REASON_MAX_LENGTH,
+    )
+    manifestly_unfounded = forms.BooleanField(
+        label=_("Signalement manifestement infondé (compte pour son auteur)"), required=False
+    )
+    threat_to_life = forms.BooleanField(
+        label=_("Menace pour la vie ou la sécurité : préparer le signalement aux autorités"),
+        required=False,
+    )
+
+
+class AppealDecisionForm(forms.Form):
+    reverse_decision = forms.TypedChoiceField(
+        label=_("Décision"),
+        choices=[("0", _("Maintenir la décision")), ("1", _("Annuler la décision"))],
+        coerce=lambda value: value == "1",
+    )
+    answer = forms.CharField(
+        label=_("Réponse motivée"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=REASON_MAX_LENGTH,
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motif"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
+    )
+
+
+class TransmissionForm(forms.Form):
+    authority = forms.ChoiceField(label=_("Autorité"), choices=EscalationAuthority.choices)
+    reference = forms.CharField(label=_("Référence"), max_length=100, required=False)

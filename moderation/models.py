@@ -1,0 +1,711 @@
+"""Reports and their queue, sanctions, statements of reasons, appeals, notices,
+automatic filters and safety signals (docs/moderation.md).
+
+The DSA articles these follow: 16 (notices from anyone), 17 (statement of
+reasons), 18 (threat to life), 20 (internal appeals), 22 (trusted flaggers),
+23 (repeat offenders and manifestly unfounded notices).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DETAILS_MAX_LENGTH = 2000
+REASON_MAX_LENGTH = 2000
+# The reported message and the 20 around it (10 before, 10 after).
+CONTEXT_MESSAGES_AROUND = 10
+# Art. 20: an appeal can be filed for at least six months after the decision.
+APPEAL_WINDOW = timedelta(days=183)
+
+
+class ReportCategory(models.TextChoices):
+    CHILD_SAFETY = "child_safety", _("protection des mineurs")
+    THREAT = "threat", _("menace, violence")
+    HARASSMENT = "harassment", _("harcèlement")
+    HATE = "hate", _("haine, discrimination")
+    SEXUAL_CONTENT = "sexual_content", _("contenu sexuel non consenti")
+    SCAM = "scam", _("arnaque, escroquerie")
+    SPAM = "spam", _("spam")
+    ILLEGAL_OTHER = "illegal_other", _("autre contenu illégal")
+    OTHER = "other", _("autre")
+
+
+class Severity(models.IntegerChoices):
+    """Lower is more urgent: the queue sorts ascending."""
+
+    URGENT = 1, _("urgent")
+    HIGH = 2, _("élevée")
+    NORMAL = 3, _("normale")
+    LOW = 4, _("basse")
+
+
+CATEGORY_SEVERITY = {
+    ReportCategory.CHILD_SAFETY: Severity.URGENT,
+    ReportCategory.THREAT: Severity.URGENT,
+    ReportCategory.HARASSMENT: Severity.HIGH,
+    ReportCategory.HATE: Severity.HIGH,
+    ReportCategory.SEXUAL_CONTENT: Severity.HIGH,
+    ReportCategory.SCAM: Severity.NORMAL,
+    ReportCategory.ILLEGAL_OTHER: Severity.NORMAL,
+    ReportCategory.SPAM: Severity.LOW,
+    ReportCategory.OTHER: Severity.LOW,
+}
+
+# How long the team has to take a decision, by severity (shown in the queue).
+SEVERITY_DEADLINE = {
+    Severity.URGENT: timedelta(hours=1),
+    Severity.HIGH: timedelta(hours=12),
+    Severity.NORMAL: timedelta(hours=24),
+    Severity.LOW: timedelta(hours=72),
+}
+
+
+def severity_for(category: str) -> Severity:
+    return CATEGORY_SEVERITY.get(category, Severity.LOW)
+
+
+class ReportSource(models.TextChoices):
+    USER = "user", _("membre")
+    TRUSTED_FLAGGER = "trusted_flagger", _("signaleur de confiance")
+    NOTICE = "notice", _("notification publique")
+    AUTOMATIC = "automatic", _("détection automatique")
+    ALERT = "alert", _("alerte d'une personne en danger")
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", _("à traiter")
+    CLAIMED = "claimed", _("pris en charge")
+    ACTIONED = "actioned", _("mesure prise")
+    DISMISSED = "dismissed", _("classé sans suite")
+
+
+OPEN_STATUSES = (ReportStatus.OPEN, ReportStatus.CLAIMED)
+
+
+class TrustedFlagger(models.Model):
+    """An account that reports for an organisation awarded trusted-flagger
+    status (DSA Art. 22): its reports come first among equals."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trusted_flagger"
+    )
+    organisation = models.CharField(_("organisation"), max_length=200)
+    is_active = models.BooleanField(_("actif"), default=True)
+    created_at = models.DateTimeField(_("depuis le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("signaleur de confiance")
+        verbose_name_plural = _("signaleurs de confiance")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.user})"
+
+
+class Notice(models.Model):
+    """A notice of illegal content from anyone, signed in or not (DSA Art. 16)."""
+
+    category = models.CharField(
+        _("catégorie"), max_length=20, choices=ReportCategory.choices, default="illegal_other"
+    )
+    explanation = models.TextField(_("explication"), max_length=DETAILS_MAX_LENGTH)
+    location = models.URLField(_("adresse exacte du contenu"), max_length=500)
+    name = models.CharField(_("nom"), max_length=200, blank=True)
+    email = models.EmailField(_("adresse e-mail"), blank=True)
+    good_faith = models.BooleanField(_("déclaration de bonne foi"))
+    created = models.DateTimeField(_("reçue le"), default=timezone.now)
+    acknowledged_at = models.DateTimeField(_("accusé de réception le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification publique")
+        verbose_name_plural = _("notifications publiques")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.location}"
+
+
+class SafetySignalKind(models.TextChoices):
+    MASS_DIRECT_MESSAGES = "mass_direct_messages", _("nombreuses conversations privées ouvertes")
+    MEETUP_WITH_CONTACT = "meetup_with_contact", _("rendez-vous avec adresse ou téléphone")
+    MOVE_TO_OTHER_APP = "move_to_other_app", _("invitation à passer sur une autre application")
+
+
+class SafetySignal(models.Model):
+    """A pattern that coco's story calls for watching, raised automatically."""
+
+    kind = models.CharField(_("type"), max_length=30, choices=SafetySignalKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safety_signals"
+    )
+    room = models.ForeignKey(
+        "rooms.Room", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    excerpt = models.TextField(_("extrait"), blank=True)
+    details = models.JSONField(_("détails"), default=dict, blank=True)
+    created = models.DateTimeField(_("relevé le"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("signal de sécurité")
+        verbose_name_plural = _("signaux de sécurité")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.user}"
+
+
+class Report(models.Model):
+    """One report, from a member, a trusted flagger, a public notice, an alert or a filter.
+
+    Reports on the same item are grouped: the first open one is the primary,
+    later ones point to it (`duplicate_of`) and raise its severity, its
+    reporter count and its trusted-flagger mark. The queue lists primaries.
+    `context` is a snapshot of the conversation taken when the report is
+    filed, so that it survives the messages' later removal.
+    """
+
+    category = models.CharField(_("catégorie"), max_length=20, choices=ReportCategory.choices)
+    details = models.TextField(_("précisions"), max_length=DETAILS_MAX_LENGTH, blank=True)
+    source = models.CharField(_("origine"), max_length=20, choices=ReportSource.choices)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur du signalement"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports_made",
+    )
+    target_message = models.ForeignKey(
+        "rooms.Message",
+        verbose_name=_("message signalé"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("compte signalé"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports_received",
+    )
+    room = models.ForeignKey(
+        "rooms.Room",
+        verbose_name=_("salon"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    context = models.JSONField(_("contexte"), default=list, blank=True)
+    notice = models.ForeignKey(
+        Notice, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+    )
+    safety_signal = models.ForeignKey(
+        SafetySignal, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+    )
+    severity = models.PositiveSmallIntegerField(
+        _("gravité"), choices=Severity.choices, db_index=True
+    )
+    is_trusted_flagger = models.BooleanField(_("signaleur de confiance"), default=False)
+    threat_to_life = models.BooleanField(_("menace pour la vie ou la sécurité"), default=False)
+    reporter_count = models.PositiveIntegerField(_("signalements"), default=1)
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("regroupé avec"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+    )
+    status = models.CharField(
+        _("statut"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("pris en charge par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    claimed_at = models.DateTimeField(_("pris en charge le"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("décidé par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("décidé le"), null=True, blank=True)
+    decision = models.TextField(_("décision motivée"), blank=True)
+    manifestly_unfounded = models.BooleanField(_("manifestement infondé"), default=False)
+    created = models.DateTimeField(_("reçu le"), default=timezone.now, db_index=True)
+    deadline = models.DateTimeField(_("à traiter avant"))
+
+    class Meta:
+        verbose_name = _("signalement")
+        verbose_name_plural = _("signalements")
+        # The queue: most severe, trusted flaggers, most reported, oldest.
+        ordering = ["severity", "-is_trusted_flagger", "-reporter_count", "created"]
+        indexes = [models.Index(fields=["status", "severity"], name="moderation_report_queue")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_message__isnull=False)
+                | Q(target_user__isnull=False)
+                | Q(notice__isnull=False)
+                | Q(source="automatic"),
+                name="moderation_report_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.get_category_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and timezone.now() > self.deadline
+
+    @property
+    def appeal_until(self):
+        """A dismissal can be contested by its reporter for six months (Art. 20)."""
+        return self.decided_at + APPEAL_WINDOW if self.decided_at else None
+
+    @property
+    def can_appeal(self) -> bool:
+        return (
+            self.status == ReportStatus.DISMISSED
+            and self.reporter_id is not None
+            and timezone.now() <= self.appeal_until
+            and not self.appeals.exists()
+        )
+
+
+class SanctionKind(models.TextChoices):
+    WARN = "warn", _("avertissement")
+    MUTE = "mute", _("mise en sourdine")
+    KICK = "kick", _("exclusion temporaire")
+    BAN = "ban", _("bannissement")
+
+
+class Ground(models.TextChoices):
+    """The terms clause (or law) a decision rests on, named in the statement of reasons."""
+
+    TERMS_MINORS = "terms_minors", _("CGU 3.1 : protection des mineurs")
+    TERMS_VIOLENCE = "terms_violence", _("CGU 3.2 : menaces et violence")
+    TERMS_HARASSMENT = "terms_harassment", _("CGU 3.3 : harcèlement")
+    TERMS_HATE = "terms_hate", _("CGU 3.4 : haine et discrimination")
+    TERMS_SEXUAL = "terms_sexual", _("CGU 3.5 : contenus sexuels non consentis")
+    TERMS_SCAM = "terms_scam", _("CGU 3.6 : arnaques")
+    TERMS_SPAM = "terms_spam", _("CGU 3.7 : spam et flood")
+    TERMS_PERSONAL_DATA = "terms_personal_data", _("CGU 3.8 : coordonnées personnelles")
+    TERMS_OTHER = "terms_other", _("CGU 3.9 : autre manquement aux règles")
+    ILLEGAL = "illegal", _("contenu illégal (loi française ou européenne)")
+
+
+CATEGORY_GROUND = {
+    ReportCategory.CHILD_SAFETY: Ground.TERMS_MINORS,
+    ReportCategory.THREAT: Ground.TERMS_VIOLENCE,
+    ReportCategory.HARASSMENT: Ground.TERMS_HARASSMENT,
+    ReportCategory.HATE: Ground.TERMS_HATE,
+    ReportCategory.SEXUAL_CONTENT: Ground.TERMS_SEXUAL,
+    ReportCategory.SCAM: Ground.TERMS_SCAM,
+    ReportCategory.SPAM: Ground.TERMS_SPAM,
+    ReportCategory.ILLEGAL_OTHER: Ground.ILLEGAL,
+    ReportCategory.OTHER: Ground.TERMS_OTHER,
+}
+
+
+class ActiveSanctionQuerySet(models.QuerySet):
+    def active(self, now=None):
+        now = now or timezone.now()
+        return self.filter(lifted_at__isnull=True, starts_at__lte=now).filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+        )
+
+
+class Sanction(models.Model):
+    """A measure against an account: in one room, or site-wide when `room` is empty.
+
+    No end means permanent. Expiry needs no job: every check compares the
+    end with the current time, so a timed sanction lifts itself.
+    """
+
+    kind = models.CharField(_("mesure"), max_length=10, choices=SanctionKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("compte"),
+        on_delete=models.CASCADE,
+        related_name="sanctions",
+    )
+    room = models.ForeignKey(
+        "rooms.Room",
+        verbose_name=_("salon (vide : tout le site)"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    starts_at = models.DateTimeField(_("début"), default=timezone.now)
+    ends_at = models.DateTimeField(_("fin (vide : définitive)"), null=True, blank=True)
+    reason = models.TextField(_("motif"), max_length=REASON_MAX_LENGTH)
+    ground = models.CharField(_("fondement"), max_length=30, choices=Ground.choices)
+    automated = models.BooleanField(_("décidée automatiquement"), default=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("décidée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    report = models.ForeignKey(
+        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="sanctions"
+    )
+    created = models.DateTimeField(_("créée le"), default=timezone.now)
+    lifted_at = models.DateTimeField(_("levée le"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("levée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lift_reason = models.TextField(_("motif de la levée"), blank=True)
+
+    objects = ActiveSanctionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sanction")
+        verbose_name_plural = _("sanctions")
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["user", "kind"], name="moderation_sanction_user")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.user}"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return (
+            self.lifted_at is None
+            and self.starts_at <= now
+            and (self.ends_at is None or self.ends_at > now)
+        )
+
+
+class Measure(models.TextChoices):
+    WARN = "warn", _("avertissement")
+    MUTE = "mute", _("mise en sourdine")
+    KICK = "kick", _("exclusion temporaire")
+    BAN = "ban", _("bannissement")
+    REMOVAL = "removal", _("suppression d'un message")
+
+
+class StatementOfReasons(models.Model):
+    """What the user is told about a decision against them (DSA Art. 17).
+
+    Written once, when the decision is taken: the measure, its scope and
+    duration, the facts, whether automated means were used, the ground and
+    how to appeal. It stays as written even if the sanction is later lifted.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("destinataire"),
+        on_delete=models.CASCADE,
+        related_name="statements_of_reasons",
+    )
+    measure = models.CharField(_("mesure"), max_length=10, choices=Measure.choices)
+    sanction = models.OneToOneField(
+        Sanction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="statement",
+    )
+    message = models.ForeignKey(
+        "rooms.Message",
+        verbose_name=_("message supprimé"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    scope = models.CharField(_("portée"), max_length=200)
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    facts = models.TextField(_("faits"))
+    automated_detection = models.BooleanField(_("détection automatisée"), default=False)
+    automated_decision = models.BooleanField(_("décision automatisée"), default=False)
+    ground = models.CharField(_("fondement"), max_length=30, choices=Ground.choices)
+    explanation = models.TextField(_("explication du fondement"))
+    redress = models.TextField(_("voies de recours"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("décidé par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("émis le"), default=timezone.now)
+    appeal_until = models.DateTimeField(_("recours possible jusqu'au"))
+
+    class Meta:
+        verbose_name = _("exposé des motifs")
+        verbose_name_plural = _("exposés des motifs")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.get_measure_display()} · {self.user}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("moderation:decision", kwargs={"pk": self.pk})
+
+    @property
+    def can_appeal(self) -> bool:
+        return timezone.now() <= self.appeal_until and not self.appeals.exists()
+
+
+class AppealStatus(models.TextChoices):
+    OPEN = "open", _("en cours d'examen")
+    UPHELD = "upheld", _("décision maintenue")
+    REVERSED = "reversed", _("décision annulée")
+
+
+class Appeal(models.Model):
+    """A contest of a decision (DSA Art. 20), decided by another moderator: a
+    measure against the appellant (its statement of reasons), or the dismissal
+    of a report the appellant made."""
+
+    statement = models.ForeignKey(
+        StatementOfReasons,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="appeals",
+    )
+    report = models.ForeignKey(
+        "Report", on_delete=models.CASCADE, null=True, blank=True, related_name="appeals"
+    )
+    appellant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appeals"
+    )
+    text = models.TextField(_("arguments"), max_length=DETAILS_MAX_LENGTH)
+    status = models.CharField(
+        _("statut"), max_length=10, choices=AppealStatus.choices, default=AppealStatus.OPEN
+    )
+    created = models.DateTimeField(_("déposé le"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("décidé par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("décidé le"), null=True, blank=True)
+    answer = models.TextField(_("réponse motivée"), blank=True)
+
+    class Meta:
+        verbose_name = _("recours")
+        verbose_name_plural = _("recours")
+        ordering = ["created"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(statement__isnull=False, report__isnull=True)
+                | Q(statement__isnull=True, report__isnull=False),
+                name="moderation_appeal_one_decision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.id} · {self.statement or self.report}"
+
+    @property
+    def decider_id(self) -> int | None:
+        """Who took the contested decision: they may not decide the appeal."""
+        if self.statement is not None:
+            return self.statement.decided_by_id
+        return self.report.decided_by_id
+
+
+class FilterKind(models.TextChoices):
+    WORDS = "words", _("liste de mots")
+    REGEX = "regex", _("expression régulière")
+    LINKS = "links", _("liens")
+    CONTACT = "contact", _("coordonnées (téléphone, e-mail, pseudo de messagerie)")
+    FLOOD = "flood", _("flood")
+
+
+class FilterAction(models.TextChoices):
+    BLOCK = "block", _("bloquer le message")
+    HOLD = "hold", _("retenir pour vérification")
+    FLAG = "flag", _("laisser passer et signaler")
+    MUTE = "mute", _("laisser passer et mettre en sourdine")
+
+
+class FilterRule(models.Model):
+    """An automatic filter, in one room or site-wide (empty room)."""
+
+    name = models.CharField(_("nom"), max_length=100)
+    room = models.ForeignKey(
+        "rooms.Room",
+        verbose_name=_("salon (vide : tout le site)"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("type"), max_length=10, choices=FilterKind.choices)
+    pattern = models.TextField(
+        _("motif"),
+        blank=True,
+        help_text=_(
+            "Liste de mots : un par ligne. Expression régulière : une par ligne. "
+            "Liens : domaines autorisés, un par ligne (vide : aucun lien). "
+            "Coordonnées et flood : vide."
+        ),
+    )
+    flood_count = models.PositiveIntegerField(_("flood : messages"), default=5)
+    flood_seconds = models.PositiveIntegerField(_("flood : en secondes"), default=10)
+    action = models.CharField(_("action"), max_length=10, choices=FilterAction.choices)
+    category = models.CharField(
+        _("catégorie des signalements"),
+        max_length=20,
+        choices=ReportCategory.choices,
+        default=ReportCategory.SPAM,
+    )
+    ground = models.CharField(
+        _("fondement"), max_length=30, choices=Ground.choices, default=Ground.TERMS_SPAM
+    )
+    mute_minutes = models.PositiveIntegerField(_("durée de la sourdine (minutes)"), default=15)
+    is_active = models.BooleanField(_("active"), default=True)
+    created = models.DateTimeField(_("créée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("filtre automatique")
+        verbose_name_plural = _("filtres automatiques")
+        ordering = ["room__slug", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HeldStatus(models.TextChoices):
+    PENDING = "pending", _("en attente")
+    RELEASED = "released", _("publié")
+    REJECTED = "rejected", _("refusé")
+
+
+class HeldMessage(models.Model):
+    """A message a filter held for review: not posted until a moderator releases it."""
+
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="held_messages"
+    )
+    body = models.TextField(_("texte"))
+    rule = models.ForeignKey(
+        FilterRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("statut"), max_length=10, choices=HeldStatus.choices, default=HeldStatus.PENDING
+    )
+    created = models.DateTimeField(_("retenu le"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("décidé le"), null=True, blank=True)
+    message = models.ForeignKey(
+        "rooms.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("message retenu")
+        verbose_name_plural = _("messages retenus")
+        ordering = ["created"]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.author} @ {self.room}"
+
+
+class EscalationAuthority(models.TextChoices):
+    PHAROS = "pharos", _("PHAROS (internet-signalement.gouv.fr)")
+    POLICE = "police", _("Police secours (17)")
+    EMERGENCY = "emergency", _("Numéro d'urgence européen (112)")
+
+
+class ThreatEscalation(models.Model):
+    """A threat to someone's life or safety, to be passed to the authorities
+    (DSA Art. 18), with what they need to act on it."""
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="escalations")
+    authority = models.CharField(
+        _("autorité"),
+        max_length=10,
+        choices=EscalationAuthority.choices,
+        default=EscalationAuthority.PHAROS,
+    )
+    information = models.JSONField(_("informations à transmettre"), default=dict)
+    created = models.DateTimeField(_("créée le"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    transmitted_at = models.DateTimeField(_("transmise le"), null=True, blank=True)
+    transmitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    authority_reference = models.CharField(_("référence de l'autorité"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("signalement aux autorités")
+        verbose_name_plural = _("signalements aux autorités")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"#{self.id} → {self.get_authority_display()}"
+
+
+class ModerationRecord(models.Model):
+    """Per-account counters (DSA Art. 23): upheld violations (repeat
+    offenders) and manifestly unfounded reports (their reporting is suspended
+    for a while past a threshold)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderation_record"
+    )
+    violations = models.PositiveIntegerField(_("manquements constatés"), default=0)
+    unfounded_reports = models.PositiveIntegerField(
+        _("signalements manifestement infondés"), default=0
+    )
+    reporting_suspended_until = models.DateTimeField(
+        _("signalements suspendus jusqu'au"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("historique de modération")
+        verbose_name_plural = _("historiques de modération")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def reporting_suspended(self) -> bool:
+        return (
+            self.reporting_suspended_until is not None
+            and self.reporting_suspended_until > timezone.now()
+        )

@@ -1,0 +1,209 @@
+"""Reads of moderation: context snapshots, active sanctions, the queue's counts."""
+
+import re
+from urllib.parse import urlsplit
+
+from django.db.models import Q
+from django.utils import timezone
+
+from moderation.models import (
+    CONTEXT_MESSAGES_AROUND,
+    OPEN_STATUSES,
+    Appeal,
+    AppealStatus,
+    HeldMessage,
+    HeldStatus,
+    Report,
+    Sanction,
+    SanctionKind,
+    Severity,
+    StatementOfReasons,
+)
+from rooms.models import Message, Room, RoomKind, RoomMembership
+
+CONTEXT_AROUND = CONTEXT_MESSAGES_AROUND
+# How a message's address reads: /rooms/<slug>/#message-<id>, ?message=<id>, /messages/<id>.
+MESSAGE_IN_URL = re.compile(r"(?:#message-|[?&]message=|/messages/)(\d+)")
+ROOM_IN_URL = re.compile(r"/rooms/([\w-]+)/")
+# What an escalation to the authorities carries of the target's connections.
+ESCALATION_CONNECTIONS = 10
+
+
+def snapshot(message: Message) -> dict:
+    return {
+        "id": message.id,
+        "author": message.author.get_username(),
+        "author_id": message.author_id,
+        "body": message.body,
+        "created": message.created.isoformat(),
+        "deleted": message.deleted_at is not None,
+    }
+
+
+def context_around(message: Message) -> list[dict]:
+    """The message and the 20 around it (10 before, 10 after), oldest first,
+    deleted ones included: the snapshot is evidence, kept as it was."""
+    in_room = Message.objects.filter(room_id=message.room_id).select_related("author")
+    before = list(in_room.filter(id__lt=message.id).order_by("-id")[:CONTEXT_AROUND])
+    after = list(in_room.filter(id__gt=message.id).order_by("id")[:CONTEXT_AROUND])
+    return [snapshot(m) for m in [*reversed(before), message, *after]]
+
+
+def last_messages(room: Room, count: int) -> list[dict]:
+    recent = Message.objects.filter(room=room).select_related("author").order_by("-id")[:count]
+    return [snapshot(m) for m in reversed(list(recent))]
+
+
+def recent_messages_of(user, *, seen_by, count: int = 2 * CONTEXT_AROUND) -> list[dict]:
+    """A reported account's latest messages that the reporter could see."""
+    shared = RoomMembership.objects.filter(user=seen_by).values("room_id")
+    recent = (
+        Message.objects.filter(author=user)
+        .filter(Q(room__kind=RoomKind.PUBLIC) | Q(room_id__in=shared))
+        .select_related("author")
+        .order_by("-id")[:count]
+    )
+    return [snapshot(m) for m in reversed(list(recent))]
+
+
+def message_at(location: str) -> Message | None:
+    """The message a notice's URL points to, when it names one of ours."""
+    match = MESSAGE_IN_URL.search(location)
+    if match is None:
+        return None
+    message = Message.objects.filter(pk=int(match.group(1))).select_related("room", "author")
+    room = ROOM_IN_URL.search(urlsplit(location).path)
+    if room is not None:
+        message = message.filter(room__slug=room.group(1))
+    return message.first()
+
+
+def active_sanctions(user, room: Room | None, kinds):
+    """Active sanctions of these kinds that apply in `room`: its own and site-wide ones."""
+    scope = Q(room__isnull=True)
+    if room is not None:
+        scope |= Q(room=room)
+    return Sanction.objects.active().filter(user=user, kind__in=kinds).filter(scope)
+
+
+def is_banned_anywhere(user) -> bool:
+    return Sanction.objects.active().filter(user=user, kind=SanctionKind.BAN).exists()
+
+
+def open_queue():
+    """The queue: open primaries, most severe first (Report.Meta.ordering)."""
+    return Report.objects.filter(status__in=OPEN_STATUSES, duplicate_of__isnull=True)
+
+
+def queue_counts() -> dict:
+    queue = open_queue()
+    return {
+        "open": queue.count(),
+        "urgent": queue.filter(severity=Severity.URGENT).count(),
+        "overdue": queue.filter(deadline__lt=timezone.now()).count(),
+        "held": HeldMessage.objects.filter(status=HeldStatus.PENDING).count(),
+        "appeals": Appeal.objects.filter(status=AppealStatus.OPEN).count(),
+    }
+
+
+def escalation_information(report: Report) -> dict:
+    """What PHAROS, the police (17) or emergency services (112) need to act:
+    who is threatened and by whom, where, when, what was said, and the
+    suspect's connection data (IP address and source port, décret 2021-1362)."""
+    from accounts.models import ConnectionRecord
+
+    target = report.target_user
+    reporter = report.reporter
+    connections = []
+    if target is not None:
+        connections = [
+            {
+                "kind": c.kind,
+                "ip_address": c.ip_address,
+                "port": c.port,
+                "at": c.created.isoformat(),
+            }
+            for c in ConnectionRecord.objects.filter(user=target)[:ESCALATION_CONNECTIONS]
+        ]
+    return {
+        "report": report.pk,
+        "category": report.category,
+        "reported_at": report.created.isoformat(),
+        "details": report.details,
+        "room": report.room.slug if report.room is not None else None,
+        "message": snapshot(report.target_message) if report.target_message else None,
+        "context": report.context,
+        "suspect": {
+            "id": target.pk,
+            "username": target.get_username(),
+            "email": target.email,
+            "connections": connections,
+        }
+        if target is not None
+        else None,
+        "reporter": {
+            "id": reporter.pk,
+            "username": reporter.get_username(),
+            "email": reporter.email,
+        }
+        if reporter is not None
+        else None,
+        "authorities": {
+            "pharos": "https://www.internet-signalement.gouv.fr",
+            "police": "17",
+            "emergency": "112",
+        },
+    }
+
+
+def user_export(user) -> dict:
+    """A member's own moderation data, for the GDPR export (/api/me/export/):
+    the reports they made, the sanctions and statements of reasons that
+    concern them, and their appeals."""
+    statements = StatementOfReasons.objects.filter(user=user).order_by("created")
+    return {
+        "reports": [
+            {
+                "id": report.pk,
+                "category": report.category,
+                "details": report.details,
+                "created": report.created.isoformat(),
+                "status": report.status,
+                "decision": report.decision if not report.is_open else "",
+                "appeals": [
+                    {"text": appeal.text, "status": appeal.status, "answer": appeal.answer}
+                    for appeal in report.appeals.all()
+                ],
+            }
+            for report in Report.objects.filter(reporter=user)
+            .order_by("created")
+            .prefetch_related("appeals")
+        ],
+        "sanctions": [
+            {
+                "id": sanction.pk,
+                "kind": sanction.kind,
+                "room": sanction.room.slug if sanction.room else None,
+                "starts_at": sanction.starts_at.isoformat(),
+                "ends_at": sanction.ends_at.isoformat() if sanction.ends_at else None,
+                "reason": sanction.reason,
+                "lifted_at": sanction.lifted_at.isoformat() if sanction.lifted_at else None,
+            }
+            for sanction in Sanction.objects.filter(user=user).select_related("room")
+        ],
+        "statements_of_reasons": [
+            {
+                "id": statement.pk,
+                "measure": statement.measure,
+                "scope": statement.scope,
+                "facts": statement.facts,
+                "ground": statement.ground,
+                "created": statement.created.isoformat(),
+                "appeals": [
+                    {"text": appeal.text, "status": appeal.status, "answer": appeal.answer}
+                    for appeal in statement.appeals.all()
+                ],
+            }
+            for statement in statements.prefetch_related("appeals")
+        ],
+    }

@@ -1,0 +1,21 @@
+"""Moderation's pages and JSON API (included at the root by chatsite/urls.py)."""
+
+from django.urls import path
+
+from moderation import api, views
+
+app_name = "moderation"
+
+urlpatterns = [
+    path("decisions/", views.decisions, name="decisions"),
+    path("decisions/<int:pk>/", views.decision, name="decision"),
+    path("decisions/reports/<int:pk>/", views.report_outcome, name="report"),
+    path("notice/", views.notice, name="notice"),
+    path("api/reports/", api.file_report, name="api_reports"),
+    path("api/reports/alert/", api.file_alert, name="api_alert"),
+    path("api/moderation/sanctions/", api.issue_sanction, name="api_sanctions"),
+    path(
+        "api/moderation/messages/<int:message_id>/", api.remove_message, name="api_remove_message"
+    ),
+    path("api/moderation/queue/", api.queue, name="api_queue"),
+]

@@ -1,0 +1,110 @@
+"""Members' pages: "Mes décisions" (statements of reasons, appeals, the outcome
+of their reports) and the public notice form (DSA Art. 16)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from moderation import actions
+from moderation.forms import AppealForm, NoticeForm
+from moderation.models import Report, StatementOfReasons
+
+
+@login_required
+def decisions(request: HttpRequest) -> HttpResponse:
+    """Reachable by a banned member too: a ban closes sockets, not the account."""
+    statements = StatementOfReasons.objects.filter(user=request.user).prefetch_related("appeals")
+    reports = Report.objects.filter(reporter=request.user).order_by("-created")[:50]
+    return render(
+        request,
+        "moderation/decisions.html",
+        {"title": _("Mes décisions"), "statements": statements, "reports": reports},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decision(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = get_object_or_404(StatementOfReasons, pk=pk, user=request.user)
+    form = AppealForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_file_appeal(statement, actor=request.user, text=form.cleaned_data["text"])
+        except actions.ModerationError as refusal:
+            form.add_error(None, refusal.detail)
+        else:
+            messages.success(
+                request, _("Votre recours est enregistré : un autre modérateur l'examinera.")
+            )
+            return redirect(statement)
+    return render(
+        request,
+        "moderation/decision.html",
+        {
+            "title": _("Décision de modération"),
+            "statement": statement,
+            "appeals": statement.appeals.all(),
+            "form": form if statement.can_appeal else None,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    """The outcome of one of the member's reports, and the appeal of a dismissal."""
+    report = get_object_or_404(Report, pk=pk, reporter=request.user)
+    form = AppealForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_file_report_appeal(
+                report, actor=request.user, text=form.cleaned_data["text"]
+            )
+        except actions.ModerationError as refusal:
+            form.add_error(None, refusal.detail)
+        else:
+            messages.success(
+                request, _("Votre recours est enregistré : un autre modérateur l'examinera.")
+            )
+            return redirect("moderation:report", pk=report.pk)
+    return render(
+        request,
+        "moderation/report.html",
+        {
+            "title": _("Suite de votre signalement"),
+            "report": report,
+            "appeals": report.appeals.all(),
+            "form": form if report.can_appeal else None,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def notice(request: HttpRequest) -> HttpResponse:
+    form = NoticeForm(request.POST or None, initial={"location": request.GET.get("url", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.do_file_notice(
+                category=data["category"],
+                explanation=data["explanation"],
+                location=data["location"],
+                good_faith=data["good_faith"],
+                name=data["name"],
+                email=data["email"],
+                actor=request.user if request.user.is_authenticated else None,
+            )
+        except actions.ModerationError as refusal:
+            form.add_error(None, refusal.detail)
+        else:
+            return render(
+                request,
+                "moderation/notice_received.html",
+                {"title": _("Notification reçue"), "email": data["email"]},
+            )
+    return render(
+        request, "moderation/notice.html", {"title": _("Signaler un contenu illégal"), "form": form}
+    )

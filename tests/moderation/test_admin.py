@@ -1,0 +1,213 @@
+"""The moderators' admin: the queue, decisions, sanctions, appeals, held messages."""
+
+import pytest
+
+from audit.events import AuditEvent
+from audit.models import AuditEntry
+from moderation import actions
+from moderation.models import (
+    Appeal,
+    AppealStatus,
+    FilterAction,
+    FilterKind,
+    FilterRule,
+    HeldMessage,
+    HeldStatus,
+    Report,
+    ReportStatus,
+    Sanction,
+)
+from rooms.models import Message
+from tests.moderation.conftest import post_message, verified_client
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = "/admin/moderation/report/"
+
+
+@pytest.fixture
+def client_(moderator):
+    return verified_client(moderator)
+
+
+def file(room, make_user, category, *, reporters=1, body="texte"):
+    message = post_message(room, make_user(), body)
+    first = None
+    for _number in range(reporters):
+        report = actions.do_file_report(actor=make_user(), category=category, message=message)
+        first = first or report
+    return first
+
+
+def test_the_queue_lists_one_row_per_item_most_severe_first(client_, room, make_user):
+    spam = file(room, make_user, "spam", body="pub")
+    child = file(room, make_user, "child_safety", body="âge ?")
+    hate = file(room, make_user, "hate", reporters=3, body="haine")
+    response = client_.get(QUEUE)
+    assert response.status_code == 200
+    rows = list(response.context["cl"].result_list)
+    assert rows == [child, hate, spam]
+    page = response.content.decode()
+    assert 'data-count="open">3<' in page and 'data-count="urgent">1<' in page
+
+
+def test_the_queue_needs_a_verified_second_factor(client, moderator):
+    client.force_login(moderator)
+    response = client.get(QUEUE)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_deciding_a_report_bans_the_author_from_the_admin(client_, room, make_user, moderator):
+    report = file(room, make_user, "harassment", reporters=2)
+    author = report.target_user
+    page = client_.get(f"{QUEUE}{report.pk}/decide/")
+    assert page.status_code == 200
+    assert "texte" in page.content.decode()  # the context snapshot
+    response = client_.post(
+        f"{QUEUE}{report.pk}/decide/",
+        {
+            "outcome": "remove_ban",
+            "site_wide": "on",
+            "duration_minutes": "",
+            "ground": "terms_harassment",
+            "reason": "Harcèlement de plusieurs membres.",
+        },
+    )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == ReportStatus.ACTIONED and report.decided_by == moderator
+    ban = Sanction.objects.get(user=author)
+    assert ban.kind == "ban" and ban.room is None and ban.ends_at is None
+    assert Message.objects.get(pk=report.target_message_id).deleted_at is not None
+    assert AuditEntry.objects.filter(event=AuditEvent.REPORT_ACTIONED).exists()
+
+
+def test_a_decision_without_a_reason_is_refused(client_, room, make_user):
+    report = file(room, make_user, "spam")
+    response = client_.post(f"{QUEUE}{report.pk}/decide/", {"outcome": "warn", "reason": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    report.refresh_from_db()
+    assert report.is_open
+
+
+def test_bulk_claim_and_dismiss_go_through_a_confirmation(client_, room, make_user, moderator):
+    first, second = file(room, make_user, "spam"), file(room, make_user, "other")
+    response = client_.post(
+        QUEUE, {"action": "bulk_claim", "_selected_action": [first.pk, second.pk]}
+    )
+    assert response.status_code == 302
+    confirm = client_.get(response["Location"])
+    assert confirm.status_code == 200
+    ids = f"{first.pk},{second.pk}"
+    client_.post(f"{QUEUE}bulk/claim/", {"ids": ids})
+    assert set(Report.objects.values_list("claimed_by", flat=True)) == {moderator.pk}
+    client_.post(f"{QUEUE}bulk/dismiss/", {"ids": ids})  # no reason: nothing happens
+    assert Report.objects.filter(status=ReportStatus.CLAIMED).count() == 2
+    client_.post(f"{QUEUE}bulk/dismiss/", {"ids": ids, "reason": "Rien d'illicite."})
+    assert Report.objects.filter(status=ReportStatus.DISMISSED).count() == 2
+    assert AuditEntry.objects.filter(event=AuditEvent.REPORT_DISMISSED).count() == 2
+
+
+def test_the_sanction_form(client_, room, make_user, moderator):
+    target = make_user("cible")
+    assert client_.get("/admin/moderation/sanction/add/").status_code == 200
+    response = client_.post(
+        "/admin/moderation/sanction/add/",
+        {
+            "user": "cible",
+            "kind": "mute",
+            "room": room.pk,
+            "duration_minutes": "30",
+            "ground": "terms_spam",
+            "reason": "Flood.",
+        },
+    )
+    assert response.status_code == 302
+    mute = Sanction.objects.get(user=target)
+    assert mute.room == room and mute.issued_by == moderator
+    missing = client_.post(
+        "/admin/moderation/sanction/add/",
+        {"user": "personne", "kind": "ban", "ground": "terms_spam", "reason": "r"},
+    )
+    assert "Utilisateur introuvable" in missing.content.decode()
+
+
+def test_an_appeal_in_the_admin_is_refused_to_the_decider(
+    client_, make_user, moderator, other_moderator
+):
+    user = make_user()
+    ban = actions.do_issue_sanction(user, actor=moderator, kind="ban", reason="Spam.")
+    appeal = actions.do_file_appeal(ban.statement, actor=user, text="Erreur.")
+    url = f"/admin/moderation/appeal/{appeal.pk}/change/"
+    response = client_.post(url, {"reverse_decision": "1", "answer": "Je me déjuge."})
+    assert "un autre modérateur" in response.content.decode()
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.OPEN
+    verified_client(other_moderator).post(url, {"reverse_decision": "0", "answer": "Confirmé."})
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.UPHELD
+    assert Appeal.objects.get().decided_by == other_moderator
+
+
+def test_held_messages_are_released_from_the_admin(client_, room, make_user):
+    from rooms import actions as room_actions
+
+    FilterRule.objects.create(name="liens", kind=FilterKind.LINKS, action=FilterAction.HOLD)
+    with pytest.raises(room_actions.ActionRefused):
+        room_actions.do_post_message(room, "https://exemple.fr", actor=make_user())
+    held = HeldMessage.objects.get()
+    assert client_.get("/admin/moderation/heldmessage/").status_code == 200
+    client_.post("/admin/moderation/heldmessage/bulk/release/", {"ids": str(held.pk)})
+    held.refresh_from_db()
+    assert held.status == HeldStatus.RELEASED
+    assert Message.objects.get(pk=held.message_id).body == "https://exemple.fr"
+
+
+def test_a_direct_conversation_report_asks_why_it_is_opened(client_, make_user):
+    from rooms import actions as room_actions
+
+    victim, stranger = make_user(), make_user()
+    direct = room_actions.do_open_direct_room(victim, actor=stranger)
+    post_message(direct, stranger, "viens seule")
+    report = actions.do_file_alert(direct, actor=victim)
+    url = f"{QUEUE}{report.pk}/decide/"
+    gate = client_.get(url)
+    assert gate.status_code == 403
+    assert "viens seule" not in gate.content.decode()
+    client_.post(url, {"access_reason": "Traitement d'une alerte urgente."})
+    assert "viens seule" in client_.get(url).content.decode()
+    assert AuditEntry.objects.filter(event=AuditEvent.VIEW_DIRECT_CONVERSATION).exists()
+
+
+def test_admin_pages_render(client_, room, make_user):
+    report = file(room, make_user, "threat")
+    actions.do_escalate_threat(report, actor=None)
+    for url in (
+        "/admin/moderation/sanction/",
+        "/admin/moderation/appeal/",
+        "/admin/moderation/filterrule/",
+        "/admin/moderation/filterrule/add/",
+        "/admin/moderation/notice/",
+        "/admin/moderation/safetysignal/",
+        "/admin/moderation/statementofreasons/",
+        "/admin/moderation/moderationrecord/",
+        "/admin/moderation/trustedflagger/",
+        "/admin/moderation/threatescalation/",
+        f"{QUEUE}?etat=all",
+    ):
+        assert client_.get(url).status_code == 200, url
+
+
+def test_an_escalation_page_asks_why_then_records_the_transmission(client_, room, make_user):
+    report = file(room, make_user, "threat")
+    escalation = actions.do_escalate_threat(report, actor=None)
+    url = f"/admin/moderation/threatescalation/{escalation.pk}/change/"
+    assert client_.get(url).status_code == 403
+    client_.post(url, {"access_reason": "Menace de mort, transmission à PHAROS."})
+    page = client_.get(url)
+    assert page.status_code == 200 and "internet-signalement" in page.content.decode()
+    client_.post(url, {"authority": "police", "reference": "PV-2026-1"})
+    escalation.refresh_from_db()
+    assert escalation.transmitted_at is not None and escalation.authority == "police"
+    assert AuditEntry.objects.filter(event=AuditEvent.ESCALATION_TRANSMITTED).exists()

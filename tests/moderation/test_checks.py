@@ -1,0 +1,217 @@
+"""Moderation's policy checks as rooms runs them: sanctions, automatic filters
+(block, hold, flag, mute) and safety signals, through rooms' own post action."""
+
+import pytest
+
+from audit.events import AuditEvent
+from audit.models import AuditEntry
+from moderation import actions, checks
+from moderation.models import (
+    FilterAction,
+    FilterKind,
+    FilterRule,
+    HeldMessage,
+    HeldStatus,
+    Report,
+    ReportSource,
+    SafetySignal,
+    SafetySignalKind,
+    Sanction,
+    Severity,
+    StatementOfReasons,
+)
+from rooms import actions as room_actions
+from rooms import policy
+from rooms.models import Message
+from rooms.protocol import ErrorCode
+
+pytestmark = pytest.mark.django_db
+
+
+def audit_events(event: AuditEvent):
+    return list(AuditEntry.objects.filter(event=int(event)).order_by("seq"))
+
+
+def post(room, user, body):
+    return room_actions.do_post_message(room, body, actor=user)
+
+
+def refusal_of(room, user, body) -> room_actions.ActionRefused:
+    with pytest.raises(room_actions.ActionRefused) as refused:
+        post(room, user, body)
+    return refused.value
+
+
+def rule(kind, action, pattern="", room=None, **fields):
+    return FilterRule.objects.create(
+        name=f"{kind}-{action}", kind=kind, action=action, pattern=pattern, room=room, **fields
+    )
+
+
+def test_the_checks_are_registered_with_rooms():
+    assert checks.refuse_banned in policy._join_checks
+    assert checks.refuse_muted in policy._post_checks
+    assert checks.apply_filters in policy._post_checks
+    assert checks.detect_safety_signals in policy._post_checks
+
+
+def test_ban_refuses_joining_here_or_everywhere(room, make_room, make_user, moderator):
+    user, other_room = make_user(), make_room()
+    actions.do_issue_sanction(user, actor=moderator, kind="ban", room=room, reason="r")
+    verdict = policy.can_join(user, room)
+    assert not verdict and verdict.close_code == 4403
+    assert policy.can_join(user, other_room)
+    actions.do_issue_sanction(user, actor=moderator, kind="ban", reason="r")
+    assert not policy.can_join(user, other_room)
+
+
+def test_a_ban_does_not_sign_out_or_deactivate(room, make_user, moderator, client):
+    user = make_user()
+    actions.do_issue_sanction(user, actor=moderator, kind="ban", reason="r")
+    user.refresh_from_db()
+    assert user.is_active
+    client.force_login(user)
+    page = client.get("/decisions/")
+    assert page.status_code == 200
+
+
+def test_block_refuses_with_filtered_and_stores_nothing(room, make_user):
+    rule(FilterKind.WORDS, FilterAction.BLOCK, "arnaque\nviagra")
+    user = make_user()
+    refused = refusal_of(room, user, "Du VIAGRA pas cher")
+    assert refused.code == ErrorCode.FILTERED
+    assert not Message.objects.exists()
+    post(room, user, "rien à voir")  # no match, no objection
+
+
+def test_a_room_rule_applies_only_in_its_room(room, make_room, make_user):
+    rule(FilterKind.REGEX, FilterAction.BLOCK, r"\bcasino\d+\b", room=room)
+    user = make_user()
+    assert refusal_of(room, user, "va sur casino777").code == ErrorCode.FILTERED
+    post(make_room(), user, "va sur casino777")
+
+
+def test_hold_keeps_the_message_for_review_then_release_posts_it(
+    room, make_user, moderator, django_capture_on_commit_callbacks
+):
+    rule(FilterKind.LINKS, FilterAction.HOLD, "wikipedia.org")
+    user = make_user()
+    post(room, user, "voir https://fr.wikipedia.org/wiki/Paris")  # allowed domain
+    refused = refusal_of(room, user, "clique https://bit.ly/xyz")
+    assert refused.code == ErrorCode.FILTERED
+    [held] = HeldMessage.objects.all()
+    assert held.body == "clique https://bit.ly/xyz" and held.status == HeldStatus.PENDING
+    assert Message.objects.count() == 1
+    assert audit_events(AuditEvent.MESSAGE_HELD)[0].target_id == str(held.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = actions.do_release_held_message(held, actor=moderator)
+    assert message.body == "clique https://bit.ly/xyz" and message.author == user
+    assert audit_events(AuditEvent.HELD_MESSAGE_RELEASED)
+
+
+def test_a_held_message_can_be_rejected(room, make_user, moderator):
+    rule(FilterKind.CONTACT, FilterAction.HOLD)
+    refusal_of(room, make_user(), "appelle-moi au 06 12 34 56 78")
+    held = HeldMessage.objects.get()
+    actions.do_reject_held_message(held, actor=moderator, reason="Coordonnées.")
+    held.refresh_from_db()
+    assert held.status == HeldStatus.REJECTED
+    assert audit_events(AuditEvent.HELD_MESSAGE_REJECTED)[0].reason == "Coordonnées."
+
+
+def test_flag_lets_the_message_through_and_queues_it(
+    room, make_user, django_capture_on_commit_callbacks
+):
+    rule(FilterKind.CONTACT, FilterAction.FLAG, category="scam")
+    user = make_user()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = post(room, user, "écris-moi : jean.dupont@example.org")
+    [report] = Report.objects.all()
+    assert report.source == ReportSource.AUTOMATIC
+    assert report.category == "scam"
+    assert report.target_user == user
+    assert report.target_message == result.message  # linked once stored
+    assert report.context[-1]["body"] == "écris-moi : jean.dupont@example.org"
+    assert audit_events(AuditEvent.MESSAGE_FLAGGED)[0].actor_id is None
+
+
+def test_mute_lets_the_message_through_then_mutes_the_author(room, make_user):
+    rule(FilterKind.WORDS, FilterAction.MUTE, "connard", mute_minutes=20)
+    user = make_user()
+    post(room, user, "espèce de connard")
+    [mute] = Sanction.objects.all()
+    assert mute.kind == "mute" and mute.automated and mute.issued_by is None
+    statement = StatementOfReasons.objects.get(sanction=mute)
+    assert statement.automated_decision and statement.automated_detection
+    assert statement.decided_by is None
+    assert refusal_of(room, user, "bonjour").code == ErrorCode.MUTED
+    assert audit_events(AuditEvent.SANCTION_ISSUED)[0].details["automated"] is True
+
+
+def test_flood_rule(room, make_user):
+    rule(FilterKind.FLOOD, FilterAction.BLOCK, flood_count=3, flood_seconds=60)
+    user = make_user()
+    for number in range(3):
+        post(room, user, f"message {number}")
+    assert refusal_of(room, user, "encore").code == ErrorCode.FILTERED
+
+
+def test_staff_are_not_filtered(room, moderator):
+    from allauth.account.models import EmailAddress
+    from django.utils import timezone
+
+    EmailAddress.objects.filter(user=moderator).update(verified=True)
+    moderator.age_verified_at = timezone.now()
+    moderator.save(update_fields=["age_verified_at"])
+    rule(FilterKind.WORDS, FilterAction.BLOCK, "viagra")
+    post(room, moderator, "le mot viagra est filtré ici")
+
+
+# --- safety signals ----------------------------------------------------------------------------
+
+
+def test_a_request_to_move_to_another_app_is_raised(room, make_user):
+    user = make_user()
+    post(room, user, "ajoute moi sur snap c'est plus simple")
+    [signal] = SafetySignal.objects.all()
+    assert signal.kind == SafetySignalKind.MOVE_TO_OTHER_APP
+    [report] = Report.objects.filter(safety_signal=signal)
+    assert report.severity == Severity.HIGH
+    assert report.source == ReportSource.AUTOMATIC
+    [row] = audit_events(AuditEvent.SAFETY_SIGNAL_RAISED)
+    assert row.details["kind"] == "move_to_other_app"
+    # Raised once per cool-down, not for every message.
+    post(room, user, "viens sur whatsapp")
+    assert SafetySignal.objects.count() == 1
+
+
+def test_a_meetup_with_an_address_or_phone_is_raised(room, make_user):
+    user = make_user()
+    post(room, user, "on se voit demain ?")  # no address, no number: nothing
+    assert not SafetySignal.objects.exists()
+    post(room, user, "rendez-vous au 12 rue des Lilas à 16h")
+    [signal] = SafetySignal.objects.all()
+    assert signal.kind == SafetySignalKind.MEETUP_WITH_CONTACT
+
+
+def test_opening_many_direct_conversations_is_raised(make_user):
+    sender = make_user("collectionneur")
+    for _number in range(checks.MASS_DIRECT_MESSAGES_COUNT - 1):
+        post(room_actions.do_open_direct_room(make_user(), actor=sender), sender, "salut")
+    assert not SafetySignal.objects.exists()
+    # The signal comes with the first message after one conversation too many.
+    post(room_actions.do_open_direct_room(make_user(), actor=sender), sender, "salut")
+    [signal] = SafetySignal.objects.all()
+    assert signal.kind == SafetySignalKind.MASS_DIRECT_MESSAGES
+    assert signal.details["conversations_opened"] == checks.MASS_DIRECT_MESSAGES_COUNT
+    assert Report.objects.get(safety_signal=signal).target_user == sender
+
+
+def test_a_held_message_of_a_since_muted_author_is_not_released(room, make_user, moderator):
+    rule(FilterKind.CONTACT, FilterAction.HOLD)
+    author = make_user()
+    refusal_of(room, author, "mon 06 12 34 56 78")
+    actions.do_issue_sanction(author, actor=moderator, kind="mute", reason="r")
+    with pytest.raises(actions.ModerationError):
+        actions.do_release_held_message(HeldMessage.objects.get(), actor=moderator)
+    assert not Message.objects.exists()

@@ -1,0 +1,172 @@
+"""Members' pages: "Mes décisions" (a banned member included), appeals, the
+public notice form, and the report dialog on room pages."""
+
+import pytest
+from django.test import Client
+
+from moderation import actions
+from moderation.models import Appeal, Notice, Report
+from tests.moderation.conftest import post_message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def banned(make_user, moderator):
+    user = make_user("banni")
+    actions.do_issue_sanction(
+        user,
+        actor=moderator,
+        kind="ban",
+        reason="Menaces <b>répétées</b>.",
+        ground="terms_violence",
+    )
+    return user
+
+
+def test_a_banned_member_reads_the_statement_and_appeals(banned):
+    client = Client()
+    client.force_login(banned)
+    listing = client.get("/decisions/")
+    assert listing.status_code == 200
+    statement = banned.statements_of_reasons.get()
+    assert statement.get_absolute_url() in listing.content.decode()
+    page = client.get(statement.get_absolute_url())
+    content = page.content.decode()
+    assert "Bannissement" in content or "bannissement" in content
+    assert "CGU 3.2" in content
+    assert "Menaces &lt;b&gt;répétées&lt;/b&gt;." in content  # escaped, never HTML
+    assert "<b>répétées</b>" not in content
+    response = client.post(statement.get_absolute_url(), {"text": "Je conteste."})
+    assert response.status_code == 302
+    assert Appeal.objects.get().appellant == banned
+    after = client.get(statement.get_absolute_url()).content.decode()
+    assert "Je conteste." in after
+    assert 'name="text"' not in after  # one appeal per decision
+
+
+def test_someone_elses_decision_is_not_found(banned, make_user):
+    client = Client()
+    client.force_login(make_user())
+    statement = banned.statements_of_reasons.get()
+    assert client.get(statement.get_absolute_url()).status_code == 404
+    assert client.post(statement.get_absolute_url(), {"text": "x"}).status_code == 404
+
+
+def test_decisions_need_a_sign_in(client):
+    response = client.get("/decisions/")
+    assert response.status_code == 302
+
+
+def test_reporters_see_the_outcome(room, make_user, moderator):
+    reporter = make_user()
+    message = post_message(room, make_user(), "pub")
+    report = actions.do_file_report(actor=reporter, category="spam", message=message)
+    actions.do_dismiss_report(report, actor=moderator, reason="Pas de la publicité.")
+    client = Client()
+    client.force_login(reporter)
+    content = client.get("/decisions/").content.decode()
+    assert "Pas de la publicité." in content and "classé sans suite" in content
+
+
+def test_the_public_notice_form_works_without_an_account(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    page = client.get("/notice/")
+    assert page.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/notice/",
+            {
+                "category": "illegal_other",
+                "location": "http://127.0.0.1:8000/rooms/general/",
+                "explanation": "Vente d'armes.",
+                "name": "Camille",
+                "email": "camille@example.org",
+                "good_faith": "on",
+            },
+        )
+    assert response.status_code == 200
+    notice = Notice.objects.get()
+    assert notice.name == "Camille" and notice.good_faith
+    assert Report.objects.get(notice=notice).source == "notice"
+    [mail] = mailoutbox
+    assert mail.to == ["camille@example.org"]
+
+
+def test_the_notice_form_requires_good_faith_and_a_url(client):
+    response = client.post(
+        "/notice/", {"category": "spam", "location": "pas une url", "explanation": "x"}
+    )
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"location", "good_faith"}
+    assert not Notice.objects.exists()
+
+
+def test_the_room_page_carries_the_report_dialog(client, room, make_user):
+    from rooms import actions as room_actions
+
+    user, other = make_user(), make_user("autre")
+    client.force_login(user)
+    page = client.get(f"/rooms/{room.slug}/").content.decode()
+    assert 'id="report-dialog"' in page and "moderation/report.js" in page
+    assert "alert-button" not in page
+    room_actions.do_open_direct_room(other, actor=user)
+    direct = client.get("/dm/autre/").content.decode()
+    assert "alert-button" in direct and 'data-report-user="autre"' in direct
+
+
+def test_in_room_controls_only_for_verified_moderators(room, moderator, make_user):
+    from allauth.account.models import EmailAddress
+    from django.utils import timezone
+
+    from tests.moderation.conftest import verified_client
+
+    # A moderator who chats is a verified adult like everyone else.
+    EmailAddress.objects.filter(user=moderator).update(verified=True)
+    moderator.age_verified_at = timezone.now()
+    moderator.save(update_fields=["age_verified_at"])
+    page = verified_client(moderator).get(f"/rooms/{room.slug}/").content.decode()
+    assert 'id="moderate-dialog"' in page and "moderation/moderate.js" in page
+    unverified = Client()
+    unverified.force_login(moderator)
+    assert 'id="moderate-dialog"' not in unverified.get(f"/rooms/{room.slug}/").content.decode()
+    member = Client()
+    member.force_login(make_user())
+    assert 'id="moderate-dialog"' not in member.get(f"/rooms/{room.slug}/").content.decode()
+
+
+def test_pages_speak_english_to_an_english_browser(banned, client):
+    client.force_login(banned)
+    page = client.get("/decisions/", headers={"Accept-Language": "en"}).content.decode()
+    assert "My decisions" in page and "Decisions concerning you" in page
+    notice = client.get("/notice/", headers={"Accept-Language": "en"}).content.decode()
+    assert "Why is this content illegal?" in notice
+
+
+def test_contact_requests_carry_the_report_dialog(client, make_user):
+    from rooms import actions as room_actions
+
+    recipient, sender = make_user(), make_user()
+    direct = room_actions.do_open_direct_room(recipient, actor=sender)
+    post_message(direct, sender, "salut")
+    client.force_login(recipient)
+    page = client.get("/conversations/").content.decode()
+    assert 'id="report-dialog"' in page and "data-report-message" in page
+
+
+def test_a_reporter_appeals_a_dismissal_from_the_page(room, make_user, moderator):
+    reporter = make_user()
+    message = post_message(room, make_user(), "insulte")
+    report = actions.do_file_report(actor=reporter, category="harassment", message=message)
+    actions.do_dismiss_report(report, actor=moderator, reason="Pas d'insulte.")
+    client = Client()
+    client.force_login(reporter)
+    url = f"/decisions/reports/{report.pk}/"
+    assert url in client.get("/decisions/").content.decode()
+    assert 'name="text"' in client.get(url).content.decode()
+    assert client.post(url, {"text": "Si, relisez."}).status_code == 302
+    assert Appeal.objects.get().report == report
+    other = Client()
+    other.force_login(make_user())
+    assert other.get(url).status_code == 404
