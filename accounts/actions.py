@@ -5,6 +5,7 @@ same transaction; files are deleted and mails sent only once it commits.
 """
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
@@ -201,10 +202,23 @@ def do_set_direct_message_policy(user: User, policy: DirectMessagePolicy, *, act
     return user
 
 
+# Completing a deletion (anonymising the public content, moving what the law
+# keeps into a restricted store) belongs to the compliance app, which sits above
+# accounts in the layers: it registers its completer here at start-up, as
+# moderation registers its checks with rooms.
+AccountDeletionCompleter = Callable[[AccountDeletionRequest], None]
+_deletion_completers: list[AccountDeletionCompleter] = []
+
+
+def register_account_deletion_completer(completer: AccountDeletionCompleter) -> None:
+    if completer not in _deletion_completers:
+        _deletion_completers.append(completer)
+
+
 @transaction.atomic(durable=True)
 def do_request_account_deletion(user: User, *, actor: User) -> AccountDeletionRequest:
-    """Closes the account at once (no more sign-in) and files the request that
-    the compliance app completes under the retention policy."""
+    """Closes the account and, in the same transaction, has the registered
+    completer remove the profile and anonymise the public content at once."""
     request = AccountDeletionRequest.objects.create(user=user)
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -214,6 +228,8 @@ def do_request_account_deletion(user: User, *, actor: User) -> AccountDeletionRe
         target_type="accounts.user",
         target_id=user.pk,
     )
+    for complete in _deletion_completers:
+        complete(request)
     return request
 
 

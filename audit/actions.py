@@ -41,7 +41,15 @@ def do_record_checkpoint(*, actor, key_id: str) -> AuditEntry:
 
 @transaction.atomic(durable=True)
 def do_erase_personal_data(user_id: int, *, actor, reason: str) -> AuditEntry:
-    """Clears an account's personal data from the trail, keeping the chain intact.
+    """Clears an account's personal data from the trail (see erase_personal_data)."""
+    return erase_personal_data(user_id, actor=actor, reason=reason)
+
+
+def erase_personal_data(user_id: int, *, actor, reason: str) -> AuditEntry:
+    """do_erase_personal_data inside a caller's own transaction (the compliance
+    app's retention purge erases as one step of a larger action).
+
+    Clears an account's personal data from the trail, keeping the chain intact.
 
     Entries the account made, and entries about the account, lose their
     personal columns (actor label, IP address, personal details) and the salt

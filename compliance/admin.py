@@ -1,0 +1,346 @@
+"""The compliance back office: requisitions, holds, the restricted store, the dashboard.
+
+Only staff holding the compliance permissions (the Compliance group,
+administrators) see any of it; moderators hold none. Every page sits behind
+audit's stated-reason gate, one reason covering the model for a while, and
+the dashboard records each view. Writes are custom views calling
+compliance/actions.py: those actions are durable transactions of their own,
+which the admin's change forms (run inside a transaction) could not call.
+"""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import AccountDeletionRequest
+from audit.access import ReasonRequiredAdminMixin
+from audit.actions import do_record_staff_access
+from audit.events import AuditEvent
+from audit.trail import request_ip
+from compliance import actions, queries, transparency
+from compliance.forms import LegalRequestForm, PeriodForm, ReasonForm
+from compliance.models import (
+    DataCategory,
+    LegalHold,
+    LegalRequest,
+    LegalRequestStatus,
+    RestrictedRecord,
+)
+
+S = LegalRequestStatus
+DELETION_PERMISSION = "accounts.change_accountdeletionrequest"
+
+
+def export_directory():
+    """Where the admin's export button writes packages (never served by URL)."""
+    return getattr(settings, "COMPLIANCE_EXPORT_DIR", None) or settings.VAR_DIR / "legal-exports"
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LegalRequest)
+class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    access_event = AuditEvent.VIEW_LEGAL_REQUESTS
+    access_reason_covers_model = True
+    list_display = (
+        "reference",
+        "authority",
+        "legal_basis",
+        "status",
+        "deadline_flag",
+        "assigned_officer",
+        "received_at",
+    )
+    list_filter = ("status", "legal_basis")
+    search_fields = ("reference", "authority")
+    actions = None
+    change_list_template = "admin/compliance/legalrequest/change_list.html"
+
+    @admin.display(description=gettext_lazy("échéance"), ordering="deadline")
+    def deadline_flag(self, request_: LegalRequest):
+        when = request_.deadline.strftime("%Y-%m-%d %H:%M")
+        if request_.deadline_is_near:
+            return format_html(
+                '<strong class="compliance-deadline-near">⚠ {} ({})</strong>',
+                when,
+                _("échéance proche"),
+            )
+        return when
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("compliance.add_legalrequest")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "dashboard/",
+                view(self.dashboard_view),
+                name="compliance_dashboard",
+            ),
+            path(
+                "<int:pk>/do/<str:verb>/",
+                view(self.step_view),
+                name="compliance_legalrequest_step",
+            ),
+            path(
+                "<int:pk>/package/",
+                view(self.package_view),
+                name="compliance_legalrequest_package",
+            ),
+            path(
+                "deletions/",
+                view(self.deletions_view),
+                name="compliance_pending_deletions",
+            ),
+            path(
+                "deletions/<int:deletion_id>/complete/",
+                view(self.complete_deletion_view),
+                name="compliance_complete_deletion",
+            ),
+            path(
+                "holds/<int:hold_id>/release/",
+                view(self.release_hold_view),
+                name="compliance_legalhold_release",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, **extra) -> dict:
+        return {**self.admin_site.each_context(request), "opts": self.opts, **extra}
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = LegalRequestForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                legal_request = actions.do_open_legal_request(actor=request.user, **data)
+            except actions.ComplianceError as refusal:
+                form.add_error(None, refusal.detail)
+            else:
+                messages.success(request, _("Réquisition enregistrée."))
+                return HttpResponseRedirect(
+                    reverse("admin:compliance_legalrequest_change", args=[legal_request.pk])
+                )
+        return TemplateResponse(
+            request,
+            "admin/compliance/form.html",
+            self._context(
+                request,
+                form=form,
+                title=_("Enregistrer une réquisition judiciaire"),
+                submit=_("Enregistrer"),
+            ),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        refusal = self._gate_object_page(request, object_id, self.has_view_permission)
+        if refusal is not None:
+            return refusal
+        legal_request = self.get_object(request, unquote(object_id))
+        if legal_request is None:
+            raise Http404
+        return TemplateResponse(
+            request,
+            "admin/compliance/legalrequest/detail.html",
+            self._context(
+                request,
+                title=_("Réquisition %(reference)s") % {"reference": legal_request.reference},
+                legal_request=legal_request,
+                categories=[DataCategory(value).label for value in legal_request.data_categories],
+                holds=legal_request.holds.select_related("user", "room"),
+                approvals=legal_request.approvals.select_related("officer"),
+                reason_form=ReasonForm(),
+                can_change=request.user.has_perm(actions.CHANGE_PERMISSION),
+                can_approve=request.user.has_perm(actions.APPROVE_PERMISSION),
+                can_export=request.user.has_perm(actions.EXPORT_PERMISSION),
+                S=S,
+            ),
+        )
+
+    def step_view(self, request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+        if request.method != "POST":
+            raise Http404
+        refusal = self._access_gate(request, None)
+        if refusal is not None:
+            return refusal
+        legal_request = get_object_or_404(LegalRequest, pk=pk)
+        back = reverse("admin:compliance_legalrequest_change", args=[pk])
+        reason = request.POST.get("reason", "")
+        steps = {
+            "verify": lambda: actions.do_verify_legal_request(legal_request, actor=request.user),
+            "hold": lambda: actions.do_put_legal_request_on_hold(
+                legal_request, actor=request.user, reason=reason
+            ),
+            "approve": lambda: actions.do_approve_legal_export(legal_request, actor=request.user),
+            "export": lambda: self._export(legal_request, request),
+            "answer": lambda: actions.do_answer_legal_request(
+                legal_request, actor=request.user, note=reason
+            ),
+            "refuse": lambda: actions.do_refuse_legal_request(
+                legal_request, actor=request.user, reason=reason
+            ),
+        }
+        if verb not in steps:
+            raise Http404
+        try:
+            steps[verb]()
+        except actions.ComplianceError as refusal:
+            messages.error(request, refusal.detail)
+        else:
+            messages.success(request, _("C'est fait."))
+        return HttpResponseRedirect(back)
+
+    def _export(self, legal_request: LegalRequest, request) -> None:
+        directory = export_directory()
+        directory.mkdir(parents=True, exist_ok=True)
+        package = actions.do_export_legal_request(
+            legal_request, actor=request.user, out_dir=directory
+        )
+        messages.info(
+            request,
+            _("Paquet %(name)s, SHA-256 %(sha)s.")
+            % {"name": package.path.name, "sha": package.sha256},
+        )
+
+    def package_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Downloads the exported package (for handing over to the authority)."""
+        if not request.user.has_perm(actions.EXPORT_PERMISSION):
+            raise PermissionDenied
+        refusal = self._access_gate(request, None)
+        if refusal is not None:
+            return refusal
+        legal_request = get_object_or_404(LegalRequest, pk=pk)
+        if not legal_request.package_name:
+            raise Http404
+        try:
+            handle = (export_directory() / legal_request.package_name).open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(handle, as_attachment=True, filename=legal_request.package_name)
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+    def release_hold_view(self, request: HttpRequest, hold_id: int) -> HttpResponse:
+        if request.method != "POST":
+            raise Http404
+        refusal = self._access_gate(request, None)
+        if refusal is not None:
+            return refusal
+        hold = get_object_or_404(LegalHold, pk=hold_id)
+        try:
+            actions.do_release_hold(hold, actor=request.user, reason=request.POST.get("reason", ""))
+        except actions.ComplianceError as refusal:
+            messages.error(request, refusal.detail)
+        else:
+            messages.success(request, _("Conservation levée."))
+        return HttpResponseRedirect(
+            reverse("admin:compliance_legalrequest_change", args=[hold.request_id])
+        )
+
+    def deletions_view(self, request: HttpRequest) -> HttpResponse:
+        """Pending account deletions, to complete now rather than at the next purge run."""
+        if not request.user.has_perm(DELETION_PERMISSION):
+            raise PermissionDenied
+        refusal = self._access_gate(request, None)
+        if refusal is not None:
+            return refusal
+        pending = AccountDeletionRequest.objects.filter(completed_at__isnull=True).select_related(
+            "user"
+        )
+        return TemplateResponse(
+            request,
+            "admin/compliance/deletions.html",
+            self._context(
+                request,
+                title=_("Suppressions de compte en attente"),
+                pending=pending,
+                held=queries.held_user_ids(),
+            ),
+        )
+
+    def complete_deletion_view(self, request: HttpRequest, deletion_id: int) -> HttpResponse:
+        if request.method != "POST" or not request.user.has_perm(DELETION_PERMISSION):
+            raise PermissionDenied
+        refusal = self._access_gate(request, None)
+        if refusal is not None:
+            return refusal
+        deletion = get_object_or_404(AccountDeletionRequest, pk=deletion_id)
+        try:
+            actions.do_complete_account_deletion(deletion, actor=request.user)
+        except actions.ComplianceError as refusal:
+            messages.error(request, refusal.detail)
+        else:
+            messages.success(request, _("Compte supprimé ; les données légales sont conservées."))
+        return HttpResponseRedirect(reverse("admin:compliance_pending_deletions"))
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        """The transparency figures with bar charts; each view is recorded."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        start, end = PeriodForm.default_period()
+        form = PeriodForm(request.GET or None, initial={"start": start, "end": end})
+        if request.GET and form.is_valid():
+            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        report = transparency.build_report(transparency.Period(start, end))
+        do_record_staff_access(
+            AuditEvent.VIEW_TRANSPARENCY_DASHBOARD,
+            actor=request.user,
+            target_type="",
+            target_id="",
+            reason="",
+            ip_address=request_ip(request),
+            details={"start": start.isoformat(), "end": end.isoformat()},
+        )
+        return TemplateResponse(
+            request,
+            "admin/compliance/dashboard.html",
+            self._context(
+                request,
+                title=_("Tableau de bord de conformité"),
+                form=form,
+                upcoming=LegalRequest.objects.exclude(status__in=(S.ANSWERED, S.REFUSED)).order_by(
+                    "deadline"
+                )[:20],
+                **transparency.chart_context(report),
+            ),
+        )
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    access_event = AuditEvent.VIEW_LEGAL_REQUESTS
+    access_reason_covers_model = True
+    list_display = ("request", "user", "room", "placed_at", "released_at")
+    list_filter = (("released_at", admin.EmptyFieldListFilter),)
+    actions = None
+
+
+@admin.register(RestrictedRecord)
+class RestrictedRecordAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    access_event = AuditEvent.VIEW_RESTRICTED_RECORDS
+    access_reason_covers_model = True
+    list_display = ("user_id", "category", "occurred_at", "retain_until")
+    list_filter = ("category",)
+    search_fields = ("=user__id",)
+    fields = ("user", "category", "data", "occurred_at", "retain_until", "created")
+    actions = None

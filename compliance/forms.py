@@ -1,0 +1,108 @@
+"""Forms of the compliance back office; the actions do the checking that matters."""
+
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.staff import COMPLIANCE
+from compliance.models import REASON_MAX_LENGTH, REFERENCE_MAX_LENGTH, DataCategory, LegalBasis
+from rooms.models import Room
+
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+# The dashboard's default window.
+DEFAULT_DASHBOARD_DAYS = 365
+
+
+def _names(value: str) -> list[str]:
+    return [name.strip() for name in value.replace("\n", ",").split(",") if name.strip()]
+
+
+class LegalRequestForm(forms.Form):
+    reference = forms.CharField(label=_("Référence"), max_length=REFERENCE_MAX_LENGTH)
+    authority = forms.CharField(label=_("Autorité requérante"), max_length=200)
+    legal_basis = forms.ChoiceField(label=_("Fondement"), choices=LegalBasis.choices)
+    legal_basis_detail = forms.CharField(
+        label=_("Précision du fondement"), max_length=200, required=False
+    )
+    received_at = forms.DateTimeField(label=_("Reçue le"), widget=DATETIME_INPUT)
+    deadline = forms.DateTimeField(label=_("À répondre avant"), widget=DATETIME_INPUT)
+    accounts = forms.CharField(
+        label=_("Comptes visés"),
+        required=False,
+        help_text=_("Pseudonymes ou numéros de compte, séparés par des virgules."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    rooms = forms.CharField(
+        label=_("Salons visés"),
+        required=False,
+        help_text=_("Identifiants des salons, séparés par des virgules."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    period_start = forms.DateTimeField(label=_("Période : du"), widget=DATETIME_INPUT)
+    period_end = forms.DateTimeField(label=_("Période : au"), widget=DATETIME_INPUT)
+    data_categories = forms.MultipleChoiceField(
+        label=_("Catégories de données"),
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    assigned_officer = forms.ModelChoiceField(
+        label=_("Agent chargé"), queryset=get_user_model().objects.none()
+    )
+    place_holds = forms.BooleanField(
+        label=_("Poser une conservation légale sur les comptes et salons visés"),
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_officer"].queryset = get_user_model().objects.filter(
+            is_active=True, groups__name=COMPLIANCE
+        )
+
+    def clean_accounts(self) -> list:
+        users = []
+        model = get_user_model()
+        for name in _names(self.cleaned_data["accounts"]):
+            lookup = {"pk": int(name)} if name.isdigit() else {"username__iexact": name}
+            user = model.objects.filter(**lookup).first()
+            if user is None:
+                raise forms.ValidationError(_("Compte inconnu : %(name)s") % {"name": name})
+            users.append(user)
+        return users
+
+    def clean_rooms(self) -> list:
+        rooms = []
+        for slug in _names(self.cleaned_data["rooms"]):
+            room = Room.objects.filter(slug=slug).first()
+            if room is None:
+                raise forms.ValidationError(_("Salon inconnu : %(slug)s") % {"slug": slug})
+            rooms.append(room)
+        return rooms
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motif"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    @staticmethod
+    def default_period() -> tuple[date, date]:
+        today = timezone.localdate()
+        return today - timedelta(days=DEFAULT_DASHBOARD_DAYS - 1), today
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError(_("La période se termine avant de commencer."))
+        return data

@@ -1,0 +1,224 @@
+"""Judicial requisitions, legal holds and the restricted store (docs/compliance.md).
+
+The retention periods themselves are settings, not rows (compliance/retention.py):
+they change with the law, by deployment, never by a click in the admin.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+REFERENCE_MAX_LENGTH = 100
+REASON_MAX_LENGTH = 2000
+# A deadline this close (or past) is flagged in the admin.
+DEADLINE_WARNING_DAYS = 3
+
+
+class LegalBasis(models.TextChoices):
+    CPP_60_1 = "cpp_60_1", _("Code de procédure pénale, art. 60-1 (enquête de flagrance)")
+    CPP_77_1_1 = "cpp_77_1_1", _("Code de procédure pénale, art. 77-1-1 (enquête préliminaire)")
+    CPP_99_3 = "cpp_99_3", _("Code de procédure pénale, art. 99-3 (instruction)")
+    OTHER = "other", _("autre fondement")
+
+
+class LegalRequestStatus(models.TextChoices):
+    RECEIVED = "received", _("reçue")
+    VERIFIED = "verified", _("vérifiée")
+    ON_HOLD = "on_hold", _("en attente")
+    EXPORTED = "exported", _("exportée")
+    ANSWERED = "answered", _("répondue")
+    REFUSED = "refused", _("refusée")
+
+
+CLOSED_STATUSES = (LegalRequestStatus.ANSWERED, LegalRequestStatus.REFUSED)
+
+
+class DataCategory(models.TextChoices):
+    """What a requisition may ask for; each is one file of the export package."""
+
+    IDENTITY = "identity", _("données d'identification du compte")
+    CONNECTIONS = "connections", _("données de connexion (IP, port, horodatage)")
+    MESSAGES = "messages", _("messages")
+    MODERATION = "moderation", _("historique de modération")
+
+
+class LegalRequest(models.Model):
+    """A requisition from a judicial authority, from receipt to answer."""
+
+    reference = models.CharField(_("référence"), max_length=REFERENCE_MAX_LENGTH, unique=True)
+    authority = models.CharField(_("autorité requérante"), max_length=200)
+    legal_basis = models.CharField(_("fondement"), max_length=20, choices=LegalBasis.choices)
+    legal_basis_detail = models.CharField(_("précision du fondement"), max_length=200, blank=True)
+    received_at = models.DateTimeField(_("reçue le"))
+    deadline = models.DateTimeField(_("à répondre avant"))
+    accounts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("comptes visés"), blank=True, related_name="+"
+    )
+    rooms = models.ManyToManyField(
+        "rooms.Room", verbose_name=_("salons visés"), blank=True, related_name="+"
+    )
+    period_start = models.DateTimeField(_("période : du"))
+    period_end = models.DateTimeField(_("période : au"))
+    data_categories = models.JSONField(_("catégories de données"), default=list)
+    assigned_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent chargé"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("statut"),
+        max_length=10,
+        choices=LegalRequestStatus.choices,
+        default=LegalRequestStatus.RECEIVED,
+    )
+    status_reason = models.TextField(_("motif (refus, attente)"), blank=True)
+    created = models.DateTimeField(_("enregistrée le"), default=timezone.now)
+    exported_at = models.DateTimeField(_("exportée le"), null=True, blank=True)
+    package_name = models.CharField(_("paquet exporté"), max_length=200, blank=True)
+    package_sha256 = models.CharField(_("SHA-256 du paquet"), max_length=64, blank=True)
+    answered_at = models.DateTimeField(_("répondue le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("réquisition judiciaire")
+        verbose_name_plural = _("réquisitions judiciaires")
+        ordering = ["deadline", "id"]
+        permissions = [
+            ("approve_legalrequest", _("Peut approuver l'export d'une réquisition")),
+            ("export_legalrequest", _("Peut exporter les données d'une réquisition")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start__lte=models.F("period_end")),
+                name="compliance_legalrequest_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def deadline_is_near(self) -> bool:
+        """Open, and due within DEADLINE_WARNING_DAYS or already late."""
+        return not self.is_closed and self.deadline - timezone.now() <= timedelta(
+            days=DEADLINE_WARNING_DAYS
+        )
+
+
+class LegalExportApproval(models.Model):
+    """A second compliance officer's agreement that the package may go out."""
+
+    request = models.ForeignKey(LegalRequest, on_delete=models.CASCADE, related_name="approvals")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approuvé le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("approbation d'export")
+        verbose_name_plural = _("approbations d'export")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "officer"], name="compliance_approval_once_per_officer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} · {self.officer}"
+
+
+class LegalHold(models.Model):
+    """Suspends every retention purge of one account or one room while it lasts."""
+
+    request = models.ForeignKey(LegalRequest, on_delete=models.PROTECT, related_name="holds")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("compte"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="legal_holds",
+    )
+    room = models.ForeignKey(
+        "rooms.Room",
+        verbose_name=_("salon"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="legal_holds",
+    )
+    placed_at = models.DateTimeField(_("posée le"), default=timezone.now)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    released_at = models.DateTimeField(_("levée le"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    release_reason = models.TextField(_("motif de la levée"), blank=True)
+
+    class Meta:
+        verbose_name = _("conservation légale")
+        verbose_name_plural = _("conservations légales")
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, room__isnull=True)
+                | Q(user__isnull=True, room__isnull=False),
+                name="compliance_hold_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} · {self.user or self.room}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
+class RestrictedCategory(models.TextChoices):
+    IDENTITY = "identity", _("identité (e-mail, date de naissance)")
+    ACCOUNT = "account", _("compte (pseudonyme, dates, vérification de l'âge)")
+    CONNECTION = "connection", _("connexion (IP, port, horodatage)")
+
+
+class RestrictedRecord(models.Model):
+    """What the law makes us keep after an account is deleted, until `retain_until`.
+
+    Readable by compliance staff only (the Compliance group's permission, behind
+    the stated-reason gate). `user` is the anonymised account row, kept because
+    its messages still point to it: it links this record to the requisitions
+    that name the account, never to a public profile.
+    """
+
+    category = models.CharField(_("catégorie"), max_length=10, choices=RestrictedCategory.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("compte (anonymisé)"),
+        on_delete=models.PROTECT,
+        related_name="restricted_records",
+    )
+    data = models.JSONField(_("données"), default=dict)
+    occurred_at = models.DateTimeField(_("date du fait"))
+    retain_until = models.DateTimeField(_("conservé jusqu'au"), db_index=True)
+    created = models.DateTimeField(_("versé le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("donnée conservée à titre légal")
+        verbose_name_plural = _("données conservées à titre légal")
+        ordering = ["user_id", "category", "occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["user", "category"], name="compliance_restricted_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.user_id} {self.get_category_display()} {self.occurred_at:%Y-%m-%d}"

@@ -1,0 +1,298 @@
+"""Reads of the compliance app: holds, the GDPR export and a requisition's data."""
+
+from django.db.models import Q
+
+from accounts.models import ConnectionRecord, User
+from compliance.models import DataCategory, LegalHold, LegalRequest, RestrictedRecord
+from moderation import queries as moderation_queries
+from moderation.models import Appeal, Report, Sanction, StatementOfReasons
+from rooms.models import Block, Message, RoomMembership
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- legal holds --------------------------------------------------------------------------
+
+
+def active_holds():
+    return LegalHold.objects.filter(released_at__isnull=True)
+
+
+def held_user_ids() -> set[int]:
+    return set(active_holds().filter(user__isnull=False).values_list("user_id", flat=True))
+
+
+def held_room_ids() -> set[int]:
+    return set(active_holds().filter(room__isnull=False).values_list("room_id", flat=True))
+
+
+def is_user_held(user_id: int) -> bool:
+    return active_holds().filter(user_id=user_id).exists()
+
+
+# --- GDPR access and portability (GET /api/me/export/) -----------------------------------------
+
+
+def _message_row(message: Message) -> dict:
+    return {
+        "id": message.pk,
+        "room": message.room.slug,
+        "room_kind": message.room.kind,
+        "body": message.body,
+        "created": _iso(message.created),
+        "client_id": message.client_id,
+        "deleted_at": _iso(message.deleted_at),
+    }
+
+
+def _connection_row(record: ConnectionRecord) -> dict:
+    return {
+        "kind": record.kind,
+        "ip_address": record.ip_address,
+        "port": record.port,
+        "time": _iso(record.created),
+    }
+
+
+def gdpr_export(user: User) -> dict:
+    """Everything we hold about `user` that is theirs to see, as JSON-ready data.
+
+    Not included: other people's data (who reported them, moderators' names)
+    and the audit trail, whose entries about them are staff records.
+    """
+    moderation_data = moderation_queries.user_export(user)
+    messages = Message.objects.filter(author=user).select_related("room").order_by("id")
+    return {
+        "format": "chatsite-gdpr-export/1",
+        "account": {
+            "id": user.pk,
+            "username": user.username,
+            "email": user.email,
+            "emails": [
+                {"email": address.email, "verified": address.verified, "primary": address.primary}
+                for address in user.emailaddress_set.order_by("id")
+            ],
+            "date_of_birth": _iso(user.date_of_birth),
+            "date_joined": _iso(user.date_joined),
+            "last_login": _iso(user.last_login),
+            "is_active": user.is_active,
+            "age_verified_at": _iso(user.age_verified_at),
+            "age_verification_method": user.age_verification_method,
+            "direct_messages_from": user.direct_messages_from,
+        },
+        "age_verification_attempts": [
+            {
+                "method": attempt.method,
+                "outcome": attempt.outcome,
+                "reason": attempt.reason,
+                "issuer": attempt.issuer,
+                "time": _iso(attempt.created),
+            }
+            for attempt in user.age_verification_attempts.order_by("created", "id")
+        ],
+        "messages": [_message_row(message) for message in messages.iterator(chunk_size=2000)],
+        "rooms": [
+            {
+                "room": membership.room.slug,
+                "role": membership.role,
+                "joined": _iso(membership.joined_at),
+            }
+            for membership in RoomMembership.objects.filter(user=user).select_related("room")
+        ],
+        "blocks": [
+            {"blocked": block.blocked.username, "since": _iso(block.created_at)}
+            for block in Block.objects.filter(blocker=user).select_related("blocked")
+        ],
+        "reports": moderation_data["reports"],
+        "sanctions": moderation_data["sanctions"],
+        "statements_of_reasons": moderation_data["statements_of_reasons"],
+        "connections": [
+            _connection_row(record)
+            for record in ConnectionRecord.objects.filter(user=user).order_by("created", "id")
+        ],
+    }
+
+
+# --- a requisition's data -------------------------------------------------------------------
+
+
+def scoped_messages(request: LegalRequest):
+    """Messages of the period, by the accounts or in the rooms in scope (deleted ones too)."""
+    scope = Q(author__in=request.accounts.all()) | Q(room__in=request.rooms.all())
+    return (
+        Message.objects.filter(scope)
+        .filter(created__gte=request.period_start, created__lte=request.period_end)
+        .select_related("room", "author", "deleted_by")
+        .order_by("id")
+    )
+
+
+def identity_rows(request: LegalRequest) -> list[dict]:
+    """Identification data of each account in scope, live or from the restricted store."""
+    rows = []
+    for user in request.accounts.order_by("id"):
+        retained = {
+            record.category: record.data
+            for record in RestrictedRecord.objects.filter(
+                user=user, category__in=("identity", "account")
+            )
+        }
+        rows.append(
+            {
+                "account_id": user.pk,
+                "username": user.username,
+                "email": user.email,
+                "emails": list(user.emailaddress_set.values_list("email", flat=True)),
+                "date_of_birth": _iso(user.date_of_birth),
+                "date_joined": _iso(user.date_joined),
+                "last_login": _iso(user.last_login),
+                "is_active": user.is_active,
+                "age_verified_at": _iso(user.age_verified_at),
+                "age_verification_method": user.age_verification_method,
+                "deleted_account_identity": retained.get("identity"),
+                "deleted_account_data": retained.get("account"),
+            }
+        )
+    return rows
+
+
+def connection_rows(request: LegalRequest) -> list[dict]:
+    """IP, source port and time of each connection of the period, live or retained."""
+    accounts = list(request.accounts.values_list("id", "username"))
+    usernames = dict(accounts)
+    rows = [
+        {
+            "account_id": record.user_id,
+            "username": usernames[record.user_id],
+            "kind": record.kind,
+            "ip_address": record.ip_address or "",
+            "port": record.port if record.port is not None else "",
+            "time": _iso(record.created),
+            "source": "live",
+        }
+        for record in ConnectionRecord.objects.filter(
+            user_id__in=usernames,
+            created__gte=request.period_start,
+            created__lte=request.period_end,
+        ).order_by("created", "id")
+    ]
+    for record in RestrictedRecord.objects.filter(
+        user_id__in=usernames,
+        category="connection",
+        occurred_at__gte=request.period_start,
+        occurred_at__lte=request.period_end,
+    ).order_by("occurred_at", "id"):
+        rows.append(
+            {
+                "account_id": record.user_id,
+                "username": usernames[record.user_id],
+                "kind": record.data.get("kind", ""),
+                "ip_address": record.data.get("ip_address") or "",
+                "port": record.data.get("port") if record.data.get("port") is not None else "",
+                "time": _iso(record.occurred_at),
+                "source": "restricted",
+            }
+        )
+    rows.sort(key=lambda row: (row["time"], row["account_id"]))
+    return rows
+
+
+def message_rows(request: LegalRequest) -> list[dict]:
+    return [
+        {
+            "id": message.pk,
+            "room": message.room.slug,
+            "room_kind": message.room.kind,
+            "author_id": message.author_id,
+            "author": message.author.username,
+            "body": message.body,
+            "created": _iso(message.created),
+            "deleted_at": _iso(message.deleted_at),
+            "deleted_by_id": message.deleted_by_id,
+            "deletion_reason": message.deletion_reason,
+        }
+        for message in scoped_messages(request)
+    ]
+
+
+def moderation_rows(request: LegalRequest) -> dict:
+    """Reports, sanctions, statements of reasons and appeals touching the scope."""
+    accounts = request.accounts.all()
+    rooms = request.rooms.all()
+    reports = Report.objects.filter(
+        Q(target_user__in=accounts) | Q(reporter__in=accounts) | Q(room__in=rooms)
+    ).order_by("created", "id")
+    sanctions = Sanction.objects.filter(Q(user__in=accounts) | Q(room__in=rooms)).order_by(
+        "created", "id"
+    )
+    statements = StatementOfReasons.objects.filter(user__in=accounts).order_by("created", "id")
+    appeals = Appeal.objects.filter(appellant__in=accounts).order_by("created", "id")
+    return {
+        "reports": [
+            {
+                "id": report.pk,
+                "category": report.category,
+                "source": report.source,
+                "reporter_id": report.reporter_id,
+                "target_user_id": report.target_user_id,
+                "target_message_id": report.target_message_id,
+                "room": report.room.slug if report.room else None,
+                "details": report.details,
+                "context": report.context,
+                "status": report.status,
+                "decision": report.decision,
+                "created": _iso(report.created),
+                "decided_at": _iso(report.decided_at),
+            }
+            for report in reports.select_related("room")
+        ],
+        "sanctions": [
+            {
+                "id": sanction.pk,
+                "user_id": sanction.user_id,
+                "kind": sanction.kind,
+                "room": sanction.room.slug if sanction.room else None,
+                "reason": sanction.reason,
+                "ground": sanction.ground,
+                "automated": sanction.automated,
+                "starts_at": _iso(sanction.starts_at),
+                "ends_at": _iso(sanction.ends_at),
+                "lifted_at": _iso(sanction.lifted_at),
+            }
+            for sanction in sanctions.select_related("room")
+        ],
+        "statements_of_reasons": [
+            {
+                "id": statement.pk,
+                "user_id": statement.user_id,
+                "measure": statement.measure,
+                "scope": statement.scope,
+                "facts": statement.facts,
+                "ground": statement.ground,
+                "created": _iso(statement.created),
+            }
+            for statement in statements
+        ],
+        "appeals": [
+            {
+                "id": appeal.pk,
+                "appellant_id": appeal.appellant_id,
+                "text": appeal.text,
+                "status": appeal.status,
+                "answer": appeal.answer,
+                "created": _iso(appeal.created),
+                "decided_at": _iso(appeal.decided_at),
+            }
+            for appeal in appeals
+        ],
+    }
+
+
+CATEGORY_ROWS = {
+    DataCategory.IDENTITY: identity_rows,
+    DataCategory.CONNECTIONS: connection_rows,
+    DataCategory.MESSAGES: message_rows,
+    DataCategory.MODERATION: moderation_rows,
+}
