@@ -1,0 +1,1 @@
+"""Load generator, baselines and orchestration of `make bench` (docs/performance.md)."""
