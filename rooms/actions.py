@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
 from audit.trail import record
+from chatsite import metrics
 from rooms import notify, policy
 from rooms.models import (
     CLIENT_ID_MAX_LENGTH,
@@ -61,6 +62,7 @@ def runs_after_refusal(action):
         try:
             return action(*args, **kwargs)
         except ActionRefused as refusal:
+            metrics.message_refused(refusal.code)
             if refusal.after_refusal is not None:
                 refusal.after_refusal()
             raise
@@ -162,6 +164,7 @@ def do_post_message(room: Room, body, *, actor, client_id=None) -> PostResult:
             first = not Message.objects.filter(room=room, author=actor, id__lt=message.id).exists()
             show_request = first and request.status == ContactRequestStatus.PENDING
             notify_ids = [request.recipient_id] if show_request else []
+    transaction.on_commit(partial(metrics.message_stored, room.kind))
     transaction.on_commit(partial(notify.message_posted, room.id, payload, notify_ids))
     return PostResult(message, True, payload)
 

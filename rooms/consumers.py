@@ -7,6 +7,7 @@ Django's async ORM). Refusals accept the handshake first, then close with a
 code: closing before accepting would show the browser a bare HTTP 403.
 """
 
+import asyncio
 import json
 import logging
 from collections import deque
@@ -18,14 +19,16 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ConnectionKind
 from accounts.records import client_address, record_connection
-from rooms import actions, policy, presence, queries
-from rooms.models import Room, RoomKind, room_group, user_group
+from chatsite import metrics
+from rooms import actions, fanout, policy, presence, queries, socket_limit
+from rooms.models import Room, RoomKind, user_group
 from rooms.protocol import (
     BACKFILL_CHUNK,
     MAX_FRAME_LENGTH,
     ClientEvent,
     CloseCode,
     ErrorCode,
+    GroupEvent,
     ServerEvent,
 )
 from rooms.text import message_json
@@ -85,17 +88,27 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()
+        metrics.socket_opened("room")
         self.user = self.scope.get("user")
         self.groups_joined: list[str] = []
         self.recent_ids: deque[int] = deque(maxlen=RECENT_IDS_KEPT)
+        # Room events that arrive while the backfill is being sent wait here.
+        self.relay_backlog: list[tuple[dict, str | None]] | None = []
+        self.read_mark, self.read_task = 0, None
         slug = self.scope["url_route"]["kwargs"]["slug"]
         room, verdict = await database_sync_to_async(_check_room)(self.user, slug)
         if not verdict:
             await self.close(code=verdict.close_code)
             return
-        # Join the groups before reading the backfill, so that nothing
-        # committed in between is missed (duplicates are skipped instead).
-        await self._join_group(room_group(room.id))
+        if not await socket_limit.claim(self.user.pk, self.channel_name):
+            await self.close(code=CloseCode.TOO_MANY_SOCKETS)
+            return
+        # Join the room (through this process's relay) and the user's group
+        # before reading the backfill, so that nothing committed in between is
+        # missed (duplicates are skipped instead).
+        self.relay = fanout.relay_for(self.channel_layer)
+        self.relay_room_id = room.id
+        await self.relay.add(room.id, self)
         await self._join_group(user_group(self.user.pk))
         await database_sync_to_async(_enter_room)(room, self.user, self.channel_name, self.scope)
         presence.track(self.channel_name)
@@ -114,6 +127,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 await database_sync_to_async(actions.do_mark_room_read)(
                     room, actor=self.user, up_to_id=self.recent_ids[-1]
                 )
+        # Then what arrived meanwhile, in order. No await between the last check
+        # of the backlog and going live, so no event can slip between the two.
+        while self.relay_backlog:
+            await self._relay_now(*self.relay_backlog.pop(0))
+        self.relay_backlog = None
 
     def _after_parameter(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -148,6 +166,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(self._pending_error)
 
     async def disconnect(self, code) -> None:
+        metrics.socket_closed("room")
+        await socket_limit.release(self.channel_name)
+        if getattr(self, "relay_room_id", None) is not None:
+            await self.relay.remove(self.relay_room_id, self)
+            self.relay_room_id = None
         await self._leave_groups()
         if getattr(self, "room", None) is not None:
             presence.untrack(self.channel_name)
@@ -199,30 +222,60 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if reply:
             await self.send_json(reply)
 
-    # --- group events ------------------------------------------------------------------------
+    # --- room events, from this process's relay (rooms/fanout.py) ------------------------------
 
-    async def room_message(self, event) -> None:
-        message = event["message"]
-        if self.room is None or message["id"] in self.recent_ids:
+    async def relay_event(self, event: dict, text: str | None) -> None:
+        """A room event with its frame already encoded (None: a close)."""
+        if self.relay_backlog is not None:
+            self.relay_backlog.append((event, text))
             return
-        await self.send_json({"type": ServerEvent.MESSAGE_NEW, **message})
-        if self.room.kind != RoomKind.PUBLIC and message["author"] != self.user.username:
-            # Seen live: keeps the unread count of the conversations page right.
-            await database_sync_to_async(actions.do_mark_room_read)(
-                self.room, actor=self.user, up_to_id=message["id"]
-            )
+        await self._relay_now(event, text)
 
-    async def room_message_deleted(self, event) -> None:
-        if self.room is not None:
-            await self.send_json({"type": ServerEvent.MESSAGE_DELETED, "id": event["id"]})
+    async def _relay_now(self, event: dict, text: str | None) -> None:
+        if self.room is None:
+            return
+        if text is None:
+            if event.get("type") == GroupEvent.ROOM_CLOSE:
+                await self.close(code=event["code"])
+            return
+        if event["type"] == GroupEvent.ROOM_MESSAGE:
+            message = event["message"]
+            message_id = message["id"]
+            # Backfilled ids are ascending: most live ids skip the scan.
+            if (
+                self.recent_ids
+                and message_id <= self.recent_ids[-1]
+                and message_id in self.recent_ids
+            ):
+                return
+            # One frame, written straight to the socket: the text is shared.
+            await self.base_send({"type": "websocket.send", "text": text})
+            metrics.message_delivered(message)
+            if self.room.kind != RoomKind.PUBLIC and message["author"] != self.user.username:
+                self._mark_read_later(message_id)
+            return
+        await self.base_send({"type": "websocket.send", "text": text})
 
-    async def room_presence(self, event) -> None:
-        if self.room is not None:
-            await self.send_json({"type": ServerEvent.PRESENCE, "users": event["users"]})
+    def _mark_read_later(self, message_id: int) -> None:
+        """Seen live: keeps the conversations page's unread count right. In the
+        background, coalesced, so that the relay never waits on the database."""
+        self.read_mark = max(self.read_mark, message_id)
+        if self.read_task is None or self.read_task.done():
+            self.read_task = asyncio.get_running_loop().create_task(self._mark_read())
 
-    async def room_close(self, event) -> None:
-        if self.room is not None:
-            await self.close(code=event["code"])
+    async def _mark_read(self) -> None:
+        marked = 0
+        while self.read_mark > marked and self.room is not None:
+            marked = self.read_mark
+            try:
+                await database_sync_to_async(actions.do_mark_room_read)(
+                    self.room, actor=self.user, up_to_id=marked
+                )
+            except Exception:
+                logger.exception("could not mark room %s read", self.room.id)
+                return
+
+    # --- user events --------------------------------------------------------------------------
 
     async def user_close(self, event) -> None:
         if self.room is not None and event.get("room") in (None, self.room.id):
@@ -238,10 +291,14 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()
+        metrics.socket_opened("conversations")
         user = self.scope.get("user")
         verdict = await database_sync_to_async(policy.account_verdict)(user)
         if not verdict:
             await self.close(code=verdict.close_code)
+            return
+        if not await socket_limit.claim(user.pk, self.channel_name):
+            await self.close(code=CloseCode.TOO_MANY_SOCKETS)
             return
         self.user = user
         self.group = user_group(user.pk)
@@ -252,6 +309,8 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def disconnect(self, code) -> None:
+        metrics.socket_closed("conversations")
+        await socket_limit.release(self.channel_name)
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

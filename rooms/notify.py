@@ -11,6 +11,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from chatsite import metrics
 from rooms.models import room_group, user_group
 from rooms.protocol import GroupEvent
 
@@ -26,6 +27,7 @@ def send_to_group(group: str, event: dict) -> None:
     except Exception:
         # The change is committed; clients catch up from the database on reconnect.
         logger.exception("could not notify group %s of %s", group, event.get("type"))
+        metrics.channel_layer_error("group_send")
 
 
 def message_posted(room_id: int, payload: dict, notify_user_ids: list[int]) -> None:

@@ -17,6 +17,8 @@ class CloseCode(IntEnum):
     NOT_AUTHENTICATED = 4401  # not signed in, inactive, e-mail not verified
     FORBIDDEN = 4403  # age not verified, not a member, banned, kicked, blocked
     NOT_FOUND = 4404  # no such room
+    # MAX_SOCKETS_PER_USER sockets already open (a flood from one account).
+    TOO_MANY_SOCKETS = 4429
 
 
 class ErrorCode(StrEnum):

@@ -10,18 +10,13 @@ tests open one context per simulated person with `new_context`.
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.servers import database_url, free_port, start_daphne
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -51,23 +46,6 @@ class LiveServer:
         return self.log_path.read_text() if self.log_path.exists() else ""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url(database: dict) -> str:
-    if database["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{database['NAME']}"
-    user = quote(database.get("USER") or "")
-    password = quote(database.get("PASSWORD") or "")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = database.get("HOST") or "127.0.0.1"
-    port = database.get("PORT") or 5432
-    return f"postgres://{credentials}{host}:{port}/{database['NAME']}"
-
-
 @pytest.fixture
 def asgi_server_env() -> dict[str, str]:
     """Extra environment for the server; a test may add to it before `asgi_server`."""
@@ -83,7 +61,7 @@ def asgi_server(transactional_db, tmp_path, asgi_server_env):
         database["NAME"] == ":memory:" or "mode=memory" in str(database["NAME"])
     ):
         pytest.skip("an in-memory SQLite test database cannot be shared with a server")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     var_dir = tmp_path / "var"
     mail_dir = tmp_path / "mail"
@@ -96,7 +74,7 @@ def asgi_server(transactional_db, tmp_path, asgi_server_env):
     }
     env.update(
         DEBUG="1",
-        DATABASE_URL=_database_url(database),
+        DATABASE_URL=database_url(database),
         SITE_URL=url,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         ACCOUNT_RATE_LIMITS="off",
@@ -106,43 +84,12 @@ def asgi_server(transactional_db, tmp_path, asgi_server_env):
     )
     env.update(asgi_server_env)
     log_path = tmp_path / "daphne.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "chatsite.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(url=url, mail_dir=mail_dir, var_dir=var_dir, log_path=log_path)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"daphne did not start:\n{server.log()}")
-        time.sleep(0.1)
-    yield server
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        daphne = start_daphne(env, log_path, port=port)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    yield LiveServer(url=url, mail_dir=mail_dir, var_dir=var_dir, log_path=log_path)
+    daphne.stop()
 
 
 @pytest.fixture

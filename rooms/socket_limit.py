@@ -1,0 +1,99 @@
+"""A cap on the sockets one user holds open at once, on every process.
+
+Each open socket holds one of the user's `MAX_SOCKETS_PER_USER` slots: a cache
+key `rooms:socket:<user id>:<slot>` taken with an atomic add (SET NX on Redis,
+so shared by every server process). A socket's slot expires after
+SLOT_TTL_SECONDS unless its process refreshes it, which one task per event
+loop does: the slots of a process that crashed free themselves, never leak.
+"""
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+SLOT_REFRESH_SECONDS = 45
+SLOT_TTL_SECONDS = 3 * SLOT_REFRESH_SECONDS
+
+# channel name -> slot key, for the sockets of this process.
+_local_slots: dict[str, str] = {}
+_refreshers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+
+
+def max_sockets_per_user() -> int:
+    return int(getattr(settings, "MAX_SOCKETS_PER_USER", 20))
+
+
+def _slot_keys(user_id: int, cap: int) -> list[str]:
+    return [f"rooms:socket:{user_id}:{slot}" for slot in range(cap)]
+
+
+def claim_slot(user_id: int, channel_name: str) -> bool:
+    """Takes a free slot for this socket; False when the user has none left."""
+    cap = max_sockets_per_user()
+    if cap <= 0:
+        return True  # no cap
+    keys = _slot_keys(user_id, cap)
+    taken = cache.get_many(keys)
+    for key in keys:
+        # add() is atomic: two sockets racing for one free slot cannot both get it.
+        if key not in taken and cache.add(key, channel_name, timeout=SLOT_TTL_SECONDS):
+            _local_slots[channel_name] = key
+            return True
+    return False
+
+
+def release_slot(channel_name: str) -> None:
+    key = _local_slots.pop(channel_name, None)
+    # Only our own: an expired slot may already belong to another socket.
+    if key is not None and cache.get(key) == channel_name:
+        cache.delete(key)
+
+
+def refresh_slots() -> int:
+    refreshed = 0
+    for channel_name, key in list(_local_slots.items()):
+        if cache.touch(key, SLOT_TTL_SECONDS):
+            refreshed += 1
+        else:
+            # Expired (this process stalled for minutes): take it again if free.
+            cache.add(key, channel_name, timeout=SLOT_TTL_SECONDS)
+    return refreshed
+
+
+async def _refresh_forever() -> None:
+    while True:
+        await asyncio.sleep(SLOT_REFRESH_SECONDS)
+        if not _local_slots:
+            continue
+        try:
+            await sync_to_async(refresh_slots, thread_sensitive=False)()
+        except Exception:
+            logger.exception("could not refresh %d socket slots", len(_local_slots))
+
+
+async def claim(user_id: int, channel_name: str) -> bool:
+    """Called by a socket on connect (the cache calls run off the event loop)."""
+    try:
+        claimed = await sync_to_async(claim_slot, thread_sensitive=False)(user_id, channel_name)
+    except Exception:
+        # The cache is down: better an uncapped socket than no chat at all.
+        logger.exception("could not check the socket cap of user %s", user_id)
+        return True
+    if claimed and channel_name in _local_slots:
+        loop = asyncio.get_running_loop()
+        task = _refreshers.get(loop)
+        if task is None or task.done():
+            for other in [other for other in _refreshers if other.is_closed()]:
+                del _refreshers[other]
+            _refreshers[loop] = loop.create_task(_refresh_forever())
+    return claimed
+
+
+async def release(channel_name: str) -> None:
+    if channel_name in _local_slots:
+        await sync_to_async(release_slot, thread_sensitive=False)(channel_name)
