@@ -11,13 +11,18 @@ STAMP := $(VENV)/.installed-from-lock
 # A Python 3.12+ interpreter: $(PYTHON) if given, else the first that answers.
 PYTHON ?= $(shell scripts/find-python)
 
-.PHONY: help run test lint format bench .venv messages
+.PHONY: help run run-cluster test lint format bench .venv messages backup restore restore-drill
 
 help:
 	@echo "make run    - set up .venv, migrate, load the demo, serve on http://$(HOST):$(PORT)"
+	@echo "make run-cluster N=2 - like run, N daphne processes on ports PORT, PORT+1... sharing REDIS_URL (required)"
 	@echo "make test   - set up .venv and run the whole test suite (PostgreSQL, Redis where they answer)"
 	@echo "make lint   - ruff check and ruff format --check"
 	@echo "make .venv  - create or refresh only the virtual environment from requirements.lock"
+	@echo "make bench  - load benchmark: the real app and the baselines (PostgreSQL, Redis; BENCH_SCALE, BENCH_ARGS)"
+	@echo "make backup - pg_dump of DATABASE_URL into var/backups/ (docs/operations.md)"
+	@echo "make restore BACKUP=file TARGET_DATABASE_URL=url - restore into a new, empty database"
+	@echo "make restore-drill [CHECKPOINT=file] - dump, restore into a scratch database, compare, audit_verify"
 
 .venv: $(STAMP)
 
@@ -35,6 +40,16 @@ run: .venv
 	$(PY) manage.py seed_demo
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
 
+# Several processes meeting through Redis (docs/deploy.md); a load balancer goes in front.
+N ?= 2
+run-cluster: export DEBUG ?= 1
+run-cluster: .venv
+	@test -n "$(REDIS_URL)" || { echo "make run-cluster needs REDIS_URL (the processes meet through Redis)" >&2; exit 2; }
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	scripts/run-cluster $(N) $(HOST) $(PORT)
+
 test: .venv
 	scripts/testenv $(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -45,6 +60,22 @@ lint: .venv
 format: .venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Needs PostgreSQL and Redis (bench/run.py checks); docs/performance.md explains the figures.
+bench: .venv
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Backups and the restore drill (docs/operations.md): PostgreSQL only.
+backup: .venv
+	$(PY) scripts/backup.py dump
+
+restore: .venv
+	@test -n "$(BACKUP)" -a -n "$(TARGET_DATABASE_URL)" || { echo "usage: make restore BACKUP=var/backups/FILE.dump TARGET_DATABASE_URL=postgres://..." >&2; exit 2; }
+	$(PY) scripts/backup.py restore "$(BACKUP)" "$(TARGET_DATABASE_URL)"
+	$(PY) scripts/backup.py verify "$(BACKUP)" "$(TARGET_DATABASE_URL)"
+
+restore-drill: .venv
+	$(PY) scripts/backup.py drill $(if $(CHECKPOINT),--checkpoint "$(CHECKPOINT)")
 
 messages: .venv
 	DEBUG=1 $(PY) manage.py makemessages -l en --ignore=.venv --ignore=var

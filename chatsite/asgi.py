@@ -17,6 +17,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from chatsite.logs import SocketLogContextMiddleware  # noqa: E402
 from chatsite.routing import websocket_urlpatterns  # noqa: E402
 
 if settings.DEBUG:
@@ -27,7 +28,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(SocketLogContextMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

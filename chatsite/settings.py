@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line and the response carry the request id.
+    "chatsite.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "chatsite.logs.LogUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -182,6 +185,8 @@ AUDIT_VERIFY_KEY = env_str("AUDIT_VERIFY_KEY", "")
 
 # --- Channels and messaging ---------------------------------------------------
 MESSAGE_RATE_LIMIT = env_str("MESSAGE_RATE_LIMIT", "5/1")
+# Sockets one user may hold open at once, across processes (0: no cap).
+MAX_SOCKETS_PER_USER = int(env_str("MAX_SOCKETS_PER_USER", "20"))
 
 # --- Age attestation ------------------------------------------------------------
 AGE_ATTESTATION_JWKS = env_str("AGE_ATTESTATION_JWKS", "")
@@ -267,11 +272,29 @@ SECURE_CSP = {
 }
 
 # --- Logging ----------------------------------------------------------------------
+# One JSON object per line in production, a readable line under DEBUG; no
+# message body, password or address in either (docs/operations.md, "Logs").
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json").lower()
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "chatsite.logs.ContextFilter"},
+        "redact": {"()": "chatsite.logs.RedactFilter"},
+    },
+    "formatters": {
+        "json": {"()": "chatsite.logs.JsonFormatter"},
+        "plain": {"()": "chatsite.logs.PlainFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django": {"level": env_str("DJANGO_LOG_LEVEL", "INFO")},

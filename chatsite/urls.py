@@ -3,11 +3,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from chatsite import views
+from chatsite import metrics_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Prometheus text format for OTP-verified staff (docs/operations.md).
+    path("metrics", metrics_views.metrics, name="metrics"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Chatsite's own account pages first (age, profile, staff 2FA), then allauth's.

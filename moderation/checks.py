@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from chatsite import metrics
 from moderation import actions, detection, queries
 from moderation.models import (
     FilterAction,
@@ -130,6 +131,7 @@ def apply_filters(user, room, body) -> policy.Verdict | None:
         return None
     matched.sort(key=lambda pair: (ACTION_ORDER.index(pair[0].action), pair[0].pk))
     rule, found = matched[0]
+    metrics.filter_hit(rule.action)
     if rule.action == FilterAction.BLOCK:
         return policy.refuse_post(
             ErrorCode.FILTERED,

@@ -1,0 +1,293 @@
+"""What a scrape shows: the counters of chatsite/metrics.py (from every daphne
+process of the host in multiprocess mode) and figures read from the database
+at scrape time: the report backlog, sanctions, legal deadlines, the audit head.
+
+Served two ways (docs/operations.md): `GET /metrics` for OTP-verified staff,
+and the host's exporter (chatsite/metrics_exporter.py) on an internal address
+for Prometheus, which cannot pass a second factor.
+"""
+
+import glob
+import logging
+import os
+import re
+from datetime import timedelta
+
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from chatsite import metrics
+
+logger = logging.getLogger(__name__)
+
+# gauge_livesum_<pid>.db and the like: the files of one process's live gauges.
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live\w+?_(\d+)\.db$")
+
+
+def multiprocess_dir() -> str:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+
+def forget_dead_processes(path: str) -> list[int]:
+    """Drops the live gauges (open sockets) of daphne processes that are gone.
+
+    A process killed or restarted cannot clean up after itself; its counters
+    stay (they are history), its open-socket count must not.
+    """
+    dead = set()
+    for name in glob.glob(os.path.join(path, "gauge_live*_*.db")):
+        match = _LIVE_GAUGE_FILE.search(name)
+        if match is None:
+            continue
+        pid = int(match.group(1))
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            dead.add(pid)
+        except PermissionError:
+            pass  # alive, under another user
+    for pid in dead:
+        multiprocess.mark_process_dead(pid, path)
+    return sorted(dead)
+
+
+def _initialise_labels() -> None:
+    """Known label values appear at 0 from the start, so that rate() and alerts see them."""
+    from moderation.models import FilterAction
+    from rooms.models import RoomKind
+    from rooms.protocol import ErrorCode
+
+    for kind in RoomKind.values:
+        metrics.MESSAGES_STORED.labels(room_kind=kind)
+    for code in ErrorCode:
+        metrics.MESSAGE_REFUSALS.labels(code=str(code))
+    for consumer in ("room", "conversations"):
+        metrics.OPEN_SOCKETS.labels(consumer=consumer)
+    metrics.CHANNEL_LAYER_ERRORS.labels(operation="group_send")
+    for action in FilterAction.values:
+        metrics.FILTER_HITS.labels(action=action)
+
+
+_initialise_labels()
+
+
+def _seconds(delta: timedelta) -> float:
+    return delta.total_seconds()
+
+
+def _moderation_families(now):
+    from moderation.models import (
+        OPEN_STATUSES,
+        Appeal,
+        AppealStatus,
+        HeldMessage,
+        HeldStatus,
+        Report,
+        Sanction,
+        SanctionKind,
+        Severity,
+        ThreatEscalation,
+    )
+
+    labels = ["severity"]
+    open_reports = GaugeMetricFamily(
+        "chatsite_reports_open",
+        "Open reports (primaries, not duplicates), by severity.",
+        labels=labels,
+    )
+    overdue = GaugeMetricFamily(
+        "chatsite_reports_overdue", "Open reports past their deadline, by severity.", labels=labels
+    )
+    oldest = GaugeMetricFamily(
+        "chatsite_reports_oldest_open_age_seconds",
+        "Age of the oldest open report, by severity (0 when none is open).",
+        labels=labels,
+    )
+    rows = {
+        row["severity"]: row
+        for row in Report.objects.filter(status__in=OPEN_STATUSES, duplicate_of__isnull=True)
+        .order_by()
+        .values("severity")
+        .annotate(
+            count=Count("id"), late=Count("id", filter=Q(deadline__lt=now)), first=Min("created")
+        )
+    }
+    for severity in Severity:
+        row = rows.get(severity.value)
+        name = [severity.name.lower()]
+        open_reports.add_metric(name, row["count"] if row else 0)
+        overdue.add_metric(name, row["late"] if row else 0)
+        oldest.add_metric(name, _seconds(now - row["first"]) if row else 0)
+    yield from (open_reports, overdue, oldest)
+
+    held = HeldMessage.objects.filter(status=HeldStatus.PENDING).aggregate(
+        count=Count("id"), first=Min("created")
+    )
+    yield GaugeMetricFamily(
+        "chatsite_held_messages_pending",
+        "Messages a filter holds for a moderator's review.",
+        value=held["count"],
+    )
+    yield GaugeMetricFamily(
+        "chatsite_held_messages_oldest_age_seconds",
+        "Age of the oldest held message (0 when none).",
+        value=_seconds(now - held["first"]) if held["first"] else 0,
+    )
+    yield GaugeMetricFamily(
+        "chatsite_appeals_open",
+        "Appeals waiting for a decision.",
+        value=Appeal.objects.filter(status=AppealStatus.OPEN).count(),
+    )
+    yield GaugeMetricFamily(
+        "chatsite_threat_escalations_pending",
+        "Threats to life prepared for the authorities but not yet transmitted (DSA Art. 18).",
+        value=ThreatEscalation.objects.filter(transmitted_at__isnull=True).count(),
+    )
+
+    active = GaugeMetricFamily(
+        "chatsite_sanctions_active", "Sanctions in force now, by kind.", labels=["kind"]
+    )
+    issued = CounterMetricFamily(
+        "chatsite_sanctions",
+        "Sanctions ever issued, by kind (rows in the database).",
+        labels=["kind"],
+    )
+    active_counts = dict(
+        Sanction.objects.active(now).order_by().values_list("kind").annotate(Count("id"))
+    )
+    issued_counts = dict(Sanction.objects.order_by().values_list("kind").annotate(Count("id")))
+    for kind in SanctionKind.values:
+        active.add_metric([kind], active_counts.get(kind, 0))
+        issued.add_metric([kind], issued_counts.get(kind, 0))
+    yield from (active, issued)
+
+
+def _compliance_families(now):
+    try:
+        from compliance.models import (
+            CLOSED_STATUSES,
+            DEADLINE_WARNING_DAYS,
+            LegalRequest,
+        )
+    except ImportError:
+        # A deployment without the compliance app's models: nothing to report.
+        return
+    open_requests = LegalRequest.objects.exclude(status__in=CLOSED_STATUSES)
+    counts = open_requests.aggregate(
+        total=Count("id"),
+        near=Count("id", filter=Q(deadline__lte=now + timedelta(days=DEADLINE_WARNING_DAYS))),
+        late=Count("id", filter=Q(deadline__lt=now)),
+        next_deadline=Min("deadline"),
+    )
+    yield GaugeMetricFamily(
+        "chatsite_legal_requests_open",
+        "Judicial requisitions not yet answered or refused.",
+        value=counts["total"],
+    )
+    yield GaugeMetricFamily(
+        "chatsite_legal_requests_deadline_near",
+        f"Open requisitions due within {DEADLINE_WARNING_DAYS} days or already late.",
+        value=counts["near"],
+    )
+    yield GaugeMetricFamily(
+        "chatsite_legal_requests_overdue",
+        "Open requisitions past their deadline.",
+        value=counts["late"],
+    )
+    if counts["next_deadline"] is not None:
+        yield GaugeMetricFamily(
+            "chatsite_legal_request_next_deadline_seconds",
+            "Seconds until the nearest open requisition's deadline (negative: late).",
+            value=_seconds(counts["next_deadline"] - now),
+        )
+
+
+def _audit_families(now):
+    from audit import queries
+    from audit.events import AuditEvent
+    from audit.models import AuditEntry
+
+    head = queries.chain_head()
+    yield GaugeMetricFamily(
+        "chatsite_audit_chain_head_seq",
+        "Sequence number of the audit trail's last entry.",
+        value=head.seq if head else 0,
+    )
+    last = AuditEntry.objects.aggregate(
+        checkpoint=Max("created", filter=Q(event=AuditEvent.AUDIT_CHECKPOINT_SIGNED)),
+        purge=Max(
+            "created",
+            filter=Q(event=getattr(AuditEvent, "RETENTION_PURGE_RUN", -1), details__dry_run=False),
+        ),
+    )
+    # Scheduled jobs leave their mark in the trail: these say when each last ran.
+    if last["checkpoint"] is not None:
+        yield GaugeMetricFamily(
+            "chatsite_audit_last_checkpoint_timestamp_seconds",
+            "When the last signed audit checkpoint was recorded (Unix time).",
+            value=last["checkpoint"].timestamp(),
+        )
+    if last["purge"] is not None:
+        yield GaugeMetricFamily(
+            "chatsite_retention_last_purge_timestamp_seconds",
+            "When purge_expired last ran for real, not as a dry run (Unix time).",
+            value=last["purge"].timestamp(),
+        )
+
+
+class DatabaseCollector:
+    """Figures read at scrape time; a source that fails says so in chatsite_collector_up."""
+
+    sources = (
+        ("moderation", _moderation_families),
+        ("compliance", _compliance_families),
+        ("audit", _audit_families),
+    )
+
+    def collect(self):
+        now = timezone.now()
+        up = GaugeMetricFamily(
+            "chatsite_collector_up",
+            "1 when a scrape-time source answered, 0 when its queries failed.",
+            labels=["source"],
+        )
+        for source, families in self.sources:
+            try:
+                collected = list(families(now))
+            except Exception:  # one failing source must not hide the others
+                logger.exception("metrics: the %s source failed", source)
+                up.add_metric([source], 0)
+                continue
+            up.add_metric([source], 1)
+            yield from collected
+        yield up
+
+
+class _ThisProcess:
+    """The process's own registry, for a single-process server (no multiprocess dir)."""
+
+    def collect(self):
+        return REGISTRY.collect()
+
+
+class _LiveMultiProcess(multiprocess.MultiProcessCollector):
+    def collect(self):
+        forget_dead_processes(self._path)
+        return super().collect()
+
+
+def scrape_registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    path = multiprocess_dir()
+    if path:
+        _LiveMultiProcess(registry, path)
+    else:
+        registry.register(_ThisProcess())
+    registry.register(DatabaseCollector())
+    return registry
+
+
+def exposition() -> bytes:
+    return generate_latest(scrape_registry())
