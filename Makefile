@@ -36,6 +36,7 @@ $(STAMP): requirements.lock
 run: export DEBUG ?= 1
 run: .venv
 	@mkdir -p var
+	$(PY) scripts/ensure_database.py
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
@@ -46,6 +47,7 @@ run-cluster: export DEBUG ?= 1
 run-cluster: .venv
 	@test -n "$(REDIS_URL)" || { echo "make run-cluster needs REDIS_URL (the processes meet through Redis)" >&2; exit 2; }
 	@mkdir -p var
+	$(PY) scripts/ensure_database.py
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	scripts/run-cluster $(N) $(HOST) $(PORT)
