@@ -5,22 +5,17 @@ when not allowed. The moderator endpoints need an OTP-verified staff session
 (django-otp's OTPMiddleware sets `is_verified`) and the permission they name.
 """
 
-import json
 from collections.abc import Callable
-from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 
 from moderation import actions, queries
 from moderation.actions import ModerationError
-from rooms import policy
+from rooms import jsonapi
+from rooms.jsonapi import Gate, error, json_object, member_gate
 from rooms.models import Message, Room
-from rooms.protocol import CloseCode
 
-MAX_REQUEST_BODY = 64 * 1024
 SANCTION_PERMISSION = "moderation.add_sanction"
 REPORT_VIEW_PERMISSION = "moderation.view_report"
 ERROR_STATUS = {
@@ -31,24 +26,6 @@ ERROR_STATUS = {
     "conflict": 409,
     "rate_limited": 429,
 }
-
-
-def error(status: int, code: str, detail: str) -> JsonResponse:
-    return JsonResponse({"error": code, "detail": detail}, status=status)
-
-
-def _csrf_failure(request: HttpRequest) -> bool:
-    # The middleware's own check, so that a failure answers JSON, not HTML.
-    return CsrfViewMiddleware(lambda req: None).process_view(request, None, (), {}) is not None
-
-
-def _member_gate(request: HttpRequest) -> JsonResponse | None:
-    verdict = policy.account_verdict(request.user)
-    if verdict:
-        return None
-    if verdict.close_code == CloseCode.NOT_AUTHENTICATED:
-        return error(401, "not_authenticated", verdict.detail)
-    return error(403, "forbidden", verdict.detail)
 
 
 def _staff_gate(permission: str) -> Callable[[HttpRequest], JsonResponse | None]:
@@ -69,42 +46,12 @@ def _staff_gate(permission: str) -> Callable[[HttpRequest], JsonResponse | None]
     return gate
 
 
-def json_view(*methods: str, gate: Callable[[HttpRequest], JsonResponse | None]) -> Callable:
-    def decorator(view):
-        @csrf_exempt
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
-            if request.method not in methods:
-                response = error(405, "method_not_allowed", _("Méthode non autorisée."))
-                response["Allow"] = ", ".join(methods)
-                return response
-            refusal = gate(request)
-            if refusal is not None:
-                return refusal
-            if request.method not in ("GET", "HEAD", "OPTIONS") and _csrf_failure(request):
-                return error(403, "csrf", _("Jeton CSRF absent ou invalide (en-tête X-CSRFToken)."))
-            try:
-                return view(request, *args, **kwargs)
-            except ModerationError as refusal:
-                return error(ERROR_STATUS.get(refusal.code, 400), refusal.code, refusal.detail)
-
-        return wrapper
-
-    return decorator
+def _refusal(refusal: Exception) -> JsonResponse:
+    return error(ERROR_STATUS.get(refusal.code, 400), refusal.code, refusal.detail)
 
 
-def json_body(request: HttpRequest) -> dict:
-    if len(request.body) > MAX_REQUEST_BODY:
-        raise ModerationError("invalid", _("Requête trop volumineuse."))
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ModerationError(
-            "invalid", _("Le corps de la requête n'est pas du JSON valide.")
-        ) from None
-    if not isinstance(data, dict):
-        raise ModerationError("invalid", _("Un objet JSON est attendu."))
-    return data
+def json_view(*methods: str, gate: Gate) -> Callable:
+    return jsonapi.json_view(*methods, gate=gate, refusals=(ModerationError,), on_refusal=_refusal)
 
 
 def _flag(data: dict, name: str) -> bool:
@@ -137,10 +84,10 @@ def _room(slug) -> Room | None:
 # --- members ---------------------------------------------------------------------------------
 
 
-@json_view("POST", gate=_member_gate)
+@json_view("POST", gate=member_gate)
 def file_report(request: HttpRequest) -> JsonResponse:
     """POST /api/reports/ {"message": id} or {"user": name}, "category", "details"."""
-    data = json_body(request)
+    data = json_object(request)
     has_message, has_user = "message" in data, "user" in data
     if has_message == has_user:
         raise ModerationError("invalid", _("Indiquez soit message, soit user."))
@@ -155,11 +102,11 @@ def file_report(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"id": report.pk}, status=201)
 
 
-@json_view("POST", gate=_member_gate)
+@json_view("POST", gate=member_gate)
 def file_alert(request: HttpRequest) -> JsonResponse:
     """POST /api/reports/alert/ {"room": slug, "details", "threat_to_life"}: the
     "Alerte" button of a direct conversation."""
-    data = json_body(request)
+    data = json_object(request)
     room = _room(data.get("room"))
     if room is None:
         raise ModerationError("invalid", _("Le champ room est requis."))
@@ -178,7 +125,7 @@ def file_alert(request: HttpRequest) -> JsonResponse:
 @json_view("POST", gate=_staff_gate(SANCTION_PERMISSION))
 def issue_sanction(request: HttpRequest) -> JsonResponse:
     """POST /api/moderation/sanctions/ {"user", "kind", "room", "duration_minutes", "reason"}."""
-    data = json_body(request)
+    data = json_object(request)
     sanction = actions.do_issue_sanction(
         actions.user_named(data.get("user")),
         actor=request.user,
@@ -204,7 +151,7 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
 @json_view("DELETE", gate=_staff_gate(SANCTION_PERMISSION))
 def remove_message(request: HttpRequest, message_id: int) -> HttpResponse:
     """DELETE /api/moderation/messages/<id>/ {"reason"}."""
-    data = json_body(request)
+    data = json_object(request)
     actions.do_remove_message(
         _message(message_id),
         actor=request.user,

@@ -1,78 +1,31 @@
 """The JSON API of rooms (docs/protocol.md): session-authenticated, CSRF-checked
 for unsafe methods, and always JSON, never a redirect to the login page."""
 
-import json
 from collections.abc import Callable
-from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 
 from rooms import actions, policy, queries
+from rooms.jsonapi import error, json_object, json_view, member_gate
 from rooms.models import Room, RoomKind
 from rooms.protocol import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, CloseCode
 from rooms.queries import find_user
 from rooms.text import message_json
 
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-MAX_REQUEST_BODY = 64 * 1024
 
-
-def error(status: int, code: str, detail: str) -> JsonResponse:
-    return JsonResponse({"error": code, "detail": detail}, status=status)
-
-
-def _csrf_failure(request: HttpRequest) -> bool:
-    # The middleware's own check, run here so that a failure answers JSON 403
-    # instead of the site-wide HTML page.
-    return CsrfViewMiddleware(lambda req: None).process_view(request, None, (), {}) is not None
+def _refusal(refusal: Exception) -> JsonResponse:
+    if isinstance(refusal, actions.NotFound):
+        return error(404, "not_found", refusal.detail)
+    status = 403 if refusal.code in ("blocked", "forbidden") else 400
+    return error(status, refusal.code, refusal.detail)
 
 
 def api_view(*methods: str) -> Callable:
     """Allowed methods, the account gate (401/403 as JSON) and CSRF."""
-
-    def decorator(view):
-        @csrf_exempt
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
-            if request.method not in methods:
-                response = error(405, "method_not_allowed", _("Méthode non autorisée."))
-                response["Allow"] = ", ".join(methods)
-                return response
-            verdict = policy.account_verdict(request.user)
-            if not verdict:
-                status = 401 if verdict.close_code == CloseCode.NOT_AUTHENTICATED else 403
-                code = "not_authenticated" if status == 401 else "forbidden"
-                return error(status, code, verdict.detail)
-            if request.method not in SAFE_METHODS and _csrf_failure(request):
-                return error(403, "csrf", _("Jeton CSRF absent ou invalide (en-tête X-CSRFToken)."))
-            try:
-                return view(request, *args, **kwargs)
-            except actions.NotFound as refusal:
-                return error(404, "not_found", refusal.detail)
-            except actions.ActionRefused as refusal:
-                status = 403 if refusal.code in ("blocked", "forbidden") else 400
-                return error(status, refusal.code, refusal.detail)
-
-        return wrapper
-
-    return decorator
-
-
-def _json_body(request: HttpRequest) -> dict:
-    if len(request.body) > MAX_REQUEST_BODY:
-        raise actions.ActionRefused("invalid", _("Requête trop volumineuse."))
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        raise actions.ActionRefused(
-            "invalid", _("Le corps de la requête n'est pas du JSON valide.")
-        ) from None
-    if not isinstance(data, dict):
-        raise actions.ActionRefused("invalid", _("Un objet JSON est attendu."))
-    return data
+    return json_view(
+        *methods, gate=member_gate, refusals=(actions.ActionRefused,), on_refusal=_refusal
+    )
 
 
 def _user_named(username) -> object:
@@ -150,7 +103,7 @@ def room_messages(request: HttpRequest, slug: str) -> JsonResponse:
 
 @api_view("POST")
 def open_direct_room(request: HttpRequest) -> JsonResponse:
-    other = _user_named(_json_body(request).get("username"))
+    other = _user_named(json_object(request).get("username"))
     room = actions.do_open_direct_room(other, actor=request.user)
     return JsonResponse({"room": room.slug})
 
@@ -162,7 +115,7 @@ def blocks(request: HttpRequest) -> JsonResponse:
             "blocked__username", flat=True
         )
         return JsonResponse({"blocked": list(names)})
-    target = _user_named(_json_body(request).get("username"))
+    target = _user_named(json_object(request).get("username"))
     actions.do_block_user(target, actor=request.user)
     return JsonResponse({"blocked": target.username}, status=201)
 
