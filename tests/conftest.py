@@ -113,3 +113,42 @@ def _audit_trail_flushable(request):
     with guards.suspended(connection):
         AuditEntry.objects.all().delete()
     ChainHead.objects.all().delete()
+
+
+STAFF_PASSWORD = "staff-password-for-tests-9f3"
+
+
+@pytest.fixture
+def make_staff(db):
+    """Staff accounts made by the real create_staff action (TOTP device included)."""
+    from accounts.actions import do_create_staff_account
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(role: str = "moderator", username: str | None = None):
+        username = username or f"{role}{next(counter)}"
+        return do_create_staff_account(
+            username,
+            email=f"{username}@staff.example",
+            role=role,
+            password=STAFF_PASSWORD,
+            actor=None,
+        ).user
+
+    return make
+
+
+def staff_client(user, *, otp_verified: bool = True):
+    """A test client signed in as `user`; with `otp_verified`, its session
+    passed the TOTP step, as after the admin login."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    client.force_login(user)
+    if otp_verified:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
+        session.save()
+    return client

@@ -3,40 +3,19 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
 
-STAFF_PASSWORD = "staff-password-for-tests-7c1"
-
-
-@pytest.fixture
-def make_staff(db):
-    from accounts.actions import do_create_staff_account
-
-    counter = iter(range(1, 1_000_000))
-
-    def make(role="compliance", username=None):
-        username = username or f"{role}{next(counter)}"
-        return do_create_staff_account(
-            username,
-            email=f"{username}@staff.example",
-            role=role,
-            password=STAFF_PASSWORD,
-            actor=None,
-        ).user
-
-    return make
+from tests.conftest import staff_client
 
 
 @pytest.fixture
 def officer(make_staff):
-    return make_staff(username="anne")
+    return make_staff("compliance", username="anne")
 
 
 @pytest.fixture
 def second_officer(make_staff):
-    return make_staff(username="bruno")
+    return make_staff("compliance", username="bruno")
 
 
 @pytest.fixture
@@ -44,16 +23,7 @@ def moderator(make_staff):
     return make_staff("moderator", username="modo1")
 
 
-def verified_client(staff_user) -> Client:
-    """A client signed in as `staff_user`, its session OTP-verified."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    client = Client()
-    client.force_login(staff_user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=staff_user).persistent_id
-    session.save()
-    return client
+verified_client = staff_client
 
 
 @pytest.fixture

@@ -14,15 +14,17 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import path
-from django_otp import DEVICE_ID_SESSION_KEY
 
 from chatsite.asgi import application
 from chatsite.services import redis_channel_layer
 from rooms.consumers import RoomConsumer
+from tests.conftest import staff_client
+
+# The moderation tests sign in OTP-verified moderators.
+verified_client = staff_client
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 RECEIVE_TIMEOUT = 3
-STAFF_PASSWORD = "staff-password-for-tests-9f3"
 OTHER_LAYER = "other"
 
 
@@ -61,44 +63,13 @@ def room(make_room):
 
 
 @pytest.fixture
-def make_staff(db):
-    from accounts.actions import do_create_staff_account
-
-    counter = iter(range(1, 1_000_000))
-
-    def make(role="moderator", username=None):
-        username = username or f"{role}{next(counter)}"
-        return do_create_staff_account(
-            username,
-            email=f"{username}@staff.example",
-            role=role,
-            password=STAFF_PASSWORD,
-            actor=None,
-        )
-
-    return make
-
-
-@pytest.fixture
 def moderator(make_staff):
-    return make_staff().user
+    return make_staff()
 
 
 @pytest.fixture
 def other_moderator(make_staff):
-    return make_staff().user
-
-
-def verified_client(staff_user) -> Client:
-    """A client signed in as `staff_user`, its session OTP-verified."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    client = Client()
-    client.force_login(staff_user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=staff_user).persistent_id
-    session.save()
-    return client
+    return make_staff()
 
 
 @pytest.fixture

@@ -198,7 +198,7 @@ def test_the_staff_api_refuses_everyone_else_as_json(client, make_user, moderato
 
 
 def test_compliance_staff_cannot_sanction(make_staff, message):
-    compliance = make_staff("compliance").user
+    compliance = make_staff("compliance")
     response = call(
         verified_client(compliance),
         "post",
