@@ -79,6 +79,8 @@ restore: .venv
 restore-drill: .venv
 	$(PY) scripts/backup.py drill $(if $(CHECKPOINT),--checkpoint "$(CHECKPOINT)")
 
+# One project catalogue, locale/en (tests/chatsite/test_translations.py keeps it complete):
+# after this, translate the new or fuzzy entries, then run it again to compile.
 messages: .venv
-	DEBUG=1 $(PY) manage.py makemessages -l en --ignore=.venv --ignore=var
-	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+	DEBUG=1 $(PY) manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=var --ignore=bench --ignore=tests --ignore=node_modules --ignore='*/locale'
+	DEBUG=1 $(PY) manage.py compilemessages -l en --ignore=.venv --ignore=var

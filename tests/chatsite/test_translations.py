@@ -11,6 +11,8 @@ django.mo was not recompiled after django.po changed. To refresh the catalogue:
         --ignore=.venv --ignore=var --ignore=bench --ignore=tests --ignore=node_modules \
         --ignore='*/locale'
     # translate the new or fuzzy entries of locale/en/LC_MESSAGES/django.po, drop `#, fuzzy`
+    # (--ignore='*/locale' keeps makemessages from sending an app's strings to an app-level
+    # locale/ if one ever reappears; the project has none and the tests below keep it so)
     DEBUG=1 .venv/bin/python manage.py compilemessages -l en --ignore=.venv --ignore=var
 
 The catalogue is parsed with the standard library only; the sources are scanned the way
@@ -342,6 +344,17 @@ def test_translations_keep_placeholders_tags_and_edges():
             if _edges(source) != _edges(translated):
                 problems.append(f"{entry}: leading/trailing whitespace differs in {translated!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_no_app_keeps_a_catalogue_of_its_own():
+    # An app's locale/ would shadow nothing (LOCALE_PATHS wins) and drift; worse, makemessages
+    # would send that app's new strings there instead of to the project catalogue.
+    app_catalogues = [
+        str(path.relative_to(ROOT)) for path in ROOT.glob("*/locale/*/LC_MESSAGES/*.po")
+    ]
+    assert not app_catalogues, (
+        f"merge these into {PO_PATH.relative_to(ROOT)}, then delete them: {app_catalogues}"
+    )
 
 
 def test_every_translatable_string_of_the_sources_is_in_the_catalogue():
