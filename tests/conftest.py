@@ -152,3 +152,24 @@ def staff_client(user, *, otp_verified: bool = True):
         session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
         session.save()
     return client
+
+
+@pytest.fixture
+def make_room(db):
+    """Makes rooms through rooms' own action; public by default."""
+    from rooms import actions
+    from rooms.models import RoomKind
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(kind=RoomKind.PUBLIC, *, owner=None, slug=None, name=None, **fields):
+        number = next(counter)
+        return actions.do_create_room(
+            actor=owner,
+            kind=kind,
+            slug=slug or f"room-{number}",
+            name=name or f"Salon {number}",
+            **fields,
+        )
+
+    return make

@@ -38,26 +38,6 @@ def _fresh_rate_limits(settings):
 
 
 @pytest.fixture
-def make_room(db):
-    from rooms import actions
-    from rooms.models import RoomKind
-
-    counter = iter(range(1, 1_000_000))
-
-    def make(kind=RoomKind.PUBLIC, *, owner=None, slug=None, name=None, **fields):
-        number = next(counter)
-        return actions.do_create_room(
-            actor=owner,
-            kind=kind,
-            slug=slug or f"salon-{number}",
-            name=name or f"Salon {number}",
-            **fields,
-        )
-
-    return make
-
-
-@pytest.fixture
 def room(make_room):
     return make_room(slug="general", name="Général")
 
