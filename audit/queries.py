@@ -107,8 +107,12 @@ def verify_range(bounds: tuple[int, int | None]) -> chain.ChainVerifier:
 
 
 def _in_processes(ranges, workers: int):
-    # Forked children open their own connections; the parent's must not be shared.
+    # Forked children open their own connections; the parent's must not be shared,
+    # nor its connection pool (its worker threads and locks do not survive a fork).
     connections.close_all()
+    for open_connection in connections.all(initialized_only=True):
+        if getattr(open_connection, "pool", None) is not None:
+            open_connection.close_pool()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from pool.map(verify_range, ranges)

@@ -7,7 +7,7 @@
 Targets (one fresh server per scenario, so that one scenario's backlog never
 weighs on the next):
 - `real`: chatsite under daphne, PostgreSQL (database chatsite_bench) and the
-  Redis pub/sub layer of chatsite/services.py (Redis db 7 by default);
+  Redis pub/sub layer of chatsite/services.py (Redis db 15 by default, away from the tests);
 - `real-2proc`: two such daphne processes sharing PostgreSQL and Redis, the
   users split between them;
 - `channels-memory`, `channels-redis`, `channels-pubsub`: the tutorial chat
@@ -575,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     parser.add_argument(
-        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
     )
     parser.add_argument("--out-dir", default=str(ROOT / "var" / "bench"))
     parser.add_argument(

@@ -4,17 +4,31 @@ socket, /ws/conversations/ (docs/protocol.md).
 Every database call goes through `database_sync_to_async` into the same
 synchronous, atomic actions the HTTP API uses (transactions do not work in
 Django's async ORM). Refusals accept the handshake first, then close with a
-code: closing before accepting would show the browser a bare HTTP 403.
+code: closing before accepting would show the browser a bare HTTP 403. An
+allowed socket is accepted only once it listens to its room, so a client that
+sees the socket open gets every message committed from then on.
+
+Posts do not run on Channels' single database thread (one per process, which
+served every socket's post one after another) but on a small pool of their own
+(`POST_THREADS`, each thread with a pooled connection): posts to different rooms
+overlap their database round trips. Posts to one room still go one at a time
+per process (`_room_lock`), so that this process publishes a room's messages in
+commit order; each socket's posts are stored in the order it sent them.
 """
 
 import asyncio
 import json
 import logging
+import time
+import weakref
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from accounts.models import ConnectionKind
@@ -25,6 +39,7 @@ from rooms.models import Room, RoomKind, user_group
 from rooms.protocol import (
     BACKFILL_CHUNK,
     MAX_FRAME_LENGTH,
+    MAX_PENDING_POSTS,
     ClientEvent,
     CloseCode,
     ErrorCode,
@@ -38,6 +53,33 @@ logger = logging.getLogger(__name__)
 # Live messages already sent by the backfill are skipped; only the newest
 # backfilled ids can come again live, so a bounded memory is enough.
 RECENT_IDS_KEPT = 500
+
+# A socket's account (active, e-mail and age verified) is checked on connect,
+# then again before a post once this old, instead of on every post. Sanctions
+# do not wait for this: they close the sockets at once (user.<id> group).
+ACCOUNT_RECHECK_SECONDS = 60
+
+# Threads that store posts. More than the cores: a post mostly waits on
+# PostgreSQL round trips. Each holds at most one pooled connection at a time.
+POST_THREADS = 8
+_post_executor: ThreadPoolExecutor | None = None
+# One lock per room with a post in flight in this process (weak: a room's lock
+# goes away with its last waiting post, and never outlives its event loop).
+_room_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _post_executor
+    if _post_executor is None:
+        _post_executor = ThreadPoolExecutor(POST_THREADS, thread_name_prefix="chatsite-post")
+    return _post_executor
+
+
+def _room_lock(room_id: int) -> asyncio.Lock:
+    lock = _room_locks.get(room_id)
+    if lock is None:
+        lock = _room_locks[room_id] = asyncio.Lock()
+    return lock
 
 
 def error_frame(code: str, detail: str, client_id=None) -> dict:
@@ -71,9 +113,12 @@ def _backfill_chunk(room: Room, after: int) -> list[dict]:
 
 
 def _post(room: Room, user, body, client_id) -> dict:
-    """The frame to send back to this socket: the message or an error."""
+    """The frame to send back to this socket: the message or an error. The
+    socket has checked the account (`_recheck_account`)."""
     try:
-        result = actions.do_post_message(room, body, actor=user, client_id=client_id)
+        result = actions.do_post_message(
+            room, body, actor=user, client_id=client_id, account_checked=True
+        )
     except actions.ActionRefused as refusal:
         echoed = client_id if isinstance(client_id, str) else None
         return error_frame(refusal.code, refusal.detail, echoed)
@@ -82,12 +127,19 @@ def _post(room: Room, user, body, client_id) -> dict:
     return {"type": ServerEvent.MESSAGE_NEW, **result.payload}
 
 
+def _recheck_account(user):
+    """The account as it is now, and whether it may still chat."""
+    user = get_user_model().objects.filter(pk=user.pk).first()
+    if user is None:
+        return None, policy.refuse_join(CloseCode.NOT_AUTHENTICATED, "")
+    return user, policy.account_verdict(user)
+
+
 class RoomConsumer(AsyncJsonWebsocketConsumer):
     room: Room | None = None
     user = None
 
     async def connect(self) -> None:
-        await self.accept()
         metrics.socket_opened("room")
         self.user = self.scope.get("user")
         self.groups_joined: list[str] = []
@@ -95,21 +147,25 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         # Room events that arrive while the backfill is being sent wait here.
         self.relay_backlog: list[tuple[dict, str | None]] | None = []
         self.read_mark, self.read_task = 0, None
+        self.posts: asyncio.Queue | None = None
+        self.post_task: asyncio.Task | None = None
         slug = self.scope["url_route"]["kwargs"]["slug"]
         room, verdict = await database_sync_to_async(_check_room)(self.user, slug)
         if not verdict:
-            await self.close(code=verdict.close_code)
+            await self._refuse(verdict.close_code)
             return
         if not await socket_limit.claim(self.user.pk, self.channel_name):
-            await self.close(code=CloseCode.TOO_MANY_SOCKETS)
+            await self._refuse(CloseCode.TOO_MANY_SOCKETS)
             return
         # Join the room (through this process's relay) and the user's group
-        # before reading the backfill, so that nothing committed in between is
-        # missed (duplicates are skipped instead).
+        # before accepting and before reading the backfill, so that nothing
+        # committed in between is missed (duplicates are skipped instead).
         self.relay = fanout.relay_for(self.channel_layer)
         self.relay_room_id = room.id
         await self.relay.add(room.id, self)
         await self._join_group(user_group(self.user.pk))
+        await self.accept()
+        self.account_checked_at = time.monotonic()
         await database_sync_to_async(_enter_room)(room, self.user, self.channel_name, self.scope)
         presence.track(self.channel_name)
         self.room = room
@@ -132,6 +188,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         while self.relay_backlog:
             await self._relay_now(*self.relay_backlog.pop(0))
         self.relay_backlog = None
+
+    async def _refuse(self, code: int) -> None:
+        """Accept, then close with the code: the client sees why."""
+        await self.accept()
+        await self.close(code=code)
 
     def _after_parameter(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -167,6 +228,14 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code) -> None:
         metrics.socket_closed("room")
+        if self.post_task is not None:
+            # Posts not yet started are dropped: their senders never got them
+            # back and resend them (same client_id) when they reconnect. The
+            # one being stored is let finish, so that it is published.
+            while not self.posts.empty():
+                self.posts.get_nowait()
+            await asyncio.gather(self.post_task, return_exceptions=True)
+            self.post_task = None
         await socket_limit.release(self.channel_name)
         if getattr(self, "relay_room_id", None) is not None:
             await self.relay.remove(self.relay_room_id, self)
@@ -179,6 +248,16 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     def _leave(self, room: Room) -> None:
         actions.do_leave_room(room, self.channel_name, actor=self.user)
+
+    async def dispatch(self, message) -> None:
+        """Channels' dispatch without its `aclose_old_connections()` hop to the
+        database thread before every frame: this consumer touches the database
+        only through `database_sync_to_async`, which closes (returns to the
+        pool) its connections around each call already."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- client frames ---------------------------------------------------------------------
 
@@ -216,11 +295,44 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 error_frame(ErrorCode.INVALID, _("Type de message inconnu."), client_id)
             )
             return
-        reply = await database_sync_to_async(_post)(
-            self.room, self.user, content.get("body"), content.get("client_id")
-        )
-        if reply:
-            await self.send_json(reply)
+        if self.posts is None:
+            self.posts = asyncio.Queue()
+        if self.posts.qsize() >= MAX_PENDING_POSTS:
+            await self.send_json(
+                error_frame(
+                    ErrorCode.RATE_LIMITED,
+                    _("Trop de messages en attente : réessayez dans un instant."),
+                    client_id,
+                )
+            )
+            return
+        self.posts.put_nowait((content.get("body"), content.get("client_id")))
+        if self.post_task is None or self.post_task.done():
+            self.post_task = asyncio.get_running_loop().create_task(self._store_posts())
+
+    async def _store_posts(self) -> None:
+        """Stores this socket's posts one after another, in the order sent,
+        while the socket goes on reading frames (and sanctions)."""
+        store = database_sync_to_async(_post, thread_sensitive=False, executor=_executor())
+        while self.room is not None and not self.posts.empty():
+            body, client_id = self.posts.get_nowait()
+            try:
+                if time.monotonic() - self.account_checked_at > ACCOUNT_RECHECK_SECONDS:
+                    user, verdict = await database_sync_to_async(_recheck_account)(self.user)
+                    if not verdict:
+                        await self.close(code=verdict.close_code)
+                        return
+                    self.user, self.account_checked_at = user, time.monotonic()
+                async with _room_lock(self.room.id):
+                    reply = await store(self.room, self.user, body, client_id)
+            except Exception:
+                # The database is unreachable or worse: close (1011) rather than
+                # drop posts silently; the client reconnects and resends them.
+                logger.exception("could not store a post in room %s", self.room.id)
+                await self.close(code=1011)
+                return
+            if reply:
+                await self.send_json(reply)
 
     # --- room events, from this process's relay (rooms/fanout.py) ------------------------------
 

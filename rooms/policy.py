@@ -205,11 +205,17 @@ def is_room_staff(user, room: Room) -> bool:
     ).exists()
 
 
-def can_post(user, room: Room, body: str) -> Verdict:
-    """May the user post this (already cleaned) text in this room now?"""
-    verdict = account_verdict(user)
-    if not verdict:
-        return refuse_post(ErrorCode.INVALID, verdict.detail)
+def can_post(user, room: Room, body: str, *, account_checked: bool = False) -> Verdict:
+    """May the user post this (already cleaned) text in this room now?
+
+    `account_checked`: the caller has just asked `account_verdict` itself (a
+    room socket asks on connect and then every ACCOUNT_RECHECK_SECONDS), which
+    spares a query per message.
+    """
+    if not account_checked:
+        verdict = account_verdict(user)
+        if not verdict:
+            return refuse_post(ErrorCode.INVALID, verdict.detail)
     if room.is_archived:
         return refuse_post(ErrorCode.INVALID, _("Ce salon est archivé."))
     if room.kind != RoomKind.PUBLIC and membership(user, room) is None:

@@ -9,6 +9,10 @@ MAX_BODY_LENGTH = 2000
 MAX_FRAME_LENGTH = 16 * 1024
 # ?after= backfill and the messages API read this many rows per query.
 BACKFILL_CHUNK = 200
+# Posts a socket may have waiting to be stored; one more is refused with
+# `rate_limited` (backpressure: a sender the server cannot keep up with is told
+# to slow down instead of growing an unbounded queue in the server's memory).
+MAX_PENDING_POSTS = 32
 MAX_PAGE_LIMIT = 200
 DEFAULT_PAGE_LIMIT = 50
 

@@ -22,7 +22,7 @@ ROOT_URLCONF = "bench.baseline_channels.routing"
 ASGI_APPLICATION = "bench.baseline_channels.asgi.application"
 
 _layer = os.environ.get("BENCH_LAYER", "memory")
-_redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+_redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 _prefix = os.environ.get("BENCH_REDIS_PREFIX", "benchbase")
 if _layer == "memory":
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -14,6 +14,15 @@ PRODUCTION_ENV = {
     "SITE_URL": "https://chat.example.org",
     "DATABASE_URL": "sqlite:///:memory:",
     "EMAIL_URL": "smtp+tls://chatsite:secret@smtp.example.org:587",
+    # The legal notice's values (compliance/checks.py warns without them).
+    "LEGAL_ADDRESS": "1 rue de l'Exemple, 75000 Paris",
+    "LEGAL_PHONE": "+33 1 00 00 00 00",
+    "LEGAL_CONTACT_EMAIL": "contact@example.org",
+    "LEGAL_DIRECTOR_NAME": "Camille Martin",
+    "LEGAL_HOST_NAME": "Hébergeur Exemple",
+    "LEGAL_HOST_ADDRESS": "2 rue de l'Hébergement, 75000 Paris",
+    "LEGAL_HOST_PHONE": "+33 1 00 00 00 01",
+    "AUTHORITIES_CONTACT_EMAIL": "requisitions@example.org",
 }
 
 
@@ -102,6 +111,20 @@ def test_embedded_defaults_without_configuration():
         "fr",
         "Europe/Paris",
     ]
+
+
+def test_postgresql_gets_a_connection_pool_unless_turned_off():
+    code = "from django.conf import settings as s; print(s.DATABASES['default'].get('OPTIONS'))"
+    url = "postgres://chatsite@127.0.0.1:5432/chatsite"
+    pooled = run_python(code, DEBUG="1", DATABASE_URL=url, DATABASE_POOL_MAX_SIZE="7")
+    assert pooled.returncode == 0, pooled.stderr
+    assert "'pool': {" in pooled.stdout and "'max_size': 7" in pooled.stdout
+    unpooled = run_python(code, DEBUG="1", DATABASE_URL=url, DATABASE_POOL="0")
+    assert unpooled.returncode == 0, unpooled.stderr
+    assert "pool" not in unpooled.stdout
+    # SQLite has no pool to take.
+    sqlite = run_python(code, DEBUG="1")
+    assert "pool" not in sqlite.stdout
 
 
 def test_redis_url_selects_channels_redis_and_redis_cache():

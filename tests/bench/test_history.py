@@ -1,0 +1,60 @@
+"""bench/history.py (`make bench-history`) runs end to end on a small room."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from bench import history
+
+ROOT = Path(__file__).resolve().parents[2]
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+pytestmark = pytest.mark.skipif(
+    not DATABASE_URL.startswith("postgres"), reason="the history bench needs PostgreSQL"
+)
+
+
+@pytest.fixture
+def scratch_database_url():
+    parts = urlsplit(DATABASE_URL)
+    name = f"chatsite_bench_history_test_{os.getpid()}"
+    url = DATABASE_URL.replace(parts.path, f"/{name}", 1)
+    yield url
+    with psycopg.connect(DATABASE_URL.replace(parts.path, "/postgres", 1), autocommit=True) as c:
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_fills_the_room_times_the_pages_and_shows_the_plans(scratch_database_url, tmp_path):
+    command = [
+        sys.executable,
+        "bench/history.py",
+        "--messages=400",
+        "--pages=20",
+        f"--database-url={scratch_database_url}",
+        f"--out-dir={tmp_path}",
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "EXPLAIN (ANALYZE, BUFFERS), before:" in done.stdout
+    [results] = tmp_path.glob("history-*.jsonl")
+    record = json.loads(results.read_text())
+    assert record["messages_in_room"] == 400
+    # Twice as many rows in the table: the other rooms' messages interleave.
+    assert record["messages_in_table"] == 800
+    assert record["messages_in_sparse_room"] > 0
+    for name in history.PAGE_KINDS:
+        assert record[name]["n"] == 20
+        assert 0 < record[name]["p50_ms"] <= record[name]["p99_ms"]
+    assert any("Index" in line for line in record["plans"]["before"]["plan"])
+    # A second run reuses the rows instead of adding more.
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    latest = max(tmp_path.glob("history-*.jsonl"))
+    assert json.loads(latest.read_text().splitlines()[-1])["messages_in_room"] == 400
