@@ -7,11 +7,12 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-from-lock
+NODE_STAMP := node_modules/.installed-from-lock
 
 # A Python 3.12+ interpreter: $(PYTHON) if given, else the first that answers.
 PYTHON ?= $(shell scripts/find-python)
 
-.PHONY: help run run-cluster test lint format bench .venv messages backup restore restore-drill
+.PHONY: help run run-cluster test lint format bench bench-history .venv messages backup restore restore-drill screenshots ux-budget
 
 help:
 	@echo "make run    - set up .venv, migrate, load the demo, serve on http://$(HOST):$(PORT)"
@@ -19,7 +20,10 @@ help:
 	@echo "make test   - set up .venv and run the whole test suite (PostgreSQL, Redis where they answer)"
 	@echo "make lint   - ruff check and ruff format --check"
 	@echo "make .venv  - create or refresh only the virtual environment from requirements.lock"
+	@echo "make screenshots - regenerate the README's screenshots (docs/screenshots/) from the browser tests"
+	@echo "make ux-budget - measure page weight, requests and time to interactive (docs/ux.md)"
 	@echo "make bench  - load benchmark: the real app and the baselines (PostgreSQL, Redis; BENCH_SCALE, BENCH_ARGS)"
+	@echo "make bench-history - history paging with 1 million messages, with the query plans (PostgreSQL)"
 	@echo "make backup - pg_dump of DATABASE_URL into var/backups/ (docs/operations.md)"
 	@echo "make restore BACKUP=file TARGET_DATABASE_URL=url - restore into a new, empty database"
 	@echo "make restore-drill [CHECKPOINT=file] - dump, restore into a scratch database, compare, audit_verify"
@@ -52,8 +56,24 @@ run-cluster: .venv
 	$(PY) manage.py seed_demo
 	scripts/run-cluster $(N) $(HOST) $(PORT)
 
-test: .venv
+test: .venv $(NODE_STAMP)
 	scripts/testenv $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Test-only JavaScript (axe-core for the accessibility browser tests), pinned by
+# package-lock.json; nothing from node_modules is ever served to users.
+$(NODE_STAMP): package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20+ (the accessibility tests need axe-core)" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# The README's screenshots, taken by the browser tests (tests/browser/test_screenshots.py).
+screenshots: .venv $(NODE_STAMP)
+	UPDATE_SCREENSHOTS=1 scripts/testenv $(VENV)/bin/pytest tests/browser/test_screenshots.py -q
+
+# Lighthouse-style budget of the main pages (docs/ux.md), on a scratch SQLite database
+# of its own: never a timed assertion in tests.
+ux-budget: .venv
+	$(PY) bench/ux_budget.py $(UX_BUDGET_ARGS)
 
 lint: .venv
 	$(VENV)/bin/ruff check .
@@ -66,6 +86,10 @@ format: .venv
 # Needs PostgreSQL and Redis (bench/run.py checks); docs/performance.md explains the figures.
 bench: .venv
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# History paging at a million messages (docs/performance.md); the rows are made once.
+bench-history: .venv
+	$(PY) bench/history.py $(BENCH_HISTORY_ARGS)
 
 # Backups and the restore drill (docs/operations.md): PostgreSQL only.
 backup: .venv

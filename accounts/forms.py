@@ -34,9 +34,15 @@ class SignupForm(AllauthSignupForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        email = self.fields.get("email")
+        if email is not None:
+            # Onboarding copy (docs/pages.md): say who sees it before it is typed.
+            email.label = _("Adresse e-mail")
+            email.help_text = _("Jamais montrée aux autres membres.")
         username = self.fields.get("username")
         if username is not None:
             username.label = _("Pseudonyme")
+            username.widget.attrs["placeholder"] = _("Pseudonyme")
             username.help_text = _(
                 "Votre nom public : %(min)d à %(max)d caractères, lettres, chiffres, _ - ."
             ) % {"min": PSEUDONYM_MIN_LENGTH, "max": PSEUDONYM_MAX_LENGTH}

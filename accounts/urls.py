@@ -14,6 +14,8 @@ urlpatterns = [
     ),
     path("age/demo-issuer/", views.demo_age_issuer, name="accounts_age_demo_issuer"),
     path("age/document/", views.document_upload, name="accounts_age_document"),
+    path("tour/", views.tour, name="accounts_tour"),
+    path("tour/<int:step>/", views.tour, name="accounts_tour_step"),
     path("profile/", views.profile, name="accounts_profile"),
     path("delete/", views.delete_account, name="accounts_delete"),
     path("staff/otp/", views.otp_setup, name="accounts_otp_setup"),

@@ -86,7 +86,8 @@ def attestation_callback(request: HttpRequest) -> HttpResponse:
     if result.accepted:
         request.session.pop(attestation.SESSION_NONCE_KEY, None)
         messages.success(request, result.message)
-        return HttpResponseRedirect(ROOMS_URL)
+        # The end of the guided path: a short tour, then the rooms.
+        return redirect("accounts_tour")
     messages.error(request, result.message)
     return redirect("accounts_age")
 
@@ -139,6 +140,33 @@ def document_upload(request: HttpRequest) -> HttpResponse:
             return redirect("accounts_age")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/document_upload.html", {"form": form}, status=status)
+
+
+# --- Welcome tour --------------------------------------------------------------------------
+
+TOUR_STEPS = ("rooms", "direct", "block", "report", "alert")
+
+
+@require_GET
+@login_required
+@never_cache
+def tour(request: HttpRequest, step: int = 1) -> HttpResponse:
+    """Five short pages after age verification (and from the profile): plain links,
+    no script, so it works with a keyboard, a screen reader or JS turned off."""
+    if not 1 <= step <= len(TOUR_STEPS):
+        raise Http404
+    return render(
+        request,
+        "accounts/tour.html",
+        {
+            "step": step,
+            "topic": TOUR_STEPS[step - 1],
+            "total": len(TOUR_STEPS),
+            "previous_step": step - 1 if step > 1 else None,
+            "next_step": step + 1 if step < len(TOUR_STEPS) else None,
+            "rooms_url": ROOMS_URL,
+        },
+    )
 
 
 # --- Self-service --------------------------------------------------------------------------

@@ -101,8 +101,22 @@ TEMPLATES = [
 # --- Data stores ------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'chatsite.sqlite3'}")
 # Under ASGI every request and consumer call runs in a thread of its own, so
-# persistent connections would pile up: CONN_MAX_AGE=0 (STYLE.md, rule 8).
+# persistent connections would pile up: CONN_MAX_AGE=0 (STYLE.md, rule 8), and on
+# PostgreSQL psycopg's pool instead, so that a post does not pay for a new
+# connection and a new server backend (docs/performance.md). DATABASE_POOL=off
+# when a transaction-mode pgbouncer already pools in front of the server.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+DATABASE_POOL_MAX_SIZE = int(env_str("DATABASE_POOL_MAX_SIZE", "20"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        # A request that cannot get a connection in time fails clearly rather than hanging.
+        "timeout": 10,
+        # Connections idle this long are closed, down to min_size.
+        "max_idle": 300,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the ASGI threads share the file without
     # "database is locked" errors under the development server.
@@ -220,6 +234,22 @@ else:
             "OPTIONS": {"file_path": env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))},
         }
     }
+
+# --- Legal notice, privacy and authorities' contact (docs/configuration.md) ----------
+# Shown on /legal/ (LCEN art. 6-III), /privacy/ (GDPR art. 13) and /authorities/:
+# an empty value is shown as "not provided", so production must set them all.
+LEGAL_PUBLISHER_NAME = env_str("LEGAL_PUBLISHER_NAME", "Chatsite")
+# Legal form, share capital, RCS or SIREN number of a company; empty for a person.
+LEGAL_PUBLISHER_REGISTRATION = env_str("LEGAL_PUBLISHER_REGISTRATION", "")
+LEGAL_ADDRESS = env_str("LEGAL_ADDRESS", "")
+LEGAL_PHONE = env_str("LEGAL_PHONE", "")
+LEGAL_CONTACT_EMAIL = env_str("LEGAL_CONTACT_EMAIL", "contact@chatsite.localhost")
+LEGAL_DIRECTOR_NAME = env_str("LEGAL_DIRECTOR_NAME", "")
+LEGAL_HOST_NAME = env_str("LEGAL_HOST_NAME", "")
+LEGAL_HOST_ADDRESS = env_str("LEGAL_HOST_ADDRESS", "")
+LEGAL_HOST_PHONE = env_str("LEGAL_HOST_PHONE", "")
+PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL", LEGAL_CONTACT_EMAIL)
+AUTHORITIES_CONTACT_EMAIL = env_str("AUTHORITIES_CONTACT_EMAIL", "requisitions@chatsite.localhost")
 
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "fr"

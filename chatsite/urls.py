@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from chatsite import metrics_views, views
+from compliance import views as compliance_views
+from moderation import views as moderation_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +13,9 @@ urlpatterns = [
     # Prometheus text format for OTP-verified staff (docs/operations.md).
     path("metrics", metrics_views.metrics, name="metrics"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
+    # The service worker, at the root so that its scope is the whole site.
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("offline/", views.offline, name="offline"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Chatsite's own account pages first (age, profile, staff 2FA), then allauth's.
     path("accounts/", include("accounts.urls")),
@@ -22,4 +27,11 @@ urlpatterns = [
     path("", include("moderation.urls")),
     # GET /api/me/export/ (GDPR access and portability).
     path("", include("compliance.urls")),
+    # Reference pages, linked from every footer (_footer_links.html): short,
+    # unnamespaced names because the whole site links them (docs/pages.md).
+    path("rules/", moderation_views.rules_page, name="rules"),
+    path("terms/", moderation_views.terms_page, name="terms"),
+    path("privacy/", compliance_views.privacy, name="privacy"),
+    path("legal/", compliance_views.legal_notice, name="legal_notice"),
+    path("authorities/", compliance_views.authorities, name="authorities"),
 ]

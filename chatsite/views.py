@@ -1,15 +1,21 @@
 """Site-wide views: the home page, the web app manifest and the health check."""
 
 import asyncio
+import functools
+import hashlib
+import json
 import logging
 import uuid
+from pathlib import Path
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -39,9 +45,95 @@ def manifest(request: HttpRequest) -> JsonResponse:
         "theme_color": "#3b4cca",
         "icons": [
             {"src": static("icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            {"src": static("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            # Full-bleed, the drawing inside the safe circle: launchers crop it to their shape.
+            {
+                "src": static("icons/icon-maskable-192.png"),
+                "sizes": "192x192",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+            {
+                "src": static("icons/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
         ],
     }
     return JsonResponse(data, content_type="application/manifest+json")
+
+
+# The app shell the service worker keeps for offline starts: static files and
+# the offline page only. Never a page or API answer with someone's data in it.
+SHELL_STATIC = [
+    "css/site.css",
+    "css/rooms.css",
+    "css/pages.css",
+    "css/onboarding.css",
+    "js/sw-register.js",
+    "js/chat.js",
+    "js/notify.js",
+    "js/room-list.js",
+    "js/conversations.js",
+    "moderation/report.js",
+    "moderation/report.css",
+    "icons/icon.svg",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+]
+
+
+def _shell_files() -> list[tuple[str, bytes]]:
+    """(URL, content) of each shell file that exists: one missing would make
+    the worker's install fail, and with it the whole web app."""
+    from django.contrib.staticfiles import finders
+
+    files = []
+    for name in SHELL_STATIC:
+        if path := finders.find(name):
+            files.append((static(name), Path(path).read_bytes()))
+    return files
+
+
+@functools.lru_cache(maxsize=1)
+def _service_worker_script() -> str:
+    from django.contrib.staticfiles import finders
+
+    files = _shell_files()
+    script = Path(finders.find("js/sw.js")).read_text()
+    digest = hashlib.sha256(script.encode())
+    for url, content in files:
+        digest.update(url.encode() + b"\0" + content)
+    offline_url = reverse("offline")
+    config = {
+        "version": digest.hexdigest()[:16],
+        "shell": [url for url, _content in files] + [offline_url],
+        "offline": offline_url,
+    }
+    return f"const CHATSITE_SW = {json.dumps(config)};\n{script}"
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """static/js/sw.js, served at the root so that its scope is the whole site,
+    with the shell's URLs and a version that changes whenever a shell file
+    does: the browser then installs the new worker, which drops the old cache.
+    Computed once per process (files change with a deploy), each time under DEBUG."""
+    script = _service_worker_script.__wrapped__() if settings.DEBUG else _service_worker_script()
+    response = HttpResponse(script, content_type="application/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    # Browsers check for a new worker on navigation: always ask the server.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def offline(request: HttpRequest) -> HttpResponse:
+    """The page the service worker shows when the network is gone. It is
+    cached, so it carries nobody's data (it does not extend base.html)."""
+    return render(request, "offline.html")
 
 
 def _check_database() -> None:

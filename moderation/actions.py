@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
 from audit.trail import record, user_model_label
-from moderation import queries
+from moderation import queries, rules
 from moderation.models import (
     APPEAL_WINDOW,
     CATEGORY_GROUND,
@@ -111,6 +111,28 @@ def _optional_text(value, field: str, max_length: int) -> str:
     if value in (None, ""):
         return ""
     return _require_text(value, field, max_length)
+
+
+def _ground_and_clause(ground, clause, *, default_ground: str) -> tuple[str, str]:
+    """A decision's ground and the numbered rule it cites (rules.py): either may
+    be given, the missing one follows from the other, so that every decision
+    the member reads names a rule whenever one applies."""
+    if clause not in (None, ""):
+        cited = rules.clause(clause) if isinstance(clause, str) else None
+        if cited is None or not cited.citable:
+            raise ModerationError(
+                "invalid",
+                _("Règle inconnue : %(clause)s. Citez l'une des règles %(codes)s (voir /rules/).")
+                % {
+                    "clause": str(clause)[:20],
+                    "codes": ", ".join(rule.code for rule in rules.citable_clauses()),
+                },
+            )
+        ground = ground or cited.ground
+    ground = ground or default_ground
+    if ground not in Ground.values:
+        raise ModerationError("invalid", _("Fondement inconnu."))
+    return ground, clause or rules.default_clause(ground)
 
 
 def _record_for(user) -> ModerationRecord:
@@ -434,7 +456,9 @@ def do_claim_report(report: Report, *, actor) -> Report:
     return report
 
 
-def _close_group(report: Report, *, actor, status: str, decision: str) -> list[Report]:
+def _close_group(
+    report: Report, *, actor, status: str, decision: str, clause: str = ""
+) -> list[Report]:
     """Closes the report and its group; returns them all, for telling the reporters."""
     now = timezone.now()
     group = [report, *Report.objects.select_for_update().filter(duplicate_of=report)]
@@ -443,7 +467,8 @@ def _close_group(report: Report, *, actor, status: str, decision: str) -> list[R
         member.decided_by = actor
         member.decided_at = now
         member.decision = decision
-        member.save(update_fields=["status", "decided_by", "decided_at", "decision"])
+        member.clause = clause
+        member.save(update_fields=["status", "decided_by", "decided_at", "decision", "clause"])
     return group
 
 
@@ -478,6 +503,7 @@ def do_decide_report(
     room: Room | None = None,
     duration_minutes: int | None = None,
     ground: str | None = None,
+    clause: str | None = None,
     threat_to_life: bool = False,
 ) -> Report:
     """Takes measures on a report's group: removes the message and/or sanctions
@@ -486,7 +512,9 @@ def do_decide_report(
     if not report.is_open:
         raise ModerationError("conflict", _("Ce signalement a déjà été traité."))
     decision = _require_text(decision, "decision", REASON_MAX_LENGTH)
-    ground = ground or CATEGORY_GROUND[report.category]
+    ground, clause = _ground_and_clause(
+        ground, clause, default_ground=CATEGORY_GROUND[report.category]
+    )
     if not remove_message and not sanction_kind:
         raise ModerationError(
             "invalid", _("Choisissez une mesure, ou classez le signalement sans suite.")
@@ -494,7 +522,9 @@ def do_decide_report(
     if remove_message:
         if report.target_message is None:
             raise ModerationError("invalid", _("Ce signalement ne vise pas un message."))
-        _remove_message(report.target_message, actor=actor, reason=decision, ground=ground)
+        _remove_message(
+            report.target_message, actor=actor, reason=decision, ground=ground, clause=clause
+        )
     if sanction_kind:
         if report.target_user is None:
             raise ModerationError("invalid", _("Ce signalement ne vise aucun compte."))
@@ -506,13 +536,16 @@ def do_decide_report(
             duration_minutes=duration_minutes,
             reason=decision,
             ground=ground,
+            clause=clause,
             report=report,
         )
     if threat_to_life and not report.threat_to_life:
         report.threat_to_life = True
         report.save(update_fields=["threat_to_life"])
         _escalate(report, actor=actor)
-    group = _close_group(report, actor=actor, status=ReportStatus.ACTIONED, decision=decision)
+    group = _close_group(
+        report, actor=actor, status=ReportStatus.ACTIONED, decision=decision, clause=clause
+    )
     record(
         AuditEvent.REPORT_ACTIONED,
         actor=actor,
@@ -523,6 +556,7 @@ def do_decide_report(
             "removed_message": report.target_message_id if remove_message else None,
             "sanction": sanction_kind or None,
             "ground": ground,
+            "clause": clause,
             "group": [member.pk for member in group],
         },
     )
@@ -661,6 +695,7 @@ def _statement(
     facts: str,
     ground: str,
     decided_by,
+    clause: str = "",
     room: Room | None = None,
     starts_at=None,
     ends_at=None,
@@ -681,12 +716,8 @@ def _statement(
         automated_detection=automated,
         automated_decision=automated,
         ground=ground,
-        explanation=_(
-            "Cette décision se fonde sur : %(ground)s. Les conditions d'utilisation de "
-            "Chatsite interdisent ce comportement ; un contenu illégal est en outre "
-            "signalé aux autorités quand la loi l'exige."
-        )
-        % {"ground": Ground(ground).label},
+        clause=clause,
+        explanation=_explanation(ground, clause),
         redress="",
         decided_by=decided_by if not automated else None,
         created=now,
@@ -715,6 +746,23 @@ def _statement(
     return statement
 
 
+def _explanation(ground: str, clause: str) -> str:
+    """The ground in words, naming the rule when the decision cites one (DSA Art. 17(3)(e))."""
+    cited = rules.clause(clause) if clause else None
+    if cited is None:
+        return _(
+            "Cette décision se fonde sur : %(ground)s. Les conditions d'utilisation de "
+            "Chatsite interdisent ce comportement ; un contenu illégal est en outre "
+            "signalé aux autorités quand la loi l'exige."
+        ) % {"ground": Ground(ground).label}
+    return _(
+        "Cette décision se fonde sur la règle %(code)s des règles de la communauté "
+        "(« %(title)s »), qui font partie des conditions d'utilisation de Chatsite : "
+        "%(url)s. Un contenu illégal est en outre signalé aux autorités quand la loi "
+        "l'exige."
+    ) % {"code": cited.code, "title": cited.title, "url": _absolute(cited.get_absolute_url())}
+
+
 # --- sanctions -------------------------------------------------------------------------------
 
 
@@ -733,6 +781,7 @@ def _issue_sanction(
     room: Room | None = None,
     duration_minutes=None,
     ground=None,
+    clause=None,
     report: Report | None = None,
     automated: bool = False,
     facts: str = "",
@@ -740,9 +789,7 @@ def _issue_sanction(
     if kind not in SanctionKind.values:
         raise ModerationError("invalid", _("Mesure inconnue : warn, mute, kick ou ban."))
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
-    ground = ground or Ground.TERMS_OTHER
-    if ground not in Ground.values:
-        raise ModerationError("invalid", _("Fondement inconnu."))
+    ground, clause = _ground_and_clause(ground, clause, default_ground=Ground.TERMS_OTHER)
     if duration_minutes is not None and (
         isinstance(duration_minutes, bool)
         or not isinstance(duration_minutes, int)
@@ -769,6 +816,7 @@ def _issue_sanction(
         ends_at=ends_at,
         reason=reason,
         ground=ground,
+        clause=clause,
         automated=automated,
         issued_by=actor,
         report=report,
@@ -780,6 +828,7 @@ def _issue_sanction(
         measure=kind,
         facts=facts or reason,
         ground=ground,
+        clause=clause,
         decided_by=actor,
         room=room,
         starts_at=now,
@@ -799,6 +848,7 @@ def _issue_sanction(
             "room": room.pk if room is not None else None,
             "ends_at": ends_at.isoformat() if ends_at else None,
             "ground": ground,
+            "clause": clause,
             "automated": automated,
             "report": report.pk if report is not None else None,
         },
@@ -825,6 +875,7 @@ def do_issue_sanction(
     room: Room | None = None,
     duration_minutes=None,
     ground=None,
+    clause=None,
     report: Report | None = None,
 ) -> Sanction:
     """Warns, mutes, kicks or bans, in a room or site-wide, for a time or for good.
@@ -840,6 +891,7 @@ def do_issue_sanction(
         room=room,
         duration_minutes=duration_minutes,
         ground=ground,
+        clause=clause,
         report=report,
     )
 
@@ -873,7 +925,13 @@ def _lift(sanction: Sanction, *, actor, reason: str) -> None:
 
 
 def _remove_message(
-    message: Message, *, actor, reason: str, ground: str, automated: bool = False
+    message: Message,
+    *,
+    actor,
+    reason: str,
+    ground: str,
+    clause: str = "",
+    automated: bool = False,
 ) -> StatementOfReasons | None:
     """Hides the message as rooms does (who and why kept), tells the room after
     commit (message.deleted) and writes the author's statement of reasons."""
@@ -899,6 +957,7 @@ def _remove_message(
             "body": excerpt,
         },
         ground=ground,
+        clause=clause,
         decided_by=actor,
         room=message.room,
         message=message,
@@ -910,19 +969,22 @@ def _remove_message(
         target_type=MESSAGE_TARGET,
         target_id=message.pk,
         reason=reason,
-        details={"room": message.room_id, "author": message.author_id, "ground": ground},
+        details={
+            "room": message.room_id,
+            "author": message.author_id,
+            "ground": ground,
+            "clause": clause,
+        },
     )
     return statement
 
 
 @transaction.atomic(durable=True)
-def do_remove_message(message: Message, *, actor, reason, ground=None) -> Message:
+def do_remove_message(message: Message, *, actor, reason, ground=None, clause=None) -> Message:
     """A moderator removes a message (CONTRACT.md DELETE /api/moderation/messages/<id>/)."""
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
-    ground = ground or Ground.TERMS_OTHER
-    if ground not in Ground.values:
-        raise ModerationError("invalid", _("Fondement inconnu."))
-    _remove_message(message, actor=actor, reason=reason, ground=ground)
+    ground, clause = _ground_and_clause(ground, clause, default_ground=Ground.TERMS_OTHER)
+    _remove_message(message, actor=actor, reason=reason, ground=ground, clause=clause)
     message.refresh_from_db()
     return message
 

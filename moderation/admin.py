@@ -209,17 +209,18 @@ def queue_badge() -> str:
 
 @admin.register(Report)
 class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
+    # Severity and deadline first: what to do next reads at a glance, even on a narrow screen.
     list_display = (
         "severity_badge",
+        "deadline_display",
         "category",
         "target",
         "reporter_count",
-        "is_trusted_flagger",
-        "source",
-        "created",
-        "deadline_display",
         "status",
         "claimed_by",
+        "source",
+        "is_trusted_flagger",
+        "created",
     )
     list_display_links = ("category",)
     list_filter = (OpenFilter, "severity", "category", "source", "is_trusted_flagger")
@@ -278,7 +279,11 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
     change_list_template = "admin/moderation/report/change_list.html"
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "queue_badge": queue_badge()}
+        extra_context = {
+            "title": _("File de modération"),
+            **(extra_context or {}),
+            "queue_badge": queue_badge(),
+        }
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
@@ -379,6 +384,7 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
             room=None if data["site_wide"] else report.room,
             duration_minutes=data["duration_minutes"],
             ground=data["ground"] or None,
+            clause=data["clause"] or None,
             threat_to_life=data["threat_to_life"],
         )
 
@@ -473,6 +479,7 @@ class SanctionAdmin(BulkActionMixin, admin.ModelAdmin):
                     duration_minutes=data["duration_minutes"],
                     reason=data["reason"],
                     ground=data["ground"],
+                    clause=data["clause"] or None,
                 )
             except actions.ModerationError as refusal:
                 form.add_error(None, refusal.detail)
@@ -663,8 +670,16 @@ class SafetySignalAdmin(ReadOnlyAdmin):
 
 @admin.register(StatementOfReasons)
 class StatementOfReasonsAdmin(ReadOnlyAdmin):
-    list_display = ("created", "user", "measure", "scope", "ground", "automated_decision")
-    list_filter = ("measure", "ground", "automated_decision")
+    list_display = (
+        "created",
+        "user",
+        "measure",
+        "scope",
+        "ground",
+        "clause",
+        "automated_decision",
+    )
+    list_filter = ("measure", "ground", "clause", "automated_decision")
     search_fields = ("user__username",)
 
 

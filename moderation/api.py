@@ -124,7 +124,8 @@ def file_alert(request: HttpRequest) -> JsonResponse:
 
 @json_view("POST", gate=_staff_gate(SANCTION_PERMISSION))
 def issue_sanction(request: HttpRequest) -> JsonResponse:
-    """POST /api/moderation/sanctions/ {"user", "kind", "room", "duration_minutes", "reason"}."""
+    """POST /api/moderation/sanctions/ {"user", "kind", "room", "duration_minutes", "reason"},
+    optionally "ground" and "clause" (a rule's code, "R4": docs/moderation.md)."""
     data = json_object(request)
     sanction = actions.do_issue_sanction(
         actions.user_named(data.get("user")),
@@ -134,6 +135,7 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
         duration_minutes=data.get("duration_minutes"),
         reason=data.get("reason"),
         ground=data.get("ground"),
+        clause=data.get("clause"),
     )
     return JsonResponse(
         {
@@ -143,6 +145,8 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
             "room": sanction.room.slug if sanction.room else None,
             "starts_at": sanction.starts_at.isoformat(),
             "ends_at": sanction.ends_at.isoformat() if sanction.ends_at else None,
+            "ground": sanction.ground,
+            "clause": sanction.clause or None,
         },
         status=201,
     )
@@ -150,13 +154,14 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
 
 @json_view("DELETE", gate=_staff_gate(SANCTION_PERMISSION))
 def remove_message(request: HttpRequest, message_id: int) -> HttpResponse:
-    """DELETE /api/moderation/messages/<id>/ {"reason"}."""
+    """DELETE /api/moderation/messages/<id>/ {"reason"}, optionally "ground" and "clause"."""
     data = json_object(request)
     actions.do_remove_message(
         _message(message_id),
         actor=request.user,
         reason=data.get("reason"),
         ground=data.get("ground"),
+        clause=data.get("clause"),
     )
     return HttpResponse(status=204)
 

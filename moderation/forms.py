@@ -10,8 +10,22 @@ from moderation.models import (
     Ground,
     ReportCategory,
     SanctionKind,
+    clause_choices,
 )
 from rooms.models import Room
+
+
+def _clause_field() -> forms.ChoiceField:
+    """The rule a decision cites; left empty, the ground's usual rule (rules.py)."""
+    return forms.ChoiceField(
+        label=_("Règle enfreinte"),
+        choices=lambda: [("", _("— celle du fondement —")), *clause_choices()],
+        required=False,
+        help_text=_(
+            "Citée et liée dans l'exposé des motifs. Texte des règles : /rules/. Vide : la "
+            "règle habituelle du fondement choisi."
+        ),
+    )
 
 
 class NoticeForm(forms.Form):
@@ -61,6 +75,7 @@ class SanctionForm(forms.Form):
         label=_("Durée en minutes (vide : définitive)"), min_value=1, required=False
     )
     ground = forms.ChoiceField(label=_("Fondement"), choices=Ground.choices)
+    clause = _clause_field()
     reason = forms.CharField(
         label=_("Motif (communiqué à la personne)"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -90,6 +105,7 @@ class DecisionForm(forms.Form):
         label=_("Durée en minutes (vide : définitive)"), min_value=1, required=False
     )
     ground = forms.ChoiceField(label=_("Fondement"), choices=Ground.choices, required=False)
+    clause = _clause_field()
     reason = forms.CharField(
         label=_("Décision motivée"),
         widget=forms.Textarea(attrs={"rows": 4}),

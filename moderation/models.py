@@ -22,6 +22,28 @@ CONTEXT_MESSAGES_AROUND = 10
 # Art. 20: an appeal can be filed for at least six months after the decision.
 APPEAL_WINDOW = timedelta(days=183)
 
+CLAUSE_MAX_LENGTH = 8
+
+
+def clause_choices() -> list[tuple[str, str]]:
+    """The citable community rules ("R4 · Pas de harcèlement"), read when used.
+
+    Imported here, not at the top: moderation.rules imports Ground from this module.
+    """
+    from moderation.rules import clause_choices as rules_clause_choices
+
+    return rules_clause_choices()
+
+
+def _clause_field() -> models.CharField:
+    return models.CharField(
+        _("règle enfreinte"),
+        max_length=CLAUSE_MAX_LENGTH,
+        choices=clause_choices,
+        blank=True,
+        help_text=_("Le numéro de la règle de la communauté citée par la décision."),
+    )
+
 
 class ReportCategory(models.TextChoices):
     CHILD_SAFETY = "child_safety", _("protection des mineurs")
@@ -246,6 +268,7 @@ class Report(models.Model):
     )
     decided_at = models.DateTimeField(_("décidé le"), null=True, blank=True)
     decision = models.TextField(_("décision motivée"), blank=True)
+    clause = _clause_field()
     manifestly_unfounded = models.BooleanField(_("manifestement infondé"), default=False)
     created = models.DateTimeField(_("reçu le"), default=timezone.now, db_index=True)
     deadline = models.DateTimeField(_("à traiter avant"))
@@ -283,6 +306,13 @@ class Report(models.Model):
         return self.decided_at + APPEAL_WINDOW if self.decided_at else None
 
     @property
+    def cited_rule(self):
+        """The numbered rule an actioned report's decision cites (rules.Clause), if any."""
+        from moderation.rules import clause
+
+        return clause(self.clause) if self.clause else None
+
+    @property
     def can_appeal(self) -> bool:
         return (
             self.status == ReportStatus.DISMISSED
@@ -302,15 +332,16 @@ class SanctionKind(models.TextChoices):
 class Ground(models.TextChoices):
     """The terms clause (or law) a decision rests on, named in the statement of reasons."""
 
-    TERMS_MINORS = "terms_minors", _("CGU 3.1 : protection des mineurs")
-    TERMS_VIOLENCE = "terms_violence", _("CGU 3.2 : menaces et violence")
-    TERMS_HARASSMENT = "terms_harassment", _("CGU 3.3 : harcèlement")
-    TERMS_HATE = "terms_hate", _("CGU 3.4 : haine et discrimination")
-    TERMS_SEXUAL = "terms_sexual", _("CGU 3.5 : contenus sexuels non consentis")
-    TERMS_SCAM = "terms_scam", _("CGU 3.6 : arnaques")
-    TERMS_SPAM = "terms_spam", _("CGU 3.7 : spam et flood")
-    TERMS_PERSONAL_DATA = "terms_personal_data", _("CGU 3.8 : coordonnées personnelles")
-    TERMS_OTHER = "terms_other", _("CGU 3.9 : autre manquement aux règles")
+    # The numbered rule itself is the decision's `clause` (moderation/rules.py).
+    TERMS_MINORS = "terms_minors", _("règles : protection des mineurs")
+    TERMS_VIOLENCE = "terms_violence", _("règles : menaces et violence")
+    TERMS_HARASSMENT = "terms_harassment", _("règles : harcèlement")
+    TERMS_HATE = "terms_hate", _("règles : haine et discrimination")
+    TERMS_SEXUAL = "terms_sexual", _("règles : contenus sexuels non consentis")
+    TERMS_SCAM = "terms_scam", _("règles : arnaques")
+    TERMS_SPAM = "terms_spam", _("règles : spam et flood")
+    TERMS_PERSONAL_DATA = "terms_personal_data", _("règles : données personnelles d'autrui")
+    TERMS_OTHER = "terms_other", _("règles : autre manquement")
     ILLEGAL = "illegal", _("contenu illégal (loi française ou européenne)")
 
 
@@ -361,6 +392,7 @@ class Sanction(models.Model):
     ends_at = models.DateTimeField(_("fin (vide : définitive)"), null=True, blank=True)
     reason = models.TextField(_("motif"), max_length=REASON_MAX_LENGTH)
     ground = models.CharField(_("fondement"), max_length=30, choices=Ground.choices)
+    clause = _clause_field()
     automated = models.BooleanField(_("décidée automatiquement"), default=False)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -451,6 +483,7 @@ class StatementOfReasons(models.Model):
     automated_detection = models.BooleanField(_("détection automatisée"), default=False)
     automated_decision = models.BooleanField(_("décision automatisée"), default=False)
     ground = models.CharField(_("fondement"), max_length=30, choices=Ground.choices)
+    clause = _clause_field()
     explanation = models.TextField(_("explication du fondement"))
     redress = models.TextField(_("voies de recours"))
     decided_by = models.ForeignKey(
@@ -478,6 +511,13 @@ class StatementOfReasons(models.Model):
     @property
     def can_appeal(self) -> bool:
         return timezone.now() <= self.appeal_until and not self.appeals.exists()
+
+    @property
+    def cited_rule(self):
+        """The numbered rule the decision cites (rules.Clause), if any."""
+        from moderation.rules import clause
+
+        return clause(self.clause) if self.clause else None
 
 
 class AppealStatus(models.TextChoices):

@@ -198,6 +198,7 @@ def user_export(user) -> dict:
                 "scope": statement.scope,
                 "facts": statement.facts,
                 "ground": statement.ground,
+                "clause": statement.clause,
                 "created": statement.created.isoformat(),
                 "appeals": [
                     {"text": appeal.text, "status": appeal.status, "answer": appeal.answer}

@@ -1,14 +1,15 @@
 """Members' pages: "Mes décisions" (statements of reasons, appeals, the outcome
-of their reports) and the public notice form (DSA Art. 16)."""
+of their reports), the public notice form (DSA Art. 16), and the community
+rules and terms of use that decisions cite (rules.py)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from moderation import actions
+from moderation import actions, rules
 from moderation.forms import AppealForm, NoticeForm
 from moderation.models import Report, StatementOfReasons
 
@@ -107,4 +108,42 @@ def notice(request: HttpRequest) -> HttpResponse:
             )
     return render(
         request, "moderation/notice.html", {"title": _("Signaler un contenu illégal"), "form": form}
+    )
+
+
+def _clauses_page(request: HttpRequest, *, title, clauses, effective, intro) -> HttpResponse:
+    return render(
+        request,
+        "moderation/clauses.html",
+        {"title": title, "clauses": clauses, "effective": effective, "intro": intro},
+    )
+
+
+@require_GET
+def rules_page(request: HttpRequest) -> HttpResponse:
+    """/rules/: public, so that anyone can read them before signing up."""
+    return _clauses_page(
+        request,
+        title=_("Règles de la communauté"),
+        clauses=rules.RULES,
+        effective=rules.RULES_EFFECTIVE_DATE,
+        intro=_(
+            "Chatsite est un lieu de discussion entre adultes. Ces règles disent ce qui est "
+            "interdit et ce que fait la modération ; chaque décision cite la règle enfreinte "
+            "par son numéro. Elles font partie des conditions d'utilisation."
+        ),
+    )
+
+
+@require_GET
+def terms_page(request: HttpRequest) -> HttpResponse:
+    return _clauses_page(
+        request,
+        title=_("Conditions d'utilisation"),
+        clauses=rules.TERMS,
+        effective=rules.TERMS_EFFECTIVE_DATE,
+        intro=_(
+            "Le contrat entre vous et Chatsite : ce que nous vous offrons, ce que vous vous "
+            "engagez à respecter et comment les désaccords se règlent."
+        ),
     )

@@ -116,7 +116,9 @@ def prepare_body(body) -> str:
 
 @runs_after_refusal
 @transaction.atomic(durable=True)
-def do_post_message(room: Room, body, *, actor, client_id=None) -> PostResult:
+def do_post_message(
+    room: Room, body, *, actor, client_id=None, account_checked: bool = False
+) -> PostResult:
     """Stores a message (once per client_id) and, after commit, sends it to the room.
 
     A resent client_id returns the original message without counting toward
@@ -138,7 +140,7 @@ def do_post_message(room: Room, body, *, actor, client_id=None) -> PostResult:
         )
         if existing is not None:
             return PostResult(existing, False, message_json(existing))
-    verdict = policy.can_post(actor, room, body)
+    verdict = policy.can_post(actor, room, body, account_checked=account_checked)
     if not verdict:
         raise ActionRefused.from_verdict(verdict)
     wait = take_token(actor.pk)
@@ -210,9 +212,30 @@ def do_mark_room_read(room: Room, *, actor, up_to_id: int | None = None) -> int:
     updated = RoomMembership.objects.filter(
         room=room, user=actor, last_read_message_id__lt=up_to_id
     ).update(last_read_message_id=Greatest("last_read_message_id", Value(up_to_id)))
-    if updated:
+    # Public rooms are not on the conversations page: nothing there to refresh.
+    if updated and room.kind != RoomKind.PUBLIC:
         transaction.on_commit(partial(notify.conversation_changed, actor.pk, room.slug))
     return up_to_id
+
+
+@transaction.atomic(durable=True)
+def do_join_public_room(room: Room, *, actor) -> tuple[RoomMembership, bool]:
+    """Opening a public room makes the user a member: counted in the room's
+    members, with a read mark so that the next visit shows what is new. A
+    newcomer has missed nothing: the mark starts at the latest message.
+    Returns the membership and whether it is new, as get_or_create does."""
+    if room.kind != RoomKind.PUBLIC:
+        raise ActionRefused(ErrorCode.INVALID, _("Seuls les salons publics se rejoignent ainsi."))
+    # Every visit calls this: one read when already a member.
+    membership = RoomMembership.objects.filter(room=room, user=actor).first()
+    if membership is not None:
+        return membership, False
+    latest = (
+        Message.objects.filter(room=room).order_by("-id").values_list("id", flat=True).first() or 0
+    )
+    return RoomMembership.objects.get_or_create(
+        room=room, user=actor, defaults={"last_read_message_id": latest}
+    )
 
 
 # --- rooms ---------------------------------------------------------------------------------
@@ -240,6 +263,7 @@ def do_create_room(
     name: str,
     description: str = "",
     theme: str = "",
+    rules: str = "",
     slow_mode_seconds: int = 0,
 ) -> Room:
     """Creates a public or private room; the creator owns a private one."""
@@ -253,6 +277,7 @@ def do_create_room(
         name=name,
         description=description,
         theme=theme,
+        rules=rules,
         slow_mode_seconds=slow_mode_seconds,
         created_by=actor,
     )

@@ -25,6 +25,7 @@ from rooms.models import (
     RoomInvitation,
     RoomKind,
     RoomMembership,
+    RoomRole,
 )
 
 TRANSCRIPT_LIMIT = 500
@@ -85,11 +86,18 @@ class RoomMembershipInline(admin.TabularInline):
     fields = ["user", "role", "joined_at"]
     readonly_fields = ["joined_at"]
 
+    def get_queryset(self, request):
+        # Everyone who opens a public room becomes a plain member of it
+        # (rooms.actions.do_join_public_room): list only its owner and moderators.
+        return (
+            super().get_queryset(request).exclude(room__kind=RoomKind.PUBLIC, role=RoomRole.MEMBER)
+        )
+
 
 class RoomForm(forms.ModelForm):
     class Meta:
         model = Room
-        fields = ["kind", "slug", "name", "description", "theme", "slow_mode_seconds"]
+        fields = ["kind", "slug", "name", "description", "theme", "rules", "slow_mode_seconds"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

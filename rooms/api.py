@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from rooms import actions, policy, queries
 from rooms.jsonapi import error, json_object, json_view, member_gate
-from rooms.models import Room, RoomKind
+from rooms.models import Message, Room, RoomKind
 from rooms.protocol import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, CloseCode
 from rooms.queries import find_user
 from rooms.text import message_json
@@ -59,18 +59,23 @@ def room_json(room: Room, *, unread: int | None = None, partner=None) -> dict:
         "kind": room.kind,
         "description": room.description,
         "theme": room.theme,
+        "rules": room.rules,
         "slow_mode_seconds": room.slow_mode_seconds,
     }
     if partner is not None:
         data["with"] = partner.username
     if unread is not None:
         data["unread"] = unread
+    # Annotated by queries.with_counts (public rooms of GET /api/rooms/).
+    for count in ("member_count", "online_count"):
+        if hasattr(room, count):
+            data[count] = getattr(room, count)
     return data
 
 
 @api_view("GET")
 def rooms_list(request: HttpRequest) -> JsonResponse:
-    rooms = [room_json(room) for room in queries.public_rooms()]
+    rooms = [room_json(room) for room in queries.with_counts(queries.public_rooms())]
     rooms += [
         room_json(c.room, unread=c.unread, partner=c.partner)
         for c in queries.conversations(request.user)
@@ -99,6 +104,43 @@ def room_messages(request: HttpRequest, slug: str) -> JsonResponse:
     if messages and room.kind != RoomKind.PUBLIC:
         actions.do_mark_room_read(room, actor=request.user, up_to_id=messages[-1].id)
     return JsonResponse({"messages": [message_json(message) for message in messages]})
+
+
+def _readable_room(request: HttpRequest, slug: str) -> Room:
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        raise actions.NotFound(_("Ce salon n'existe pas."))
+    verdict = policy.can_read(request.user, room)
+    if not verdict:
+        if verdict.close_code == CloseCode.NOT_FOUND:
+            raise actions.NotFound(verdict.detail)
+        raise actions.ActionRefused("forbidden", verdict.detail)
+    return room
+
+
+@api_view("POST")
+def mark_read(request: HttpRequest, slug: str) -> JsonResponse:
+    """The reader has seen the room up to a message: the room page calls this
+    as messages scroll into view (public rooms, whose sockets do not)."""
+    room = _readable_room(request, slug)
+    up_to = json_object(request).get("up_to")
+    if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:
+        raise actions.ActionRefused("invalid", _("up_to doit être un identifiant de message."))
+    # Never past the room's latest message: a mark beyond it would hide what comes next.
+    latest = Message.objects.filter(room=room).order_by("-id").values_list("id", flat=True).first()
+    mark = actions.do_mark_room_read(room, actor=request.user, up_to_id=min(up_to, latest or 0))
+    membership = policy.membership(request.user, room)
+    return JsonResponse({"last_read": membership.last_read_message_id if membership else mark})
+
+
+@api_view("GET")
+def user_card(request: HttpRequest, username: str) -> JsonResponse:
+    """A member's profile card: pseudonym, account age, verified badge. Never
+    the birth date nor the e-mail; nothing at all for someone who blocks you."""
+    card = queries.profile_card(request.user, username)
+    if card is None:
+        return error(404, "not_found", _("Utilisateur introuvable."))
+    return JsonResponse(card.as_json())
 
 
 @api_view("POST")

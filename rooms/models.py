@@ -30,6 +30,8 @@ class Room(models.Model):
     name = models.CharField(_("nom"), max_length=80, blank=True)
     description = models.TextField(_("description"), max_length=500, blank=True)
     theme = models.CharField(_("thème"), max_length=40, blank=True)
+    # The room's own rules, shown in its header under the site-wide rules.
+    rules = models.TextField(_("règles du salon"), max_length=1000, blank=True)
     slow_mode_seconds = models.PositiveIntegerField(
         _("mode lent (secondes entre deux messages)"), default=0
     )

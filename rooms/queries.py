@@ -4,10 +4,14 @@ conversations with their unread counts, pending requests."""
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.text import slugify
 
+from rooms import policy
 from rooms.models import (
+    Block,
     ContactRequest,
     ContactRequestStatus,
     InvitationStatus,
@@ -16,7 +20,9 @@ from rooms.models import (
     RoomInvitation,
     RoomKind,
     RoomMembership,
+    RoomPresence,
 )
+from rooms.presence import presence_deadline
 
 
 def visible_messages(room: Room):
@@ -50,6 +56,116 @@ def find_user(username: str):
 
 def public_rooms():
     return Room.objects.filter(kind=RoomKind.PUBLIC, is_archived=False).order_by("name")
+
+
+def _member_count():
+    return Coalesce(
+        Subquery(
+            RoomMembership.objects.filter(room=OuterRef("pk"))
+            .order_by()
+            .values("room")
+            .annotate(total=Count("id"))
+            .values("total")
+        ),
+        0,
+    )
+
+
+def _online_count():
+    # Distinct people, not sockets: two tabs are one person online.
+    return Coalesce(
+        Subquery(
+            RoomPresence.objects.filter(room=OuterRef("pk"), seen_at__gte=presence_deadline())
+            .order_by()
+            .values("room")
+            .annotate(total=Count("user", distinct=True))
+            .values("total")
+        ),
+        0,
+    )
+
+
+def with_counts(rooms):
+    """Rooms annotated with `member_count` and `online_count`, in the same query."""
+    return rooms.annotate(member_count=_member_count(), online_count=_online_count())
+
+
+def room_themes() -> list[str]:
+    """The themes of the listed public rooms, for the rooms page's filter."""
+    themes = public_rooms().exclude(theme="").order_by("theme")
+    return list(themes.values_list("theme", flat=True).distinct())
+
+
+def room_directory(user, *, search: str = "", theme: str = ""):
+    """The public rooms page: rooms of a theme and/or matching a text, each with
+    its counts and `has_news` (messages by others since the user last read it,
+    for the rooms they joined), in one query whatever the number of rooms."""
+    rooms = public_rooms()
+    if theme:
+        rooms = rooms.filter(theme__iexact=theme)
+    search = search.strip()
+    if search:
+        matches = Q(name__icontains=search) | Q(description__icontains=search)
+        matches |= Q(theme__icontains=search)
+        # Slugs are unaccented: "cinema" finds "Cinéma" on any database.
+        if slug := slugify(search):
+            matches |= Q(slug__icontains=slug)
+        rooms = rooms.filter(matches)
+    last_read = RoomMembership.objects.filter(room=OuterRef("pk"), user=user).values(
+        "last_read_message_id"
+    )[:1]
+    news = (
+        Message.objects.filter(
+            room=OuterRef("pk"), id__gt=OuterRef("last_read"), deleted_at__isnull=True
+        )
+        .exclude(author=user)
+        .order_by()
+    )
+    return with_counts(rooms).annotate(last_read=Subquery(last_read), has_news=Exists(news))
+
+
+@dataclass
+class ProfileCard:
+    """What a member may see of another: never the birth date nor the e-mail."""
+
+    user: object
+    is_self: bool
+    blocked_by_viewer: bool
+    can_message: bool
+
+    def as_json(self) -> dict:
+        return {
+            "username": self.user.username,
+            "member_since": self.user.date_joined.date().isoformat(),
+            "account_age_days": (timezone.now() - self.user.date_joined).days,
+            "age_verified": self.user.is_age_verified,
+            "is_self": self.is_self,
+            "blocked": self.blocked_by_viewer,
+            "can_message": self.can_message,
+        }
+
+
+def profile_card(viewer, username: str) -> ProfileCard | None:
+    """Another member's card, or None when there is none to show: no such
+    active account, or one that blocks the viewer (who then learns nothing)."""
+    user = find_user(username)
+    if user is None:
+        return None
+    if user.pk == viewer.pk:
+        return ProfileCard(user, is_self=True, blocked_by_viewer=False, can_message=False)
+    blocks = set(
+        Block.objects.filter(
+            blocker__in=(viewer.pk, user.pk), blocked__in=(viewer.pk, user.pk)
+        ).values_list("blocker_id", flat=True)
+    )
+    if user.pk in blocks:
+        return None
+    low, high = sorted((viewer.pk, user.pk))
+    room = Room.objects.filter(direct_key=f"{low}:{high}").first()
+    can_message = not blocks and bool(policy.direct_message_verdict(viewer, user, room))
+    return ProfileCard(
+        user, is_self=False, blocked_by_viewer=viewer.pk in blocks, can_message=can_message
+    )
 
 
 @dataclass

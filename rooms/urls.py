@@ -26,6 +26,8 @@ urlpatterns = [
     ),
     path("api/rooms/", api.rooms_list, name="api_rooms"),
     path("api/rooms/<slug:slug>/messages/", api.room_messages, name="api_messages"),
+    path("api/rooms/<slug:slug>/read/", api.mark_read, name="api_read"),
+    path("api/users/<str:username>/card/", api.user_card, name="api_user_card"),
     path("api/dm/", api.open_direct_room, name="api_dm"),
     path("api/blocks/", api.blocks, name="api_blocks"),
     path("api/blocks/<str:username>/", api.unblock, name="api_unblock"),

@@ -4,9 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from rooms import actions, policy, queries
@@ -33,16 +34,35 @@ def _refused(request: HttpRequest, detail: str, status: int = 403) -> HttpRespon
     return render(request, "rooms/refused.html", {"detail": detail}, status=status)
 
 
+SEARCH_MAX_LENGTH = 100
+
+
 @login_required
 @require_GET
 def room_list(request: HttpRequest) -> HttpResponse:
+    """Public rooms by theme and text (?theme=, ?q=: a plain GET form, so that
+    it works without JavaScript), then the user's own rooms and conversations."""
     if response := _gate(request):
         return response
+    search = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    themes = queries.room_themes()
+    theme = request.GET.get("theme", "").strip()
+    # An unknown theme filters nothing rather than showing an empty page.
+    theme = next((known for known in themes if known.lower() == theme.lower()), "")
+    rooms = list(queries.room_directory(request.user, search=search, theme=theme))
     return render(
         request,
         "rooms/room_list.html",
         {
-            "rooms": queries.public_rooms(),
+            "rooms": rooms,
+            "themes": themes,
+            "search": search,
+            "theme": theme,
+            "filtered": bool(search or theme),
+            "room_list_strings": {
+                "count": plural_forms(lambda n: ngettext("%(count)d salon", "%(count)d salons", n)),
+                "none": _("Aucun salon ne correspond à cette recherche."),
+            },
             "conversations": queries.conversations(request.user),
             "private_room_form": PrivateRoomForm(),
         },
@@ -106,15 +126,48 @@ def _chat_strings() -> dict:
         "too_long": _("Un message fait au plus %(max)d caractères.") % {"max": MAX_BODY_LENGTH},
         "deleted": _("Message supprimé"),
         "report": _("Signaler"),
+        "report_message": _("Signaler le message de %(name)s"),
         "block_confirm": _("Bloquer cette personne ? Vous ne recevrez plus ses messages."),
         "blocked": _("Personne bloquée."),
         "block_failed": _("Le blocage a échoué, réessayez."),
+        "new_messages": _("Nouveaux messages"),
+        "card_failed": _("Ce profil n'est pas disponible."),
+        "loading": _("Chargement…"),
+        "member_since": _("Membre depuis le %(date)s"),
+        "blocked_person": _("Vous bloquez cette personne."),
+        "online": plural_forms(
+            lambda n: ngettext("%(count)d personne en ligne", "%(count)d personnes en ligne", n)
+        ),
     }
 
 
-def _chat_context(room: Room, **extra) -> dict:
+def plural_forms(text) -> dict[str, str]:
+    """A count's text for JavaScript, keyed by Intl.PluralRules category: the
+    catalogue's own plural forms, picked in the browser by count. `text` calls
+    ngettext (so that makemessages finds both forms): "one" is its text for 1,
+    "other" its text for many."""
+    return {"one": text(1), "other": text(2)}
+
+
+def rules_url() -> str | None:
+    """The site rules page, once the content app provides it."""
+    try:
+        return reverse("rules")
+    except NoReverseMatch:
+        return None
+
+
+def _chat_context(request: HttpRequest, room: Room, *, membership=None, **extra) -> dict:
+    """What the room page needs: the room with its counts, where the reader
+    stopped reading (for the "new messages" divider) and the texts of chat.js."""
+    membership = membership or policy.membership(request.user, room)
+    counted = queries.with_counts(Room.objects.filter(pk=room.pk)).first()
     return {
         "room": room,
+        "member_count": counted.member_count,
+        "online_count": counted.online_count,
+        "last_read": membership.last_read_message_id if membership else 0,
+        "rules_url": rules_url(),
         "max_body_length": MAX_BODY_LENGTH,
         "chat_strings": _chat_strings(),
         **extra,
@@ -137,11 +190,21 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if verdict.close_code == CloseCode.NOT_FOUND:
             raise Http404
         return _refused(request, verdict.detail)
+    membership, first_visit = None, False
+    if room.kind == RoomKind.PUBLIC and not room.is_archived:  # staff may look at archives
+        membership, first_visit = actions.do_join_public_room(room, actor=request.user)
     can_invite = room.kind == RoomKind.PRIVATE and policy.is_room_staff(request.user, room)
     return render(
         request,
         "rooms/room.html",
-        _chat_context(room, title=room.name, invite_form=InviteForm() if can_invite else None),
+        _chat_context(
+            request,
+            room,
+            membership=membership,
+            first_visit=first_visit,
+            title=room.name,
+            invite_form=InviteForm() if can_invite else None,
+        ),
     )
 
 
@@ -173,6 +236,7 @@ def direct_room(request: HttpRequest, username: str) -> HttpResponse:
         request,
         "rooms/room.html",
         _chat_context(
+            request,
             room,
             title=other.username,
             partner=other,

@@ -88,6 +88,18 @@ def make_user(db):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language: a request with
+    Accept-Language: en leaves English active in the thread (LocaleMiddleware
+    activates it and nothing deactivates it after a test client's request)."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _audit_trail_flushable(request):
     """Lets a transactional test's final flush pass the audit trail's append-only guards.
 

@@ -4,7 +4,7 @@ moderation/report.js (rooms' template includes it; rooms never imports moderatio
 from django import template
 from django.urls import reverse
 
-from moderation.models import Ground, ReportCategory, SanctionKind
+from moderation.models import Ground, ReportCategory, SanctionKind, clause_choices
 
 register = template.Library()
 
@@ -31,6 +31,7 @@ def report_dialog(context, room=None, partner=None):
         "moderator": may_moderate(context.get("user")),
         "sanction_kinds": SanctionKind.choices,
         "grounds": Ground.choices,
+        "clauses": clause_choices(),
         "sanctions_url": reverse("moderation:api_sanctions"),
         # The message id is appended by the script.
         "messages_url": reverse("moderation:api_remove_message", args=[0]).removesuffix("0/"),

@@ -1,9 +1,17 @@
 /* Chatsite live chat: one room socket, text only, resumes where it stopped.
  *
  * Every user-provided string is inserted with textContent, never as HTML.
- * The socket is resumed with ?after=<last seen id>, so a reconnect misses
- * nothing; unsent messages keep their client_id and are sent again, which the
- * server stores once. Protocol: docs/protocol.md.
+ * Live frames are notifications, the history is the truth: every message up
+ * to `confirmedId` is known complete (read from the history API), and a little
+ * after live messages arrive the history after it is read again, so a frame
+ * lost between server processes is repaired instead of lost. The socket
+ * resumes with ?after=<confirmedId> (what it sends twice is shown once);
+ * unsent messages keep their client_id and are sent again, which the server
+ * stores once. Protocol: docs/protocol.md.
+ *
+ * Also: times in the reader's language, the "new messages" divider and its
+ * jump button, the read mark of public rooms, profile cards, and notifying
+ * direct messages through notify.js.
  */
 (function () {
   "use strict";
@@ -14,30 +22,78 @@
   var CLOSE_REFUSED = { 4401: "refused_auth", 4403: "refused_forbidden", 4404: "refused_missing" };
   var BACKOFF_MIN_MS = 1000;
   var BACKOFF_MAX_MS = 30000;
+  var HISTORY = 50;
+  var UNREAD_HISTORY_MAX = 200; // the API's page limit: older unread messages, at most
+  var READ_DELAY_MS = 1000;
 
   var strings = JSON.parse(document.getElementById("chat-strings").textContent);
   var slug = chat.dataset.room;
   var me = chat.dataset.me;
+  var partner = chat.dataset.partner;
   var messagesUrl = chat.dataset.messagesUrl;
+  var readUrl = chat.dataset.readUrl; // public rooms only: others are marked by the server
+  var lastRead = parseInt(chat.dataset.lastRead, 10) || 0;
   var maxLength = parseInt(chat.dataset.maxLength, 10);
   var list = document.getElementById("messages");
   var presence = document.getElementById("presence");
+  var onlineCount = document.getElementById("online-count");
   var status = document.getElementById("chat-status");
   var form = document.getElementById("composer");
   var input = document.getElementById("composer-body");
   var errorBox = document.getElementById("composer-error");
+  var jump = document.getElementById("jump-unread");
+  // Silent until the history is in: the backlog is not news to read out.
+  list.setAttribute("aria-live", "off");
+  list.setAttribute("aria-busy", "true");
+
+  var lang = document.documentElement.lang || undefined;
+  var timeOnly = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
+  var dayAndTime = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  var fullDate = new Intl.DateTimeFormat(lang, { dateStyle: "full", timeStyle: "short" });
+  var plural = new Intl.PluralRules(lang);
+  var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   var socket = null;
   var lastId = 0;
+  var confirmedId = 0; // every message up to this id is shown (read from the history)
+  var repairTimer = null;
+  var REPAIR_DELAY_MS = 4000;
   var seen = new Set();
   var outbox = new Map(); // client_id -> body, until the server echoes it
   var attempt = 0;
   var retryTimer = null;
   var stopped = false; // refused by the server, or paused on purpose
+  var divider = null;
+  var readSent = lastRead;
+  var readTimer = null;
+  var baseTitle = document.title;
+  var unseen = 0; // messages that came while the tab was hidden, shown in its title
 
   function setStatus(key) { status.textContent = strings[key] || key; }
 
   function showError(text) { errorBox.textContent = text || ""; }
+
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)[sd]/g, function (match, name) { return String(values[name]); });
+  }
+
+  function countText(forms, count) {
+    return format(forms[plural.select(count)] || forms.other, { count: count });
+  }
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function post(url, payload) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(payload),
+    });
+  }
 
   function newClientId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -48,46 +104,75 @@
     return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
   }
 
-  function addMessage(message) {
+  function timeElement(iso) {
+    var date = new Date(iso);
+    var time = document.createElement("time");
+    time.className = "message-time";
+    time.dateTime = iso;
+    var today = new Date().toDateString() === date.toDateString();
+    time.textContent = (today ? timeOnly : dayAndTime).format(date);
+    time.title = fullDate.format(date);
+    return time;
+  }
+
+  function cardButton(name) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "link card-opener";
+    button.dataset.card = name;
+    button.setAttribute("aria-haspopup", "dialog");
+    button.textContent = name;
+    return button;
+  }
+
+  function addMessage(message, live) {
     if (seen.has(message.id)) return;
     seen.add(message.id);
     if (message.id > lastId) lastId = message.id;
-    if (message.client_id && message.author === me) outbox.delete(message.client_id);
+    var mine = message.author === me;
+    if (message.client_id && mine) outbox.delete(message.client_id);
     var stick = nearBottom();
     var item = document.createElement("li");
-    item.className = "message" + (message.author === me ? " mine" : "");
+    item.className = "message" + (mine ? " mine" : "");
     item.dataset.id = String(message.id);
+    item.tabIndex = -1; // a target for the jump to the first unread message
     var meta = document.createElement("p");
     meta.className = "message-meta";
-    var author = document.createElement("span");
-    author.className = "message-author";
-    author.textContent = message.author;
-    var time = document.createElement("time");
-    time.dateTime = message.created;
-    time.textContent = new Date(message.created).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    meta.append(author, " ", time);
+    var author = cardButton(message.author);
+    author.classList.add("message-author");
+    meta.append(author, " ", timeElement(message.created));
     var body = document.createElement("p");
     body.className = "message-body";
     body.textContent = message.body;
     item.append(meta, body);
-    if (message.author !== me) {
+    if (!mine) {
       // The moderation app wires the report button; hidden until then.
+      var actions = document.createElement("div");
+      actions.className = "message-actions";
       var report = document.createElement("button");
       report.type = "button";
-      report.className = "report-button link";
+      report.className = "report-button link small";
       report.dataset.reportMessage = String(message.id);
       report.textContent = strings.report;
+      report.setAttribute("aria-label", format(strings.report_message, { name: message.author }));
       report.hidden = true;
-      item.append(report);
+      actions.append(report);
+      item.append(actions);
     }
     // Keep the list in id order even if a message arrives late.
     var next = null;
     for (var node = list.lastElementChild; node; node = node.previousElementSibling) {
+      if (node === divider) continue;
       if (parseInt(node.dataset.id, 10) < message.id) break;
       next = node;
     }
     list.insertBefore(item, next);
     if (stick) list.scrollTop = list.scrollHeight;
+    if (live && !mine) {
+      if (partner && window.chatsiteNotify) window.chatsiteNotify.directMessage(message.author, location.pathname);
+      if (document.hidden) document.title = "(" + (++unseen) + ") " + baseTitle;
+      scheduleRead();
+    }
   }
 
   function removeMessage(id) {
@@ -103,14 +188,85 @@
     presence.replaceChildren();
     users.forEach(function (name) {
       var item = document.createElement("li");
-      item.textContent = name;
+      item.append(cardButton(name));
       presence.append(item);
     });
+    if (onlineCount) onlineCount.textContent = countText(strings.online, users.length);
   }
+
+  // --- unread: the divider, the jump button, the read mark -------------------------------
+
+  function firstUnread() {
+    var items = list.querySelectorAll("li.message:not(.mine)");
+    for (var i = 0; i < items.length; i++) {
+      if (parseInt(items[i].dataset.id, 10) > lastRead) return items[i];
+    }
+    return null;
+  }
+
+  function placeDivider() {
+    var first = lastRead ? firstUnread() : null;
+    if (!first) return;
+    divider = document.createElement("li");
+    divider.className = "unread-divider";
+    divider.id = "unread-divider";
+    divider.textContent = strings.new_messages;
+    list.insertBefore(divider, first);
+    updateJump();
+  }
+
+  function inView(element) {
+    var box = element.getBoundingClientRect();
+    var area = list.getBoundingClientRect();
+    return box.bottom > area.top && box.top < area.bottom;
+  }
+
+  function updateJump() {
+    jump.hidden = !divider || inView(divider);
+  }
+
+  jump.addEventListener("click", function () {
+    if (!divider) return;
+    var first = divider.nextElementSibling;
+    divider.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+    if (first) first.focus({ preventScroll: true });
+    jump.hidden = true;
+  });
+
+  function lastVisibleId() {
+    var area = list.getBoundingClientRect();
+    for (var node = list.lastElementChild; node; node = node.previousElementSibling) {
+      if (node.dataset.id && node.getBoundingClientRect().top < area.bottom) return parseInt(node.dataset.id, 10);
+    }
+    return 0;
+  }
+
+  function scheduleRead() {
+    if (!readUrl || readTimer) return;
+    // Coalesced: one request per second at most, whatever the traffic.
+    readTimer = setTimeout(function () {
+      readTimer = null;
+      if (document.hidden) return;
+      var upTo = lastVisibleId();
+      if (upTo <= readSent) return;
+      readSent = upTo;
+      post(readUrl, { up_to: upTo }).catch(function () { readSent = 0; });
+    }, READ_DELAY_MS);
+  }
+
+  list.addEventListener("scroll", function () { updateJump(); scheduleRead(); }, { passive: true });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) return;
+    unseen = 0;
+    document.title = baseTitle;
+    scheduleRead();
+  });
+
+  // --- the socket ------------------------------------------------------------------------
 
   function socketUrl() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    return scheme + location.host + "/ws/rooms/" + encodeURIComponent(slug) + "/?after=" + lastId;
+    return scheme + location.host + "/ws/rooms/" + encodeURIComponent(slug) + "/?after=" + confirmedId;
   }
 
   function sendFrame(clientId, body) {
@@ -122,7 +278,7 @@
   function onFrame(event) {
     var frame;
     try { frame = JSON.parse(event.data); } catch (e) { return; }
-    if (frame.type === "message.new") addMessage(frame);
+    if (frame.type === "message.new") { addMessage(frame, true); scheduleRepair(); }
     else if (frame.type === "message.deleted") removeMessage(frame.id);
     else if (frame.type === "presence") showPresence(frame.users || []);
     else if (frame.type === "error") {
@@ -132,6 +288,23 @@
       if (refused !== undefined && !input.value) input.value = refused;
       showError(frame.detail);
     }
+  }
+
+  // A live message is checked against the history a moment later (once for a
+  // whole burst): one read of what came after the last confirmed id.
+  function scheduleRepair() {
+    if (!repairTimer && lastId > confirmedId) repairTimer = setTimeout(repair, REPAIR_DELAY_MS);
+  }
+
+  function repair() {
+    load("?after=" + confirmedId + "&limit=" + UNREAD_HISTORY_MAX)
+      .then(function (messages) {
+        messages.forEach(function (message) { addMessage(message, true); });
+        if (messages.length) confirmedId = Math.max(confirmedId, messages[messages.length - 1].id);
+        repairTimer = null;
+        if (messages.length === UNREAD_HISTORY_MAX) repair();
+        else scheduleRepair(); // what arrived during the read
+      }, function () { repairTimer = null; });
   }
 
   function connect() {
@@ -172,6 +345,8 @@
     if (socket) socket.close(1000);
   }
 
+  // --- the composer ----------------------------------------------------------------------
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var body = input.value.trim();
@@ -193,35 +368,131 @@
     }
   });
 
+  document.getElementById("skip-to-composer").addEventListener("click", function (event) {
+    event.preventDefault();
+    input.focus();
+  });
+
+  function block(name, done) {
+    if (!window.confirm(strings.block_confirm)) return;
+    post(chat.dataset.blocksUrl, { username: name }).then(function (response) {
+      if (response.ok) done(); else showError(strings.block_failed);
+    }, function () { showError(strings.block_failed); });
+  }
+
   var blockButton = document.getElementById("block-button");
   if (blockButton) {
     blockButton.addEventListener("click", function () {
-      if (!window.confirm(strings.block_confirm)) return;
-      var token = (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "";
-      fetch(chat.dataset.blocksUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": decodeURIComponent(token) },
-        body: JSON.stringify({ username: chat.dataset.partner }),
-      }).then(function (response) {
-        if (response.ok) {
-          blockButton.disabled = true;
-          setStatus("blocked");
-          input.disabled = true;
-        } else {
-          showError(strings.block_failed);
-        }
-      }, function () { showError(strings.block_failed); });
+      block(partner, function () {
+        blockButton.disabled = true;
+        setStatus("blocked");
+        input.disabled = true;
+      });
     });
   }
+
+  // --- profile cards ---------------------------------------------------------------------
+
+  var card = document.getElementById("profile-card");
+  var cardName = null;
+  var cardData = null;
+  var opener = null;
+
+  function cardPart(id) { return document.getElementById("profile-card-" + id); }
+
+  function showCard(data) {
+    cardData = data;
+    cardPart("status").textContent = data ? "" : strings.card_failed;
+    var since = cardPart("since");
+    var age = cardPart("age");
+    since.textContent = "";
+    age.textContent = "";
+    cardPart("verified").hidden = !(data && data.age_verified);
+    cardPart("dm").hidden = !(data && data.can_message);
+    cardPart("block").hidden = !data || data.is_self || data.blocked;
+    cardPart("report").hidden = !data || data.is_self;
+    if (!data) return;
+    since.dateTime = data.member_since;
+    var joined = new Date(data.member_since + "T12:00:00");
+    since.textContent = format(strings.member_since, {
+      date: new Intl.DateTimeFormat(lang, { dateStyle: "long" }).format(joined),
+    });
+    if (window.Intl && Intl.RelativeTimeFormat) {
+      var days = data.account_age_days;
+      var unit = days >= 365 ? "year" : days >= 30 ? "month" : "day";
+      var amount = unit === "year" ? Math.floor(days / 365) : unit === "month" ? Math.floor(days / 30) : days;
+      age.textContent = "(" + new Intl.RelativeTimeFormat(lang, { numeric: "auto" }).format(-amount, unit) + ")";
+    }
+    if (data.blocked) cardPart("status").textContent = strings.blocked_person;
+    cardPart("dm").href = "/dm/" + encodeURIComponent(data.username) + "/";
+    cardPart("report").dataset.reportUser = data.username;
+  }
+
+  function openCard(name, from) {
+    cardName = name;
+    opener = from;
+    cardPart("name").textContent = name;
+    showCard(null);
+    cardPart("status").textContent = strings.loading;
+    card.showModal();
+    fetch(chat.dataset.cardUrl.replace("USERNAME", encodeURIComponent(name)), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .catch(function () { return null; })
+      .then(function (data) { if (cardName === name) showCard(data); });
+  }
+
+  chat.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-card]");
+    if (button) openCard(button.dataset.card, button);
+  });
+  cardPart("close").addEventListener("click", function () { card.close(); });
+  // The report dialog takes over: close the card first, so that only one is open.
+  cardPart("report").addEventListener("click", function () { card.close(); });
+  cardPart("block").addEventListener("click", function () {
+    block(cardName, function () { if (cardData) showCard(Object.assign({}, cardData, { blocked: true, can_message: false })); });
+  });
+  card.addEventListener("close", function () {
+    // Back to where the reader was, unless another dialog (the report) took focus.
+    if (opener && opener.isConnected && !document.querySelector("dialog[open]")) opener.focus();
+  });
 
   // Pause and resume, for the page's own use and for tests of the resume path.
   window.chatsiteChat = { disconnect: disconnect, connect: connect };
 
-  // History first, then the socket resumes right after the newest message shown.
-  fetch(messagesUrl + "?limit=50", { credentials: "same-origin" })
-    .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
-    .then(function (data) { (data.messages || []).forEach(addMessage); })
+  function load(query) {
+    return fetch(messagesUrl + query, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
+      .then(function (data) { return data.messages || []; });
+  }
+
+  // History first (with every unread message, up to a page), then the socket
+  // resumes right after the newest message shown.
+  load("?limit=" + HISTORY)
+    .then(function (messages) {
+      messages.forEach(function (message) { addMessage(message, false); });
+      var oldest = messages.length ? messages[0].id : 0;
+      if (lastRead && oldest > lastRead + 1) {
+        // The page right before, so that the list has no hole; with more unread
+        // than that, the divider stands at the top of what is shown.
+        return load("?before=" + oldest + "&limit=" + UNREAD_HISTORY_MAX)
+          .then(function (older) {
+            older.forEach(function (message) { addMessage(message, false); });
+          });
+      }
+    })
     .catch(function () {})
-    .then(connect);
+    .then(function () {
+      confirmedId = lastId; // the latest page: complete up to its newest message
+      placeDivider();
+      list.scrollTop = list.scrollHeight; // open at the latest message; the button goes back
+      // On a small screen the composer starts below the fold: bring it up, with
+      // the list right above it (the room's header scrolls away, a swipe back).
+      if (form.getBoundingClientRect().bottom > window.innerHeight) form.scrollIntoView({ block: "end" });
+      updateJump();
+      // Only what arrives from now on is read out by screen readers.
+      list.setAttribute("aria-live", "polite");
+      list.removeAttribute("aria-busy");
+      scheduleRead();
+      connect();
+    });
 })();

@@ -14,6 +14,13 @@
   var changedNote = document.getElementById("conversations-changed");
   var apiUrl = section.dataset.apiUrl;
   var knownRequests = null;
+  // slug -> unread count, from the page as the server rendered it, so that a
+  // message arriving before the socket opens still counts as new.
+  var knownUnread = {};
+  list.querySelectorAll("li[data-room]").forEach(function (item) {
+    var badge = item.querySelector(".unread");
+    knownUnread[item.dataset.room] = badge ? parseInt(badge.dataset.unread, 10) || 0 : 0;
+  });
   var attempt = 0;
   var refreshTimer = null;
 
@@ -21,7 +28,21 @@
     return (count === 1 ? strings.unread_one : strings.unread_many).replace("%(count)d", String(count));
   }
 
+  function notifyNewDirectMessages(conversations) {
+    // A count that grew is a new direct message: notify.js shows it if opted in.
+    var unread = {};
+    conversations.forEach(function (conversation) {
+      unread[conversation.slug] = conversation.unread;
+      var before = knownUnread[conversation.slug] || 0;
+      if (conversation.with && conversation.unread > before && window.chatsiteNotify) {
+        window.chatsiteNotify.directMessage(conversation.with, "/dm/" + encodeURIComponent(conversation.with) + "/");
+      }
+    });
+    knownUnread = unread;
+  }
+
   function render(data) {
+    notifyNewDirectMessages(data.conversations);
     list.replaceChildren();
     if (!data.conversations.length) {
       var empty = document.createElement("li");

@@ -59,7 +59,7 @@ def test_a_valid_attestation_is_accepted_with_either_algorithm(
     nonce = start(member_client)
     token = issuer.sign(nonce, key=getattr(issuer, key_name))
     response = member_client.get(CALLBACK, {"token": token})
-    assert response["Location"] == "/rooms/"
+    assert response["Location"] == "/accounts/tour/"
     member.refresh_from_db()
     assert member.is_age_verified
     assert AttestationNonce.objects.get(nonce=nonce).used_at is not None
@@ -338,7 +338,7 @@ def test_demo_issuer_end_to_end_under_debug(member, member_client, demo_mode, se
     back = urlsplit(answer["Location"])
     assert f"{back.scheme}://{back.netloc}{back.path}" == settings.SITE_URL + CALLBACK
     response = member_client.get(back.path, parse_qs(back.query))
-    assert response["Location"] == "/rooms/"
+    assert response["Location"] == "/accounts/tour/"
     member.refresh_from_db()
     assert member.is_age_verified
     assert AgeVerificationAttempt.objects.get(user=member).issuer == demo_issuer.DEMO_ISSUER

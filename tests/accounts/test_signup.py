@@ -87,7 +87,8 @@ def test_full_signup_email_and_attestation_flow(client, mailoutbox, issuer, sett
         "/accounts/age/attestation/callback/", {"token": issuer.sign(nonce, key=issuer.eddsa)}
     )
     assert response.status_code == 302
-    assert response["Location"] == "/rooms/"
+    # The guided path ends with the welcome tour, which leads to the rooms.
+    assert response["Location"] == "/accounts/tour/"
     user.refresh_from_db()
     assert user.is_age_verified
     assert user.age_verification_method == "attestation"

@@ -168,3 +168,34 @@ def test_unread_counts_update_live_and_survive_a_reload(
     expect(bodies(bob)).to_have_text(["Tu as vu ?", "Réponds !"])
     bob.goto(asgi_server.url + "/conversations/")
     expect(bob.locator("#conversation-list li", has_text="alice").locator(".unread")).to_be_hidden()
+
+
+def test_a_message_whose_notification_was_lost_is_repaired_from_the_history(
+    people, asgi_server, new_context
+):
+    """The layer is a notifier, the database the truth: a message stored without
+    its live frame (a notification lost between processes) still shows up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth import get_user_model
+
+    from rooms.models import Message, Room
+
+    alice = open_as(new_context, asgi_server, people["alice"], "/rooms/general/")
+    bob = open_as(new_context, asgi_server, people["bob"], "/rooms/general/")
+    connected(alice)
+    connected(bob)
+
+    def store_silently() -> None:
+        # Straight into the database: no frame is ever sent for it.
+        room = Room.objects.get(slug="general")
+        bob_user = get_user_model().objects.get(username="bob")
+        Message.objects.create(room=room, author=bob_user, body="parti sans prévenir")
+
+    # Outside Playwright's event loop, where Django allows a synchronous query.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(store_silently).result()
+    send(bob, "et celui-ci arrive en direct")
+    expect(bodies(alice)).to_have_text(
+        ["parti sans prévenir", "et celui-ci arrive en direct"], timeout=15_000
+    )

@@ -297,6 +297,15 @@ def test_claim_then_decide_removes_bans_and_tells_everyone(
     assert audit_rows(AuditEvent.REPORT_CLAIMED)
     [decided] = audit_rows(AuditEvent.REPORT_ACTIONED)
     assert decided.details["group"] == [first.pk, second.pk]
+    # No ground nor rule given: the category's (hate) rule, R5, on every record.
+    assert decided.details["clause"] == "R5"
+    assert {first.clause, second.clause, ban.clause} == {"R5"}
+    assert set(StatementOfReasons.objects.values_list("clause", flat=True)) == {"R5"}
+    # Reporters are told which rule was applied, with its link.
+    [outcome] = [mail for mail in mailoutbox if first.reporter.email in mail.to]
+    assert "R5 · Pas de haine ni de discrimination" in outcome.body
+    assert "/rules/#R5" in outcome.body
+    assert audit_rows(AuditEvent.MESSAGE_REMOVED)[0].details["clause"] == "R5"
     assert audit_rows(AuditEvent.MESSAGE_REMOVED)[0].target_id == str(reported.pk)
     assert audit_rows(AuditEvent.SANCTION_ISSUED)[0].details["kind"] == "ban"
     with pytest.raises(ModerationError):
@@ -338,16 +347,19 @@ def test_a_sanction_needs_a_reason_and_a_valid_duration(author, moderator):
     assert not audit_rows(AuditEvent.SANCTION_ISSUED)
 
 
-def test_the_statement_of_reasons_says_everything_art_17_asks(room, author, moderator, mailoutbox):
-    sanction = actions.do_issue_sanction(
-        author,
-        actor=moderator,
-        kind="mute",
-        room=room,
-        duration_minutes=90,
-        reason="Insultes envers plusieurs membres.",
-        ground=Ground.TERMS_HARASSMENT,
-    )
+def test_the_statement_of_reasons_says_everything_art_17_asks(
+    room, author, moderator, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sanction = actions.do_issue_sanction(
+            author,
+            actor=moderator,
+            kind="mute",
+            room=room,
+            duration_minutes=90,
+            reason="Insultes envers plusieurs membres.",
+            ground=Ground.TERMS_HARASSMENT,
+        )
     statement = sanction.statement
     assert statement.user == author
     assert statement.measure == Measure.MUTE
@@ -356,13 +368,21 @@ def test_the_statement_of_reasons_says_everything_art_17_asks(room, author, mode
     assert statement.facts == "Insultes envers plusieurs membres."
     assert not statement.automated_detection and not statement.automated_decision
     assert statement.ground == Ground.TERMS_HARASSMENT
-    assert "CGU 3.3" in statement.explanation
+    # The ground's usual rule is cited and linked (R4, "Pas de harcèlement").
+    assert statement.clause == sanction.clause == "R4"
+    assert "règle R4" in statement.explanation
+    assert "http://127.0.0.1:8000/rules/#R4" in statement.explanation
     assert "/decisions/" in statement.redress and "article 21" in statement.redress
     assert statement.decided_by == moderator
     assert statement.appeal_until - statement.created >= timedelta(days=182)
     [row] = audit_rows(AuditEvent.SANCTION_ISSUED)
     assert row.reason == "Insultes envers plusieurs membres."
     assert row.details["room"] == room.pk
+    assert row.details["clause"] == "R4"
+    # The mail names the rule and links it.
+    [mail] = mailoutbox
+    assert "R4 · Pas de harcèlement" in mail.body
+    assert "http://127.0.0.1:8000/rules/#R4" in mail.body
 
 
 def test_a_kick_without_duration_is_temporary(room, author, moderator):
@@ -490,3 +510,88 @@ def test_a_reporter_contests_a_dismissal_and_another_moderator_reopens_it(
     [filed] = audit_rows(AuditEvent.APPEAL_FILED)
     assert filed.details["report"] == report.pk
     assert audit_rows(AuditEvent.APPEAL_DECIDED)[0].details["report"] == report.pk
+
+
+# --- the rule a decision cites (moderation/rules.py) -------------------------------------------
+
+
+def test_a_sanction_cites_the_rule_the_moderator_chose(room, author, moderator):
+    sanction = actions.do_issue_sanction(
+        author,
+        actor=moderator,
+        kind="ban",
+        reason="Rendez-vous piège proposé à un membre.",
+        clause="R7",
+    )
+    # The ground follows from the rule when it is not given.
+    assert (sanction.clause, sanction.ground) == ("R7", Ground.TERMS_VIOLENCE)
+    statement = sanction.statement
+    assert statement.clause == "R7"
+    assert statement.cited_rule.get_absolute_url() == "/rules/#R7"
+    [row] = audit_rows(AuditEvent.SANCTION_ISSUED)
+    assert row.details["clause"] == "R7" and row.details["ground"] == "terms_violence"
+
+
+def test_a_chosen_rule_and_a_chosen_ground_are_both_kept(room, author, moderator):
+    sanction = actions.do_issue_sanction(
+        author, actor=moderator, kind="warn", reason="r", ground=Ground.ILLEGAL, clause="R5"
+    )
+    assert (sanction.ground, sanction.clause) == (Ground.ILLEGAL, "R5")
+
+
+def test_without_rule_nor_ground_nothing_is_cited(room, author, moderator):
+    sanction = actions.do_issue_sanction(author, actor=moderator, kind="warn", reason="r")
+    assert (sanction.ground, sanction.clause) == (Ground.TERMS_OTHER, "")
+    assert sanction.statement.cited_rule is None
+    assert "règle R" not in sanction.statement.explanation
+    assert audit_rows(AuditEvent.SANCTION_ISSUED)[0].details["clause"] == ""
+
+
+@pytest.mark.parametrize("clause", ["R99", "T1", "R13", "r4", 4, ["R4"]])
+def test_an_unknown_or_non_citable_rule_is_refused_and_nothing_stored(
+    room, author, moderator, clause
+):
+    with pytest.raises(ModerationError) as refusal:
+        actions.do_issue_sanction(author, actor=moderator, kind="ban", reason="r", clause=clause)
+    assert refusal.value.code == "invalid"
+    assert "R1, R2" in refusal.value.detail
+    assert not Sanction.objects.exists() and not StatementOfReasons.objects.exists()
+    assert not audit_rows(AuditEvent.SANCTION_ISSUED)
+
+
+def test_a_removal_cites_its_rule(reported, moderator):
+    actions.do_remove_message(reported, actor=moderator, reason="Adresse publiée.", clause="R6")
+    statement = StatementOfReasons.objects.get(message=reported)
+    assert (statement.clause, statement.ground) == ("R6", Ground.TERMS_PERSONAL_DATA)
+    [row] = audit_rows(AuditEvent.MESSAGE_REMOVED)
+    assert row.details["clause"] == "R6"
+
+
+def test_a_report_decision_records_the_chosen_rule(reported, reporter, moderator):
+    report = actions.do_file_report(actor=reporter, category="harassment", message=reported)
+    actions.do_decide_report(
+        report, actor=moderator, decision="Insistance.", sanction_kind="warn", clause="R4"
+    )
+    report.refresh_from_db()
+    assert report.clause == "R4"
+    assert Sanction.objects.get().clause == "R4"
+    [row] = audit_rows(AuditEvent.REPORT_ACTIONED)
+    assert row.details["clause"] == "R4"
+
+
+def test_a_bad_rule_leaves_the_report_open(reported, reporter, moderator):
+    report = actions.do_file_report(actor=reporter, category="spam", message=reported)
+    with pytest.raises(ModerationError):
+        actions.do_decide_report(
+            report, actor=moderator, decision="d", remove_message=True, clause="R0"
+        )
+    report.refresh_from_db()
+    reported.refresh_from_db()
+    assert report.is_open and report.clause == ""
+    assert reported.deleted_at is None
+
+
+def test_the_export_names_the_rule(reported, moderator):
+    actions.do_remove_message(reported, actor=moderator, reason="Spam.", clause="R10")
+    data = queries.user_export(reported.author)
+    assert data["statements_of_reasons"][0]["clause"] == "R10"

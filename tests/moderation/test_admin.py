@@ -63,6 +63,8 @@ def test_deciding_a_report_bans_the_author_from_the_admin(client_, room, make_us
     page = client_.get(f"{QUEUE}{report.pk}/decide/")
     assert page.status_code == 200
     assert "texte" in page.content.decode()  # the context snapshot
+    # The moderator picks the rule from the numbered list.
+    assert '<option value="R6">R6 · Pas de divulgation' in page.content.decode()
     response = client_.post(
         f"{QUEUE}{report.pk}/decide/",
         {
@@ -70,14 +72,17 @@ def test_deciding_a_report_bans_the_author_from_the_admin(client_, room, make_us
             "site_wide": "on",
             "duration_minutes": "",
             "ground": "terms_harassment",
+            "clause": "R6",
             "reason": "Harcèlement de plusieurs membres.",
         },
     )
     assert response.status_code == 302
     report.refresh_from_db()
     assert report.status == ReportStatus.ACTIONED and report.decided_by == moderator
+    assert report.clause == "R6"
     ban = Sanction.objects.get(user=author)
     assert ban.kind == "ban" and ban.room is None and ban.ends_at is None
+    assert ban.clause == "R6" and ban.ground == "terms_harassment"
     assert Message.objects.get(pk=report.target_message_id).deleted_at is not None
     assert AuditEntry.objects.filter(event=AuditEvent.REPORT_ACTIONED).exists()
 
@@ -126,6 +131,7 @@ def test_the_sanction_form(client_, room, make_user, moderator):
     assert response.status_code == 302
     mute = Sanction.objects.get(user=target)
     assert mute.room == room and mute.issued_by == moderator
+    assert mute.clause == "R10"  # left empty: the ground's usual rule
     missing = client_.post(
         "/admin/moderation/sanction/add/",
         {"user": "personne", "kind": "ban", "ground": "terms_spam", "reason": "r"},

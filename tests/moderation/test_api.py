@@ -156,12 +156,52 @@ def test_a_site_wide_permanent_mute(moderator, message):
         ({"user": "fautif", "kind": "ban", "reason": "r", "duration_minutes": -5}, 400),
         ({"user": "fautif", "kind": "ban", "reason": "r", "room": "nowhere"}, 404),
         ({"user": "personne", "kind": "ban", "reason": "r"}, 404),
+        ({"user": "fautif", "kind": "ban", "reason": "r", "clause": "R99"}, 400),
+        ({"user": "fautif", "kind": "ban", "reason": "r", "clause": 4}, 400),
     ],
 )
 def test_bad_sanctions_get_clear_errors(moderator, message, data, status):
     response = call(verified_client(moderator), "post", "/api/moderation/sanctions/", data)
     assert response.status_code == status
     assert not Sanction.objects.exists()
+
+
+def test_a_sanction_cites_a_rule_through_the_api(moderator, message):
+    response = call(
+        verified_client(moderator),
+        "post",
+        "/api/moderation/sanctions/",
+        {"user": "fautif", "kind": "warn", "reason": "Insultes.", "clause": "R4"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["clause"] == "R4"
+    sanction = Sanction.objects.get(pk=response.json()["id"])
+    assert (sanction.clause, sanction.ground) == ("R4", "terms_harassment")
+    assert sanction.statement.clause == "R4"
+
+
+def test_an_unknown_rule_is_a_clear_400(moderator, message):
+    response = call(
+        verified_client(moderator),
+        "post",
+        "/api/moderation/sanctions/",
+        {"user": "fautif", "kind": "warn", "reason": "r", "clause": "R42"},
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "invalid"
+    assert "R42" in body["detail"] and "/rules/" in body["detail"]
+    assert not Sanction.objects.exists()
+
+
+def test_removing_a_message_with_a_rule(moderator, message):
+    client = verified_client(moderator)
+    url = f"/api/moderation/messages/{message.pk}/"
+    assert call(client, "delete", url, {"reason": "r", "clause": "X"}).status_code == 400
+    message.refresh_from_db()
+    assert message.deleted_at is None
+    assert call(client, "delete", url, {"reason": "Flood.", "clause": "R10"}).status_code == 204
+    assert StatementOfReasons.objects.get(message=message).clause == "R10"
 
 
 def test_removing_a_message(moderator, message):

@@ -34,7 +34,8 @@ def test_a_banned_member_reads_the_statement_and_appeals(banned):
     page = client.get(statement.get_absolute_url())
     content = page.content.decode()
     assert "Bannissement" in content or "bannissement" in content
-    assert "CGU 3.2" in content
+    # The rule is named and linked (the ground "terms_violence" cites R3).
+    assert '<a href="/rules/#R3">R3 · Pas de menaces ni de violence</a>' in content
     assert "Menaces &lt;b&gt;répétées&lt;/b&gt;." in content  # escaped, never HTML
     assert "<b>répétées</b>" not in content
     response = client.post(statement.get_absolute_url(), {"text": "Je conteste."})

@@ -61,11 +61,13 @@
     event.preventDefault();
     var reason = form.elements.reason.value;
     var ground = form.elements.ground.value;
+    // Empty: the server cites the ground's usual rule (moderation/rules.py).
+    var clause = form.elements.clause.value || null;
     var kind = form.elements.kind.value;
     var steps = Promise.resolve(null);
     if (form.elements.remove.checked) {
       steps = steps.then(function () {
-        return call("DELETE", dialog.dataset.messagesUrl + target.id + "/", { reason: reason, ground: ground });
+        return call("DELETE", dialog.dataset.messagesUrl + target.id + "/", { reason: reason, ground: ground, clause: clause });
       });
     }
     if (kind) {
@@ -78,6 +80,7 @@
           duration_minutes: isNaN(minutes) ? null : minutes,
           reason: reason,
           ground: ground,
+          clause: clause,
         });
       });
     }

@@ -15,6 +15,7 @@
     });
     document.title = (counts.urgent ? "(" + counts.urgent + "!) " : "") + title;
     badge.classList.toggle("urgent", counts.urgent > 0);
+    if ("overdue" in counts) badge.classList.toggle("overdue", counts.overdue > 0);
   }
 
   function refresh() {
@@ -24,7 +25,10 @@
       .catch(function () {});
   }
 
-  var urgent = badge.querySelector('[data-count="urgent"]');
-  show({ urgent: urgent ? parseInt(urgent.textContent, 10) : 0 });
+  function initial(name) {
+    var span = badge.querySelector('[data-count="' + name + '"]');
+    return span ? parseInt(span.textContent, 10) : 0;
+  }
+  show({ urgent: initial("urgent"), overdue: initial("overdue") });
   setInterval(refresh, REFRESH_MS);
 })();

@@ -81,6 +81,8 @@
       done.textContent = done.dataset.text;
       done.hidden = false;
       send.hidden = true;
+      // The focused button just went away: keep keyboard users in the dialog.
+      dialog.querySelector(".report-cancel").focus();
     }, function () { send.disabled = false; });
   });
 

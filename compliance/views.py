@@ -1,0 +1,171 @@
+"""Public reference pages of compliance: the privacy policy (GDPR Art. 13), the
+legal notice (LCEN art. 6-III) and the contact for authorities (DSA Art. 11).
+
+The durations on these pages come from the retention policy the purge applies
+(retention.py, `COMPLIANCE_RETENTION`), never from the template: the page and
+the purge cannot disagree. Names and addresses come from settings (LEGAL_*).
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET
+
+from compliance.retention import retention_policy
+
+DAYS_PER_YEAR = 365
+
+
+def duration_text(days: int) -> str:
+    """ "1 an", "5 ans", "30 jours": whole years when the count is one, else days."""
+    if days % DAYS_PER_YEAR == 0:
+        years = days // DAYS_PER_YEAR
+        return ngettext("%(count)d an", "%(count)d ans", years) % {"count": years}
+    return ngettext("%(count)d jour", "%(count)d jours", days) % {"count": days}
+
+
+@dataclass(frozen=True)
+class RetentionRow:
+    data: Promise
+    duration: str
+    basis: Promise
+
+
+def retention_rows() -> list[RetentionRow]:
+    """What is kept, for how long and why, in the order a member thinks of it."""
+    days = retention_policy().as_days()
+    return [
+        RetentionRow(
+            gettext_lazy(
+                "Votre compte (pseudonyme, adresse e-mail, date de naissance, résultat de la "
+                "vérification d'âge) et vos messages"
+            ),
+            _("tant que le compte est ouvert"),
+            gettext_lazy("exécution du contrat (conditions d'utilisation)"),
+        ),
+        RetentionRow(
+            gettext_lazy(
+                "Journaux de connexion : adresse IP, port source, date et heure de chaque connexion"
+            ),
+            _("%(duration)s à compter de la connexion")
+            % {"duration": duration_text(days["content_operations"])},
+            gettext_lazy(
+                "obligation légale : identifier l'auteur d'un contenu sur réquisition "
+                "(décret n° 2021-1362)"
+            ),
+        ),
+        RetentionRow(
+            gettext_lazy(
+                "Traces de création et de suppression des messages (qui, quand, dans quel "
+                "salon, sans le texte)"
+            ),
+            _("%(duration)s à compter de l'opération")
+            % {"duration": duration_text(days["content_operations"])},
+            gettext_lazy("obligation légale (décret n° 2021-1362)"),
+        ),
+        RetentionRow(
+            gettext_lazy("Texte d'un message supprimé (masqué aussitôt)"),
+            _("%(duration)s après la suppression")
+            % {"duration": duration_text(days["deleted_message_grace"])},
+            gettext_lazy(
+                "intérêt légitime : permettre un recours contre la décision ou une "
+                "réquisition judiciaire"
+            ),
+        ),
+        RetentionRow(
+            gettext_lazy(
+                "Après la fermeture du compte : pseudonyme, dates, résultat de la vérification "
+                "d'âge"
+            ),
+            _("%(duration)s après la fermeture")
+            % {"duration": duration_text(days["account_data"])},
+            gettext_lazy("obligation légale (décret n° 2021-1362)"),
+        ),
+        RetentionRow(
+            gettext_lazy(
+                "Après la fermeture du compte : adresse e-mail et date de naissance déclarée"
+            ),
+            _("%(duration)s après la fermeture")
+            % {"duration": duration_text(days["identity_data"])},
+            gettext_lazy(
+                "obligation légale : informations fournies à la création du compte (décret "
+                "n° 2021-1362)"
+            ),
+        ),
+        RetentionRow(
+            gettext_lazy("Pièce d'identité envoyée pour vérifier l'âge"),
+            _("supprimée dès la décision ; seule la décision est gardée"),
+            gettext_lazy("intérêt légitime : réserver le service aux adultes"),
+        ),
+        RetentionRow(
+            gettext_lazy(
+                "Signalements, décisions de modération, exposés des motifs et recours vous "
+                "concernant"
+            ),
+            _("tant que le compte est ouvert, puis %(duration)s après la fermeture")
+            % {"duration": duration_text(days["account_data"])},
+            gettext_lazy(
+                "obligations légales du règlement sur les services numériques (articles 16 "
+                "à 20) et sécurité des membres"
+            ),
+        ),
+    ]
+
+
+def _legal_context() -> dict:
+    return {
+        "publisher": settings.LEGAL_PUBLISHER_NAME,
+        "registration": settings.LEGAL_PUBLISHER_REGISTRATION,
+        "address": settings.LEGAL_ADDRESS,
+        "phone": settings.LEGAL_PHONE,
+        "contact_email": settings.LEGAL_CONTACT_EMAIL,
+        "director": settings.LEGAL_DIRECTOR_NAME,
+        "host_name": settings.LEGAL_HOST_NAME,
+        "host_address": settings.LEGAL_HOST_ADDRESS,
+        "host_phone": settings.LEGAL_HOST_PHONE,
+        "privacy_email": settings.PRIVACY_CONTACT_EMAIL,
+        "authorities_email": settings.AUTHORITIES_CONTACT_EMAIL,
+    }
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "compliance/privacy.html",
+        {
+            **_legal_context(),
+            "title": _("Politique de confidentialité"),
+            "retention": retention_rows(),
+        },
+    )
+
+
+@require_GET
+def legal_notice(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "compliance/legal_notice.html",
+        {**_legal_context(), "title": _("Mentions légales")},
+    )
+
+
+@require_GET
+def authorities(request: HttpRequest) -> HttpResponse:
+    days = retention_policy().as_days()
+    return render(
+        request,
+        "compliance/authorities.html",
+        {
+            **_legal_context(),
+            "title": _("Autorités : réquisitions et urgences"),
+            "connections_kept": duration_text(days["content_operations"]),
+            "identity_kept": duration_text(days["identity_data"]),
+            "deleted_text_kept": duration_text(days["deleted_message_grace"]),
+        },
+    )

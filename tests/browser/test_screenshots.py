@@ -1,0 +1,87 @@
+"""The README's screenshots, taken from the real pages (phone and desktop).
+
+`make screenshots` runs this with UPDATE_SCREENSHOTS=1 and rewrites
+docs/screenshots/*.png; otherwise the images go to the test's temporary folder,
+so every test run still renders each page and checks what a screenshot would
+show: the page answered, nothing scrolls sideways on a phone, and the image is
+not blank.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from tests.browser.site_pages import Site, populate_site
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+VIEWPORTS = {"360": {"width": 360, "height": 780}, "1280": {"width": 1280, "height": 800}}
+
+# (file name, visitor, path, viewports, colour scheme)
+SHOTS = [
+    ("home", "anonymous", "/", ("360", "1280"), "light"),
+    ("signup", "anonymous", "/accounts/signup/", ("360",), "light"),
+    ("rooms", "member", "/rooms/", ("360", "1280"), "light"),
+    ("room", "member", "/rooms/general/", ("360", "1280"), "light"),
+    ("room-dark", "member", "/rooms/general/", ("360",), "dark"),
+    ("moderation-queue", "staff", "/admin/moderation/report/", ("1280",), "light"),
+]
+
+
+@pytest.fixture
+def site(transactional_db, asgi_server) -> Site:
+    return populate_site()
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path) -> Path:
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        folder = ROOT / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path
+
+
+def test_screenshots_of_the_main_pages(site, asgi_server, new_context, screenshot_dir):
+    sessions = {"anonymous": None, "member": site.member_session, "staff": site.staff_session}
+    written = []
+    for name, visitor, path, viewports, scheme in SHOTS:
+        for width in viewports:
+            context = new_context(
+                viewport=VIEWPORTS[width], color_scheme=scheme, reduced_motion="reduce"
+            )
+            if sessions[visitor]:
+                context.add_cookies(
+                    [
+                        {
+                            "name": settings.SESSION_COOKIE_NAME,
+                            "value": sessions[visitor],
+                            "url": asgi_server.url,
+                        }
+                    ]
+                )
+            page = context.new_page()
+            response = page.goto(asgi_server.url + path)
+            assert response is not None and response.ok, (path, response and response.status)
+            if name.startswith("room-") or name == "room":
+                expect(page.locator("#messages li").first).to_be_visible()
+                # The composer ready, the list scrolled to the latest message.
+                expect(page.locator("#composer-body")).to_be_enabled()
+            if width == "360":
+                overflow = page.evaluate(
+                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                )
+                assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px"
+            # The room scrolls to its composer; the picture starts at the page's top.
+            page.evaluate("window.scrollTo(0, 0)")
+            target = screenshot_dir / f"{name}-{width}.png"
+            page.screenshot(path=str(target), full_page=name != "room" and name != "room-dark")
+            written.append(target)
+            context.close()
+    for target in written:
+        # A blank or failed render compresses to almost nothing.
+        assert target.stat().st_size > 8_000, target
