@@ -79,8 +79,34 @@ def reason_action(modeladmin, request, queryset, *, title: str, apply) -> Templa
     )
 
 
+class RoomMembershipForm(forms.ModelForm):
+    """A row added for someone who is already a plain member of a public room
+    (those memberships are not listed, see below) changes that membership's
+    role instead of failing as a duplicate."""
+
+    class Meta:
+        model = RoomMembership
+        fields = ["user", "role"]
+
+    def validate_unique(self):
+        user = self.cleaned_data.get("user")
+        if self.instance._state.adding and user is not None and self.instance.room_id:
+            hidden = RoomMembership.objects.filter(
+                room_id=self.instance.room_id,
+                room__kind=RoomKind.PUBLIC,
+                user=user,
+                role=RoomRole.MEMBER,
+            ).first()
+            if hidden is not None:
+                # Saved as an update of that row: same id, same joined_at.
+                self.instance.pk, self.instance.joined_at = hidden.pk, hidden.joined_at
+                self.instance._state.adding = False
+        super().validate_unique()
+
+
 class RoomMembershipInline(admin.TabularInline):
     model = RoomMembership
+    form = RoomMembershipForm
     extra = 0
     autocomplete_fields = ["user"]
     fields = ["user", "role", "joined_at"]

@@ -123,3 +123,30 @@ def test_every_rooms_model_is_registered():
     for model in (Room, Message, DirectConversation):
         assert model in django_admin.site._registry
     assert Message.objects.filter(room__kind=RoomKind.DIRECT).count() == 0
+
+
+def test_promoting_a_plain_member_of_a_public_room_updates_their_membership(
+    admin_client, public_room, make_user
+):
+    from rooms.models import RoomMembership, RoomRole
+
+    regular = make_user("habitue")
+    joined, _ = actions.do_join_public_room(public_room, actor=regular)
+    form = {
+        "name": public_room.name,
+        "description": public_room.description,
+        "theme": public_room.theme,
+        "rules": "",
+        "slow_mode_seconds": "0",
+        # Plain members of a public room are not listed: the row is a new one.
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-0-user": str(regular.pk),
+        "memberships-0-role": RoomRole.MODERATOR,
+    }
+    response = admin_client.post(f"/admin/rooms/room/{public_room.pk}/change/", form)
+    assert response.status_code == 302, response.text
+    [membership] = RoomMembership.objects.filter(room=public_room, user=regular)
+    assert membership.pk == joined.pk
+    assert membership.role == RoomRole.MODERATOR
+    assert membership.joined_at == joined.joined_at
