@@ -321,17 +321,25 @@ def do_regenerate_backup_codes(user: User, *, actor: User) -> list[str]:
 
 @transaction.atomic(durable=True)
 def do_record_staff_sign_in(
-    event: AuditEvent, *, actor: User | None, target: User | None, ip_address: str | None
+    event: AuditEvent,
+    *,
+    actor: User | None,
+    target: User | None,
+    ip_address: str | None,
+    via: str = "admin",
 ) -> None:
-    """Audits an admin sign-in, a failed password or a failed second factor.
+    """Audits a staff sign-in, a failed password or a failed second factor.
 
-    A failed attempt has no actor; its target is the account it named, if any
-    (what was typed is not kept: it may be someone's password).
+    `via`: "admin" for the admin's login (with its second factor), "site" for
+    the site's own login page. A failed attempt has no actor; its target is the
+    account it named, if any (what was typed is not kept: it may be someone's
+    password).
     """
     record(
         event,
         actor=actor,
         target_type="accounts.user" if target else "",
         target_id=target.pk if target else "",
+        details={"via": via},
         ip_address=ip_address,
     )

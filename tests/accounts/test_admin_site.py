@@ -249,3 +249,26 @@ def test_staff_without_review_permission_cannot_open_files(make_user):
         == 403
     )
     assert IdentityDocument.objects.get(pk=document.pk).status == "pending"
+
+
+def test_a_staff_sign_in_on_the_sites_login_page_is_audited_too(moderator, make_user):
+    client = Client()
+    response = client.post(
+        "/accounts/login/",
+        {"login": "mod_anne", "password": PASSWORD},
+        REMOTE_ADDR="198.51.100.8",
+    )
+    assert response.status_code == 302, response.content[:500]
+    [entry] = AuditEntry.objects.filter(event=AuditEvent.STAFF_LOGIN)
+    assert entry.actor_id == moderator.user.pk
+    assert entry.details == {"via": "site"}
+    # A member's sign-in is a connection record, not a staff audit entry.
+    member = make_user("membre", password="un-mot-de-passe-de-membre-42")
+    assert (
+        Client()
+        .post("/accounts/login/", {"login": "membre", "password": "un-mot-de-passe-de-membre-42"})
+        .status_code
+        == 302
+    )
+    assert ConnectionRecord.objects.filter(user=member, kind="login").exists()
+    assert AuditEntry.objects.filter(event=AuditEvent.STAFF_LOGIN).count() == 1
