@@ -664,6 +664,7 @@ def complete_account_deletion(
 PURGE_STEPS = (
     "account_deletions",
     "connection_records",
+    "attestation_challenges",
     "deleted_message_texts",
     "content_operation_records",
     "restricted_records",
@@ -694,6 +695,11 @@ def _purge_querysets(policy: RetentionPolicy, now: datetime, held_users, held_ro
         "account_deletions": AccountDeletionRequest.objects.filter(completed_at__isnull=True),
         "connection_records": ConnectionRecord.objects.filter(
             created__lt=now - policy.content_operations
+        ).exclude(user_id__in=held_users),
+        # The single-use challenges of the age attestation flow (used within ten
+        # minutes or never): kept as long as the connection records they go with.
+        "attestation_challenges": AttestationNonce.objects.filter(
+            issued_at__lt=now - policy.content_operations
         ).exclude(user_id__in=held_users),
         # The text goes after the grace period; the row (who posted and deleted
         # what, when) is the content operation record, kept its own period.
@@ -782,6 +788,10 @@ def _apply_connection_records(ids, **_kwargs) -> int:
     return ConnectionRecord.objects.filter(pk__in=ids).delete()[0]
 
 
+def _apply_attestation_challenges(ids, **_kwargs) -> int:
+    return AttestationNonce.objects.filter(pk__in=ids).delete()[0]
+
+
 def _apply_deleted_message_texts(ids, **_kwargs) -> int:
     return Message.objects.filter(pk__in=ids).update(body="")
 
@@ -807,6 +817,7 @@ def _apply_restricted_records(ids, *, actor, summary, **_kwargs) -> int:
 _PURGE_APPLY = {
     "account_deletions": _apply_account_deletions,
     "connection_records": _apply_connection_records,
+    "attestation_challenges": _apply_attestation_challenges,
     "deleted_message_texts": _apply_deleted_message_texts,
     "content_operation_records": _apply_content_operation_records,
     "restricted_records": _apply_restricted_records,

@@ -219,3 +219,26 @@ def test_audit_chain_still_verifies_after_a_purge(make_user, make_connection):
     _purge(now=start + YEAR + timedelta(days=1))
     assert AuditEntry.objects.filter(actor_id=user.pk, personal_salt="").exists()
     call_command("audit_verify", verbosity=0)
+
+
+def test_old_age_attestation_challenges_go_unless_held(make_user, open_request):
+    from accounts.models import AttestationNonce
+
+    now = timezone.now()
+    active, held = make_user("active"), make_user("suspect")
+
+    def challenge(user, nonce, age):
+        return AttestationNonce.objects.create(user=user, nonce=nonce, issued_at=now - age)
+
+    old = challenge(active, "old", YEAR + timedelta(days=1))
+    recent = challenge(active, "recent", YEAR - timedelta(days=1))
+    held_old = challenge(held, "held", 2 * YEAR)
+    open_request(accounts=[held])
+
+    assert _purge(now=now, dry_run=True).counts["attestation_challenges"] == 1
+    assert AttestationNonce.objects.filter(pk=old.pk).exists()  # a dry run changes nothing
+    summary = _purge(now=now)
+
+    assert summary.counts["attestation_challenges"] == 1
+    remaining = set(AttestationNonce.objects.values_list("pk", flat=True))
+    assert remaining == {recent.pk, held_old.pk}

@@ -10,6 +10,7 @@ BAR_WIDTH = 30
 STEP_LABELS = {
     "account_deletions": "account deletions completed",
     "connection_records": "connection records purged",
+    "attestation_challenges": "age attestation challenges purged",
     "deleted_message_texts": "deleted message texts purged",
     "content_operation_records": "content operation records purged",
     "restricted_records": "restricted records purged",
