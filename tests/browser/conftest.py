@@ -125,3 +125,16 @@ def new_context(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+def csp_violations(page) -> list[str]:
+    """Collects the page's Content-Security-Policy violations (Chromium reports
+    them on the console); the returned list grows as they come."""
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            found.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return found

@@ -43,17 +43,10 @@ class Site:
 def session_of(user, *, otp_verified: bool = False) -> str:
     """A signed-in session's cookie value; `otp_verified` as after the admin's TOTP step."""
     from django.conf import settings
-    from django.test import Client
 
-    client = Client()
-    client.force_login(user)
-    if otp_verified:
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_totp.models import TOTPDevice
+    from tests.conftest import staff_client
 
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
-        session.save()
+    client = staff_client(user, otp_verified=otp_verified)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.browser.conftest import csp_violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Un-mot-de-passe-solide-2026"
@@ -26,15 +28,7 @@ def confirmation_link(raw_mail: str) -> str:
 
 def test_signup_confirm_email_verify_age_and_reach_the_rooms(asgi_server, new_context):
     page = new_context().new_page()
-    csp_violations = []
-    page.on(
-        "console",
-        lambda message: (
-            csp_violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    violations = csp_violations(page)
     page.goto(asgi_server.url + "/accounts/signup/")
     form = page.locator("main form")
     form.locator("[name=email]").fill("lina@example.org")
@@ -63,7 +57,7 @@ def test_signup_confirm_email_verify_age_and_reach_the_rooms(asgi_server, new_co
     page.goto(asgi_server.url + "/accounts/tour/5/")
     page.get_by_role("link", name="Aller aux salons").click()
     page.wait_for_url(asgi_server.url + "/rooms/")
-    assert csp_violations == []
+    assert violations == []
 
 
 def test_under_18_is_refused_in_the_browser(asgi_server, new_context):

@@ -15,6 +15,8 @@ from django.test import Client
 from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
+from tests.browser.conftest import csp_violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MODERATOR_PASSWORD = "moderator-password-for-browser-7c1"
@@ -71,15 +73,7 @@ def setup(transactional_db, make_user, asgi_server) -> Setup:
 
 def watched(page):
     """Collects the page's Content-Security-Policy violations in `page.csp_violations`."""
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    page.csp_violations = csp_violations(page)
     return page
 
 

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import AXE_PATH, blocking, describe, run_axe
+from tests.browser.conftest import csp_violations
 from tests.browser.test_accounts_signup import PASSWORD, confirmation_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,15 +61,7 @@ def no_horizontal_scroll(page) -> bool:
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=list(VIEWPORTS))
 def test_from_the_home_page_to_a_first_message(public_room, asgi_server, new_context, viewport):
     page = new_context(viewport=VIEWPORTS[viewport]).new_page()
-    csp_violations = []
-    page.on(
-        "console",
-        lambda message: (
-            csp_violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    violations = csp_violations(page)
     username = f"Nour_{viewport}"
 
     # Home: what Chatsite is, how it keeps people safe, and the way in.
@@ -140,4 +133,4 @@ def test_from_the_home_page_to_a_first_message(public_room, asgi_server, new_con
     mine = page.locator("#messages .message", has_text="Bonjour à toutes et à tous !")
     expect(mine).to_have_count(1)
     expect(mine).to_contain_text(username)
-    assert csp_violations == []
+    assert violations == []

@@ -23,6 +23,8 @@ from django.db import connections
 from django.test import Client
 from playwright.sync_api import expect
 
+from tests.browser.conftest import csp_violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = {
@@ -104,14 +106,8 @@ def open_page(new_context, server, session: str, path: str, **options):
         [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": server.url}]
     )
     page = context.new_page()
-    page.errors = []
+    page.errors = csp_violations(page)  # and the script errors, below
     page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            page.errors.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
     page.goto(server.url + path)
     return page
 

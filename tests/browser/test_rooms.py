@@ -12,6 +12,8 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
+from tests.browser.conftest import csp_violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -46,15 +48,7 @@ def open_as(new_context, server, person: Person, path: str):
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    page.csp_violations = csp_violations(page)
     page.goto(server.url + path)
     return page
 

@@ -2,18 +2,14 @@
 
 import pytest
 
+from tests.browser.conftest import csp_violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_home_page_in_chromium(asgi_server, new_context):
     page = new_context().new_page()
-    violations = []
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
+    violations = csp_violations(page)
     response = page.goto(asgi_server.url + "/")
     assert response.status == 200
     assert page.locator("html").get_attribute("lang") == "fr"
