@@ -7,19 +7,21 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-from-lock
+DEV_STAMP := $(VENV)/.installed-from-dev-lock
 NODE_STAMP := node_modules/.installed-from-lock
 
 # A Python 3.12+ interpreter: $(PYTHON) if given, else the first that answers.
 PYTHON ?= $(shell scripts/find-python)
 
-.PHONY: help run run-cluster test lint format bench bench-history .venv messages backup restore restore-drill screenshots ux-budget
+.PHONY: help run run-cluster test lint format bench bench-history .venv .venv-dev messages backup restore restore-drill screenshots ux-budget
 
 help:
 	@echo "make run    - set up .venv, migrate, load the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make run-cluster N=2 - like run, N daphne processes on ports PORT, PORT+1... sharing REDIS_URL (required)"
 	@echo "make test   - set up .venv and run the whole test suite (PostgreSQL, Redis where they answer)"
 	@echo "make lint   - ruff check and ruff format --check"
-	@echo "make .venv  - create or refresh only the virtual environment from requirements.lock"
+	@echo "make .venv  - create or refresh only the virtual environment from requirements.lock (runtime only)"
+	@echo "make .venv-dev - the same plus the tests and tooling of requirements-dev.lock"
 	@echo "make screenshots - regenerate the README's screenshots (docs/screenshots/) from the browser tests"
 	@echo "make ux-budget - measure page weight, requests and time to interactive (docs/ux.md)"
 	@echo "make bench  - load benchmark: the real app and the baselines (PostgreSQL, Redis; BENCH_SCALE, BENCH_ARGS)"
@@ -35,6 +37,14 @@ $(STAMP): requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@touch $@
+
+# Tests, benchmarks and tooling on top of the runtime set; requirements-dev.lock is compiled
+# against requirements.lock (-c), so the packages both name have one version.
+.venv-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock -r requirements-dev.lock
 	@touch $@
 
 run: export DEBUG ?= 1
@@ -56,7 +66,7 @@ run-cluster: .venv
 	$(PY) manage.py seed_demo
 	scripts/run-cluster $(N) $(HOST) $(PORT)
 
-test: .venv $(NODE_STAMP)
+test: .venv-dev $(NODE_STAMP)
 	scripts/testenv $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Test-only JavaScript (axe-core for the accessibility browser tests), pinned by
@@ -67,28 +77,28 @@ $(NODE_STAMP): package-lock.json
 	@touch $@
 
 # The README's screenshots, taken by the browser tests (tests/browser/test_screenshots.py).
-screenshots: .venv $(NODE_STAMP)
+screenshots: .venv-dev $(NODE_STAMP)
 	UPDATE_SCREENSHOTS=1 scripts/testenv $(VENV)/bin/pytest tests/browser/test_screenshots.py -q
 
 # Lighthouse-style budget of the main pages (docs/ux.md), on a scratch SQLite database
 # of its own: never a timed assertion in tests.
-ux-budget: .venv
+ux-budget: .venv-dev
 	$(PY) bench/ux_budget.py $(UX_BUDGET_ARGS)
 
-lint: .venv
+lint: .venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: .venv
+format: .venv-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 # Needs PostgreSQL and Redis (bench/run.py checks); docs/performance.md explains the figures.
-bench: .venv
+bench: .venv-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 # History paging at a million messages (docs/performance.md); the rows are made once.
-bench-history: .venv
+bench-history: .venv-dev
 	$(PY) bench/history.py $(BENCH_HISTORY_ARGS)
 
 # Backups and the restore drill (docs/operations.md): PostgreSQL only.
