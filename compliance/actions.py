@@ -53,6 +53,7 @@ from compliance.models import (
     RestrictedRecord,
 )
 from compliance.retention import RetentionPolicy, retention_policy
+from core.refusals import RefusalCode, Refused
 from rooms.models import Block, Message, Room, RoomInvitation, RoomMembership, RoomPresence
 
 REQUEST_TARGET = "compliance.legalrequest"
@@ -68,30 +69,23 @@ DELETED_USERNAME_PREFIX = "supprime-"
 S = LegalRequestStatus
 
 
-class ComplianceError(Exception):
-    """A refused compliance action: `code` for programs, `detail` for people."""
-
-    def __init__(self, code: str, detail: str):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
 def _check_permission(actor, permission: str) -> None:
     # None is the platform itself: an operator at the server's command line.
     if actor is not None and not actor.has_perm(permission):
-        raise ComplianceError("forbidden", _("Action réservée aux agents de conformité habilités."))
+        raise Refused(
+            RefusalCode.FORBIDDEN, _("Action réservée aux agents de conformité habilités.")
+        )
 
 
 def _required_text(value, field_label: str, max_length: int = REASON_MAX_LENGTH) -> str:
     text = (value or "").strip() if isinstance(value, str) or value is None else None
     if not text:
-        raise ComplianceError(
-            "invalid", _("Le champ « %(field)s » est requis.") % {"field": field_label}
+        raise Refused(
+            RefusalCode.INVALID, _("Le champ « %(field)s » est requis.") % {"field": field_label}
         )
     if len(text) > max_length:
-        raise ComplianceError(
-            "invalid",
+        raise Refused(
+            RefusalCode.INVALID,
             _("Le champ « %(field)s » dépasse %(max)d caractères.")
             % {"field": field_label, "max": max_length},
         )
@@ -104,8 +98,8 @@ def _locked(request: LegalRequest) -> LegalRequest:
 
 def _require_status(request: LegalRequest, allowed: Iterable[str]) -> None:
     if request.status not in allowed:
-        raise ComplianceError(
-            "invalid_status",
+        raise Refused(
+            RefusalCode.INVALID_STATUS,
             _("Impossible dans l'état actuel de la réquisition (%(status)s).")
             % {"status": request.get_status_display()},
         )
@@ -127,7 +121,7 @@ def _audit_request(event: AuditEvent, request: LegalRequest, *, actor, reason=""
 
 def _place_hold(request: LegalRequest, *, user=None, room=None, actor) -> LegalHold:
     if (user is None) == (room is None):
-        raise ComplianceError("invalid", _("Une conservation vise un compte ou un salon."))
+        raise Refused(RefusalCode.INVALID, _("Une conservation vise un compte ou un salon."))
     existing = LegalHold.objects.filter(
         request=request, user=user, room=room, released_at__isnull=True
     ).first()
@@ -142,7 +136,7 @@ def do_place_hold(request: LegalRequest, *, user=None, room=None, actor) -> Lega
     _check_permission(actor, CHANGE_PERMISSION)
     request = _locked(request)
     if request.is_closed:
-        raise ComplianceError("invalid_status", _("Cette réquisition est close."))
+        raise Refused(RefusalCode.INVALID_STATUS, _("Cette réquisition est close."))
     hold = _place_hold(request, user=user, room=room, actor=actor)
     record(
         AuditEvent.LEGAL_HOLD_PLACED,
@@ -161,7 +155,7 @@ def do_release_hold(hold: LegalHold, *, actor, reason) -> LegalHold:
     reason = _required_text(reason, _("motif"))
     hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
     if hold.released_at is not None:
-        raise ComplianceError("invalid_status", _("Cette conservation est déjà levée."))
+        raise Refused(RefusalCode.INVALID_STATUS, _("Cette conservation est déjà levée."))
     hold.released_at = timezone.now()
     hold.released_by = actor
     hold.release_reason = reason
@@ -184,11 +178,12 @@ def _clean_categories(categories) -> list[str]:
     values = list(dict.fromkeys(categories or ()))
     unknown = [value for value in values if value not in DataCategory.values]
     if unknown:
-        raise ComplianceError(
-            "invalid", _("Catégorie de données inconnue : %(values)s") % {"values": unknown}
+        raise Refused(
+            RefusalCode.INVALID,
+            _("Catégorie de données inconnue : %(values)s") % {"values": unknown},
         )
     if not values:
-        raise ComplianceError("invalid", _("Indiquez au moins une catégorie de données."))
+        raise Refused(RefusalCode.INVALID, _("Indiquez au moins une catégorie de données."))
     return sorted(values)
 
 
@@ -215,21 +210,21 @@ def do_open_legal_request(
     reference = _required_text(reference, _("référence"), REFERENCE_MAX_LENGTH)
     authority = _required_text(authority, _("autorité requérante"), 200)
     if legal_basis not in LegalBasis.values:
-        raise ComplianceError("invalid", _("Fondement juridique inconnu."))
+        raise Refused(RefusalCode.INVALID, _("Fondement juridique inconnu."))
     legal_basis_detail = (legal_basis_detail or "").strip()
     if legal_basis == LegalBasis.OTHER and not legal_basis_detail:
-        raise ComplianceError("invalid", _("Précisez le fondement juridique."))
+        raise Refused(RefusalCode.INVALID, _("Précisez le fondement juridique."))
     if period_start > period_end:
-        raise ComplianceError("invalid", _("La période commence après sa fin."))
+        raise Refused(RefusalCode.INVALID, _("La période commence après sa fin."))
     if deadline < received_at:
-        raise ComplianceError("invalid", _("L'échéance précède la réception."))
+        raise Refused(RefusalCode.INVALID, _("L'échéance précède la réception."))
     if not assigned_officer.has_perm(CHANGE_PERMISSION):
-        raise ComplianceError("invalid", _("L'agent chargé doit être un agent de conformité."))
+        raise Refused(RefusalCode.INVALID, _("L'agent chargé doit être un agent de conformité."))
     accounts, rooms = list(accounts), list(rooms)
     if not accounts and not rooms:
-        raise ComplianceError("invalid", _("Indiquez au moins un compte ou un salon visé."))
+        raise Refused(RefusalCode.INVALID, _("Indiquez au moins un compte ou un salon visé."))
     if LegalRequest.objects.filter(reference=reference).exists():
-        raise ComplianceError("duplicate", _("Une réquisition porte déjà cette référence."))
+        raise Refused(RefusalCode.DUPLICATE, _("Une réquisition porte déjà cette référence."))
     request = LegalRequest.objects.create(
         reference=reference,
         authority=authority,
@@ -305,18 +300,18 @@ def do_put_legal_request_on_hold(request: LegalRequest, *, actor, reason) -> Leg
 def do_approve_legal_export(request: LegalRequest, *, actor: User) -> LegalExportApproval:
     """A second officer agrees that the package may be produced (four-eyes rule)."""
     if actor is None:
-        raise ComplianceError("forbidden", _("Une approbation est le fait d'un agent nommé."))
+        raise Refused(RefusalCode.FORBIDDEN, _("Une approbation est le fait d'un agent nommé."))
     _check_permission(actor, APPROVE_PERMISSION)
     request = _locked(request)
     _require_status(request, (S.VERIFIED, S.EXPORTED))
     if actor.pk == request.assigned_officer_id:
-        raise ComplianceError(
-            "same_officer",
+        raise Refused(
+            RefusalCode.SAME_OFFICER,
             _("L'approbation doit venir d'un autre agent que l'agent chargé de la réquisition."),
         )
     approval, created = LegalExportApproval.objects.get_or_create(request=request, officer=actor)
     if not created:
-        raise ComplianceError("duplicate", _("Vous avez déjà approuvé cet export."))
+        raise Refused(RefusalCode.DUPLICATE, _("Vous avez déjà approuvé cet export."))
     _audit_request(
         AuditEvent.LEGAL_EXPORT_APPROVED, request, actor=actor, details={"approval": approval.pk}
     )
@@ -420,8 +415,8 @@ def do_export_legal_request(request: LegalRequest, *, actor, out_dir) -> Exporte
     if actor is not None:
         approvals = approvals.exclude(officer_id=actor.pk)
     if not approvals.exists():
-        raise ComplianceError(
-            "approval_required",
+        raise Refused(
+            RefusalCode.APPROVAL_REQUIRED,
             _(
                 "L'export doit d'abord être approuvé par un second agent de conformité "
                 "(ni l'agent chargé, ni celui qui exporte)."
@@ -429,7 +424,9 @@ def do_export_legal_request(request: LegalRequest, *, actor, out_dir) -> Exporte
         )
     directory = Path(out_dir)
     if not directory.is_dir():
-        raise ComplianceError("invalid", _("Le dossier %(dir)s n'existe pas.") % {"dir": directory})
+        raise Refused(
+            RefusalCode.INVALID, _("Le dossier %(dir)s n'existe pas.") % {"dir": directory}
+        )
     now = timezone.now()
     files = _package_files(request, actor=actor, now=now)
     name = f"requisition-{slugify(request.reference) or request.pk}-{now:%Y%m%dT%H%M%SZ}.zip"
@@ -644,7 +641,7 @@ def complete_account_deletion(
     so that the member's request takes effect at once, and by the action above."""
     deletion = AccountDeletionRequest.objects.select_for_update().get(pk=deletion.pk)
     if deletion.completed_at is not None:
-        raise ComplianceError("invalid_status", _("Cette suppression est déjà effectuée."))
+        raise Refused(RefusalCode.INVALID_STATUS, _("Cette suppression est déjà effectuée."))
     details = _complete_account_deletion(
         deletion, policy=retention_policy(), now=now or timezone.now()
     )

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
 from audit.trail import record, user_model_label
+from core.refusals import RefusalCode, Refused
 from moderation import queries, rules
 from moderation.models import (
     APPEAL_WINDOW,
@@ -84,23 +85,13 @@ REPORTING_SUSPENSION = timedelta(days=30)
 ALERT_CONTEXT_MESSAGES = 100
 
 
-class ModerationError(Exception):
-    """A refusal to show the caller. `code`: invalid, forbidden, not_found,
-    conflict, rate_limited, suspended."""
-
-    def __init__(self, code: str, detail: str):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
 def _require_text(value, field: str, max_length: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ModerationError("invalid", _("Le champ %(field)s est requis.") % {"field": field})
+        raise Refused(RefusalCode.INVALID, _("Le champ %(field)s est requis.") % {"field": field})
     value = value.strip()
     if len(value) > max_length:
-        raise ModerationError(
-            "invalid",
+        raise Refused(
+            RefusalCode.INVALID,
             _("Le champ %(field)s fait au plus %(max)d caractères.")
             % {"field": field, "max": max_length},
         )
@@ -120,8 +111,8 @@ def _ground_and_clause(ground, clause, *, default_ground: str) -> tuple[str, str
     if clause not in (None, ""):
         cited = rules.clause(clause) if isinstance(clause, str) else None
         if cited is None or not cited.citable:
-            raise ModerationError(
-                "invalid",
+            raise Refused(
+                RefusalCode.INVALID,
                 _("Règle inconnue : %(clause)s. Citez l'une des règles %(codes)s (voir /rules/).")
                 % {
                     "clause": str(clause)[:20],
@@ -131,7 +122,7 @@ def _ground_and_clause(ground, clause, *, default_ground: str) -> tuple[str, str
         ground = ground or cited.ground
     ground = ground or default_ground
     if ground not in Ground.values:
-        raise ModerationError("invalid", _("Fondement inconnu."))
+        raise Refused(RefusalCode.INVALID, _("Fondement inconnu."))
     return ground, clause or rules.default_clause(ground)
 
 
@@ -242,8 +233,8 @@ def _check_reporter(reporter) -> str:
     """The reporter's source, or a refusal (reporting suspended, too many reports)."""
     record_ = ModerationRecord.objects.filter(user=reporter).first()
     if record_ is not None and record_.reporting_suspended:
-        raise ModerationError(
-            "suspended",
+        raise Refused(
+            RefusalCode.SUSPENDED,
             _(
                 "Vos signalements sont suspendus jusqu'au %(date)s : trop d'entre eux étaient "
                 "manifestement infondés."
@@ -252,8 +243,8 @@ def _check_reporter(reporter) -> str:
         )
     since = timezone.now() - timedelta(hours=1)
     if Report.objects.filter(reporter=reporter, created__gte=since).count() >= REPORTS_PER_HOUR:
-        raise ModerationError(
-            "rate_limited", _("Trop de signalements en une heure : réessayez plus tard.")
+        raise Refused(
+            RefusalCode.RATE_LIMITED, _("Trop de signalements en une heure : réessayez plus tard.")
         )
     flagger = TrustedFlagger.objects.filter(user=reporter, is_active=True).exists()
     return ReportSource.TRUSTED_FLAGGER if flagger else ReportSource.USER
@@ -290,10 +281,10 @@ def do_file_report(
 ) -> Report:
     """A member reports a message or an account (CONTRACT.md POST /api/reports/)."""
     if category not in ReportCategory.values:
-        raise ModerationError("invalid", _("Catégorie de signalement inconnue."))
+        raise Refused(RefusalCode.INVALID, _("Catégorie de signalement inconnue."))
     details = _optional_text(details, "details", DETAILS_MAX_LENGTH)
     if (message is None) == (target_user is None):
-        raise ModerationError("invalid", _("Signalez soit un message, soit un compte."))
+        raise Refused(RefusalCode.INVALID, _("Signalez soit un message, soit un compte."))
     source = _check_reporter(actor)
     context: list = []
     room = None
@@ -303,15 +294,17 @@ def do_file_report(
         if message.deleted_at is not None or not (
             is_member or policy.can_read(actor, message.room)
         ):
-            raise ModerationError("not_found", _("Message introuvable."))
+            raise Refused(RefusalCode.NOT_FOUND, _("Message introuvable."))
         if message.author_id == actor.pk:
-            raise ModerationError("invalid", _("Vous ne pouvez pas signaler votre propre message."))
+            raise Refused(
+                RefusalCode.INVALID, _("Vous ne pouvez pas signaler votre propre message.")
+            )
         context = queries.context_around(message)
         target_user = message.author
         room = message.room
     else:
         if target_user.pk == actor.pk:
-            raise ModerationError("invalid", _("Vous ne pouvez pas vous signaler vous-même."))
+            raise Refused(RefusalCode.INVALID, _("Vous ne pouvez pas vous signaler vous-même."))
         context = queries.recent_messages_of(target_user, seen_by=actor)
     if source == ReportSource.USER:
         existing = Report.objects.filter(
@@ -345,7 +338,7 @@ def do_file_alert(room: Room, *, actor, details="", threat_to_life: bool = False
         room.kind != RoomKind.DIRECT
         or not RoomMembership.objects.filter(room=room, user=actor).exists()
     ):
-        raise ModerationError("not_found", _("Conversation introuvable."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Conversation introuvable."))
     details = _optional_text(details, "details", DETAILS_MAX_LENGTH)
     partner = policy.direct_partner(room, actor)
     report = _file_report(
@@ -376,10 +369,10 @@ def do_file_notice(
 ) -> Notice:
     """A notice of illegal content from anyone (DSA Art. 16), acknowledged by e-mail."""
     if category not in ReportCategory.values:
-        raise ModerationError("invalid", _("Catégorie inconnue."))
+        raise Refused(RefusalCode.INVALID, _("Catégorie inconnue."))
     if good_faith is not True:
-        raise ModerationError(
-            "invalid", _("La déclaration de bonne foi est requise pour une notification.")
+        raise Refused(
+            RefusalCode.INVALID, _("La déclaration de bonne foi est requise pour une notification.")
         )
     location = _require_text(location, "location", 500)
     email = _optional_text(email, "email", 254)
@@ -388,8 +381,8 @@ def do_file_notice(
         if email:
             validate_email(email)
     except ValidationError:
-        raise ModerationError(
-            "invalid", _("Indiquez une adresse web (URL) et une adresse e-mail valides.")
+        raise Refused(
+            RefusalCode.INVALID, _("Indiquez une adresse web (URL) et une adresse e-mail valides.")
         ) from None
     notice = Notice.objects.create(
         category=category,
@@ -442,10 +435,10 @@ def do_claim_report(report: Report, *, actor) -> Report:
     """A moderator takes a report (and its group) so that two do not work on it."""
     report = _locked_report(report)
     if not report.is_open:
-        raise ModerationError("conflict", _("Ce signalement a déjà été traité."))
+        raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
     if report.claimed_by_id not in (None, actor.pk):
-        raise ModerationError(
-            "conflict",
+        raise Refused(
+            RefusalCode.CONFLICT,
             _("%(name)s s'en occupe déjà.") % {"name": report.claimed_by.get_username()},
         )
     report.status = ReportStatus.CLAIMED
@@ -510,24 +503,24 @@ def do_decide_report(
     its author, with a statement of reasons for each, then closes the group."""
     report = _locked_report(report)
     if not report.is_open:
-        raise ModerationError("conflict", _("Ce signalement a déjà été traité."))
+        raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
     decision = _require_text(decision, "decision", REASON_MAX_LENGTH)
     ground, clause = _ground_and_clause(
         ground, clause, default_ground=CATEGORY_GROUND[report.category]
     )
     if not remove_message and not sanction_kind:
-        raise ModerationError(
-            "invalid", _("Choisissez une mesure, ou classez le signalement sans suite.")
+        raise Refused(
+            RefusalCode.INVALID, _("Choisissez une mesure, ou classez le signalement sans suite.")
         )
     if remove_message:
         if report.target_message is None:
-            raise ModerationError("invalid", _("Ce signalement ne vise pas un message."))
+            raise Refused(RefusalCode.INVALID, _("Ce signalement ne vise pas un message."))
         _remove_message(
             report.target_message, actor=actor, reason=decision, ground=ground, clause=clause
         )
     if sanction_kind:
         if report.target_user is None:
-            raise ModerationError("invalid", _("Ce signalement ne vise aucun compte."))
+            raise Refused(RefusalCode.INVALID, _("Ce signalement ne vise aucun compte."))
         _issue_sanction(
             report.target_user,
             actor=actor,
@@ -572,7 +565,7 @@ def do_dismiss_report(
     count against their authors (Art. 23)."""
     report = _locked_report(report)
     if not report.is_open:
-        raise ModerationError("conflict", _("Ce signalement a déjà été traité."))
+        raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
     group = _close_group(report, actor=actor, status=ReportStatus.DISMISSED, decision=reason)
     suspended = []
@@ -659,7 +652,7 @@ def do_mark_escalation_transmitted(
 ) -> ThreatEscalation:
     escalation = ThreatEscalation.objects.select_for_update().get(pk=escalation.pk)
     if authority not in EscalationAuthority.values:
-        raise ModerationError("invalid", _("Autorité inconnue."))
+        raise Refused(RefusalCode.INVALID, _("Autorité inconnue."))
     escalation.authority = authority
     escalation.authority_reference = _optional_text(reference, "reference", 100)
     escalation.transmitted_at = timezone.now()
@@ -787,7 +780,7 @@ def _issue_sanction(
     facts: str = "",
 ) -> Sanction:
     if kind not in SanctionKind.values:
-        raise ModerationError("invalid", _("Mesure inconnue : warn, mute, kick ou ban."))
+        raise Refused(RefusalCode.INVALID, _("Mesure inconnue : warn, mute, kick ou ban."))
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
     ground, clause = _ground_and_clause(ground, clause, default_ground=Ground.TERMS_OTHER)
     if duration_minutes is not None and (
@@ -795,13 +788,13 @@ def _issue_sanction(
         or not isinstance(duration_minutes, int)
         or not 1 <= duration_minutes <= MAX_DURATION_MINUTES
     ):
-        raise ModerationError(
-            "invalid", _("duration_minutes est un nombre entier de minutes, ou null.")
+        raise Refused(
+            RefusalCode.INVALID, _("duration_minutes est un nombre entier de minutes, ou null.")
         )
     if user.is_staff and not automated:
-        raise ModerationError("forbidden", _("On ne sanctionne pas un membre du personnel ici."))
+        raise Refused(RefusalCode.FORBIDDEN, _("On ne sanctionne pas un membre du personnel ici."))
     if actor is not None and user.pk == actor.pk:
-        raise ModerationError("invalid", _("Vous ne pouvez pas vous sanctionner vous-même."))
+        raise Refused(RefusalCode.INVALID, _("Vous ne pouvez pas vous sanctionner vous-même."))
     if kind == SanctionKind.KICK and duration_minutes is None:
         duration_minutes = DEFAULT_KICK_MINUTES
     now = timezone.now()
@@ -901,7 +894,7 @@ def do_lift_sanction(sanction: Sanction, *, actor, reason) -> Sanction:
     sanction = Sanction.objects.select_for_update().get(pk=sanction.pk)
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
     if sanction.lifted_at is not None:
-        raise ModerationError("conflict", _("Cette sanction est déjà levée."))
+        raise Refused(RefusalCode.CONFLICT, _("Cette sanction est déjà levée."))
     _lift(sanction, actor=actor, reason=reason)
     return sanction
 
@@ -996,11 +989,11 @@ def do_remove_message(message: Message, *, actor, reason, ground=None, clause=No
 def do_file_appeal(statement: StatementOfReasons, *, actor, text) -> Appeal:
     statement = StatementOfReasons.objects.select_for_update().get(pk=statement.pk)
     if statement.user_id != actor.pk:
-        raise ModerationError("not_found", _("Décision introuvable."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Décision introuvable."))
     if timezone.now() > statement.appeal_until:
-        raise ModerationError("invalid", _("Le délai de recours de six mois est dépassé."))
+        raise Refused(RefusalCode.INVALID, _("Le délai de recours de six mois est dépassé."))
     if statement.appeals.exists():
-        raise ModerationError("conflict", _("Vous avez déjà contesté cette décision."))
+        raise Refused(RefusalCode.CONFLICT, _("Vous avez déjà contesté cette décision."))
     appeal = Appeal.objects.create(
         statement=statement,
         appellant=actor,
@@ -1021,13 +1014,13 @@ def do_file_report_appeal(report: Report, *, actor, text) -> Appeal:
     """A reporter contests the dismissal of their report (Art. 20)."""
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.reporter_id != actor.pk:
-        raise ModerationError("not_found", _("Signalement introuvable."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Signalement introuvable."))
     if report.status != ReportStatus.DISMISSED:
-        raise ModerationError("invalid", _("Seul un classement sans suite peut être contesté."))
+        raise Refused(RefusalCode.INVALID, _("Seul un classement sans suite peut être contesté."))
     if timezone.now() > report.appeal_until:
-        raise ModerationError("invalid", _("Le délai de recours de six mois est dépassé."))
+        raise Refused(RefusalCode.INVALID, _("Le délai de recours de six mois est dépassé."))
     if report.appeals.exists():
-        raise ModerationError("conflict", _("Vous avez déjà contesté cette décision."))
+        raise Refused(RefusalCode.CONFLICT, _("Vous avez déjà contesté cette décision."))
     appeal = Appeal.objects.create(
         report=report,
         appellant=actor,
@@ -1054,10 +1047,10 @@ def do_decide_appeal(appeal: Appeal, *, actor, reverse_decision: bool, answer) -
         .get(pk=appeal.pk)
     )
     if appeal.status != AppealStatus.OPEN:
-        raise ModerationError("conflict", _("Ce recours a déjà été décidé."))
+        raise Refused(RefusalCode.CONFLICT, _("Ce recours a déjà été décidé."))
     if appeal.decider_id is not None and appeal.decider_id == actor.pk:
-        raise ModerationError(
-            "forbidden",
+        raise Refused(
+            RefusalCode.FORBIDDEN,
             _("Un recours est examiné par un autre modérateur que l'auteur de la décision."),
         )
     answer = _require_text(answer, "answer", REASON_MAX_LENGTH)
@@ -1229,12 +1222,13 @@ def do_release_held_message(held: HeldMessage, *, actor) -> Message:
     """Posts the held message as its author wrote it, now."""
     held = HeldMessage.objects.select_for_update().get(pk=held.pk)
     if held.status != HeldStatus.PENDING:
-        raise ModerationError("conflict", _("Ce message a déjà été traité."))
+        raise Refused(RefusalCode.CONFLICT, _("Ce message a déjà été traité."))
     room = Room.objects.select_for_update().get(pk=held.room_id)
     silenced = (SanctionKind.MUTE, SanctionKind.BAN, SanctionKind.KICK)
     if queries.active_sanctions(held.author, room, silenced).exists():
-        raise ModerationError(
-            "conflict", _("Son auteur ne peut plus écrire ici : refusez plutôt ce message.")
+        raise Refused(
+            RefusalCode.CONFLICT,
+            _("Son auteur ne peut plus écrire ici : refusez plutôt ce message."),
         )
     message = Message.objects.create(room=room, author=held.author, body=held.body)
     message.room = room
@@ -1267,7 +1261,7 @@ def do_release_held_message(held: HeldMessage, *, actor) -> Message:
 def do_reject_held_message(held: HeldMessage, *, actor, reason) -> HeldMessage:
     held = HeldMessage.objects.select_for_update().get(pk=held.pk)
     if held.status != HeldStatus.PENDING:
-        raise ModerationError("conflict", _("Ce message a déjà été traité."))
+        raise Refused(RefusalCode.CONFLICT, _("Ce message a déjà été traité."))
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
     held.status = HeldStatus.REJECTED
     held.decided_by = actor
@@ -1324,10 +1318,10 @@ def raise_safety_signal(
 
 def user_named(username):
     if not isinstance(username, str) or not username:
-        raise ModerationError("invalid", _("Le champ user est requis."))
+        raise Refused(RefusalCode.INVALID, _("Le champ user est requis."))
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise ModerationError("not_found", _("Utilisateur introuvable."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Utilisateur introuvable."))
     return user
 
 
