@@ -4,7 +4,7 @@ Only staff holding the compliance permissions (the Compliance group,
 administrators) see any of it; moderators hold none. Every page sits behind
 audit's stated-reason gate, one reason covering the model for a while, and
 the dashboard records each view. Writes are custom views calling
-compliance/actions.py: those actions are durable transactions of their own,
+compliance/actions/: those actions are durable transactions of their own,
 which the admin's change forms (run inside a transaction) could not call.
 """
 

@@ -1,7 +1,7 @@
 """The moderators' back office: the report queue, sanctions, appeals, held
 messages, filters, escalations (docs/moderation.md).
 
-Every write goes through moderation/actions.py. Those actions are durable
+Every write goes through moderation/actions/. Those actions are durable
 transactions of their own, and the admin runs its change forms and its
 actions inside a transaction: so the writes here are custom views (a form
 per report, appeal, sanction), and each bulk action leads to a confirmation
@@ -463,7 +463,7 @@ class SanctionAdmin(BulkActionMixin, admin.ModelAdmin):
             data = form.cleaned_data
             try:
                 sanction = actions.do_issue_sanction(
-                    actions.user_named(data["user"]),
+                    queries.user_named(data["user"]),
                     actor=request.user,
                     kind=data["kind"],
                     room=data["room"],

@@ -61,7 +61,7 @@ def file_report(request: HttpRequest) -> JsonResponse:
         category=data.get("category"),
         details=data.get("details", ""),
         message=_message(data["message"]) if has_message else None,
-        target_user=actions.user_named(data["user"]) if has_user else None,
+        target_user=queries.user_named(data["user"]) if has_user else None,
         threat_to_life=_flag(data, "threat_to_life"),
     )
     return JsonResponse({"id": report.pk}, status=201)
@@ -93,7 +93,7 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
     optionally "ground" and "clause" (a rule's code, "R4": docs/moderation.md)."""
     data = json_object(request)
     sanction = actions.do_issue_sanction(
-        actions.user_named(data.get("user")),
+        queries.user_named(data.get("user")),
         actor=request.user,
         kind=data.get("kind"),
         room=_room(data.get("room")),

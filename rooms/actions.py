@@ -19,7 +19,7 @@ from audit.events import AuditEvent
 from audit.trail import record
 from core import metrics
 from core.refusals import RefusalCode, Refused
-from rooms import notify, policy
+from rooms import notify, policy, queries
 from rooms.models import (
     CLIENT_ID_MAX_LENGTH,
     Block,
@@ -456,23 +456,18 @@ def do_unblock_user(target, *, actor) -> bool:
 # --- presence ------------------------------------------------------------------------------
 
 
-def online_usernames(room: Room) -> list[str]:
-    live = RoomPresence.objects.filter(room=room, seen_at__gte=presence_deadline())
-    return sorted(set(live.values_list("user__username", flat=True)))
-
-
 @transaction.atomic(durable=True)
 def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
     """Records an open socket; tells the room if its online set changed."""
     room = Room.objects.select_for_update().get(pk=room.pk)
-    before = online_usernames(room)
+    before = queries.online_usernames(room)
     # Sockets of a dead process stopped being refreshed: forget them here.
     RoomPresence.objects.filter(room=room, seen_at__lt=presence_deadline()).delete()
     RoomPresence.objects.update_or_create(
         channel_name=channel_name,
         defaults={"room": room, "user": actor, "seen_at": timezone.now()},
     )
-    after = online_usernames(room)
+    after = queries.online_usernames(room)
     if after != before:
         transaction.on_commit(partial(notify.presence_changed, room.id, after))
     return after
@@ -481,9 +476,9 @@ def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
 @transaction.atomic(durable=True)
 def do_leave_room(room: Room, channel_name: str, *, actor) -> list[str]:
     room = Room.objects.select_for_update().get(pk=room.pk)
-    before = online_usernames(room)
+    before = queries.online_usernames(room)
     RoomPresence.objects.filter(channel_name=channel_name, user=actor).delete()
-    after = online_usernames(room)
+    after = queries.online_usernames(room)
     if after != before:
         transaction.on_commit(partial(notify.presence_changed, room.id, after))
     return after

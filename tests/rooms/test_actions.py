@@ -7,7 +7,7 @@ from channels.layers import get_channel_layer
 from audit.events import AuditEvent
 from audit.models import AuditEntry
 from core.refusals import RefusalCode, Refused
-from rooms import actions
+from rooms import actions, queries
 from rooms.models import (
     Block,
     ContactRequest,
@@ -329,10 +329,10 @@ def test_presence_of_a_dead_process_expires(make_user, public_room):
     ghost, alice = make_user("ghost"), make_user("alice")
     actions.do_enter_room(public_room, "dead-process-chan", actor=ghost)
     actions.do_enter_room(public_room, "live-chan", actor=alice)
-    assert actions.online_usernames(public_room) == ["alice", "ghost"]
+    assert queries.online_usernames(public_room) == ["alice", "ghost"]
     long_ago = timezone.now() - timedelta(seconds=PRESENCE_TTL_SECONDS + 1)
     RoomPresence.objects.update(seen_at=long_ago)
     assert refresh_presence(["live-chan"]) == 1  # the living process refreshes its own
-    assert actions.online_usernames(public_room) == ["alice"]
+    assert queries.online_usernames(public_room) == ["alice"]
     actions.do_enter_room(public_room, "another-chan", actor=make_user("bob"))
     assert not RoomPresence.objects.filter(channel_name="dead-process-chan").exists()

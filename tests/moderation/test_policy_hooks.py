@@ -6,7 +6,7 @@ import pytest
 from audit.events import AuditEvent
 from audit.models import AuditEntry
 from core.refusals import RefusalCode, Refused
-from moderation import actions, checks
+from moderation import actions, policy_hooks
 from moderation.models import (
     FilterAction,
     FilterKind,
@@ -49,10 +49,10 @@ def rule(kind, action, pattern="", room=None, **fields):
 
 
 def test_the_checks_are_registered_with_rooms():
-    assert checks.refuse_banned in policy._join_checks
-    assert checks.refuse_muted in policy._post_checks
-    assert checks.apply_filters in policy._post_checks
-    assert checks.detect_safety_signals in policy._post_checks
+    assert policy_hooks.refuse_banned in policy._join_checks
+    assert policy_hooks.refuse_muted in policy._post_checks
+    assert policy_hooks.apply_filters in policy._post_checks
+    assert policy_hooks.detect_safety_signals in policy._post_checks
 
 
 def test_ban_refuses_joining_here_or_everywhere(room, make_room, make_user, moderator):
@@ -196,14 +196,14 @@ def test_a_meetup_with_an_address_or_phone_is_raised(room, make_user):
 
 def test_opening_many_direct_conversations_is_raised(make_user):
     sender = make_user("collectionneur")
-    for _number in range(checks.MASS_DIRECT_MESSAGES_COUNT - 1):
+    for _number in range(policy_hooks.MASS_DIRECT_MESSAGES_COUNT - 1):
         post(room_actions.do_open_direct_room(make_user(), actor=sender), sender, "salut")
     assert not SafetySignal.objects.exists()
     # The signal comes with the first message after one conversation too many.
     post(room_actions.do_open_direct_room(make_user(), actor=sender), sender, "salut")
     [signal] = SafetySignal.objects.all()
     assert signal.kind == SafetySignalKind.MASS_DIRECT_MESSAGES
-    assert signal.details["conversations_opened"] == checks.MASS_DIRECT_MESSAGES_COUNT
+    assert signal.details["conversations_opened"] == policy_hooks.MASS_DIRECT_MESSAGES_COUNT
     assert Report.objects.get(safety_signal=signal).target_user == sender
 
 
