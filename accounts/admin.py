@@ -26,20 +26,10 @@ from accounts.models import (
 )
 from audit.access import ReasonRequiredAdminMixin, reason_required
 from audit.events import AuditEvent
+from core.admin import ReadOnlyAdminMixin
 
 REVIEW_PERMISSION = "accounts.review_identitydocument"
 DOCUMENT_TARGET_TYPE = "accounts.identitydocument"
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(User)

@@ -27,6 +27,9 @@ from audit.actions import do_record_staff_access
 from audit.events import AuditEvent
 from audit.forms import MIN_REASON_LENGTH, REASON_FIELD, AccessReasonForm
 from audit.trail import request_ip
+from core.jsonapi import refusal_response
+from core.refusals import RefusalCode
+from core.staff import staff_refusal
 
 ACCESS_GRANT_SECONDS = 15 * 60
 REASON_HEADER = "X-Access-Reason"
@@ -135,19 +138,15 @@ def _api_access(request, event, target_type, target_id) -> HttpResponse | None:
 
 
 def _refuse_unless_verified_staff(request, *, api: bool) -> HttpResponse | None:
-    user = request.user
-    if not user.is_authenticated:
-        if api:
-            return JsonResponse({"error": "not_authenticated"}, status=401)
+    # A staff session must have passed its second factor (core/staff.py).
+    refusal = staff_refusal(request.user)
+    if refusal is None:
+        return None
+    if api:
+        return refusal_response(refusal)
+    if refusal.code == RefusalCode.NOT_AUTHENTICATED:
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-    # A staff session must have passed its second factor (CONTRACT.md); fail closed
-    # if the OTP middleware did not run.
-    is_verified = getattr(user, "is_verified", None)
-    if not user.is_staff or is_verified is None or not is_verified():
-        if api:
-            return JsonResponse({"error": "forbidden"}, status=403)
-        raise PermissionDenied
-    return None
+    raise PermissionDenied
 
 
 def reason_required(

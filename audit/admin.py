@@ -21,6 +21,7 @@ from audit.actions import do_record_staff_access
 from audit.events import AuditEvent
 from audit.models import AuditEntry
 from audit.trail import request_ip
+from core.admin import ReadOnlyAdminMixin
 
 CSV_COLUMNS = (*chain.ROW_FIELDS, "event_label")
 # A spreadsheet runs a cell that starts like a formula: such cells (and any
@@ -76,7 +77,7 @@ class TargetIdFilter(InputFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReasonRequiredAdminMixin, admin.ModelAdmin):
+class AuditEntryAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     access_event = AuditEvent.VIEW_AUDIT_TRAIL
     access_reason_covers_model = True
 
@@ -111,15 +112,6 @@ class AuditEntryAdmin(ReasonRequiredAdminMixin, admin.ModelAdmin):
         "hash",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("auteur"), ordering="actor_id")
     def actor(self, entry):

@@ -66,7 +66,7 @@ class AuditEvent(models.IntegerChoices):
     ESCALATION_TRANSMITTED = 4051, _("signalement transmis aux autorités")
     REPORTING_SUSPENDED = 4060, _("signalements d'un compte suspendus (abus)")
 
-    # 5000-5999: compliance (compliance/actions.py)
+    # 5000-5999: compliance (compliance/actions/)
     LEGAL_REQUEST_OPENED = 5001, _("réquisition judiciaire enregistrée")
     LEGAL_REQUEST_VERIFIED = 5002, _("réquisition judiciaire vérifiée")
     LEGAL_REQUEST_PUT_ON_HOLD = 5003, _("réquisition judiciaire mise en attente")

@@ -1,4 +1,4 @@
-"""What a scrape shows: the counters of chatsite/metrics.py (from every daphne
+"""What a scrape shows: the counters of core/metrics.py (from every daphne
 process of the host in multiprocess mode) and figures read from the database
 at scrape time: the report backlog, sanctions, legal deadlines, the audit head.
 
@@ -18,7 +18,7 @@ from django.utils import timezone
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from chatsite import metrics
+from core import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +57,11 @@ def _initialise_labels() -> None:
     """Known label values appear at 0 from the start, so that rate() and alerts see them."""
     from moderation.models import FilterAction
     from rooms.models import RoomKind
-    from rooms.protocol import ErrorCode
+    from rooms.protocol import ERROR_FRAME_CODES
 
     for kind in RoomKind.values:
         metrics.MESSAGES_STORED.labels(room_kind=kind)
-    for code in ErrorCode:
+    for code in ERROR_FRAME_CODES:
         metrics.MESSAGE_REFUSALS.labels(code=str(code))
     for consumer in ("room", "conversations"):
         metrics.OPEN_SOCKETS.labels(consumer=consumer)

@@ -4,7 +4,7 @@ Only staff holding the compliance permissions (the Compliance group,
 administrators) see any of it; moderators hold none. Every page sits behind
 audit's stated-reason gate, one reason covering the model for a while, and
 the dashboard records each view. Writes are custom views calling
-compliance/actions.py: those actions are durable transactions of their own,
+compliance/actions/: those actions are durable transactions of their own,
 which the admin's change forms (run inside a transaction) could not call.
 """
 
@@ -34,6 +34,8 @@ from compliance.models import (
     LegalRequestStatus,
     RestrictedRecord,
 )
+from core.admin import ReadOnlyAdminMixin
+from core.refusals import Refused
 
 S = LegalRequestStatus
 DELETION_PERMISSION = "accounts.change_accountdeletionrequest"
@@ -44,19 +46,8 @@ def export_directory():
     return getattr(settings, "COMPLIANCE_EXPORT_DIR", None) or settings.VAR_DIR / "legal-exports"
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(LegalRequest)
-class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     access_event = AuditEvent.VIEW_LEGAL_REQUESTS
     access_reason_covers_model = True
     list_display = (
@@ -134,7 +125,7 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmi
             data = form.cleaned_data
             try:
                 legal_request = actions.do_open_legal_request(actor=request.user, **data)
-            except actions.ComplianceError as refusal:
+            except Refused as refusal:
                 form.add_error(None, refusal.detail)
             else:
                 messages.success(request, _("Réquisition enregistrée."))
@@ -204,7 +195,7 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmi
             raise Http404
         try:
             steps[verb]()
-        except actions.ComplianceError as refusal:
+        except Refused as refusal:
             messages.error(request, refusal.detail)
         else:
             messages.success(request, _("C'est fait."))
@@ -249,7 +240,7 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmi
         hold = get_object_or_404(LegalHold, pk=hold_id)
         try:
             actions.do_release_hold(hold, actor=request.user, reason=request.POST.get("reason", ""))
-        except actions.ComplianceError as refusal:
+        except Refused as refusal:
             messages.error(request, refusal.detail)
         else:
             messages.success(request, _("Conservation levée."))
@@ -287,7 +278,7 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmi
         deletion = get_object_or_404(AccountDeletionRequest, pk=deletion_id)
         try:
             actions.do_complete_account_deletion(deletion, actor=request.user)
-        except actions.ComplianceError as refusal:
+        except Refused as refusal:
             messages.error(request, refusal.detail)
         else:
             messages.success(request, _("Compte supprimé ; les données légales sont conservées."))
@@ -327,7 +318,7 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmi
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class LegalHoldAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     access_event = AuditEvent.VIEW_LEGAL_REQUESTS
     access_reason_covers_model = True
     list_display = ("request", "user", "room", "placed_at", "released_at")
@@ -336,7 +327,7 @@ class LegalHoldAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(RestrictedRecord)
-class RestrictedRecordAdmin(ReasonRequiredAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class RestrictedRecordAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     access_event = AuditEvent.VIEW_RESTRICTED_RECORDS
     access_reason_covers_model = True
     list_display = ("user_id", "category", "occurred_at", "retain_until")

@@ -1,7 +1,7 @@
 """The moderators' back office: the report queue, sanctions, appeals, held
 messages, filters, escalations (docs/moderation.md).
 
-Every write goes through moderation/actions.py. Those actions are durable
+Every write goes through moderation/actions/. Those actions are durable
 transactions of their own, and the admin runs its change forms and its
 actions inside a transaction: so the writes here are custom views (a form
 per report, appeal, sanction), and each bulk action leads to a confirmation
@@ -25,6 +25,8 @@ from django.utils.translation import gettext_lazy
 
 from audit.access import access_gate
 from audit.events import AuditEvent
+from core.admin import ReadOnlyAdminMixin
+from core.refusals import Refused
 from moderation import actions, queries
 from moderation.forms import (
     AppealDecisionForm,
@@ -53,17 +55,6 @@ from moderation.models import (
 from rooms.models import Room
 
 MAX_BULK = 200
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- bulk actions through a confirmation page -------------------------------------------------
@@ -125,7 +116,7 @@ class BulkActionMixin:
                 try:
                     bulk.run(obj, request.user, reason)
                     done += 1
-                except actions.ModerationError as refusal:
+                except Refused as refusal:
                     messages.error(request, f"{obj}: {refusal.detail}")
             messages.success(request, _("%(count)d élément(s) traité(s).") % {"count": done})
             return HttpResponseRedirect(changelist)
@@ -340,7 +331,7 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 self._decide(request, report, form.cleaned_data)
-            except actions.ModerationError as refusal:
+            except Refused as refusal:
                 form.add_error(None, refusal.detail)
             else:
                 messages.success(request, _("Décision enregistrée."))
@@ -394,7 +385,7 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
             raise PermissionDenied
         try:
             actions.do_claim_report(report, actor=request.user)
-        except actions.ModerationError as refusal:
+        except Refused as refusal:
             messages.error(request, refusal.detail)
         return HttpResponseRedirect(reverse("admin:moderation_report_decide", args=[pk]))
 
@@ -472,7 +463,7 @@ class SanctionAdmin(BulkActionMixin, admin.ModelAdmin):
             data = form.cleaned_data
             try:
                 sanction = actions.do_issue_sanction(
-                    actions.user_named(data["user"]),
+                    queries.user_named(data["user"]),
                     actor=request.user,
                     kind=data["kind"],
                     room=data["room"],
@@ -481,7 +472,7 @@ class SanctionAdmin(BulkActionMixin, admin.ModelAdmin):
                     ground=data["ground"],
                     clause=data["clause"] or None,
                 )
-            except actions.ModerationError as refusal:
+            except Refused as refusal:
                 form.add_error(None, refusal.detail)
             else:
                 messages.success(
@@ -532,7 +523,7 @@ class AppealAdmin(admin.ModelAdmin):
                     reverse_decision=form.cleaned_data["reverse_decision"],
                     answer=form.cleaned_data["answer"],
                 )
-            except actions.ModerationError as refusal:
+            except Refused as refusal:
                 form.add_error(None, refusal.detail)
             else:
                 messages.success(request, _("Recours décidé."))
@@ -594,7 +585,7 @@ class HeldMessageAdmin(BulkActionMixin, admin.ModelAdmin):
 
 
 @admin.register(ThreatEscalation)
-class ThreatEscalationAdmin(ReadOnlyAdmin):
+class ThreatEscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created", "report", "authority", "transmitted_at", "authority_reference")
     list_filter = ("authority",)
 
@@ -656,20 +647,20 @@ class TrustedFlaggerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(ReadOnlyAdmin):
+class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created", "category", "location", "acknowledged_at")
     list_filter = ("category",)
 
 
 @admin.register(SafetySignal)
-class SafetySignalAdmin(ReadOnlyAdmin):
+class SafetySignalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created", "kind", "user", "room")
     list_filter = ("kind",)
     list_select_related = ("user", "room")
 
 
 @admin.register(StatementOfReasons)
-class StatementOfReasonsAdmin(ReadOnlyAdmin):
+class StatementOfReasonsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created",
         "user",
@@ -684,7 +675,7 @@ class StatementOfReasonsAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ModerationRecord)
-class ModerationRecordAdmin(ReadOnlyAdmin):
+class ModerationRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "violations", "unfounded_reports", "reporting_suspended_until")
     ordering = ("-violations",)
     search_fields = ("user__username",)

@@ -2,71 +2,36 @@
 
 Always JSON, never a redirect to a login page: 401 when not signed in, 403
 when not allowed. The moderator endpoints need an OTP-verified staff session
-(django-otp's OTPMiddleware sets `is_verified`) and the permission they name.
+(core/staff.py) and the permission they name; refusals answer with the
+status of core/refusals.py's one map.
 """
-
-from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from core.jsonapi import json_object, json_view, staff_gate
+from core.refusals import RefusalCode, Refused
 from moderation import actions, queries
-from moderation.actions import ModerationError
-from rooms import jsonapi
-from rooms.jsonapi import Gate, error, json_object, member_gate
+from rooms.api import member_gate
 from rooms.models import Message, Room
 
 SANCTION_PERMISSION = "moderation.add_sanction"
 REPORT_VIEW_PERMISSION = "moderation.view_report"
-ERROR_STATUS = {
-    "invalid": 400,
-    "forbidden": 403,
-    "suspended": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "rate_limited": 429,
-}
-
-
-def _staff_gate(permission: str) -> Callable[[HttpRequest], JsonResponse | None]:
-    def gate(request: HttpRequest) -> JsonResponse | None:
-        user = request.user
-        if not user.is_authenticated:
-            return error(401, "not_authenticated", _("Connectez-vous."))
-        if not user.is_active or not user.is_staff:
-            return error(403, "forbidden", _("Réservé à l'équipe de modération."))
-        if not user.is_verified():
-            return error(
-                403, "otp_required", _("Validez d'abord votre double authentification (/admin/).")
-            )
-        if not user.has_perm(permission):
-            return error(403, "forbidden", _("Vous n'avez pas la permission nécessaire."))
-        return None
-
-    return gate
-
-
-def _refusal(refusal: Exception) -> JsonResponse:
-    return error(ERROR_STATUS.get(refusal.code, 400), refusal.code, refusal.detail)
-
-
-def json_view(*methods: str, gate: Gate) -> Callable:
-    return jsonapi.json_view(*methods, gate=gate, refusals=(ModerationError,), on_refusal=_refusal)
 
 
 def _flag(data: dict, name: str) -> bool:
     value = data.get(name, False)
     if not isinstance(value, bool):
-        raise ModerationError("invalid", _("%(name)s est true ou false.") % {"name": name})
+        raise Refused(RefusalCode.INVALID, _("%(name)s est true ou false.") % {"name": name})
     return value
 
 
 def _message(message_id) -> Message:
     if isinstance(message_id, bool) or not isinstance(message_id, int):
-        raise ModerationError("invalid", _("message est un identifiant (entier)."))
+        raise Refused(RefusalCode.INVALID, _("message est un identifiant (entier)."))
     message = Message.objects.filter(pk=message_id).select_related("room", "author").first()
     if message is None:
-        raise ModerationError("not_found", _("Message introuvable."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Message introuvable."))
     return message
 
 
@@ -74,10 +39,10 @@ def _room(slug) -> Room | None:
     if slug is None:
         return None
     if not isinstance(slug, str):
-        raise ModerationError("invalid", _("room est l'identifiant d'un salon, ou null."))
+        raise Refused(RefusalCode.INVALID, _("room est l'identifiant d'un salon, ou null."))
     room = Room.objects.filter(slug=slug).first()
     if room is None:
-        raise ModerationError("not_found", _("Ce salon n'existe pas."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Ce salon n'existe pas."))
     return room
 
 
@@ -90,13 +55,13 @@ def file_report(request: HttpRequest) -> JsonResponse:
     data = json_object(request)
     has_message, has_user = "message" in data, "user" in data
     if has_message == has_user:
-        raise ModerationError("invalid", _("Indiquez soit message, soit user."))
+        raise Refused(RefusalCode.INVALID, _("Indiquez soit message, soit user."))
     report = actions.do_file_report(
         actor=request.user,
         category=data.get("category"),
         details=data.get("details", ""),
         message=_message(data["message"]) if has_message else None,
-        target_user=actions.user_named(data["user"]) if has_user else None,
+        target_user=queries.user_named(data["user"]) if has_user else None,
         threat_to_life=_flag(data, "threat_to_life"),
     )
     return JsonResponse({"id": report.pk}, status=201)
@@ -109,7 +74,7 @@ def file_alert(request: HttpRequest) -> JsonResponse:
     data = json_object(request)
     room = _room(data.get("room"))
     if room is None:
-        raise ModerationError("invalid", _("Le champ room est requis."))
+        raise Refused(RefusalCode.INVALID, _("Le champ room est requis."))
     report = actions.do_file_alert(
         room,
         actor=request.user,
@@ -122,13 +87,13 @@ def file_alert(request: HttpRequest) -> JsonResponse:
 # --- moderators --------------------------------------------------------------------------------
 
 
-@json_view("POST", gate=_staff_gate(SANCTION_PERMISSION))
+@json_view("POST", gate=staff_gate(SANCTION_PERMISSION))
 def issue_sanction(request: HttpRequest) -> JsonResponse:
     """POST /api/moderation/sanctions/ {"user", "kind", "room", "duration_minutes", "reason"},
     optionally "ground" and "clause" (a rule's code, "R4": docs/moderation.md)."""
     data = json_object(request)
     sanction = actions.do_issue_sanction(
-        actions.user_named(data.get("user")),
+        queries.user_named(data.get("user")),
         actor=request.user,
         kind=data.get("kind"),
         room=_room(data.get("room")),
@@ -152,7 +117,7 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
     )
 
 
-@json_view("DELETE", gate=_staff_gate(SANCTION_PERMISSION))
+@json_view("DELETE", gate=staff_gate(SANCTION_PERMISSION))
 def remove_message(request: HttpRequest, message_id: int) -> HttpResponse:
     """DELETE /api/moderation/messages/<id>/ {"reason"}, optionally "ground" and "clause"."""
     data = json_object(request)
@@ -166,7 +131,7 @@ def remove_message(request: HttpRequest, message_id: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@json_view("GET", gate=_staff_gate(REPORT_VIEW_PERMISSION))
+@json_view("GET", gate=staff_gate(REPORT_VIEW_PERMISSION))
 def queue(request: HttpRequest) -> JsonResponse:
     """GET /api/moderation/queue/: the counts behind the moderators' badge."""
     return JsonResponse(queries.queue_counts())

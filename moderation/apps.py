@@ -8,6 +8,6 @@ class ModerationConfig(AppConfig):
 
     def ready(self) -> None:
         # Rooms never imports moderation: moderation registers its checks there.
-        from moderation import checks
+        from moderation import policy_hooks
 
-        checks.register()
+        policy_hooks.register()

@@ -1,6 +1,6 @@
 """Text patterns of the automatic filters and of the safety signals.
 
-Pure functions of the text: the checks (moderation/checks.py) decide what
+Pure functions of the text: the checks (moderation/policy_hooks.py) decide what
 to do with a match. Patterns are written for French chat as it is typed:
 no accents, abbreviations, spaces or dots inside phone numbers.
 """

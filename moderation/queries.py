@@ -3,9 +3,13 @@
 import re
 from urllib.parse import urlsplit
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.refusals import RefusalCode, Refused
 from moderation.models import (
     CONTEXT_MESSAGES_AROUND,
     OPEN_STATUSES,
@@ -208,3 +212,18 @@ def user_export(user) -> dict:
             for statement in statements.prefetch_related("appeals")
         ],
     }
+
+
+def user_named(username):
+    """The account a staff API call names, or a refusal (`invalid`, `not_found`)."""
+    if not isinstance(username, str) or not username:
+        raise Refused(RefusalCode.INVALID, _("Le champ user est requis."))
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise Refused(RefusalCode.NOT_FOUND, _("Utilisateur introuvable."))
+    return user
+
+
+def decisions_url() -> str:
+    """The member's own page of decisions taken on them (statements of reasons)."""
+    return reverse("moderation:decisions")

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.refusals import Refused
 from moderation import actions, rules
 from moderation.forms import AppealForm, NoticeForm
 from moderation.models import Report, StatementOfReasons
@@ -34,7 +35,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_file_appeal(statement, actor=request.user, text=form.cleaned_data["text"])
-        except actions.ModerationError as refusal:
+        except Refused as refusal:
             form.add_error(None, refusal.detail)
         else:
             messages.success(
@@ -64,7 +65,7 @@ def report_outcome(request: HttpRequest, pk: int) -> HttpResponse:
             actions.do_file_report_appeal(
                 report, actor=request.user, text=form.cleaned_data["text"]
             )
-        except actions.ModerationError as refusal:
+        except Refused as refusal:
             form.add_error(None, refusal.detail)
         else:
             messages.success(
@@ -98,7 +99,7 @@ def notice(request: HttpRequest) -> HttpResponse:
                 email=data["email"],
                 actor=request.user if request.user.is_authenticated else None,
             )
-        except actions.ModerationError as refusal:
+        except Refused as refusal:
             form.add_error(None, refusal.detail)
         else:
             return render(

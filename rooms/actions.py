@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
 from audit.trail import record
-from chatsite import metrics
-from rooms import notify, policy
+from core import metrics
+from core.refusals import RefusalCode, Refused
+from rooms import notify, policy, queries
 from rooms.models import (
     CLIENT_ID_MAX_LENGTH,
     Block,
@@ -34,23 +35,9 @@ from rooms.models import (
     RoomRole,
 )
 from rooms.presence import presence_deadline
-from rooms.protocol import MAX_BODY_LENGTH, CloseCode, ErrorCode
+from rooms.protocol import MAX_BODY_LENGTH, CloseCode
 from rooms.ratelimit import take_token
 from rooms.text import clean_body, message_json
-
-
-class ActionRefused(Exception):
-    """A refusal to show the user: `code` is an ErrorCode (or a short word)."""
-
-    def __init__(self, code: str, detail: str, after_refusal=None):
-        super().__init__(detail)
-        self.code = str(code)
-        self.detail = detail
-        self.after_refusal = after_refusal
-
-    @classmethod
-    def from_verdict(cls, verdict: policy.Verdict) -> "ActionRefused":
-        return cls(verdict.code, verdict.detail, verdict.after_refusal)
 
 
 def runs_after_refusal(action):
@@ -61,18 +48,13 @@ def runs_after_refusal(action):
     def wrapper(*args, **kwargs):
         try:
             return action(*args, **kwargs)
-        except ActionRefused as refusal:
+        except Refused as refusal:
             metrics.message_refused(refusal.code)
             if refusal.after_refusal is not None:
                 refusal.after_refusal()
             raise
 
     return wrapper
-
-
-class NotFound(ActionRefused):
-    def __init__(self, detail: str):
-        super().__init__("not_found", detail)
 
 
 # --- messages --------------------------------------------------------------------------
@@ -89,26 +71,26 @@ def validate_client_id(client_id) -> str | None:
     if client_id is None:
         return None
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX_LENGTH:
-        raise ActionRefused(
-            ErrorCode.INVALID,
+        raise Refused(
+            RefusalCode.INVALID,
             _("client_id doit être un texte de 1 à %(max)d caractères.")
             % {"max": CLIENT_ID_MAX_LENGTH},
         )
     if not client_id.isprintable():
-        raise ActionRefused(ErrorCode.INVALID, _("client_id contient des caractères invalides."))
+        raise Refused(RefusalCode.INVALID, _("client_id contient des caractères invalides."))
     return client_id
 
 
 def prepare_body(body) -> str:
     """The cleaned body, or a refusal (`invalid` or `too_long`)."""
     if not isinstance(body, str):
-        raise ActionRefused(ErrorCode.INVALID, _("Le message doit être un texte."))
+        raise Refused(RefusalCode.INVALID, _("Le message doit être un texte."))
     body = clean_body(body)
     if not body:
-        raise ActionRefused(ErrorCode.INVALID, _("Le message est vide."))
+        raise Refused(RefusalCode.INVALID, _("Le message est vide."))
     if len(body) > MAX_BODY_LENGTH:
-        raise ActionRefused(
-            ErrorCode.TOO_LONG,
+        raise Refused(
+            RefusalCode.TOO_LONG,
             _("Un message fait au plus %(max)d caractères.") % {"max": MAX_BODY_LENGTH},
         )
     return body
@@ -142,11 +124,11 @@ def do_post_message(
             return PostResult(existing, False, message_json(existing))
     verdict = policy.can_post(actor, room, body, account_checked=account_checked)
     if not verdict:
-        raise ActionRefused.from_verdict(verdict)
+        raise Refused.from_verdict(verdict)
     wait = take_token(actor.pk)
     if wait:
-        raise ActionRefused(
-            ErrorCode.RATE_LIMITED,
+        raise Refused(
+            RefusalCode.RATE_LIMITED,
             _("Vous écrivez trop vite : réessayez dans %(seconds).1f s.") % {"seconds": wait},
         )
     message = Message.objects.create(room=room, author=actor, body=body, client_id=client_id)
@@ -179,9 +161,9 @@ def do_delete_message(message: Message, *, actor, reason: str = "") -> Message:
     message = Message.objects.select_for_update().select_related("room").get(pk=message.pk)
     is_author = message.author_id == actor.pk
     if not is_author and not policy.is_room_staff(actor, message.room):
-        raise ActionRefused("forbidden", _("Vous ne pouvez pas supprimer ce message."))
+        raise Refused(RefusalCode.FORBIDDEN, _("Vous ne pouvez pas supprimer ce message."))
     if not is_author and not reason.strip():
-        raise ActionRefused(ErrorCode.INVALID, _("Indiquez le motif de la suppression."))
+        raise Refused(RefusalCode.INVALID, _("Indiquez le motif de la suppression."))
     if message.deleted_at is not None:
         return message
     message.deleted_at = timezone.now()
@@ -225,7 +207,7 @@ def do_join_public_room(room: Room, *, actor) -> tuple[RoomMembership, bool]:
     newcomer has missed nothing: the mark starts at the latest message.
     Returns the membership and whether it is new, as get_or_create does."""
     if room.kind != RoomKind.PUBLIC:
-        raise ActionRefused(ErrorCode.INVALID, _("Seuls les salons publics se rejoignent ainsi."))
+        raise Refused(RefusalCode.INVALID, _("Seuls les salons publics se rejoignent ainsi."))
     # Every visit calls this: one read when already a member.
     membership = RoomMembership.objects.filter(room=room, user=actor).first()
     if membership is not None:
@@ -268,9 +250,9 @@ def do_create_room(
 ) -> Room:
     """Creates a public or private room; the creator owns a private one."""
     if kind not in (RoomKind.PUBLIC, RoomKind.PRIVATE):
-        raise ActionRefused(ErrorCode.INVALID, _("Type de salon inconnu."))
+        raise Refused(RefusalCode.INVALID, _("Type de salon inconnu."))
     if slug in RESERVED_SLUGS or Room.objects.filter(slug=slug).exists():
-        raise ActionRefused(ErrorCode.INVALID, _("Cet identifiant de salon est déjà pris."))
+        raise Refused(RefusalCode.INVALID, _("Cet identifiant de salon est déjà pris."))
     room = Room.objects.create(
         kind=kind,
         slug=slug,
@@ -299,9 +281,9 @@ def do_create_room(
 def do_archive_room(room: Room, *, actor, reason: str = "") -> Room:
     """Archives a room: hidden, read-only, its open sockets closed."""
     if not policy.is_room_staff(actor, room):
-        raise ActionRefused("forbidden", _("Vous ne pouvez pas archiver ce salon."))
+        raise Refused(RefusalCode.FORBIDDEN, _("Vous ne pouvez pas archiver ce salon."))
     if not reason.strip():
-        raise ActionRefused(ErrorCode.INVALID, _("Indiquez le motif de l'archivage."))
+        raise Refused(RefusalCode.INVALID, _("Indiquez le motif de l'archivage."))
     room = Room.objects.select_for_update().get(pk=room.pk)
     if room.is_archived:
         return room
@@ -323,13 +305,13 @@ def do_archive_room(room: Room, *, actor, reason: str = "") -> Room:
 @transaction.atomic(durable=True)
 def do_invite_to_room(room: Room, invitee, *, actor) -> RoomInvitation:
     if room.kind != RoomKind.PRIVATE:
-        raise ActionRefused(ErrorCode.INVALID, _("On n'invite que dans un salon privé."))
+        raise Refused(RefusalCode.INVALID, _("On n'invite que dans un salon privé."))
     if not policy.is_room_staff(actor, room):
-        raise ActionRefused("forbidden", _("Seuls les responsables du salon peuvent inviter."))
+        raise Refused(RefusalCode.FORBIDDEN, _("Seuls les responsables du salon peuvent inviter."))
     if RoomMembership.objects.filter(room=room, user=invitee).exists():
-        raise ActionRefused(ErrorCode.INVALID, _("Cette personne est déjà membre du salon."))
+        raise Refused(RefusalCode.INVALID, _("Cette personne est déjà membre du salon."))
     if policy.is_blocked_between(actor, invitee):
-        raise ActionRefused(ErrorCode.BLOCKED, _("Vous ne pouvez pas inviter cette personne."))
+        raise Refused(RefusalCode.BLOCKED, _("Vous ne pouvez pas inviter cette personne."))
     invitation, _created = RoomInvitation.objects.get_or_create(
         room=room,
         invitee=invitee,
@@ -344,7 +326,7 @@ def do_invite_to_room(room: Room, invitee, *, actor) -> RoomInvitation:
 def do_answer_invitation(invitation: RoomInvitation, *, actor, accept: bool) -> RoomInvitation:
     invitation = RoomInvitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.invitee_id != actor.pk:
-        raise NotFound(_("Invitation introuvable."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Invitation introuvable."))
     if invitation.status != InvitationStatus.PENDING:
         return invitation
     invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
@@ -372,17 +354,17 @@ def do_open_direct_room(other, *, actor) -> Room:
     request from `actor`, held until `other` accepts it.
     """
     if other.pk == actor.pk:
-        raise ActionRefused(ErrorCode.INVALID, _("Vous ne pouvez pas vous écrire à vous-même."))
+        raise Refused(RefusalCode.INVALID, _("Vous ne pouvez pas vous écrire à vous-même."))
     if not other.is_active:
-        raise NotFound(_("Utilisateur introuvable."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Utilisateur introuvable."))
     room = Room.objects.filter(direct_key=_direct_key(actor, other)).first()
     if room is not None and policy.held_for(room, actor) is not None:
         if policy.is_blocked_between(actor, other):
-            raise ActionRefused(ErrorCode.BLOCKED, _("Cette conversation est bloquée."))
+            raise Refused(RefusalCode.BLOCKED, _("Cette conversation est bloquée."))
         return room  # actor is the recipient of a request: they get to answer it
     verdict = policy.direct_message_verdict(actor, other, room)
     if not verdict:
-        raise ActionRefused.from_verdict(verdict)
+        raise Refused.from_verdict(verdict)
     if room is not None:
         return room
     try:
@@ -406,7 +388,7 @@ def do_open_direct_room(other, *, actor) -> Room:
 def _contact_request_for(request: ContactRequest, actor) -> ContactRequest:
     request = ContactRequest.objects.select_for_update().get(pk=request.pk)
     if request.recipient_id != actor.pk:
-        raise NotFound(_("Demande introuvable."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Demande introuvable."))
     return request
 
 
@@ -415,7 +397,7 @@ def do_accept_contact_request(request: ContactRequest, *, actor) -> ContactReque
     """The recipient accepts: the held messages become visible, the room opens."""
     request = _contact_request_for(request, actor)
     if request.status == ContactRequestStatus.BLOCKED:
-        raise ActionRefused(ErrorCode.BLOCKED, _("Débloquez d'abord cette personne."))
+        raise Refused(RefusalCode.BLOCKED, _("Débloquez d'abord cette personne."))
     if request.status != ContactRequestStatus.ACCEPTED:
         request.status = ContactRequestStatus.ACCEPTED
         request.decided_at = timezone.now()
@@ -446,7 +428,7 @@ def do_block_user(target, *, actor) -> Block:
     """`actor` blocks `target`: no direct messages either way, their open
     direct-room sockets are closed, a pending request from `target` is closed."""
     if target.pk == actor.pk:
-        raise ActionRefused(ErrorCode.INVALID, _("Vous ne pouvez pas vous bloquer vous-même."))
+        raise Refused(RefusalCode.INVALID, _("Vous ne pouvez pas vous bloquer vous-même."))
     block, _created = Block.objects.get_or_create(blocker=actor, blocked=target)
     ContactRequest.objects.filter(sender=target, recipient=actor).exclude(
         status=ContactRequestStatus.ACCEPTED
@@ -474,23 +456,18 @@ def do_unblock_user(target, *, actor) -> bool:
 # --- presence ------------------------------------------------------------------------------
 
 
-def online_usernames(room: Room) -> list[str]:
-    live = RoomPresence.objects.filter(room=room, seen_at__gte=presence_deadline())
-    return sorted(set(live.values_list("user__username", flat=True)))
-
-
 @transaction.atomic(durable=True)
 def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
     """Records an open socket; tells the room if its online set changed."""
     room = Room.objects.select_for_update().get(pk=room.pk)
-    before = online_usernames(room)
+    before = queries.online_usernames(room)
     # Sockets of a dead process stopped being refreshed: forget them here.
     RoomPresence.objects.filter(room=room, seen_at__lt=presence_deadline()).delete()
     RoomPresence.objects.update_or_create(
         channel_name=channel_name,
         defaults={"room": room, "user": actor, "seen_at": timezone.now()},
     )
-    after = online_usernames(room)
+    after = queries.online_usernames(room)
     if after != before:
         transaction.on_commit(partial(notify.presence_changed, room.id, after))
     return after
@@ -499,9 +476,9 @@ def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
 @transaction.atomic(durable=True)
 def do_leave_room(room: Room, channel_name: str, *, actor) -> list[str]:
     room = Room.objects.select_for_update().get(pk=room.pk)
-    before = online_usernames(room)
+    before = queries.online_usernames(room)
     RoomPresence.objects.filter(channel_name=channel_name, user=actor).delete()
-    after = online_usernames(room)
+    after = queries.online_usernames(room)
     if after != before:
         transaction.on_commit(partial(notify.presence_changed, room.id, after))
     return after

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.access import ReasonRequiredAdminMixin
 from audit.events import AuditEvent
+from core.admin import ReadOnlyAdminMixin
+from core.refusals import Refused
 from rooms import actions
 from rooms.models import (
     Block,
@@ -29,17 +31,6 @@ from rooms.models import (
 )
 
 TRANSCRIPT_LIMIT = 500
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReasonForm(forms.Form):
@@ -58,7 +49,7 @@ def reason_action(modeladmin, request, queryset, *, title: str, apply) -> Templa
                 try:
                     apply(obj, form.cleaned_data["reason"])
                     done += 1
-                except actions.ActionRefused as refusal:
+                except Refused as refusal:
                     modeladmin.message_user(request, f"{obj}: {refusal.detail}", messages.ERROR)
             modeladmin.message_user(request, _("%(count)d élément(s) traité(s).") % {"count": done})
             return None

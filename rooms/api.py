@@ -6,34 +6,36 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from core.jsonapi import error, json_object, json_view
+from core.refusals import RefusalCode, Refused
 from rooms import actions, policy, queries
-from rooms.jsonapi import error, json_object, json_view, member_gate
 from rooms.models import Message, Room, RoomKind
 from rooms.protocol import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, CloseCode
 from rooms.queries import find_user
 from rooms.text import message_json
 
 
-def _refusal(refusal: Exception) -> JsonResponse:
-    if isinstance(refusal, actions.NotFound):
-        return error(404, "not_found", refusal.detail)
-    status = 403 if refusal.code in ("blocked", "forbidden") else 400
-    return error(status, refusal.code, refusal.detail)
+def member_gate(request: HttpRequest) -> JsonResponse | None:
+    """The account gate of accounts/gates.py: 401 not signed in, 403 otherwise."""
+    verdict = policy.account_verdict(request.user)
+    if verdict:
+        return None
+    if verdict.close_code == CloseCode.NOT_AUTHENTICATED:
+        return error(401, RefusalCode.NOT_AUTHENTICATED, verdict.detail)
+    return error(403, RefusalCode.FORBIDDEN, verdict.detail)
 
 
 def api_view(*methods: str) -> Callable:
     """Allowed methods, the account gate (401/403 as JSON) and CSRF."""
-    return json_view(
-        *methods, gate=member_gate, refusals=(actions.ActionRefused,), on_refusal=_refusal
-    )
+    return json_view(*methods, gate=member_gate)
 
 
 def _user_named(username) -> object:
     if not isinstance(username, str) or not username:
-        raise actions.ActionRefused("invalid", _("Le champ username est requis."))
+        raise Refused(RefusalCode.INVALID, _("Le champ username est requis."))
     user = find_user(username)
     if user is None:
-        raise actions.NotFound(_("Utilisateur introuvable."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Utilisateur introuvable."))
     return user
 
 
@@ -44,11 +46,11 @@ def _int_param(request: HttpRequest, name: str, default: int | None = None) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise actions.ActionRefused(
-            "invalid", _("%(name)s doit être un entier.") % {"name": name}
+        raise Refused(
+            RefusalCode.INVALID, _("%(name)s doit être un entier.") % {"name": name}
         ) from None
     if value < 0:
-        raise actions.ActionRefused("invalid", _("%(name)s doit être positif.") % {"name": name})
+        raise Refused(RefusalCode.INVALID, _("%(name)s doit être positif.") % {"name": name})
     return value
 
 
@@ -109,12 +111,12 @@ def room_messages(request: HttpRequest, slug: str) -> JsonResponse:
 def _readable_room(request: HttpRequest, slug: str) -> Room:
     room = Room.objects.filter(slug=slug).first()
     if room is None:
-        raise actions.NotFound(_("Ce salon n'existe pas."))
+        raise Refused(RefusalCode.NOT_FOUND, _("Ce salon n'existe pas."))
     verdict = policy.can_read(request.user, room)
     if not verdict:
         if verdict.close_code == CloseCode.NOT_FOUND:
-            raise actions.NotFound(verdict.detail)
-        raise actions.ActionRefused("forbidden", verdict.detail)
+            raise Refused(RefusalCode.NOT_FOUND, verdict.detail)
+        raise Refused(RefusalCode.FORBIDDEN, verdict.detail)
     return room
 
 
@@ -125,7 +127,7 @@ def mark_read(request: HttpRequest, slug: str) -> JsonResponse:
     room = _readable_room(request, slug)
     up_to = json_object(request).get("up_to")
     if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:
-        raise actions.ActionRefused("invalid", _("up_to doit être un identifiant de message."))
+        raise Refused(RefusalCode.INVALID, _("up_to doit être un identifiant de message."))
     # Never past the room's latest message: a mark beyond it would hide what comes next.
     latest = Message.objects.filter(room=room).order_by("-id").values_list("id", flat=True).first()
     mark = actions.do_mark_room_read(room, actor=request.user, up_to_id=min(up_to, latest or 0))

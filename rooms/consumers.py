@@ -33,7 +33,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ConnectionKind
 from accounts.records import client_address, record_connection
-from chatsite import metrics
+from core import metrics
+from core.refusals import RefusalCode, Refused
 from rooms import actions, fanout, policy, presence, queries, socket_limit
 from rooms.models import Room, RoomKind, user_group
 from rooms.protocol import (
@@ -42,7 +43,6 @@ from rooms.protocol import (
     MAX_PENDING_POSTS,
     ClientEvent,
     CloseCode,
-    ErrorCode,
     GroupEvent,
     ServerEvent,
 )
@@ -119,7 +119,7 @@ def _post(room: Room, user, body, client_id) -> dict:
         result = actions.do_post_message(
             room, body, actor=user, client_id=client_id, account_checked=True
         )
-    except actions.ActionRefused as refusal:
+    except Refused as refusal:
         echoed = client_id if isinstance(client_id, str) else None
         return error_frame(refusal.code, refusal.detail, echoed)
     if result.created:
@@ -206,7 +206,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if after < 0:
             # Said, not fatal: the client still gets live traffic.
             self._pending_error = error_frame(
-                ErrorCode.INVALID, _("after doit être un identifiant de message (entier ≥ 0).")
+                RefusalCode.INVALID, _("after doit être un identifiant de message (entier ≥ 0).")
             )
             return None
         return after
@@ -266,17 +266,17 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             return  # refused, closing
         if text_data is None:
             await self.send_json(
-                error_frame(ErrorCode.INVALID, _("Seuls les messages texte JSON sont acceptés."))
+                error_frame(RefusalCode.INVALID, _("Seuls les messages texte JSON sont acceptés."))
             )
             return
         if len(text_data) > MAX_FRAME_LENGTH:
-            await self.send_json(error_frame(ErrorCode.TOO_LONG, _("Message trop volumineux.")))
+            await self.send_json(error_frame(RefusalCode.TOO_LONG, _("Message trop volumineux.")))
             return
         try:
             content = json.loads(text_data)
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             await self.send_json(
-                error_frame(ErrorCode.INVALID, _("Ce message n'est pas du JSON valide."))
+                error_frame(RefusalCode.INVALID, _("Ce message n'est pas du JSON valide."))
             )
             return
         await self.receive_json(content)
@@ -284,7 +284,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs) -> None:
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self.send_json(
-                error_frame(ErrorCode.INVALID, _("Un objet JSON avec un champ type est attendu."))
+                error_frame(RefusalCode.INVALID, _("Un objet JSON avec un champ type est attendu."))
             )
             return
         client_id = content.get("client_id")
@@ -292,7 +292,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             client_id = None
         if content["type"] != ClientEvent.MESSAGE_SEND:
             await self.send_json(
-                error_frame(ErrorCode.INVALID, _("Type de message inconnu."), client_id)
+                error_frame(RefusalCode.INVALID, _("Type de message inconnu."), client_id)
             )
             return
         if self.posts is None:
@@ -300,7 +300,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if self.posts.qsize() >= MAX_PENDING_POSTS:
             await self.send_json(
                 error_frame(
-                    ErrorCode.RATE_LIMITED,
+                    RefusalCode.RATE_LIMITED,
                     _("Trop de messages en attente : réessayez dans un instant."),
                     client_id,
                 )
@@ -427,7 +427,7 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
-        await self.send_json(error_frame(ErrorCode.INVALID, _("Ce canal ne reçoit rien.")))
+        await self.send_json(error_frame(RefusalCode.INVALID, _("Ce canal ne reçoit rien.")))
 
     async def user_conversation(self, event) -> None:
         await self.send_json({"type": ServerEvent.CONVERSATION_CHANGED, "room": event["room"]})

@@ -11,7 +11,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from chatsite import metrics
+from core import metrics
 from rooms.models import room_group, user_group
 from rooms.protocol import GroupEvent
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.gates import ChatAccess, chat_access
 from accounts.models import DirectMessagePolicy
+from core.refusals import RefusalCode
 from rooms.models import (
     Block,
     ContactRequest,
@@ -30,7 +31,7 @@ from rooms.models import (
     RoomMembership,
     RoomRole,
 )
-from rooms.protocol import CloseCode, ErrorCode
+from rooms.protocol import CloseCode
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Verdict:
 ALLOWED = Verdict(True)
 
 
-def refuse_post(code: ErrorCode, detail: str) -> Verdict:
+def refuse_post(code: RefusalCode, detail: str) -> Verdict:
     return Verdict(False, code=str(code), detail=detail)
 
 
@@ -124,13 +125,15 @@ def direct_message_verdict(sender, recipient, room: Room | None) -> Verdict:
     people they already talk with (an accepted conversation), or nobody.
     """
     if is_blocked_between(sender, recipient):
-        return refuse_post(ErrorCode.BLOCKED, _("Vous ne pouvez pas écrire à cette personne."))
+        return refuse_post(RefusalCode.BLOCKED, _("Vous ne pouvez pas écrire à cette personne."))
     setting = recipient.direct_messages_from
     if setting == DirectMessagePolicy.NOBODY:
-        return refuse_post(ErrorCode.BLOCKED, _("Cette personne n'accepte pas de messages privés."))
+        return refuse_post(
+            RefusalCode.BLOCKED, _("Cette personne n'accepte pas de messages privés.")
+        )
     if setting == DirectMessagePolicy.CONTACTS and not _is_contact(recipient, sender, room):
         return refuse_post(
-            ErrorCode.BLOCKED,
+            RefusalCode.BLOCKED,
             _("Cette personne n'accepte les messages privés que de ses contacts."),
         )
     return ALLOWED
@@ -215,26 +218,26 @@ def can_post(user, room: Room, body: str, *, account_checked: bool = False) -> V
     if not account_checked:
         verdict = account_verdict(user)
         if not verdict:
-            return refuse_post(ErrorCode.INVALID, verdict.detail)
+            return refuse_post(RefusalCode.INVALID, verdict.detail)
     if room.is_archived:
-        return refuse_post(ErrorCode.INVALID, _("Ce salon est archivé."))
+        return refuse_post(RefusalCode.INVALID, _("Ce salon est archivé."))
     if room.kind != RoomKind.PUBLIC and membership(user, room) is None:
-        return refuse_post(ErrorCode.INVALID, _("Ce salon est réservé à ses membres."))
+        return refuse_post(RefusalCode.INVALID, _("Ce salon est réservé à ses membres."))
     if room.is_direct:
         partner = direct_partner(room, user)
         if partner is None:
-            return refuse_post(ErrorCode.BLOCKED, _("Cette conversation est fermée."))
+            return refuse_post(RefusalCode.BLOCKED, _("Cette conversation est fermée."))
         verdict = direct_message_verdict(user, partner, room)
         if not verdict:
             return verdict
         if held_for(room, user) is not None:
             # The recipient of an unanswered request answers it before writing.
-            return refuse_post(ErrorCode.BLOCKED, _("Acceptez d'abord la demande de contact."))
+            return refuse_post(RefusalCode.BLOCKED, _("Acceptez d'abord la demande de contact."))
     if room.slow_mode_seconds and not is_room_staff(user, room):
         since = timezone.now() - timedelta(seconds=room.slow_mode_seconds)
         if Message.objects.filter(room=room, author=user, created__gt=since).exists():
             return refuse_post(
-                ErrorCode.RATE_LIMITED,
+                RefusalCode.RATE_LIMITED,
                 _("Mode lent : un message toutes les %(seconds)d secondes dans ce salon.")
                 % {"seconds": room.slow_mode_seconds},
             )

@@ -2,6 +2,8 @@
 
 from enum import IntEnum, StrEnum
 
+from core.refusals import RefusalCode
+
 # A message body: 1 to 2,000 characters once control characters are stripped.
 MAX_BODY_LENGTH = 2000
 # Frames larger than this are refused unread: a 2,000-character body takes at
@@ -25,13 +27,18 @@ class CloseCode(IntEnum):
     TOO_MANY_SOCKETS = 4429
 
 
-class ErrorCode(StrEnum):
-    INVALID = "invalid"
-    TOO_LONG = "too_long"
-    RATE_LIMITED = "rate_limited"
-    MUTED = "muted"
-    FILTERED = "filtered"
-    BLOCKED = "blocked"
+# The codes an `error` frame carries: a subset of core.refusals.RefusalCode, the
+# one vocabulary of refusals (the same code answers the JSON API with a status).
+ERROR_FRAME_CODES = (
+    RefusalCode.INVALID,
+    RefusalCode.TOO_LONG,
+    RefusalCode.RATE_LIMITED,
+    RefusalCode.MUTED,
+    RefusalCode.FILTERED,
+    RefusalCode.BLOCKED,
+    RefusalCode.FORBIDDEN,
+    RefusalCode.UNAVAILABLE,
+)
 
 
 class ClientEvent(StrEnum):

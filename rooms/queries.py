@@ -246,3 +246,9 @@ def pending_invitations(user):
     return RoomInvitation.objects.filter(
         invitee=user, status=InvitationStatus.PENDING, room__is_archived=False
     ).select_related("room", "invited_by")
+
+
+def online_usernames(room: Room) -> list[str]:
+    """Who has a live socket in the room now (sockets of a dead process expire)."""
+    live = RoomPresence.objects.filter(room=room, seen_at__gte=presence_deadline())
+    return sorted(set(live.values_list("user__username", flat=True)))

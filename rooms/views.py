@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from core.refusals import RefusalCode, Refused
 from rooms import actions, policy, queries
 from rooms.forms import InviteForm, PrivateRoomForm
 from rooms.models import ContactRequest, Room, RoomInvitation, RoomKind
@@ -106,7 +107,7 @@ def invite_to_room(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(room.get_absolute_url())
     try:
         actions.do_invite_to_room(room, invitee, actor=request.user)
-    except actions.ActionRefused as refusal:
+    except Refused as refusal:
         messages.error(request, refusal.detail)
     else:
         messages.success(request, _("Invitation envoyée à %(name)s.") % {"name": invitee.username})
@@ -221,9 +222,9 @@ def direct_room(request: HttpRequest, username: str) -> HttpResponse:
         return redirect("rooms:direct", username=other.username)
     try:
         room = actions.do_open_direct_room(other, actor=request.user)
-    except actions.NotFound:
-        raise Http404 from None
-    except actions.ActionRefused as refusal:
+    except Refused as refusal:
+        if refusal.code == RefusalCode.NOT_FOUND:
+            raise Http404 from None
         return _refused(request, refusal.detail)
     held = policy.held_for(room, request.user)
     if held is not None:
@@ -298,7 +299,7 @@ def answer_contact_request(request: HttpRequest, pk: int, decision: str) -> Http
         else:
             actions.do_block_user(contact_request.sender, actor=request.user)
             messages.info(request, _("Cette personne est bloquée."))
-    except actions.ActionRefused as refusal:
+    except Refused as refusal:
         messages.error(request, refusal.detail)
     return redirect("rooms:conversations")
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from audit.events import AuditEvent
 from compliance import actions
-from compliance.actions import ComplianceError
 from compliance.models import LegalHold, LegalRequestStatus
+from core.refusals import Refused
 from tests.compliance.conftest import audit_entries
 
 
@@ -129,18 +129,18 @@ def test_export_refused_without_a_second_officer(
     request = open_request(accounts=[scene["alice"]])
     actions.do_verify_legal_request(request, actor=officer)
 
-    with pytest.raises(ComplianceError) as refused:
+    with pytest.raises(Refused) as refused:
         _export(request, officer, tmp_path, django_capture_on_commit_callbacks)
     assert refused.value.code == "approval_required"
 
     # The assigned officer cannot approve their own requisition...
-    with pytest.raises(ComplianceError) as refused:
+    with pytest.raises(Refused) as refused:
         actions.do_approve_legal_export(request, actor=officer)
     assert refused.value.code == "same_officer"
 
     # ...and an approver cannot export on their approval alone.
     actions.do_approve_legal_export(request, actor=second_officer)
-    with pytest.raises(ComplianceError) as refused:
+    with pytest.raises(Refused) as refused:
         _export(request, second_officer, tmp_path, django_capture_on_commit_callbacks)
     assert refused.value.code == "approval_required"
 
@@ -153,23 +153,23 @@ def test_export_refused_without_a_second_officer(
 
 def test_export_needs_a_verified_request(scene, second_officer, open_request, tmp_path):
     request = open_request(accounts=[scene["alice"]])
-    with pytest.raises(ComplianceError) as refused:
+    with pytest.raises(Refused) as refused:
         actions.do_approve_legal_export(request, actor=second_officer)
     assert refused.value.code == "invalid_status"
 
 
 def test_moderators_cannot_act_on_requisitions(scene, moderator, open_request):
     request = open_request(accounts=[scene["alice"]])
-    with pytest.raises(ComplianceError) as refused:
+    with pytest.raises(Refused) as refused:
         actions.do_verify_legal_request(request, actor=moderator)
     assert refused.value.code == "forbidden"
-    with pytest.raises(ComplianceError):
+    with pytest.raises(Refused):
         actions.do_approve_legal_export(request, actor=moderator)
 
 
 def test_refusal_needs_a_reason_and_is_recorded(scene, officer, open_request):
     request = open_request(accounts=[scene["alice"]])
-    with pytest.raises(ComplianceError):
+    with pytest.raises(Refused):
         actions.do_refuse_legal_request(request, actor=officer, reason="  ")
     actions.do_refuse_legal_request(
         request, actor=officer, reason="Compte hébergé par un autre service"
@@ -202,14 +202,14 @@ def test_on_hold_then_verified(scene, officer, open_request):
     ],
 )
 def test_bad_requisitions_are_refused_clearly(scene, open_request, fields, message):
-    with pytest.raises(ComplianceError) as refused:
+    with pytest.raises(Refused) as refused:
         open_request(accounts=[scene["alice"]], **fields)
     assert message in refused.value.detail
 
 
 def test_period_must_be_ordered(scene, open_request):
     now = timezone.now()
-    with pytest.raises(ComplianceError):
+    with pytest.raises(Refused):
         open_request(accounts=[scene["alice"]], period_start=now, period_end=now - timedelta(1))
 
 
@@ -218,7 +218,7 @@ def test_holds_are_placed_and_released_with_a_reason(scene, officer, open_reques
     assert not LegalHold.objects.exists()
     hold = actions.do_place_hold(request, room=scene["room"], actor=officer)
     assert actions.do_place_hold(request, room=scene["room"], actor=officer) == hold
-    with pytest.raises(ComplianceError):
+    with pytest.raises(Refused):
         actions.do_release_hold(hold, actor=officer, reason="")
     actions.do_release_hold(hold, actor=officer, reason="Procédure classée")
     hold.refresh_from_db()

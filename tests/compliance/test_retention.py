@@ -13,6 +13,7 @@ from audit.models import AuditEntry
 from compliance import actions
 from compliance.models import RestrictedCategory, RestrictedRecord
 from compliance.retention import retention_policy
+from core.refusals import Refused
 from rooms.models import Block, Message, RoomMembership
 from tests.compliance.conftest import audit_entries
 
@@ -86,7 +87,7 @@ def test_deletion_keeps_exactly_the_retained_categories(member, officer):
     # The audit details never carry the personal data itself.
     assert "carole" not in str(entry.details)
 
-    with pytest.raises(actions.ComplianceError):
+    with pytest.raises(Refused):
         actions.do_complete_account_deletion(deletion, actor=officer)
 
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from audit.events import AuditEvent
 from audit.models import AuditEntry
+from core.refusals import Refused
 from moderation import actions, queries
-from moderation.actions import ModerationError
 from moderation.models import (
     Appeal,
     AppealStatus,
@@ -112,16 +112,16 @@ def test_severity_and_deadline_follow_the_category(reported, reporter, category,
 
 
 def test_reports_refuse_bad_input(reported, reporter, author):
-    with pytest.raises(ModerationError) as refusal:
+    with pytest.raises(Refused) as refusal:
         actions.do_file_report(actor=reporter, category="rude", message=reported)
     assert refusal.value.code == "invalid"
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_file_report(
             actor=reporter, category="spam", details="x" * 2001, message=reported
         )
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_file_report(actor=author, category="spam", message=reported)
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_file_report(actor=reporter, category="spam", target_user=reporter)
     assert not Report.objects.exists()
     assert not audit_rows(AuditEvent.REPORT_FILED)
@@ -133,7 +133,7 @@ def test_a_message_of_a_private_room_the_reporter_cannot_read_is_not_found(
     owner = make_user()
     private = make_room(RoomKind.PRIVATE, owner=owner)
     message = post_message(private, owner, "secret")
-    with pytest.raises(ModerationError) as refusal:
+    with pytest.raises(Refused) as refusal:
         actions.do_file_report(actor=reporter, category="spam", message=message)
     assert refusal.value.code == "not_found"
 
@@ -210,7 +210,7 @@ def test_an_alert_attaches_the_conversation(make_user, mailoutbox):
     assert ThreatEscalation.objects.filter(report=report).exists()
     assert audit_rows(AuditEvent.REPORT_FILED, target_id=str(report.pk))
     outsider = make_user()
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_file_alert(direct, actor=outsider)
 
 
@@ -248,7 +248,7 @@ def test_a_public_notice_is_acknowledged_and_finds_the_message(
     ],
 )
 def test_a_bad_notice_is_refused(fields):
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_file_notice(category="spam", explanation="x", **fields)
     assert not Notice.objects.exists()
 
@@ -264,7 +264,7 @@ def test_claim_then_decide_removes_bans_and_tells_everyone(
     actions.do_claim_report(second, actor=moderator)  # claims the group's primary
     first.refresh_from_db()
     assert first.status == ReportStatus.CLAIMED and first.claimed_by == moderator
-    with pytest.raises(ModerationError) as refusal:
+    with pytest.raises(Refused) as refusal:
         actions.do_claim_report(first, actor=other_moderator)
     assert refusal.value.code == "conflict"
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -308,7 +308,7 @@ def test_claim_then_decide_removes_bans_and_tells_everyone(
     assert audit_rows(AuditEvent.MESSAGE_REMOVED)[0].details["clause"] == "R5"
     assert audit_rows(AuditEvent.MESSAGE_REMOVED)[0].target_id == str(reported.pk)
     assert audit_rows(AuditEvent.SANCTION_ISSUED)[0].details["kind"] == "ban"
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_dismiss_report(first, actor=moderator, reason="déjà fait")
 
 
@@ -323,7 +323,7 @@ def test_dismissing_as_manifestly_unfounded_counts_and_suspends(reported, make_u
     record = ModerationRecord.objects.get(user=abuser)
     assert record.unfounded_reports == actions.UNFOUNDED_REPORTS_THRESHOLD
     assert record.reporting_suspended
-    with pytest.raises(ModerationError) as refusal:
+    with pytest.raises(Refused) as refusal:
         actions.do_file_report(actor=abuser, category="spam", message=reported)
     assert refusal.value.code == "suspended"
     assert len(audit_rows(AuditEvent.REPORT_DISMISSED)) == actions.UNFOUNDED_REPORTS_THRESHOLD
@@ -341,7 +341,7 @@ def test_a_sanction_needs_a_reason_and_a_valid_duration(author, moderator):
         {"kind": "mute", "reason": "r", "duration_minutes": 0},
         {"kind": "mute", "reason": "r", "duration_minutes": "10"},
     ):
-        with pytest.raises(ModerationError):
+        with pytest.raises(Refused):
             actions.do_issue_sanction(author, actor=moderator, **kwargs)
     assert not Sanction.objects.exists()
     assert not audit_rows(AuditEvent.SANCTION_ISSUED)
@@ -409,7 +409,7 @@ def test_lifting_a_sanction(author, moderator):
     ban.refresh_from_db()
     assert not ban.is_active
     assert audit_rows(AuditEvent.SANCTION_LIFTED)[0].reason == "Erreur de personne."
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_lift_sanction(ban, actor=moderator, reason="encore")
 
 
@@ -418,7 +418,7 @@ def test_an_appeal_is_refused_to_the_deciding_moderator(
 ):
     ban = actions.do_issue_sanction(author, actor=moderator, kind="ban", reason="Spam.")
     appeal = actions.do_file_appeal(ban.statement, actor=author, text="Ce n'était pas moi.")
-    with pytest.raises(ModerationError) as refusal:
+    with pytest.raises(Refused) as refusal:
         actions.do_decide_appeal(appeal, actor=moderator, reverse_decision=True, answer="ok")
     assert refusal.value.code == "forbidden"
     appeal.refresh_from_db()
@@ -438,18 +438,18 @@ def test_an_appeal_is_refused_to_the_deciding_moderator(
 def test_appeals_are_open_six_months_once_and_only_to_the_user(author, moderator, make_user):
     warning = actions.do_issue_sanction(author, actor=moderator, kind="warn", reason="r")
     statement = warning.statement
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_file_appeal(statement, actor=make_user(), text="moi aussi")
     StatementOfReasons.objects.filter(pk=statement.pk).update(
         appeal_until=timezone.now() - timedelta(seconds=1)
     )
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_file_appeal(statement, actor=author, text="trop tard")
     StatementOfReasons.objects.filter(pk=statement.pk).update(
         appeal_until=timezone.now() + timedelta(days=1)
     )
     actions.do_file_appeal(statement, actor=author, text="je conteste")
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_file_appeal(statement, actor=author, text="deux fois")
     assert Appeal.objects.count() == 1
 
@@ -490,16 +490,16 @@ def test_a_reporter_contests_a_dismissal_and_another_moderator_reopens_it(
     reported, reporter, moderator, other_moderator
 ):
     report = actions.do_file_report(actor=reporter, category="harassment", message=reported)
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_file_report_appeal(report, actor=reporter, text="Pas encore décidé.")
     actions.do_dismiss_report(report, actor=moderator, reason="Rien de grave.")
     report.refresh_from_db()
     assert report.can_appeal
-    with pytest.raises(ModerationError) as refusal:
+    with pytest.raises(Refused) as refusal:
         actions.do_file_report_appeal(report, actor=moderator, text="Pas le mien.")
     assert refusal.value.code == "not_found"
     appeal = actions.do_file_report_appeal(report, actor=reporter, text="Il me harcèle depuis.")
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_decide_appeal(appeal, actor=moderator, reverse_decision=True, answer="Soit.")
     actions.do_decide_appeal(
         appeal, actor=other_moderator, reverse_decision=True, answer="À réexaminer."
@@ -551,7 +551,7 @@ def test_without_rule_nor_ground_nothing_is_cited(room, author, moderator):
 def test_an_unknown_or_non_citable_rule_is_refused_and_nothing_stored(
     room, author, moderator, clause
 ):
-    with pytest.raises(ModerationError) as refusal:
+    with pytest.raises(Refused) as refusal:
         actions.do_issue_sanction(author, actor=moderator, kind="ban", reason="r", clause=clause)
     assert refusal.value.code == "invalid"
     assert "R1, R2" in refusal.value.detail
@@ -581,7 +581,7 @@ def test_a_report_decision_records_the_chosen_rule(reported, reporter, moderator
 
 def test_a_bad_rule_leaves_the_report_open(reported, reporter, moderator):
     report = actions.do_file_report(actor=reporter, category="spam", message=reported)
-    with pytest.raises(ModerationError):
+    with pytest.raises(Refused):
         actions.do_decide_report(
             report, actor=moderator, decision="d", remove_message=True, clause="R0"
         )

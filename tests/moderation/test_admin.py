@@ -4,6 +4,7 @@ import pytest
 
 from audit.events import AuditEvent
 from audit.models import AuditEntry
+from core.refusals import Refused
 from moderation import actions
 from moderation.models import (
     Appeal,
@@ -160,7 +161,7 @@ def test_held_messages_are_released_from_the_admin(client_, room, make_user):
     from rooms import actions as room_actions
 
     FilterRule.objects.create(name="liens", kind=FilterKind.LINKS, action=FilterAction.HOLD)
-    with pytest.raises(room_actions.ActionRefused):
+    with pytest.raises(Refused):
         room_actions.do_post_message(room, "https://exemple.fr", actor=make_user())
     held = HeldMessage.objects.get()
     assert client_.get("/admin/moderation/heldmessage/").status_code == 200

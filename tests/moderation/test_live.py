@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async
 
+from core.refusals import RefusalCode
 from moderation import actions
 from moderation.models import Sanction
 from rooms.models import Message
-from rooms.protocol import CloseCode, ErrorCode
+from rooms.protocol import CloseCode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,7 +90,7 @@ async def test_a_muted_user_gets_muted_frames_until_it_expires(
     mute = await sanction(muted, moderator, "mute", minutes=30)
     await socket.post("je parle", "c1")
     frame = await socket.receive_type("error")
-    assert frame["code"] == ErrorCode.MUTED
+    assert frame["code"] == RefusalCode.MUTED
     assert frame["client_id"] == "c1"
     assert await socket.still_open()
     assert not await database_sync_to_async(Message.objects.filter(author=muted).exists)()

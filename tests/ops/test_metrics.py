@@ -15,9 +15,10 @@ from django.utils import timezone
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from chatsite import metrics
 from chatsite.asgi import application
 from chatsite.metrics_collectors import _LiveMultiProcess
+from core import metrics
+from core.refusals import Refused
 from tests.ops.conftest import signed_in
 
 PROCESS_METRICS = {
@@ -235,9 +236,9 @@ def test_stored_and_refused_messages_are_counted(
     too_long = sample("chatsite_message_refusals_total", code="too_long")
     with django_capture_on_commit_callbacks(execute=True):
         actions.do_post_message(room, "premier", actor=author)
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_post_message(room, "second, trop vite", actor=author)
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_post_message(room, "x" * 2001, actor=author)
     assert sample("chatsite_messages_stored_total", room_kind="public") == stored + 1
     assert sample("chatsite_message_refusals_total", code="rate_limited") == limited + 1
@@ -257,7 +258,7 @@ def test_filter_hits_are_counted(make_user, settings):
     )
     hits = sample("chatsite_filter_hits_total", action="block")
     filtered = sample("chatsite_message_refusals_total", code="filtered")
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_post_message(room, "une arnaque en or", actor=make_user())
     actions.do_post_message(room, "rien à voir", actor=make_user())
     assert sample("chatsite_filter_hits_total", action="block") == hits + 1
@@ -327,7 +328,7 @@ async def test_sockets_and_deliveries_are_counted(make_user, settings):
 CHILD = textwrap.dedent(
     """
     import sys
-    from chatsite import metrics
+    from core import metrics
     metrics.socket_opened("room")
     metrics.message_stored("public")
     print("ready", flush=True)
@@ -394,7 +395,7 @@ def test_the_exporter_serves_every_process_and_the_database(tmp_path):
         "DATABASE_URL": test_database_url(),
     }
     writer = subprocess.run(
-        [sys.executable, "-c", "from chatsite import metrics; metrics.message_stored('direct')"],
+        [sys.executable, "-c", "from core import metrics; metrics.message_stored('direct')"],
         env=env,
         cwd=settings.BASE_DIR,
         check=True,

@@ -6,7 +6,8 @@ from channels.layers import get_channel_layer
 
 from audit.events import AuditEvent
 from audit.models import AuditEntry
-from rooms import actions
+from core.refusals import RefusalCode, Refused
+from rooms import actions, queries
 from rooms.models import (
     Block,
     ContactRequest,
@@ -102,7 +103,7 @@ def test_post_message_is_idempotent_per_author_room_and_client_id(
     ],
 )
 def test_post_message_refuses_bad_bodies(make_user, public_room, body, code):
-    with pytest.raises(actions.ActionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         actions.do_post_message(public_room, body, actor=make_user())
     assert refused.value.code == code
     assert not Message.objects.exists()
@@ -111,7 +112,7 @@ def test_post_message_refuses_bad_bodies(make_user, public_room, body, code):
 def test_post_message_refuses_an_archived_room(make_user, public_room):
     admin = make_user(is_staff=True)
     actions.do_archive_room(public_room, actor=admin, reason="fermeture")
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_post_message(public_room, "allô", actor=make_user())
 
 
@@ -120,9 +121,9 @@ def test_delete_message_is_soft_and_needs_a_reason_from_staff(
 ):
     alice, moderator, stranger = make_user(), make_user(is_staff=True), make_user()
     message = actions.do_post_message(public_room, "hop", actor=alice).message
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_delete_message(message, actor=stranger, reason="non")
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_delete_message(message, actor=moderator, reason=" ")
     events = listen(room_group(public_room.id))
     with django_capture_on_commit_callbacks(execute=True):
@@ -152,9 +153,9 @@ def test_archive_room_needs_room_staff_and_a_reason(
     make_user, public_room, listen, django_capture_on_commit_callbacks
 ):
     admin = make_user(is_staff=True)
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_archive_room(public_room, actor=make_user(), reason="non")
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_archive_room(public_room, actor=admin, reason="")
     events = listen(room_group(public_room.id))
     with django_capture_on_commit_callbacks(execute=True):
@@ -175,11 +176,11 @@ def test_create_room_is_recorded_and_slugs_are_unique(make_user):
     room = actions.do_create_room(actor=owner, kind=RoomKind.PRIVATE, slug="club", name="Club")
     entry = AuditEntry.objects.get(event=AuditEvent.ROOM_CREATED)
     assert (entry.actor_id, entry.target_id) == (owner.pk, str(room.pk))
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_create_room(actor=owner, kind=RoomKind.PUBLIC, slug="club", name="Autre")
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_create_room(actor=owner, kind=RoomKind.DIRECT, slug="dm", name="x")
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_create_room(actor=owner, kind=RoomKind.PUBLIC, slug="new", name="Nouveau")
 
 
@@ -198,17 +199,17 @@ def test_open_direct_room_creates_one_room_per_pair_with_a_request(make_user):
 
 def test_open_direct_room_refusals(make_user):
     alice, bob = make_user(), make_user()
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_open_direct_room(alice, actor=alice)
     actions.do_block_user(alice, actor=bob)
-    with pytest.raises(actions.ActionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         actions.do_open_direct_room(bob, actor=alice)
     assert refused.value.code == "blocked"
     carol = make_user(direct_messages_from="nobody")
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_open_direct_room(carol, actor=alice)
     dave = make_user(direct_messages_from="contacts")
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_open_direct_room(dave, actor=alice)
     assert not Room.objects.filter(kind=RoomKind.DIRECT).exists()
 
@@ -234,7 +235,7 @@ def test_held_messages_notify_the_recipient_only_of_the_first(
         actions.do_post_message(room, "second", actor=alice)
     assert bob_events() == [{"type": "user.conversation", "room": room.slug}]
     # Bob cannot write before answering.
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_post_message(room, "hein ?", actor=bob)
     request = ContactRequest.objects.get(room=room)
     with django_capture_on_commit_callbacks(execute=True):
@@ -253,8 +254,9 @@ def test_ignored_request_stays_silent(make_user, listen, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         actions.do_post_message(room, "youhou", actor=alice)
     assert bob_events() == []
-    with pytest.raises(actions.NotFound):
+    with pytest.raises(Refused) as not_found:
         actions.do_accept_contact_request(request, actor=alice)  # only the recipient answers
+    assert not_found.value.code == RefusalCode.NOT_FOUND
 
 
 def test_block_and_unblock(make_user, listen, django_capture_on_commit_callbacks):
@@ -268,7 +270,7 @@ def test_block_and_unblock(make_user, listen, django_capture_on_commit_callbacks
     assert {"type": "user.close", "code": 4403, "room": room.id} in alice_events()
     actions.do_block_user(alice, actor=bob)  # twice is once
     assert Block.objects.count() == 1
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_block_user(bob, actor=bob)
     assert actions.do_unblock_user(alice, actor=bob) is True
     assert actions.do_unblock_user(alice, actor=bob) is False
@@ -279,17 +281,18 @@ def test_invitations(make_user, make_room):
     owner, guest, stranger = make_user(), make_user(), make_user()
     room = make_room(RoomKind.PRIVATE, owner=owner)
     assert RoomMembership.objects.get(room=room, user=owner).role == RoomRole.OWNER
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_invite_to_room(room, guest, actor=stranger)
     invitation = actions.do_invite_to_room(room, guest, actor=owner)
     assert actions.do_invite_to_room(room, guest, actor=owner) == invitation
-    with pytest.raises(actions.NotFound):
+    with pytest.raises(Refused) as not_found:
         actions.do_answer_invitation(invitation, actor=stranger, accept=True)
+    assert not_found.value.code == RefusalCode.NOT_FOUND
     actions.do_answer_invitation(invitation, actor=guest, accept=True)
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.ACCEPTED
     assert RoomMembership.objects.filter(room=room, user=guest, role=RoomRole.MEMBER).exists()
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_invite_to_room(room, guest, actor=owner)
 
 
@@ -326,10 +329,10 @@ def test_presence_of_a_dead_process_expires(make_user, public_room):
     ghost, alice = make_user("ghost"), make_user("alice")
     actions.do_enter_room(public_room, "dead-process-chan", actor=ghost)
     actions.do_enter_room(public_room, "live-chan", actor=alice)
-    assert actions.online_usernames(public_room) == ["alice", "ghost"]
+    assert queries.online_usernames(public_room) == ["alice", "ghost"]
     long_ago = timezone.now() - timedelta(seconds=PRESENCE_TTL_SECONDS + 1)
     RoomPresence.objects.update(seen_at=long_ago)
     assert refresh_presence(["live-chan"]) == 1  # the living process refreshes its own
-    assert actions.online_usernames(public_room) == ["alice"]
+    assert queries.online_usernames(public_room) == ["alice"]
     actions.do_enter_room(public_room, "another-chan", actor=make_user("bob"))
     assert not RoomPresence.objects.filter(channel_name="dead-process-chan").exists()

@@ -5,9 +5,10 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
+from core.refusals import RefusalCode
 from rooms import actions, policy
 from rooms.models import Block, ContactRequest, Message, RoomKind, RoomPresence
-from rooms.protocol import MAX_BODY_LENGTH, CloseCode, ErrorCode
+from rooms.protocol import MAX_BODY_LENGTH, CloseCode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -395,7 +396,7 @@ async def test_a_muting_post_check_answers_muted(
     channel_layer_backend, public_room, amake_user, open_socket
 ):
     def everyone_muted(user, room, body):
-        return policy.refuse_post(ErrorCode.MUTED, "réduit au silence")
+        return policy.refuse_post(RefusalCode.MUTED, "réduit au silence")
 
     policy.register_post_check(everyone_muted)
     try:

@@ -8,9 +8,10 @@ import pytest
 from allauth.account.models import EmailAddress
 from channels.db import database_sync_to_async
 
+from core.refusals import RefusalCode
 from rooms import consumers
 from rooms.models import Message
-from rooms.protocol import CloseCode, ErrorCode
+from rooms.protocol import CloseCode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,8 +39,8 @@ async def test_a_full_post_queue_refuses_with_rate_limited_and_loses_nothing_acc
     finally:
         lock.release()
     assert [(frame["code"], frame["client_id"]) for frame in refused] == [
-        (ErrorCode.RATE_LIMITED, "c3"),
-        (ErrorCode.RATE_LIMITED, "c4"),
+        (RefusalCode.RATE_LIMITED, "c3"),
+        (RefusalCode.RATE_LIMITED, "c4"),
     ]
     received = await socket.messages(3)
     assert [frame["client_id"] for frame in received] == ["c0", "c1", "c2"]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from chatsite.asgi import application
 from rooms.models import Message
-from rooms.protocol import MAX_BODY_LENGTH, ErrorCode
+from rooms.protocol import ERROR_FRAME_CODES, MAX_BODY_LENGTH
 from tests.rooms.conftest import ORIGIN
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -110,7 +110,7 @@ def test_any_frame_is_answered_and_never_stores_an_invalid_message(
     for frame in replies:
         assert frame["type"] in ("message.new", "error", "presence"), frame
         if frame["type"] == "error":
-            assert frame["code"] in set(ErrorCode), frame
+            assert frame["code"] in set(ERROR_FRAME_CODES), frame
             assert isinstance(frame["detail"], str) and frame["detail"]
             assert frame["client_id"] is None or isinstance(frame["client_id"], str)
     for message in Message.objects.filter(room=room):

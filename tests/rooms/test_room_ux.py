@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.refusals import Refused
 from rooms import actions, queries
 from rooms.models import RoomKind, RoomMembership, RoomPresence
 
@@ -182,7 +183,7 @@ def test_opening_a_public_room_joins_it_with_nothing_unread(make_user, public_ro
 def test_join_is_for_public_rooms_only(make_user, make_room):
     alice = make_user()
     private = make_room(RoomKind.PRIVATE, owner=make_user())
-    with pytest.raises(actions.ActionRefused):
+    with pytest.raises(Refused):
         actions.do_join_public_room(private, actor=alice)
     assert not RoomMembership.objects.filter(room=private, user=alice).exists()
 

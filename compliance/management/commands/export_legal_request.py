@@ -5,8 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from compliance.actions import ComplianceError, do_export_legal_request
+from compliance.actions import do_export_legal_request
 from compliance.models import LegalRequest
+from core.refusals import Refused
 
 
 class Command(BaseCommand):
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         directory.mkdir(parents=True, exist_ok=True)
         try:
             package = do_export_legal_request(request, actor=actor, out_dir=directory)
-        except ComplianceError as refusal:
+        except Refused as refusal:
             raise CommandError(f"export refused ({refusal.code}): {refusal.detail}") from None
         self.stdout.write(str(package.path))
         self.stdout.write(f"sha256 {package.sha256}")

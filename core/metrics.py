@@ -1,7 +1,7 @@
 """Every Prometheus metric the code updates, in one place (docs/operations.md lists them).
 
-A leaf module: it imports nothing of ours, so any layer may count through it,
-as it would log through `logging`. What is computed from the database at
+On the ground floor (core/): it imports nothing of ours, so any layer may count
+through it, as it would log through `logging`. What is computed from the database at
 scrape time (report backlog, sanctions, legal deadlines, audit head) lives in
 chatsite/metrics_collectors.py instead.
 

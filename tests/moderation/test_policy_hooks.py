@@ -5,7 +5,8 @@ import pytest
 
 from audit.events import AuditEvent
 from audit.models import AuditEntry
-from moderation import actions, checks
+from core.refusals import RefusalCode, Refused
+from moderation import actions, policy_hooks
 from moderation.models import (
     FilterAction,
     FilterKind,
@@ -23,7 +24,6 @@ from moderation.models import (
 from rooms import actions as room_actions
 from rooms import policy
 from rooms.models import Message
-from rooms.protocol import ErrorCode
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +36,8 @@ def post(room, user, body):
     return room_actions.do_post_message(room, body, actor=user)
 
 
-def refusal_of(room, user, body) -> room_actions.ActionRefused:
-    with pytest.raises(room_actions.ActionRefused) as refused:
+def refusal_of(room, user, body) -> Refused:
+    with pytest.raises(Refused) as refused:
         post(room, user, body)
     return refused.value
 
@@ -49,10 +49,10 @@ def rule(kind, action, pattern="", room=None, **fields):
 
 
 def test_the_checks_are_registered_with_rooms():
-    assert checks.refuse_banned in policy._join_checks
-    assert checks.refuse_muted in policy._post_checks
-    assert checks.apply_filters in policy._post_checks
-    assert checks.detect_safety_signals in policy._post_checks
+    assert policy_hooks.refuse_banned in policy._join_checks
+    assert policy_hooks.refuse_muted in policy._post_checks
+    assert policy_hooks.apply_filters in policy._post_checks
+    assert policy_hooks.detect_safety_signals in policy._post_checks
 
 
 def test_ban_refuses_joining_here_or_everywhere(room, make_room, make_user, moderator):
@@ -79,7 +79,7 @@ def test_block_refuses_with_filtered_and_stores_nothing(room, make_user):
     rule(FilterKind.WORDS, FilterAction.BLOCK, "arnaque\nviagra")
     user = make_user()
     refused = refusal_of(room, user, "Du VIAGRA pas cher")
-    assert refused.code == ErrorCode.FILTERED
+    assert refused.code == RefusalCode.FILTERED
     assert not Message.objects.exists()
     post(room, user, "rien à voir")  # no match, no objection
 
@@ -87,7 +87,7 @@ def test_block_refuses_with_filtered_and_stores_nothing(room, make_user):
 def test_a_room_rule_applies_only_in_its_room(room, make_room, make_user):
     rule(FilterKind.REGEX, FilterAction.BLOCK, r"\bcasino\d+\b", room=room)
     user = make_user()
-    assert refusal_of(room, user, "va sur casino777").code == ErrorCode.FILTERED
+    assert refusal_of(room, user, "va sur casino777").code == RefusalCode.FILTERED
     post(make_room(), user, "va sur casino777")
 
 
@@ -98,7 +98,7 @@ def test_hold_keeps_the_message_for_review_then_release_posts_it(
     user = make_user()
     post(room, user, "voir https://fr.wikipedia.org/wiki/Paris")  # allowed domain
     refused = refusal_of(room, user, "clique https://bit.ly/xyz")
-    assert refused.code == ErrorCode.FILTERED
+    assert refused.code == RefusalCode.FILTERED
     [held] = HeldMessage.objects.all()
     assert held.body == "clique https://bit.ly/xyz" and held.status == HeldStatus.PENDING
     assert Message.objects.count() == 1
@@ -144,7 +144,7 @@ def test_mute_lets_the_message_through_then_mutes_the_author(room, make_user):
     statement = StatementOfReasons.objects.get(sanction=mute)
     assert statement.automated_decision and statement.automated_detection
     assert statement.decided_by is None
-    assert refusal_of(room, user, "bonjour").code == ErrorCode.MUTED
+    assert refusal_of(room, user, "bonjour").code == RefusalCode.MUTED
     assert audit_events(AuditEvent.SANCTION_ISSUED)[0].details["automated"] is True
 
 
@@ -153,7 +153,7 @@ def test_flood_rule(room, make_user):
     user = make_user()
     for number in range(3):
         post(room, user, f"message {number}")
-    assert refusal_of(room, user, "encore").code == ErrorCode.FILTERED
+    assert refusal_of(room, user, "encore").code == RefusalCode.FILTERED
 
 
 def test_staff_are_not_filtered(room, moderator):
@@ -196,14 +196,14 @@ def test_a_meetup_with_an_address_or_phone_is_raised(room, make_user):
 
 def test_opening_many_direct_conversations_is_raised(make_user):
     sender = make_user("collectionneur")
-    for _number in range(checks.MASS_DIRECT_MESSAGES_COUNT - 1):
+    for _number in range(policy_hooks.MASS_DIRECT_MESSAGES_COUNT - 1):
         post(room_actions.do_open_direct_room(make_user(), actor=sender), sender, "salut")
     assert not SafetySignal.objects.exists()
     # The signal comes with the first message after one conversation too many.
     post(room_actions.do_open_direct_room(make_user(), actor=sender), sender, "salut")
     [signal] = SafetySignal.objects.all()
     assert signal.kind == SafetySignalKind.MASS_DIRECT_MESSAGES
-    assert signal.details["conversations_opened"] == checks.MASS_DIRECT_MESSAGES_COUNT
+    assert signal.details["conversations_opened"] == policy_hooks.MASS_DIRECT_MESSAGES_COUNT
     assert Report.objects.get(safety_signal=signal).target_user == sender
 
 
@@ -212,6 +212,6 @@ def test_a_held_message_of_a_since_muted_author_is_not_released(room, make_user,
     author = make_user()
     refusal_of(room, author, "mon 06 12 34 56 78")
     actions.do_issue_sanction(author, actor=moderator, kind="mute", reason="r")
-    with pytest.raises(actions.ModerationError):
+    with pytest.raises(Refused):
         actions.do_release_held_message(HeldMessage.objects.get(), actor=moderator)
     assert not Message.objects.exists()

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from chatsite import metrics
+from core import metrics
+from core.refusals import RefusalCode
 from moderation import actions, detection, queries
 from moderation.models import (
     FilterAction,
@@ -30,7 +31,7 @@ from moderation.models import (
 )
 from rooms import policy
 from rooms.models import ContactRequest, Message
-from rooms.protocol import CloseCode, ErrorCode
+from rooms.protocol import CloseCode
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def refuse_muted(user, room, body) -> policy.Verdict | None:
     if sanction is None:
         return None
     return policy.refuse_post(
-        ErrorCode.MUTED,
+        RefusalCode.MUTED,
         _(
             "Vous ne pouvez pas écrire ici %(until)s "
             "(décision de modération : voir « Mes décisions »)."
@@ -134,12 +135,12 @@ def apply_filters(user, room, body) -> policy.Verdict | None:
     metrics.filter_hit(rule.action)
     if rule.action == FilterAction.BLOCK:
         return policy.refuse_post(
-            ErrorCode.FILTERED,
+            RefusalCode.FILTERED,
             _("Ce message n'est pas autorisé ici (filtre « %(rule)s »).") % {"rule": rule.name},
         )
     if rule.action == FilterAction.HOLD:
         verdict = policy.refuse_post(
-            ErrorCode.FILTERED,
+            RefusalCode.FILTERED,
             _("Votre message est retenu : un modérateur le relira avant de le publier."),
         )
         return policy.Verdict(

@@ -1,0 +1,190 @@
+"""A requisition's data package: a zip with a manifest of every file's SHA-256,
+moved into place only once the export commits."""
+
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from audit.events import AuditEvent
+from compliance import queries
+from compliance.actions.common import (
+    EXPORT_PERMISSION,
+    _audit_request,
+    _check_permission,
+    _locked,
+    _require_status,
+)
+from compliance.models import (
+    DataCategory,
+    LegalBasis,
+    LegalRequest,
+    LegalRequestStatus,
+)
+from core.refusals import RefusalCode, Refused
+
+MANIFEST_NAME = "manifest.json"
+
+
+PACKAGE_FORMAT = "chatsite-legal-export/1"
+
+
+@dataclass(frozen=True)
+class ExportedPackage:
+    path: Path
+    sha256: str
+    files: dict[str, str]  # name -> SHA-256
+
+
+def _csv_bytes(rows: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    columns = ["account_id", "username", "kind", "ip_address", "port", "time", "source"]
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _json_bytes(value) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+CATEGORY_FILES = {
+    DataCategory.IDENTITY: "identity.json",
+    DataCategory.CONNECTIONS: "connections.csv",
+    DataCategory.MESSAGES: "messages.json",
+    DataCategory.MODERATION: "moderation.json",
+}
+
+
+def _package_files(request: LegalRequest, *, actor, now: datetime) -> dict[str, bytes]:
+    files = {
+        "request.json": _json_bytes(
+            {
+                "reference": request.reference,
+                "authority": request.authority,
+                "legal_basis": request.legal_basis,
+                "legal_basis_label": str(LegalBasis(request.legal_basis).label),
+                "legal_basis_detail": request.legal_basis_detail,
+                "received_at": request.received_at.isoformat(),
+                "deadline": request.deadline.isoformat(),
+                "period_start": request.period_start.isoformat(),
+                "period_end": request.period_end.isoformat(),
+                "accounts": list(request.accounts.order_by("id").values_list("id", flat=True)),
+                "rooms": list(request.rooms.order_by("id").values_list("slug", flat=True)),
+                "data_categories": request.data_categories,
+            }
+        )
+    }
+    for category in request.data_categories:
+        rows = queries.CATEGORY_ROWS[category](request)
+        name = CATEGORY_FILES[category]
+        files[name] = _csv_bytes(rows) if name.endswith(".csv") else _json_bytes(rows)
+    manifest = {
+        "format": PACKAGE_FORMAT,
+        "reference": request.reference,
+        "generated_at": now.isoformat(),
+        "generated_by": actor.pk if actor is not None else None,
+        "approved_by": sorted(request.approvals.values_list("officer_id", flat=True)),
+        "files": [
+            {"name": name, "sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
+            for name, content in sorted(files.items())
+        ],
+    }
+    files[MANIFEST_NAME] = _json_bytes(manifest)
+    return files
+
+
+def _write_zip(files: dict[str, bytes], directory: Path) -> tuple[Path, str]:
+    """Writes the zip to a temporary file in `directory`; returns it and its SHA-256."""
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".export-", suffix=".zip.part")
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as package:
+            for name, content in files.items():
+                package.writestr(name, content)
+        os.chmod(temporary, 0o600)
+        digest = hashlib.sha256(temporary.read_bytes()).hexdigest()
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary, digest
+
+
+@transaction.atomic(durable=True)
+def do_export_legal_request(request: LegalRequest, *, actor, out_dir) -> ExportedPackage:
+    """Produces the requisition's zip in `out_dir`, after a second officer's approval.
+
+    The package's SHA-256 goes into the audit trail: what was handed over can be
+    proven later, byte for byte.
+    """
+    _check_permission(actor, EXPORT_PERMISSION)
+    request = _locked(request)
+    _require_status(request, (LegalRequestStatus.VERIFIED, LegalRequestStatus.EXPORTED))
+    approvals = request.approvals.exclude(officer_id=request.assigned_officer_id)
+    if actor is not None:
+        approvals = approvals.exclude(officer_id=actor.pk)
+    if not approvals.exists():
+        raise Refused(
+            RefusalCode.APPROVAL_REQUIRED,
+            _(
+                "L'export doit d'abord être approuvé par un second agent de conformité "
+                "(ni l'agent chargé, ni celui qui exporte)."
+            ),
+        )
+    directory = Path(out_dir)
+    if not directory.is_dir():
+        raise Refused(
+            RefusalCode.INVALID, _("Le dossier %(dir)s n'existe pas.") % {"dir": directory}
+        )
+    now = timezone.now()
+    files = _package_files(request, actor=actor, now=now)
+    name = f"requisition-{slugify(request.reference) or request.pk}-{now:%Y%m%dT%H%M%SZ}.zip"
+    final_path = directory / name
+    temporary, digest = _write_zip(files, directory)
+    try:
+        request.status = LegalRequestStatus.EXPORTED
+        request.exported_at = now
+        request.package_name = name
+        request.package_sha256 = digest
+        request.save(update_fields=["status", "exported_at", "package_name", "package_sha256"])
+        _audit_request(
+            AuditEvent.LEGAL_REQUEST_EXPORTED,
+            request,
+            actor=actor,
+            details={
+                "package": name,
+                "sha256": digest,
+                "files": {
+                    entry["name"]: entry["sha256"]
+                    for entry in json.loads(files[MANIFEST_NAME])["files"]
+                },
+                "approved_by": sorted(approvals.values_list("officer_id", flat=True)),
+            },
+        )
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    # Only a committed export has its package under its final name.
+    transaction.on_commit(lambda: os.replace(temporary, final_path))
+    return ExportedPackage(
+        path=final_path,
+        sha256=digest,
+        files={
+            name: hashlib.sha256(content).hexdigest()
+            for name, content in files.items()
+            if name != MANIFEST_NAME
+        },
+    )

@@ -1,0 +1,67 @@
+"""Every change moderation makes: one function each, one module per noun (docs/moderation.md).
+
+The JSON API, the admin, the pages and the policy hooks call these and nothing
+else. Each public `do_*` is atomic and writes its audit entry in its own
+transaction; sockets are closed, rooms told and e-mails sent only once it has
+committed. The `_underscored` helpers do the work inside a caller's
+transaction: the policy hooks run inside rooms' own post transaction.
+
+Callers import from the package (`from moderation.actions import do_issue_sanction`);
+the modules below are its parts.
+"""
+
+from moderation.actions.appeals import (  # noqa: F401
+    do_decide_appeal,
+    do_file_appeal,
+    do_file_report_appeal,
+)
+from moderation.actions.common import (  # noqa: F401
+    APPEAL_TARGET,
+    ESCALATION_TARGET,
+    HELD_TARGET,
+    MESSAGE_TARGET,
+    NOTICE_TARGET,
+    REPORT_TARGET,
+    SANCTION_TARGET,
+    SIGNAL_TARGET,
+)
+from moderation.actions.escalations import (  # noqa: F401
+    do_escalate_threat,
+    do_mark_escalation_transmitted,
+)
+from moderation.actions.filters import (  # noqa: F401
+    flag_message,
+    link_flagged_message,
+    mute_by_filter,
+)
+from moderation.actions.held_messages import (  # noqa: F401
+    do_hold_message,
+    do_reject_held_message,
+    do_release_held_message,
+)
+from moderation.actions.notices import (  # noqa: F401
+    do_file_notice,
+)
+from moderation.actions.removals import (  # noqa: F401
+    do_remove_message,
+)
+from moderation.actions.reports import (  # noqa: F401
+    ALERT_CONTEXT_MESSAGES,
+    REPORTING_SUSPENSION,
+    REPORTS_PER_HOUR,
+    UNFOUNDED_REPORTS_THRESHOLD,
+    do_claim_report,
+    do_decide_report,
+    do_dismiss_report,
+    do_file_alert,
+    do_file_report,
+)
+from moderation.actions.safety_signals import (  # noqa: F401
+    raise_safety_signal,
+)
+from moderation.actions.sanctions import (  # noqa: F401
+    DEFAULT_KICK_MINUTES,
+    MAX_DURATION_MINUTES,
+    do_issue_sanction,
+    do_lift_sanction,
+)

@@ -1,0 +1,87 @@
+"""A moderator removes a message: hidden through rooms, with a statement of reasons."""
+
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from audit.events import AuditEvent
+from audit.trail import record
+from moderation.actions.common import MESSAGE_TARGET, _ground_and_clause, _require_text
+from moderation.actions.sanctions import _count_violation
+from moderation.actions.statements import _statement
+from moderation.models import (
+    REASON_MAX_LENGTH,
+    Ground,
+    Measure,
+    StatementOfReasons,
+)
+from rooms import notify
+from rooms.models import Message
+
+
+def _remove_message(
+    message: Message,
+    *,
+    actor,
+    reason: str,
+    ground: str,
+    clause: str = "",
+    automated: bool = False,
+) -> StatementOfReasons | None:
+    """Hides the message as rooms does (who and why kept), tells the room after
+    commit (message.deleted) and writes the author's statement of reasons."""
+    message = (
+        Message.objects.select_for_update().select_related("room", "author").get(pk=message.pk)
+    )
+    if message.deleted_at is not None:
+        return None
+    message.deleted_at = timezone.now()
+    message.deleted_by = actor
+    message.deletion_reason = reason
+    message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
+    transaction.on_commit(partial(notify.message_deleted, message.room_id, message.id))
+    _count_violation(message.author)
+    excerpt = message.body if len(message.body) <= 500 else message.body[:500] + "…"
+    statement = _statement(
+        message.author,
+        measure=Measure.REMOVAL,
+        facts=_("%(reason)s\n\nMessage du %(date)s : « %(body)s »")
+        % {
+            "reason": reason,
+            "date": date_format(timezone.localtime(message.created), "DATETIME_FORMAT"),
+            "body": excerpt,
+        },
+        ground=ground,
+        clause=clause,
+        decided_by=actor,
+        room=message.room,
+        message=message,
+        automated=automated,
+    )
+    record(
+        AuditEvent.MESSAGE_REMOVED,
+        actor=actor,
+        target_type=MESSAGE_TARGET,
+        target_id=message.pk,
+        reason=reason,
+        details={
+            "room": message.room_id,
+            "author": message.author_id,
+            "ground": ground,
+            "clause": clause,
+        },
+    )
+    return statement
+
+
+@transaction.atomic(durable=True)
+def do_remove_message(message: Message, *, actor, reason, ground=None, clause=None) -> Message:
+    """A moderator removes a message (CONTRACT.md DELETE /api/moderation/messages/<id>/)."""
+    reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
+    ground, clause = _ground_and_clause(ground, clause, default_ground=Ground.TERMS_OTHER)
+    _remove_message(message, actor=actor, reason=reason, ground=ground, clause=clause)
+    message.refresh_from_db()
+    return message

@@ -1,0 +1,469 @@
+"""Reports from members, alerts and the queue's decisions on them (DSA Art. 16, 20, 23)."""
+
+from datetime import timedelta
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from audit.events import AuditEvent
+from audit.trail import record, user_model_label
+from core.refusals import RefusalCode, Refused
+from moderation import queries
+from moderation.actions.common import (
+    REPORT_TARGET,
+    _ground_and_clause,
+    _locked_report,
+    _mail,
+    _optional_text,
+    _record_for,
+    _require_text,
+)
+from moderation.actions.escalations import _escalate
+from moderation.actions.removals import _remove_message
+from moderation.actions.sanctions import _issue_sanction
+from moderation.models import (
+    CATEGORY_GROUND,
+    DETAILS_MAX_LENGTH,
+    OPEN_STATUSES,
+    REASON_MAX_LENGTH,
+    SEVERITY_DEADLINE,
+    ModerationRecord,
+    Notice,
+    Report,
+    ReportCategory,
+    ReportSource,
+    ReportStatus,
+    SafetySignal,
+    Severity,
+    TrustedFlagger,
+    severity_for,
+)
+from rooms import policy
+from rooms.models import Message, Room, RoomKind, RoomMembership
+
+# Anti-abuse: a member files at most this many reports an hour.
+REPORTS_PER_HOUR = 30
+
+
+# Art. 23: this many manifestly unfounded reports suspend reporting for a while.
+UNFOUNDED_REPORTS_THRESHOLD = 5
+
+
+REPORTING_SUSPENSION = timedelta(days=30)
+
+
+# An alert attaches this much of the conversation.
+ALERT_CONTEXT_MESSAGES = 100
+
+
+def _primary_for(report: Report) -> Report | None:
+    """The open report this one is grouped with: same message, or same
+    profile for reports on an account."""
+    if report.source == ReportSource.AUTOMATIC:
+        return None
+    candidates = Report.objects.select_for_update().filter(
+        duplicate_of__isnull=True, status__in=OPEN_STATUSES
+    )
+    if report.target_message_id is not None:
+        candidates = candidates.filter(target_message_id=report.target_message_id)
+    elif report.target_user_id is not None:
+        candidates = candidates.filter(
+            target_user_id=report.target_user_id, target_message__isnull=True
+        )
+    else:
+        return None
+    return candidates.exclude(source=ReportSource.AUTOMATIC).order_by("id").first()
+
+
+def _file_report(
+    *,
+    category: str,
+    source: str,
+    reporter=None,
+    details: str = "",
+    message: Message | None = None,
+    target_user=None,
+    room: Room | None = None,
+    context: list | None = None,
+    notice: Notice | None = None,
+    safety_signal: SafetySignal | None = None,
+    severity: Severity | None = None,
+    threat_to_life: bool = False,
+) -> Report:
+    """Stores a report and groups it with an open one on the same item (no audit)."""
+    now = timezone.now()
+    severity = min(severity or severity_for(category), severity_for(category))
+    if threat_to_life:
+        severity = Severity.URGENT
+    report = Report(
+        category=category,
+        details=details,
+        source=source,
+        reporter=reporter,
+        target_message=message,
+        target_user=target_user if target_user is not None else getattr(message, "author", None),
+        room=room if room is not None else getattr(message, "room", None),
+        context=context if context is not None else [],
+        notice=notice,
+        safety_signal=safety_signal,
+        severity=severity,
+        is_trusted_flagger=source == ReportSource.TRUSTED_FLAGGER,
+        threat_to_life=threat_to_life,
+        created=now,
+        deadline=now + SEVERITY_DEADLINE[Severity(severity)],
+    )
+    primary = _primary_for(report)
+    if primary is not None:
+        report.duplicate_of = primary
+        primary.reporter_count += 1
+        primary.severity = min(primary.severity, report.severity)
+        primary.is_trusted_flagger = primary.is_trusted_flagger or report.is_trusted_flagger
+        primary.threat_to_life = primary.threat_to_life or threat_to_life
+        primary.deadline = min(primary.deadline, report.deadline)
+        primary.save(
+            update_fields=[
+                "reporter_count",
+                "severity",
+                "is_trusted_flagger",
+                "threat_to_life",
+                "deadline",
+            ]
+        )
+    report.save()
+    if threat_to_life:
+        _escalate(report.duplicate_of or report, actor=reporter)
+    return report
+
+
+def _check_reporter(reporter) -> str:
+    """The reporter's source, or a refusal (reporting suspended, too many reports)."""
+    record_ = ModerationRecord.objects.filter(user=reporter).first()
+    if record_ is not None and record_.reporting_suspended:
+        raise Refused(
+            RefusalCode.SUSPENDED,
+            _(
+                "Vos signalements sont suspendus jusqu'au %(date)s : trop d'entre eux étaient "
+                "manifestement infondés."
+            )
+            % {"date": date_format(timezone.localtime(record_.reporting_suspended_until))},
+        )
+    since = timezone.now() - timedelta(hours=1)
+    if Report.objects.filter(reporter=reporter, created__gte=since).count() >= REPORTS_PER_HOUR:
+        raise Refused(
+            RefusalCode.RATE_LIMITED, _("Trop de signalements en une heure : réessayez plus tard.")
+        )
+    flagger = TrustedFlagger.objects.filter(user=reporter, is_active=True).exists()
+    return ReportSource.TRUSTED_FLAGGER if flagger else ReportSource.USER
+
+
+def _audit_report(report: Report, *, actor, event=AuditEvent.REPORT_FILED) -> None:
+    record(
+        event,
+        actor=actor,
+        target_type=REPORT_TARGET,
+        target_id=report.pk,
+        details={
+            "category": report.category,
+            "source": report.source,
+            "severity": report.severity,
+            "message": report.target_message_id,
+            "user": report.target_user_id,
+            "room": report.room_id,
+            "grouped_with": report.duplicate_of_id,
+            "threat_to_life": report.threat_to_life,
+        },
+    )
+
+
+@transaction.atomic(durable=True)
+def do_file_report(
+    *,
+    actor,
+    category,
+    details="",
+    message: Message | None = None,
+    target_user=None,
+    threat_to_life: bool = False,
+) -> Report:
+    """A member reports a message or an account (CONTRACT.md POST /api/reports/)."""
+    if category not in ReportCategory.values:
+        raise Refused(RefusalCode.INVALID, _("Catégorie de signalement inconnue."))
+    details = _optional_text(details, "details", DETAILS_MAX_LENGTH)
+    if (message is None) == (target_user is None):
+        raise Refused(RefusalCode.INVALID, _("Signalez soit un message, soit un compte."))
+    source = _check_reporter(actor)
+    context: list = []
+    room = None
+    if message is not None:
+        # A member may report what reached them, a held first contact included.
+        is_member = RoomMembership.objects.filter(room=message.room, user=actor).exists()
+        if message.deleted_at is not None or not (
+            is_member or policy.can_read(actor, message.room)
+        ):
+            raise Refused(RefusalCode.NOT_FOUND, _("Message introuvable."))
+        if message.author_id == actor.pk:
+            raise Refused(
+                RefusalCode.INVALID, _("Vous ne pouvez pas signaler votre propre message.")
+            )
+        context = queries.context_around(message)
+        target_user = message.author
+        room = message.room
+    else:
+        if target_user.pk == actor.pk:
+            raise Refused(RefusalCode.INVALID, _("Vous ne pouvez pas vous signaler vous-même."))
+        context = queries.recent_messages_of(target_user, seen_by=actor)
+    if source == ReportSource.USER:
+        existing = Report.objects.filter(
+            reporter=actor,
+            status__in=OPEN_STATUSES,
+            target_message=message,
+            target_user=target_user,
+        ).first()
+        if existing is not None:
+            return existing  # the same person reporting twice counts once
+    report = _file_report(
+        category=category,
+        source=source,
+        reporter=actor,
+        details=details,
+        message=message,
+        target_user=target_user,
+        room=room,
+        context=context,
+        threat_to_life=bool(threat_to_life),
+    )
+    _audit_report(report, actor=actor)
+    return report
+
+
+@transaction.atomic(durable=True)
+def do_file_alert(room: Room, *, actor, details="", threat_to_life: bool = False) -> Report:
+    """ "Alerte" in a direct conversation: a member who feels in danger. Urgent,
+    with the conversation attached; reporting limits do not apply."""
+    if (
+        room.kind != RoomKind.DIRECT
+        or not RoomMembership.objects.filter(room=room, user=actor).exists()
+    ):
+        raise Refused(RefusalCode.NOT_FOUND, _("Conversation introuvable."))
+    details = _optional_text(details, "details", DETAILS_MAX_LENGTH)
+    partner = policy.direct_partner(room, actor)
+    report = _file_report(
+        category=ReportCategory.THREAT,
+        source=ReportSource.ALERT,
+        reporter=actor,
+        details=details,
+        target_user=partner,
+        room=room,
+        context=queries.last_messages(room, ALERT_CONTEXT_MESSAGES),
+        severity=Severity.URGENT,
+        threat_to_life=bool(threat_to_life),
+    )
+    _audit_report(report, actor=actor)
+    return report
+
+
+@transaction.atomic(durable=True)
+def do_claim_report(report: Report, *, actor) -> Report:
+    """A moderator takes a report (and its group) so that two do not work on it."""
+    report = _locked_report(report)
+    if not report.is_open:
+        raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
+    if report.claimed_by_id not in (None, actor.pk):
+        raise Refused(
+            RefusalCode.CONFLICT,
+            _("%(name)s s'en occupe déjà.") % {"name": report.claimed_by.get_username()},
+        )
+    report.status = ReportStatus.CLAIMED
+    report.claimed_by = actor
+    report.claimed_at = timezone.now()
+    report.save(update_fields=["status", "claimed_by", "claimed_at"])
+    record(AuditEvent.REPORT_CLAIMED, actor=actor, target_type=REPORT_TARGET, target_id=report.pk)
+    return report
+
+
+def _close_group(
+    report: Report, *, actor, status: str, decision: str, clause: str = ""
+) -> list[Report]:
+    """Closes the report and its group; returns them all, for telling the reporters."""
+    now = timezone.now()
+    group = [report, *Report.objects.select_for_update().filter(duplicate_of=report)]
+    for member in group:
+        member.status = status
+        member.decided_by = actor
+        member.decided_at = now
+        member.decision = decision
+        member.clause = clause
+        member.save(update_fields=["status", "decided_by", "decided_at", "decision", "clause"])
+    return group
+
+
+def _tell_reporters(group: list[Report]) -> None:
+    """Reporters are told what became of their report (Art. 16(5)), after commit."""
+    for member in group:
+        email = ""
+        if member.reporter is not None:
+            email = member.reporter.email
+        elif member.notice is not None:
+            email = member.notice.email
+        if email:
+            transaction.on_commit(
+                partial(
+                    _mail,
+                    email,
+                    _("Chatsite : suite donnée à votre signalement"),
+                    "moderation/email/report_outcome.txt",
+                    {"report": member},
+                )
+            )
+
+
+@transaction.atomic(durable=True)
+def do_decide_report(
+    report: Report,
+    *,
+    actor,
+    decision,
+    remove_message: bool = False,
+    sanction_kind: str | None = None,
+    room: Room | None = None,
+    duration_minutes: int | None = None,
+    ground: str | None = None,
+    clause: str | None = None,
+    threat_to_life: bool = False,
+) -> Report:
+    """Takes measures on a report's group: removes the message and/or sanctions
+    its author, with a statement of reasons for each, then closes the group."""
+    report = _locked_report(report)
+    if not report.is_open:
+        raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
+    decision = _require_text(decision, "decision", REASON_MAX_LENGTH)
+    ground, clause = _ground_and_clause(
+        ground, clause, default_ground=CATEGORY_GROUND[report.category]
+    )
+    if not remove_message and not sanction_kind:
+        raise Refused(
+            RefusalCode.INVALID, _("Choisissez une mesure, ou classez le signalement sans suite.")
+        )
+    if remove_message:
+        if report.target_message is None:
+            raise Refused(RefusalCode.INVALID, _("Ce signalement ne vise pas un message."))
+        _remove_message(
+            report.target_message, actor=actor, reason=decision, ground=ground, clause=clause
+        )
+    if sanction_kind:
+        if report.target_user is None:
+            raise Refused(RefusalCode.INVALID, _("Ce signalement ne vise aucun compte."))
+        _issue_sanction(
+            report.target_user,
+            actor=actor,
+            kind=sanction_kind,
+            room=room,
+            duration_minutes=duration_minutes,
+            reason=decision,
+            ground=ground,
+            clause=clause,
+            report=report,
+        )
+    if threat_to_life and not report.threat_to_life:
+        report.threat_to_life = True
+        report.save(update_fields=["threat_to_life"])
+        _escalate(report, actor=actor)
+    group = _close_group(
+        report, actor=actor, status=ReportStatus.ACTIONED, decision=decision, clause=clause
+    )
+    record(
+        AuditEvent.REPORT_ACTIONED,
+        actor=actor,
+        target_type=REPORT_TARGET,
+        target_id=report.pk,
+        reason=decision,
+        details={
+            "removed_message": report.target_message_id if remove_message else None,
+            "sanction": sanction_kind or None,
+            "ground": ground,
+            "clause": clause,
+            "group": [member.pk for member in group],
+        },
+    )
+    _tell_reporters(group)
+    return report
+
+
+@transaction.atomic(durable=True)
+def do_dismiss_report(
+    report: Report, *, actor, reason, manifestly_unfounded: bool = False
+) -> Report:
+    """Closes a report's group without measure. Manifestly unfounded reports
+    count against their authors (Art. 23)."""
+    report = _locked_report(report)
+    if not report.is_open:
+        raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
+    reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
+    group = _close_group(report, actor=actor, status=ReportStatus.DISMISSED, decision=reason)
+    suspended = []
+    if manifestly_unfounded:
+        for member in group:
+            member.manifestly_unfounded = True
+            member.save(update_fields=["manifestly_unfounded"])
+            if member.reporter is not None and _count_unfounded(member.reporter):
+                suspended.append(member.reporter_id)
+    record(
+        AuditEvent.REPORT_DISMISSED,
+        actor=actor,
+        target_type=REPORT_TARGET,
+        target_id=report.pk,
+        reason=reason,
+        details={
+            "manifestly_unfounded": manifestly_unfounded,
+            "group": [member.pk for member in group],
+        },
+    )
+    for user_id in suspended:
+        record(
+            AuditEvent.REPORTING_SUSPENDED,
+            actor=actor,
+            target_type=user_model_label(),
+            target_id=user_id,
+            details={"days": REPORTING_SUSPENSION.days},
+        )
+    _tell_reporters(group)
+    return report
+
+
+def _count_unfounded(reporter) -> bool:
+    """Counts one manifestly unfounded report; True if this suspends reporting."""
+    record_ = _record_for(reporter)
+    record_.unfounded_reports += 1
+    suspend = (
+        record_.unfounded_reports % UNFOUNDED_REPORTS_THRESHOLD == 0
+        and not record_.reporting_suspended
+    )
+    if suspend:
+        record_.reporting_suspended_until = timezone.now() + REPORTING_SUSPENSION
+    record_.save(update_fields=["unfounded_reports", "reporting_suspended_until"])
+    return suspend
+
+
+def _reopen(report: Report) -> None:
+    """A dismissal reversed on appeal: the report's group goes back to the queue."""
+    primary = _locked_report(report)
+    now = timezone.now()
+    group = [primary, *Report.objects.select_for_update().filter(duplicate_of=primary)]
+    for member in group:
+        member.status = ReportStatus.OPEN
+        member.claimed_by = None
+        member.claimed_at = None
+        member.manifestly_unfounded = False
+        member.deadline = now + SEVERITY_DEADLINE[Severity(member.severity)]
+        member.save(
+            update_fields=[
+                "status",
+                "claimed_by",
+                "claimed_at",
+                "manifestly_unfounded",
+                "deadline",
+            ]
+        )
