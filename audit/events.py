@@ -87,6 +87,7 @@ class AuditEvent(models.IntegerChoices):
     ROOM_CREATED = 6001, _("salon créé")
     ROOM_ARCHIVED = 6002, _("salon archivé")
     ROOM_MESSAGE_DELETED = 6010, _("message masqué par un responsable")
+    ROOM_MESSAGE_RESTORED = 6011, _("message rétabli")
 
 
 def event_choices() -> list[tuple[int, str]]:

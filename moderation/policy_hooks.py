@@ -197,5 +197,5 @@ def register() -> None:
     policy.register_join_check(refuse_banned)
     # Order matters: a muted user's text is neither filtered nor scanned.
     policy.register_post_check(refuse_muted)
-    policy.register_post_check(apply_filters)
-    policy.register_post_check(detect_safety_signals)
+    policy.register_post_check(apply_filters, screens_text=True)
+    policy.register_post_check(detect_safety_signals, screens_text=True)

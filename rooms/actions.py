@@ -57,6 +57,100 @@ def runs_after_refusal(action):
     return wrapper
 
 
+# --- the one write path of a message -------------------------------------------------------
+# Every write to a Message goes through the three helpers below: posting, the author's
+# deletion, moderation's release of a held message, its removals and the reversal of
+# a removal on appeal. They are not durable: each runs inside its caller's transaction
+# (the caller checks who may do it and writes its own audit row), and tells the room's
+# sockets only once that transaction commits.
+
+
+def locked_message(message_id: int) -> Message:
+    """The message, its row locked until the caller's transaction ends (two
+    moderators hiding or restoring it at once then act one after the other)."""
+    return (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("room", "author")
+        .get(pk=message_id)
+    )
+
+
+def store_message(
+    room: Room, author, body: str, *, client_id: str | None = None
+) -> tuple[Message, dict]:
+    """Stores a message that the caller has checked (`policy.can_post`) in `room`,
+    whose row the caller holds locked (ids then commit in order).
+
+    On commit the room's sockets get it (`message.new`) and the other members'
+    conversation pages are told. In a direct room whose first-contact request is
+    not accepted, only the first message of the request reaches its recipient.
+    Returns the message and its JSON (docs/protocol.md), serialised once.
+    """
+    message = Message.objects.create(room=room, author=author, body=body, client_id=client_id)
+    message.room = room
+    message.author = author
+    payload = message_json(message)
+    notify_ids = []
+    if room.kind != RoomKind.PUBLIC:
+        RoomMembership.objects.filter(room=room, user=author).update(
+            last_read_message_id=message.id
+        )
+        notify_ids = list(
+            RoomMembership.objects.filter(room=room)
+            .exclude(user=author)
+            .values_list("user_id", flat=True)
+        )
+        request = ContactRequest.objects.filter(room=room, sender=author).first()
+        if request is not None and not request.is_accepted:
+            first = not Message.objects.filter(room=room, author=author, id__lt=message.id).exists()
+            show_request = first and request.status == ContactRequestStatus.PENDING
+            notify_ids = [request.recipient_id] if show_request else []
+    transaction.on_commit(partial(metrics.message_stored, room.kind))
+    transaction.on_commit(partial(notify.message_posted, room.id, payload, notify_ids))
+    return message, payload
+
+
+def hide_message(message: Message, *, actor, reason: str) -> bool:
+    """Hides a message (soft delete: who, when and why stay on the row) and, on
+    commit, tells the room (`message.deleted`). `message` comes from
+    `locked_message`. False when it was already hidden."""
+    if message.deleted_at is not None:
+        return False
+    message.deleted_at = timezone.now()
+    message.deleted_by = actor
+    message.deletion_reason = reason
+    message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
+    transaction.on_commit(partial(notify.message_deleted, message.room_id, message.id))
+    return True
+
+
+def restore_message(message: Message, *, actor, reason: str) -> bool:
+    """Shows a hidden message again and, on commit, sends it to the room's open
+    sockets (`message.new` with its original id: clients place it by id).
+    `message` comes from `locked_message`. False when it was not hidden.
+
+    The row forgets who hid it and why, so the restore is written to the audit
+    trail here, with who restored it and why.
+    """
+    if message.deleted_at is None:
+        return False
+    hidden_by = message.deleted_by_id
+    message.deleted_at = None
+    message.deleted_by = None
+    message.deletion_reason = ""
+    message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
+    record(
+        AuditEvent.ROOM_MESSAGE_RESTORED,
+        actor=actor,
+        target_type="rooms.message",
+        target_id=message.pk,
+        reason=reason,
+        details={"room": message.room_id, "author": message.author_id, "hidden_by": hidden_by},
+    )
+    transaction.on_commit(partial(notify.message_restored, message.room_id, message_json(message)))
+    return True
+
+
 # --- messages --------------------------------------------------------------------------
 
 
@@ -131,25 +225,7 @@ def do_post_message(
             RefusalCode.RATE_LIMITED,
             _("Vous écrivez trop vite : réessayez dans %(seconds).1f s.") % {"seconds": wait},
         )
-    message = Message.objects.create(room=room, author=actor, body=body, client_id=client_id)
-    message.room = room
-    message.author = actor
-    payload = message_json(message)
-    notify_ids = []
-    if room.kind != RoomKind.PUBLIC:
-        RoomMembership.objects.filter(room=room, user=actor).update(last_read_message_id=message.id)
-        notify_ids = list(
-            RoomMembership.objects.filter(room=room)
-            .exclude(user=actor)
-            .values_list("user_id", flat=True)
-        )
-        request = ContactRequest.objects.filter(room=room, sender=actor).first()
-        if request is not None and not request.is_accepted:
-            first = not Message.objects.filter(room=room, author=actor, id__lt=message.id).exists()
-            show_request = first and request.status == ContactRequestStatus.PENDING
-            notify_ids = [request.recipient_id] if show_request else []
-    transaction.on_commit(partial(metrics.message_stored, room.kind))
-    transaction.on_commit(partial(notify.message_posted, room.id, payload, notify_ids))
+    message, payload = store_message(room, actor, body, client_id=client_id)
     return PostResult(message, True, payload)
 
 
@@ -158,18 +234,14 @@ def do_post_message(
 @transaction.atomic
 def do_delete_message(message: Message, *, actor, reason: str = "") -> Message:
     """Hides a message (soft delete, who and why kept) and tells the room."""
-    message = Message.objects.select_for_update().select_related("room").get(pk=message.pk)
+    message = locked_message(message.pk)
     is_author = message.author_id == actor.pk
     if not is_author and not policy.is_room_staff(actor, message.room):
         raise Refused(RefusalCode.FORBIDDEN, _("Vous ne pouvez pas supprimer ce message."))
     if not is_author and not reason.strip():
         raise Refused(RefusalCode.INVALID, _("Indiquez le motif de la suppression."))
-    if message.deleted_at is not None:
+    if not hide_message(message, actor=actor, reason=reason.strip()):
         return message
-    message.deleted_at = timezone.now()
-    message.deleted_by = actor
-    message.deletion_reason = reason.strip()
-    message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
     if not is_author:
         record(
             AuditEvent.ROOM_MESSAGE_DELETED,
@@ -179,7 +251,6 @@ def do_delete_message(message: Message, *, actor, reason: str = "") -> Message:
             reason=message.deletion_reason,
             details={"room": message.room_id, "author": message.author_id},
         )
-    transaction.on_commit(partial(notify.message_deleted, message.room_id, message.id))
     return message
 
 

@@ -353,16 +353,20 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if event["type"] == GroupEvent.ROOM_MESSAGE:
             message = event["message"]
             message_id = message["id"]
-            # Backfilled ids are ascending: most live ids skip the scan.
+            restored = event.get("restored", False)
+            # Backfilled ids are ascending: most live ids skip the scan. A restored
+            # message comes again on purpose (the socket was told it was deleted).
             if (
-                self.recent_ids
+                not restored
+                and self.recent_ids
                 and message_id <= self.recent_ids[-1]
                 and message_id in self.recent_ids
             ):
                 return
             # One frame, written straight to the socket: the text is shared.
             await self.base_send({"type": "websocket.send", "text": text})
-            metrics.message_delivered(message)
+            if not restored:  # its delay since creation is no delivery latency
+                metrics.message_delivered(message)
             if self.room.kind != RoomKind.PUBLIC and message["author"] != self.user.username:
                 self._mark_read_later(message_id)
             return

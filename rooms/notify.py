@@ -36,6 +36,14 @@ def message_posted(room_id: int, payload: dict, notify_user_ids: list[int]) -> N
         conversation_changed(user_id, payload["room"])
 
 
+def message_restored(room_id: int, payload: dict) -> None:
+    """A hidden message shown again: a `message.new` frame with its original id.
+    `restored` tells the sockets not to skip an id they may have sent before."""
+    send_to_group(
+        room_group(room_id), {"type": GroupEvent.ROOM_MESSAGE, "message": payload, "restored": True}
+    )
+
+
 def message_deleted(room_id: int, message_id: int) -> None:
     send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_MESSAGE_DELETED, "id": message_id})
 

@@ -66,6 +66,9 @@ JoinCheck = Callable[[object, Room], Verdict | None]
 PostCheck = Callable[[object, Room, str], Verdict | None]
 _join_checks: list[JoinCheck] = []
 _post_checks: list[PostCheck] = []
+# Post checks that judge the text itself (filters, signals): a text a moderator
+# has already reviewed (a held message released) is not judged again.
+_text_screens: set[PostCheck] = set()
 
 
 def register_join_check(check: JoinCheck) -> None:
@@ -73,15 +76,20 @@ def register_join_check(check: JoinCheck) -> None:
         _join_checks.append(check)
 
 
-def register_post_check(check: PostCheck) -> None:
+def register_post_check(check: PostCheck, *, screens_text: bool = False) -> None:
+    """`screens_text`: the check judges the text (a filter), not the author's
+    right to post (a mute); `can_post(..., reviewed=True)` skips it."""
     if check not in _post_checks:
         _post_checks.append(check)
+    if screens_text:
+        _text_screens.add(check)
 
 
 def unregister_check(check) -> None:
     for registry in (_join_checks, _post_checks):
         if check in registry:
             registry.remove(check)
+    _text_screens.discard(check)
 
 
 # --- account ---------------------------------------------------------------------------
@@ -208,12 +216,18 @@ def is_room_staff(user, room: Room) -> bool:
     ).exists()
 
 
-def can_post(user, room: Room, body: str, *, account_checked: bool = False) -> Verdict:
+def can_post(
+    user, room: Room, body: str, *, account_checked: bool = False, reviewed: bool = False
+) -> Verdict:
     """May the user post this (already cleaned) text in this room now?
 
     `account_checked`: the caller has just asked `account_verdict` itself (a
     room socket asks on connect and then every ACCOUNT_RECHECK_SECONDS), which
     spares a query per message.
+    `reviewed`: a moderator has read this text and publishes it for its author
+    (a held message released): the checks that screen the text and the slow
+    mode are skipped; everything about the author's right to post here (the
+    account, an archived room, membership, blocks, mutes and bans) still applies.
     """
     if not account_checked:
         verdict = account_verdict(user)
@@ -233,7 +247,7 @@ def can_post(user, room: Room, body: str, *, account_checked: bool = False) -> V
         if held_for(room, user) is not None:
             # The recipient of an unanswered request answers it before writing.
             return refuse_post(RefusalCode.BLOCKED, _("Acceptez d'abord la demande de contact."))
-    if room.slow_mode_seconds and not is_room_staff(user, room):
+    if room.slow_mode_seconds and not reviewed and not is_room_staff(user, room):
         since = timezone.now() - timedelta(seconds=room.slow_mode_seconds)
         if Message.objects.filter(room=room, author=user, created__gt=since).exists():
             return refuse_post(
@@ -242,6 +256,8 @@ def can_post(user, room: Room, body: str, *, account_checked: bool = False) -> V
                 % {"seconds": room.slow_mode_seconds},
             )
     for check in _post_checks:
+        if reviewed and check in _text_screens:
+            continue
         extra = check(user, room, body)
         if extra is not None and not extra:
             return extra

@@ -61,7 +61,8 @@ class ServerEvent(StrEnum):
 class GroupEvent(StrEnum):
     """Channel-layer events between processes (the consumer's handler names)."""
 
-    ROOM_MESSAGE = "room.message"  # {"message": <message JSON>}
+    # {"message": <message JSON>, "restored": true when a hidden message is shown again}
+    ROOM_MESSAGE = "room.message"
     ROOM_MESSAGE_DELETED = "room.message_deleted"  # {"id": int}
     ROOM_PRESENCE = "room.presence"  # {"users": [username, ...]}
     ROOM_CLOSE = "room.close"  # {"code": int}: the room was archived

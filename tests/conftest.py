@@ -185,3 +185,31 @@ def make_room(db):
         )
 
     return make
+
+
+@pytest.fixture
+def listen(settings):
+    """Joins a group on a fresh in-memory layer; returns a function reading it."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import channel_layers, get_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    layer = get_channel_layer()
+
+    def join(group: str):
+        channel = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.group_add)(group, channel)
+
+        def events() -> list[dict]:
+            received = []
+            while True:
+                try:
+                    received.append(layer.channels[channel].get_nowait()[1])
+                except Exception:  # noqa: BLE001 - the queue is empty
+                    return received
+
+        return events
+
+    yield join
+    channel_layers.backends.clear()

@@ -23,7 +23,7 @@ from moderation.models import (
     StatementOfReasons,
 )
 from moderation.queries import decisions_url
-from rooms.models import Message
+from rooms import actions as room_actions
 
 
 @transaction.atomic(durable=True)
@@ -107,7 +107,10 @@ def do_decide_appeal(appeal: Appeal, *, actor, reverse_decision: bool, answer) -
             locked = Sanction.objects.select_for_update().get(pk=sanction.pk)
             _lift(locked, actor=actor, reason=answer)
         if statement.message_id is not None:
-            _restore_message(statement.message_id)
+            # The removal is undone: the message comes back, live to the room too.
+            room_actions.restore_message(
+                room_actions.locked_message(statement.message_id), actor=actor, reason=answer
+            )
     if reverse_decision and appeal.report is not None:
         _reopen(appeal.report)
     record(
@@ -133,11 +136,3 @@ def do_decide_appeal(appeal: Appeal, *, actor, reverse_decision: bool, answer) -
         )
     )
     return appeal
-
-
-def _restore_message(message_id: int) -> None:
-    """An appeal upheld against a removal: the message is visible again (in
-    history and on reconnect; open sockets are not told)."""
-    Message.objects.filter(pk=message_id).update(
-        deleted_at=None, deleted_by=None, deletion_reason=""
-    )

@@ -1,7 +1,5 @@
 """Messages a filter held for review: kept, then released or rejected by a moderator."""
 
-from functools import partial
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,18 +7,16 @@ from django.utils.translation import gettext as _
 from audit.events import AuditEvent
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
-from moderation import queries
 from moderation.actions.common import HELD_TARGET, _require_text
 from moderation.models import (
     REASON_MAX_LENGTH,
     FilterRule,
     HeldMessage,
     HeldStatus,
-    SanctionKind,
 )
-from rooms import notify
-from rooms.models import Message, Room, RoomKind, RoomMembership
-from rooms.text import message_json
+from rooms import actions as room_actions
+from rooms import policy
+from rooms.models import Message, Room
 
 
 @transaction.atomic(durable=True)
@@ -47,19 +43,22 @@ def do_hold_message(rule_id: int, user_id: int, room_id: int, body: str) -> Held
 
 @transaction.atomic(durable=True)
 def do_release_held_message(held: HeldMessage, *, actor) -> Message:
-    """Posts the held message as its author wrote it, now."""
+    """Posts the held message as its author wrote it, now, through rooms' one
+    write path: the same `policy.can_post` as any post (an archived room, a block,
+    a mute or a ban refuse it), minus the filters a moderator has just overruled."""
     held = HeldMessage.objects.select_for_update().get(pk=held.pk)
     if held.status != HeldStatus.PENDING:
         raise Refused(RefusalCode.CONFLICT, _("Ce message a déjà été traité."))
+    # Rooms' lock order: the room's row, as a post takes it (ids commit in order).
     room = Room.objects.select_for_update().get(pk=held.room_id)
-    silenced = (SanctionKind.MUTE, SanctionKind.BAN, SanctionKind.KICK)
-    if queries.active_sanctions(held.author, room, silenced).exists():
+    verdict = policy.can_post(held.author, room, held.body, reviewed=True)
+    if not verdict:
         raise Refused(
             RefusalCode.CONFLICT,
-            _("Son auteur ne peut plus écrire ici : refusez plutôt ce message."),
+            _("Son auteur ne peut plus écrire ici (%(reason)s) : refusez plutôt ce message.")
+            % {"reason": verdict.detail},
         )
-    message = Message.objects.create(room=room, author=held.author, body=held.body)
-    message.room = room
+    message, _payload = room_actions.store_message(room, held.author, held.body)
     held.status = HeldStatus.RELEASED
     held.decided_by = actor
     held.decided_at = timezone.now()
@@ -71,16 +70,6 @@ def do_release_held_message(held: HeldMessage, *, actor) -> Message:
         target_type=HELD_TARGET,
         target_id=held.pk,
         details={"message": message.pk, "room": room.pk},
-    )
-    notify_ids = []
-    if room.kind != RoomKind.PUBLIC:
-        notify_ids = list(
-            RoomMembership.objects.filter(room=room)
-            .exclude(user=held.author)
-            .values_list("user_id", flat=True)
-        )
-    transaction.on_commit(
-        partial(notify.message_posted, room.pk, message_json(message), notify_ids)
     )
     return message
 

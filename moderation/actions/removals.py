@@ -1,7 +1,5 @@
 """A moderator removes a message: hidden through rooms, with a statement of reasons."""
 
-from functools import partial
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -18,7 +16,7 @@ from moderation.models import (
     Measure,
     StatementOfReasons,
 )
-from rooms import notify
+from rooms import actions as room_actions
 from rooms.models import Message
 
 
@@ -31,18 +29,11 @@ def _remove_message(
     clause: str = "",
     automated: bool = False,
 ) -> StatementOfReasons | None:
-    """Hides the message as rooms does (who and why kept), tells the room after
-    commit (message.deleted) and writes the author's statement of reasons."""
-    message = (
-        Message.objects.select_for_update().select_related("room", "author").get(pk=message.pk)
-    )
-    if message.deleted_at is not None:
+    """Hides the message through rooms (who and why kept on the row; the room is
+    told after commit) and writes the author's statement of reasons."""
+    message = room_actions.locked_message(message.pk)
+    if not room_actions.hide_message(message, actor=actor, reason=reason):
         return None
-    message.deleted_at = timezone.now()
-    message.deleted_by = actor
-    message.deletion_reason = reason
-    message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
-    transaction.on_commit(partial(notify.message_deleted, message.room_id, message.id))
     _count_violation(message.author)
     excerpt = message.body if len(message.body) <= 500 else message.body[:500] + "…"
     statement = _statement(

@@ -126,7 +126,15 @@
   }
 
   function addMessage(message, live) {
-    if (seen.has(message.id)) return;
+    if (seen.has(message.id)) {
+      // A message shown as deleted comes again when a moderator restores it.
+      var shown = list.querySelector('li.deleted[data-id="' + String(parseInt(message.id, 10)) + '"]');
+      if (shown) {
+        shown.querySelector(".message-body").textContent = message.body;
+        shown.classList.remove("deleted");
+      }
+      return;
+    }
     seen.add(message.id);
     if (message.id > lastId) lastId = message.id;
     var mine = message.author === me;

@@ -151,11 +151,14 @@ class Socket:
 async def open_socket():
     sockets: list[Socket] = []
 
-    async def open_(user, slug: str, *, other_process: bool = False) -> Socket:
+    async def open_(
+        user, slug: str, *, other_process: bool = False, after: int | None = None
+    ) -> Socket:
         cookie = await session_cookie(user)
         headers = [ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())]
         app = other_process_application if other_process else application
-        communicator = WebsocketCommunicator(app, f"/ws/rooms/{slug}/", headers=headers)
+        path = f"/ws/rooms/{slug}/" + (f"?after={after}" if after is not None else "")
+        communicator = WebsocketCommunicator(app, path, headers=headers)
         connected, _ = await communicator.connect(timeout=RECEIVE_TIMEOUT)
         assert connected
         socket = Socket(communicator)

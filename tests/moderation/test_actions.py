@@ -25,7 +25,7 @@ from moderation.models import (
     ThreatEscalation,
     TrustedFlagger,
 )
-from rooms.models import Message, RoomKind
+from rooms.models import Message, RoomKind, room_group, user_group
 from tests.moderation.conftest import post_message
 
 pytestmark = pytest.mark.django_db
@@ -257,8 +257,16 @@ def test_a_bad_notice_is_refused(fields):
 
 
 def test_claim_then_decide_removes_bans_and_tells_everyone(
-    reported, make_user, moderator, other_moderator, mailoutbox, django_capture_on_commit_callbacks
+    reported,
+    make_user,
+    moderator,
+    other_moderator,
+    mailoutbox,
+    listen,
+    django_capture_on_commit_callbacks,
 ):
+    room_events = listen(room_group(reported.room_id))
+    author_events = listen(user_group(reported.author_id))
     first = actions.do_file_report(actor=make_user(), category="hate", message=reported)
     second = actions.do_file_report(actor=make_user(), category="hate", message=reported)
     actions.do_claim_report(second, actor=moderator)  # claims the group's primary
@@ -267,7 +275,7 @@ def test_claim_then_decide_removes_bans_and_tells_everyone(
     with pytest.raises(Refused) as refusal:
         actions.do_claim_report(first, actor=other_moderator)
     assert refusal.value.code == "conflict"
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         actions.do_decide_report(
             first,
             actor=moderator,
@@ -292,7 +300,9 @@ def test_claim_then_decide_removes_bans_and_tells_everyone(
     assert recipients == sorted(
         [reported.author.email] * 2 + [first.reporter.email, second.reporter.email]
     )
-    assert len(callbacks) >= 4
+    # Once committed, the room hides the message and the banned author's sockets close.
+    assert room_events() == [{"type": "room.message_deleted", "id": reported.id}]
+    assert author_events() == [{"type": "user.close", "code": 4403, "room": None}]
     assert ModerationRecord.objects.get(user=reported.author).violations == 2
     assert audit_rows(AuditEvent.REPORT_CLAIMED)
     [decided] = audit_rows(AuditEvent.REPORT_ACTIONED)

@@ -23,7 +23,7 @@ from moderation.models import (
 )
 from rooms import actions as room_actions
 from rooms import policy
-from rooms.models import Message
+from rooms.models import ContactRequest, Message, room_group
 
 pytestmark = pytest.mark.django_db
 
@@ -48,11 +48,19 @@ def rule(kind, action, pattern="", room=None, **fields):
     )
 
 
-def test_the_checks_are_registered_with_rooms():
-    assert policy_hooks.refuse_banned in policy._join_checks
-    assert policy_hooks.refuse_muted in policy._post_checks
-    assert policy_hooks.apply_filters in policy._post_checks
-    assert policy_hooks.detect_safety_signals in policy._post_checks
+def test_rooms_asks_moderation_through_the_registered_hooks(room, make_user, moderator):
+    # What each hook answers, asked through rooms' own questions (rooms/policy.py).
+    banned, muted, writer = make_user(), make_user(), make_user()
+    actions.do_issue_sanction(banned, actor=moderator, kind="ban", reason="r")
+    actions.do_issue_sanction(muted, actor=moderator, kind="mute", reason="r")
+    assert policy.can_join(banned, room).close_code == 4403
+    assert policy.can_join(muted, room)
+    assert policy.can_post(muted, room, "bonjour").code == RefusalCode.MUTED
+    rule(FilterKind.WORDS, FilterAction.BLOCK, "viagra")
+    assert policy.can_post(writer, room, "du viagra").code == RefusalCode.FILTERED
+    # A text a moderator reviewed skips the filters, never the sanctions.
+    assert policy.can_post(writer, room, "du viagra", reviewed=True)
+    assert policy.can_post(muted, room, "bonjour", reviewed=True).code == RefusalCode.MUTED
 
 
 def test_ban_refuses_joining_here_or_everywhere(room, make_room, make_user, moderator):
@@ -164,7 +172,9 @@ def test_staff_are_not_filtered(room, moderator):
     moderator.age_verified_at = timezone.now()
     moderator.save(update_fields=["age_verified_at"])
     rule(FilterKind.WORDS, FilterAction.BLOCK, "viagra")
-    post(room, moderator, "le mot viagra est filtré ici")
+    stored = post(room, moderator, "le mot viagra est filtré ici").message
+    assert Message.objects.get(pk=stored.pk).body == "le mot viagra est filtré ici"
+    assert not Report.objects.exists()
 
 
 # --- safety signals ----------------------------------------------------------------------------
@@ -215,3 +225,50 @@ def test_a_held_message_of_a_since_muted_author_is_not_released(room, make_user,
     with pytest.raises(Refused):
         actions.do_release_held_message(HeldMessage.objects.get(), actor=moderator)
     assert not Message.objects.exists()
+
+
+# --- releasing a held message: rooms' one write path ------------------------------------------
+
+
+def test_release_goes_through_rooms_store_and_tells_the_room(
+    room, make_user, moderator, listen, django_capture_on_commit_callbacks
+):
+    rule(FilterKind.CONTACT, FilterAction.HOLD)
+    author = make_user()
+    refusal_of(room, author, "mon 06 12 34 56 78")
+    events = listen(room_group(room.id))
+    with django_capture_on_commit_callbacks(execute=True):
+        message = actions.do_release_held_message(HeldMessage.objects.get(), actor=moderator)
+    held = HeldMessage.objects.get()
+    assert held.status == HeldStatus.RELEASED and held.message == message
+    [event] = events()
+    assert event["type"] == "room.message" and event["message"]["id"] == message.id
+    assert event["message"]["body"] == "mon 06 12 34 56 78"
+    assert audit_events(AuditEvent.HELD_MESSAGE_RELEASED)[0].details["message"] == message.pk
+
+
+def test_a_held_message_is_not_released_into_an_archived_room(room, make_user, moderator):
+    rule(FilterKind.CONTACT, FilterAction.HOLD)
+    refusal_of(room, make_user(), "mon 06 12 34 56 78")
+    room_actions.do_archive_room(room, actor=moderator, reason="Salon fermé.")
+    with pytest.raises(Refused) as refused:
+        actions.do_release_held_message(HeldMessage.objects.get(), actor=moderator)
+    assert refused.value.code == RefusalCode.CONFLICT
+    assert "archivé" in refused.value.detail
+    assert not Message.objects.exists()
+    assert HeldMessage.objects.get().status == HeldStatus.PENDING
+
+
+def test_a_held_message_is_not_released_across_a_block(make_user, moderator):
+    rule(FilterKind.CONTACT, FilterAction.HOLD)
+    sender, recipient = make_user(), make_user()
+    direct = room_actions.do_open_direct_room(recipient, actor=sender)
+    post(direct, sender, "bonjour")
+    room_actions.do_accept_contact_request(ContactRequest.objects.get(room=direct), actor=recipient)
+    refusal_of(direct, sender, "mon 06 12 34 56 78")
+    room_actions.do_block_user(sender, actor=recipient)
+    with pytest.raises(Refused) as refused:
+        actions.do_release_held_message(HeldMessage.objects.get(), actor=moderator)
+    assert refused.value.code == RefusalCode.CONFLICT
+    assert Message.objects.filter(room=direct).count() == 1
+    assert HeldMessage.objects.get().status == HeldStatus.PENDING

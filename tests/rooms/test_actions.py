@@ -1,8 +1,6 @@
 """The actions: state, refusals and the events they send once committed."""
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from audit.events import AuditEvent
 from audit.models import AuditEntry
@@ -23,33 +21,6 @@ from rooms.models import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def listen(settings):
-    """Joins a group on a fresh in-memory layer; returns a function reading it."""
-    from channels.layers import channel_layers
-
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends.clear()
-    layer = get_channel_layer()
-
-    def join(group: str):
-        channel = async_to_sync(layer.new_channel)()
-        async_to_sync(layer.group_add)(group, channel)
-
-        def events() -> list[dict]:
-            received = []
-            while True:
-                try:
-                    received.append(layer.channels[channel].get_nowait()[1])
-                except Exception:  # noqa: BLE001 - the queue is empty
-                    return received
-
-        return events
-
-    yield join
-    channel_layers.backends.clear()
 
 
 def test_post_message_stores_and_broadcasts_after_commit(
