@@ -4,6 +4,11 @@ automatic filters and safety signals (docs/moderation.md).
 The DSA articles these follow: 16 (notices from anyone), 17 (statement of
 reasons), 18 (threat to life), 20 (internal appeals), 22 (trusted flaggers),
 23 (repeat offenders and manifestly unfounded notices).
+
+Over 500 lines: the models refer to one another (a statement names its
+sanction, an appeal its statement or report) and carry the choices and
+deadlines the DSA articles above define; a models/ package is the next step
+if it grows.
 """
 
 from datetime import timedelta

@@ -5,6 +5,9 @@ cites (`Sanction.clause`, `StatementOfReasons.clause`, `Report.clause`) and the
 link the statement of reasons gives to it. Codes are stable: a decision cites
 "R4" for good, so a clause may be reworded but never renumbered or reused.
 French is the source text; the English catalogue translates it.
+
+Over 500 lines because it is mostly text: the clauses themselves, one
+dataclass each, kept together so that the numbering reads in one place.
 """
 
 import datetime

@@ -3,6 +3,10 @@
 The HTTP API, the WebSocket consumer, the admin and the management commands
 call these and nothing else. Each is atomic; events to sockets go out only
 once the transaction has committed.
+
+Over 500 lines on purpose: rooms' writes stay one module (the layout other apps
+and helpers rely on, `from rooms import actions`), sections per noun below;
+the helpers that write a Message (store, hide, restore) come first.
 """
 
 import secrets
