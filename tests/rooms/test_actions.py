@@ -1,6 +1,7 @@
 """The actions: state, refusals and the events they send once committed."""
 
 import pytest
+from django.db import transaction
 
 from audit.events import AuditEvent
 from audit.models import AuditEntry
@@ -307,3 +308,29 @@ def test_presence_of_a_dead_process_expires(make_user, public_room):
     assert queries.online_usernames(public_room) == ["alice"]
     actions.do_enter_room(public_room, "another-chan", actor=make_user("bob"))
     assert not RoomPresence.objects.filter(channel_name="dead-process-chan").exists()
+
+
+def test_hide_and_restore_are_the_one_write_path_of_a_message(
+    make_user, make_staff, public_room, listen, django_capture_on_commit_callbacks
+):
+    author, staff = make_user(), make_staff()
+    message = actions.do_post_message(public_room, "à revoir", actor=author).message
+    events = listen(room_group(public_room.id))
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        locked = actions.locked_message(message.pk)
+        assert actions.hide_message(locked, actor=staff, reason="vérification")
+        assert not actions.hide_message(locked, actor=staff, reason="encore")
+    message.refresh_from_db()
+    assert (message.deleted_by, message.deletion_reason) == (staff, "vérification")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        locked = actions.locked_message(message.pk)
+        assert actions.restore_message(locked, actor=staff, reason="rien à redire")
+        assert not actions.restore_message(locked, actor=staff, reason="encore")
+    message.refresh_from_db()
+    assert message.deleted_at is None and message.deleted_by is None
+    deleted, restored = events()
+    assert deleted == {"type": "room.message_deleted", "id": message.id}
+    assert restored["restored"] is True and restored["message"]["body"] == "à revoir"
+    [row] = AuditEntry.objects.filter(event=int(AuditEvent.ROOM_MESSAGE_RESTORED))
+    assert (row.actor_id, row.reason) == (staff.pk, "rien à redire")
+    assert row.details == {"room": public_room.id, "author": author.pk, "hidden_by": staff.pk}
