@@ -19,7 +19,7 @@ help:
 	@echo "make run    - set up .venv, migrate, load the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make run-cluster N=2 - like run, N daphne processes on ports PORT, PORT+1... sharing REDIS_URL (required)"
 	@echo "make test   - set up .venv and run the whole test suite (PostgreSQL, Redis where they answer)"
-	@echo "make lint   - ruff check and ruff format --check"
+	@echo "make lint   - ruff check, ruff format --check and the import layers (lint-imports)"
 	@echo "make .venv  - create or refresh only the virtual environment from requirements.lock (runtime only)"
 	@echo "make .venv-dev - the same plus the tests and tooling of requirements-dev.lock"
 	@echo "make screenshots - regenerate the README's screenshots (docs/screenshots/) from the browser tests"
@@ -85,9 +85,11 @@ screenshots: .venv-dev $(NODE_STAMP)
 ux-budget: .venv-dev
 	$(PY) bench/ux_budget.py $(UX_BUDGET_ARGS)
 
+# The import contract (pyproject.toml, [tool.importlinter]): imports point down the layers.
 lint: .venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: .venv-dev
 	$(VENV)/bin/ruff check --fix .

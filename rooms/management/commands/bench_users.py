@@ -7,7 +7,8 @@ verified through allauth, age verified by attestation) with unusable passwords,
 then opens one session per account straight through the session engine, as
 `django.contrib.auth.login` would store it: signing in through the login form
 would make the benchmark measure Argon2, not the chat. Writes the session
-cookies as JSON. Also makes sure the public rooms `bench-1`... exist.
+cookies as JSON. Also makes sure the public rooms `bench-1`... exist (hence a
+rooms command: accounts may not import rooms).
 
 Sessions that sign in anyone without a password have no place in a real
 database: the command refuses to run unless DEBUG is on or
@@ -27,6 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AgeVerificationMethod
+from rooms.actions import do_create_room
+from rooms.models import Room, RoomKind
 
 SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # Long enough for any bench run, short enough that forgotten sessions expire.
@@ -102,9 +105,6 @@ class Command(BaseCommand):
 
     def bench_room(self, slug: str) -> str:
         # Rooms belong to the rooms app: create them through its own action.
-        from rooms.actions import do_create_room
-        from rooms.models import Room, RoomKind
-
         room = Room.objects.filter(slug=slug).first()
         if room is None:
             room = do_create_room(actor=None, kind=RoomKind.PUBLIC, slug=slug, name=f"Bench {slug}")
