@@ -5,7 +5,6 @@ the same verified session is what the staff JSON API requires.
 """
 
 from allauth.core.internal import ratelimit
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -14,16 +13,15 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actions import do_record_staff_sign_in
+from accounts.app_settings import app_settings
 from accounts.records import client_address
 from audit.events import AuditEvent
 
-# Per client IP, and per account name tried (allauth's rate syntax).
-DEFAULT_ADMIN_LOGIN_RATE_LIMITS = {"admin_login": "20/m/ip,10/15m/key"}
 RATE_LIMIT_APP = "accounts.admin"
 
 
 def admin_login_rate_limits() -> dict[str, str]:
-    return getattr(settings, "ADMIN_LOGIN_RATE_LIMITS", DEFAULT_ADMIN_LOGIN_RATE_LIMITS)
+    return app_settings.ADMIN_LOGIN_RATE_LIMITS
 
 
 class StaffLoginForm(OTPAdminAuthenticationForm):

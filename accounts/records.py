@@ -10,9 +10,9 @@ that nobody else can forge them.
 import ipaddress
 import logging
 
-from django.conf import settings
 from django.http import HttpRequest
 
+from accounts.app_settings import app_settings
 from accounts.models import ConnectionKind, ConnectionRecord
 
 logger = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ Address = tuple[str | None, int | None]
 
 def _trusted_proxies() -> list:
     networks = []
-    for entry in getattr(settings, "TRUSTED_PROXIES", []):
+    for entry in app_settings.TRUSTED_PROXIES:
         try:
             networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
@@ -57,11 +57,9 @@ def _is_trusted(peer_ip: str | None) -> bool:
 def _from_proxy_headers(get_header) -> Address:
     """The client as the trusted proxy reports it: the last X-Forwarded-For hop
     is the one our proxy appended, earlier hops are the client's own claims."""
-    forwarded = get_header(getattr(settings, "CLIENT_IP_HEADER", "X-Forwarded-For"))
+    forwarded = get_header(app_settings.CLIENT_IP_HEADER)
     ip = _valid_ip(forwarded.split(",")[-1]) if forwarded else None
-    port = _valid_port(
-        get_header(getattr(settings, "CLIENT_PORT_HEADER", "X-Forwarded-Client-Port"))
-    )
+    port = _valid_port(get_header(app_settings.CLIENT_PORT_HEADER))
     return ip, port
 
 

@@ -5,6 +5,7 @@ SQLite under var/, the in-memory channel layer and e-mail written to var/mail/.
 Production posture follows from DEBUG being off (see docs/configuration.md).
 """
 
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -179,28 +180,38 @@ ACCOUNT_CHANGE_EMAIL = True
 # The browser that signed up is signed in by the link (same session only).
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 if env_str("ACCOUNT_RATE_LIMITS", "").lower() == "off":
-    # Test and load runs only (CONTRACT.md).
+    # Test and load runs only (docs/configuration.md).
     ACCOUNT_RATE_LIMITS = False
 
 # django-otp
 OTP_TOTP_ISSUER = "Chatsite"
 
+# Apps' own settings below have their defaults in the app (<app>/app_settings.py,
+# docs/configuration.md): they are set here only when the environment gives them.
+
 # Connection records (décret 2021-1362): behind a reverse proxy listed here, the
-# client's IP and source port are read from these headers (docs/accounts.md).
-TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
-CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "X-Forwarded-For")
-CLIENT_PORT_HEADER = env_str("CLIENT_PORT_HEADER", "X-Forwarded-Client-Port")
+# client's IP and source port are read from these headers (accounts/app_settings.py).
+if "TRUSTED_PROXIES" in os.environ:
+    TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+if "CLIENT_IP_HEADER" in os.environ:
+    CLIENT_IP_HEADER = os.environ["CLIENT_IP_HEADER"]
+if "CLIENT_PORT_HEADER" in os.environ:
+    CLIENT_PORT_HEADER = os.environ["CLIENT_PORT_HEADER"]
 
 # --- Audit trail -------------------------------------------------------------------
 # Ed25519 keys for signed checkpoints, kept outside the database (docs/audit.md):
 # the private key signs (audit_checkpoint), the public key verifies (audit_verify).
-AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", "")
-AUDIT_VERIFY_KEY = env_str("AUDIT_VERIFY_KEY", "")
+if "AUDIT_SIGNING_KEY" in os.environ:
+    AUDIT_SIGNING_KEY = os.environ["AUDIT_SIGNING_KEY"]
+if "AUDIT_VERIFY_KEY" in os.environ:
+    AUDIT_VERIFY_KEY = os.environ["AUDIT_VERIFY_KEY"]
 
 # --- Channels and messaging ---------------------------------------------------
-MESSAGE_RATE_LIMIT = env_str("MESSAGE_RATE_LIMIT", "5/1")
-# Sockets one user may hold open at once, across processes (0: no cap).
-MAX_SOCKETS_PER_USER = int(env_str("MAX_SOCKETS_PER_USER", "20"))
+# The sending limit and the sockets one user may hold open (rooms/app_settings.py).
+if "MESSAGE_RATE_LIMIT" in os.environ:
+    MESSAGE_RATE_LIMIT = os.environ["MESSAGE_RATE_LIMIT"]
+if "MAX_SOCKETS_PER_USER" in os.environ:
+    MAX_SOCKETS_PER_USER = int(os.environ["MAX_SOCKETS_PER_USER"])
 
 # --- Age attestation ------------------------------------------------------------
 AGE_ATTESTATION_JWKS = env_str("AGE_ATTESTATION_JWKS", "")

@@ -8,7 +8,6 @@ compliance/actions/: those actions are durable transactions of their own,
 which the admin's change forms (run inside a transaction) could not call.
 """
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -26,6 +25,7 @@ from audit.actions import do_record_staff_access
 from audit.events import AuditEvent
 from audit.trail import request_ip
 from compliance import actions, queries, transparency
+from compliance.app_settings import app_settings
 from compliance.forms import LegalRequestForm, PeriodForm, ReasonForm
 from compliance.models import (
     DataCategory,
@@ -43,7 +43,7 @@ DELETION_PERMISSION = "accounts.change_accountdeletionrequest"
 
 def export_directory():
     """Where the admin's export button writes packages (never served by URL)."""
-    return getattr(settings, "COMPLIANCE_EXPORT_DIR", None) or settings.VAR_DIR / "legal-exports"
+    return app_settings.COMPLIANCE_EXPORT_DIR
 
 
 @admin.register(LegalRequest)

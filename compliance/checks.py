@@ -23,11 +23,11 @@ PLACEHOLDER_DOMAIN = ".localhost"
 
 
 def check_legal_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    missing = [name for name in REQUIRED_LEGAL_SETTINGS if not getattr(settings, name, "")]
+    missing = [name for name in REQUIRED_LEGAL_SETTINGS if not getattr(settings, name)]
     placeholders = [
         name
         for name in CONTACT_SETTINGS
-        if getattr(settings, name, "").strip().lower().endswith(PLACEHOLDER_DOMAIN)
+        if getattr(settings, name).strip().lower().endswith(PLACEHOLDER_DOMAIN)
     ]
     problems = []
     if missing:

@@ -8,8 +8,9 @@ décret n° 2021-1362 and GDPR minimisation.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from compliance.app_settings import app_settings
 
 DEFAULT_RETENTION_DAYS = {
     # Who created, changed or deleted which message, from which IP and port, when:
@@ -37,7 +38,7 @@ class RetentionPolicy:
 
 
 def retention_policy() -> RetentionPolicy:
-    configured = getattr(settings, "COMPLIANCE_RETENTION", None) or {}
+    configured = app_settings.COMPLIANCE_RETENTION
     unknown = set(configured) - set(DEFAULT_RETENTION_DAYS)
     if unknown:
         raise ImproperlyConfigured(

@@ -11,9 +11,10 @@ flood guard and keeps the check to two cache calls.
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+
+from rooms.app_settings import app_settings
 
 CACHE_KEY = "rooms:send-bucket:{user_id}"
 
@@ -42,7 +43,7 @@ def parse_rate_limit(value: str) -> RateLimit | None:
 
 
 def current_limit() -> RateLimit | None:
-    return parse_rate_limit(getattr(settings, "MESSAGE_RATE_LIMIT", "5/1"))
+    return parse_rate_limit(app_settings.MESSAGE_RATE_LIMIT)
 
 
 def take_token(user_id: int, *, now: float | None = None) -> float:

@@ -11,8 +11,9 @@ import asyncio
 import logging
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.core.cache import cache
+
+from rooms.app_settings import app_settings
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ _refreshers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
 
 
 def max_sockets_per_user() -> int:
-    return int(getattr(settings, "MAX_SOCKETS_PER_USER", 20))
+    return app_settings.MAX_SOCKETS_PER_USER
 
 
 def _slot_keys(user_id: int, cap: int) -> list[str]:

@@ -1,4 +1,4 @@
-"""Cleaning of message bodies and the message JSON of CONTRACT.md."""
+"""Cleaning of message bodies and the message JSON of docs/protocol.md."""
 
 import re
 import unicodedata
@@ -34,7 +34,7 @@ def body_length_ok(body: str) -> bool:
 
 
 def message_json(message) -> dict:
-    """A message as JSON (CONTRACT.md). Needs `room` and `author` loaded."""
+    """A message as JSON (docs/protocol.md). Needs `room` and `author` loaded."""
     return {
         "id": message.id,
         "room": message.room.slug,

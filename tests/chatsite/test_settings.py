@@ -1,4 +1,5 @@
-"""Settings follow CONTRACT.md: fail fast without a secret, production posture when DEBUG is off."""
+"""Settings follow docs/configuration.md: fail fast without a secret, production posture
+when DEBUG is off, each app's defaults in its app_settings.py."""
 
 import os
 import subprocess
@@ -26,7 +27,7 @@ PRODUCTION_ENV = {
 }
 
 
-# Variables of CONTRACT.md that the test environment sets: each subprocess
+# Variables of docs/configuration.md that the test environment sets: each subprocess
 # starts without them, as a fresh deployment would.
 CONTRACT_VARIABLES = {
     "DEBUG",
@@ -140,3 +141,80 @@ def test_redis_url_selects_channels_redis_and_redis_cache():
         "django.core.cache.backends.redis.RedisCache",
         "None",
     ]
+
+
+APP_SETTINGS_CODE = (
+    "import django; django.setup();"
+    "from rooms.app_settings import app_settings as rooms;"
+    "from accounts.app_settings import app_settings as accounts;"
+    "from audit.app_settings import app_settings as audit;"
+    "print(repr((rooms.MESSAGE_RATE_LIMIT, rooms.MAX_SOCKETS_PER_USER,"
+    " accounts.TRUSTED_PROXIES, accounts.CLIENT_IP_HEADER, accounts.CLIENT_PORT_HEADER,"
+    " audit.AUDIT_SIGNING_KEY, audit.AUDIT_VERIFY_KEY)))"
+)
+APP_VARIABLES = (
+    "MESSAGE_RATE_LIMIT",
+    "MAX_SOCKETS_PER_USER",
+    "TRUSTED_PROXIES",
+    "CLIENT_IP_HEADER",
+    "CLIENT_PORT_HEADER",
+    "AUDIT_SIGNING_KEY",
+    "AUDIT_VERIFY_KEY",
+)
+
+
+def test_apps_defaults_apply_when_the_environment_is_silent(monkeypatch):
+    for name in APP_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    result = run_python(APP_SETTINGS_CODE, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr(
+        ("5/1", 20, [], "X-Forwarded-For", "X-Forwarded-Client-Port", "", "")
+    )
+
+
+def test_the_environment_reaches_the_apps_settings():
+    env = {
+        "MESSAGE_RATE_LIMIT": "off",
+        "MAX_SOCKETS_PER_USER": "3",
+        "TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
+        "CLIENT_IP_HEADER": "X-Real-IP",
+        "CLIENT_PORT_HEADER": "X-Real-Port",
+        "AUDIT_SIGNING_KEY": "/keys/sign.pem",
+        "AUDIT_VERIFY_KEY": "/keys/sign.pem.pub",
+    }
+    result = run_python(APP_SETTINGS_CODE, DEBUG="1", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr(
+        (
+            "off",
+            3,
+            ["127.0.0.1", "10.0.0.0/8"],
+            "X-Real-IP",
+            "X-Real-Port",
+            "/keys/sign.pem",
+            "/keys/sign.pem.pub",
+        )
+    )
+
+
+def test_apps_settings_are_read_at_each_use(settings, tmp_path):
+    from accounts.app_settings import app_settings as accounts
+    from compliance.app_settings import app_settings as compliance
+    from rooms.app_settings import app_settings as rooms
+
+    for name in ("COMPLIANCE_EXPORT_DIR", "COMPLIANCE_RETENTION", "ADMIN_LOGIN_RATE_LIMITS"):
+        if hasattr(settings, name):
+            delattr(settings, name)
+    assert compliance.COMPLIANCE_EXPORT_DIR == settings.VAR_DIR / "legal-exports"
+    assert compliance.COMPLIANCE_RETENTION == {}
+    assert accounts.ADMIN_LOGIN_RATE_LIMITS == {"admin_login": "20/m/ip,10/15m/key"}
+    settings.COMPLIANCE_EXPORT_DIR = str(tmp_path)
+    settings.COMPLIANCE_RETENTION = {"identity_data": 400}
+    settings.ADMIN_LOGIN_RATE_LIMITS = {"admin_login": "1/m/ip"}
+    settings.MAX_SOCKETS_PER_USER = 4
+    export_dir = compliance.COMPLIANCE_EXPORT_DIR
+    assert export_dir == tmp_path
+    assert compliance.COMPLIANCE_RETENTION == {"identity_data": 400}
+    assert accounts.ADMIN_LOGIN_RATE_LIMITS == {"admin_login": "1/m/ip"}
+    assert rooms.MAX_SOCKETS_PER_USER == 4

@@ -5,12 +5,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from audit import checkpoints
 from audit.actions import do_record_checkpoint
+from audit.app_settings import app_settings
 from audit.chain import format_time
 
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, out, key, **options):
-        key_path = key or getattr(settings, "AUDIT_SIGNING_KEY", "")
+        key_path = key or app_settings.AUDIT_SIGNING_KEY
         if not key_path:
             raise CommandError("no signing key: pass --key or set AUDIT_SIGNING_KEY", returncode=2)
         try:

@@ -3,10 +3,10 @@
 import os
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from audit import checkpoints, queries
+from audit.app_settings import app_settings
 
 USAGE_ERROR = 2
 
@@ -82,11 +82,7 @@ class Command(BaseCommand):
         )
 
     def _checkpoints(self, paths, public_key_path):
-        path = (
-            public_key_path
-            or getattr(settings, "AUDIT_VERIFY_KEY", "")
-            or getattr(settings, "AUDIT_SIGNING_KEY", "")
-        )
+        path = public_key_path or app_settings.AUDIT_VERIFY_KEY or app_settings.AUDIT_SIGNING_KEY
         if not path:
             raise CommandError(
                 "--checkpoint needs the trusted public key: --public-key, AUDIT_VERIFY_KEY "
