@@ -32,15 +32,3 @@ def chat_access(user) -> ChatAccess:
     if not user.is_age_verified:
         return ChatAccess.AGE_UNVERIFIED
     return ChatAccess.ALLOWED
-
-
-def next_step_url(access: ChatAccess) -> str | None:
-    """Where a page sends someone the gate refused, to fix what is missing."""
-    from django.urls import reverse
-
-    return {
-        ChatAccess.NOT_AUTHENTICATED: reverse("account_login"),
-        ChatAccess.INACTIVE: reverse("account_login"),
-        ChatAccess.EMAIL_UNVERIFIED: reverse("account_email"),
-        ChatAccess.AGE_UNVERIFIED: reverse("accounts_age"),
-    }.get(access)

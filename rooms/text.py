@@ -3,8 +3,6 @@
 import re
 import unicodedata
 
-from rooms.protocol import MAX_BODY_LENGTH
-
 # Line breaks and tabs are kept (multi-line messages); every other control
 # character goes, and so do the bidirectional overrides that can make a text
 # read differently from what it is.
@@ -27,10 +25,6 @@ def clean_body(text: str) -> str:
     """The body as it will be stored: control characters stripped, surrounding
     blanks trimmed, runs of blank lines shortened. The caller checks the length."""
     return _MANY_BLANK_LINES.sub("\n\n", strip_control_characters(text)).strip()
-
-
-def body_length_ok(body: str) -> bool:
-    return 1 <= len(body) <= MAX_BODY_LENGTH
 
 
 def message_json(message) -> dict:

@@ -17,12 +17,3 @@ def test_refusals_most_basic_first(make_user):
     unverified = make_user(email_verified=False, age_verified=False)
     assert chat_access(unverified) is ChatAccess.EMAIL_UNVERIFIED
     assert chat_access(make_user(age_verified=False)) is ChatAccess.AGE_UNVERIFIED
-
-
-def test_each_refusal_has_a_next_step():
-    from accounts.gates import next_step_url
-
-    assert next_step_url(ChatAccess.AGE_UNVERIFIED) == "/accounts/age/"
-    assert next_step_url(ChatAccess.EMAIL_UNVERIFIED) == "/accounts/email/"
-    assert next_step_url(ChatAccess.NOT_AUTHENTICATED) == "/accounts/login/"
-    assert next_step_url(ChatAccess.ALLOWED) is None

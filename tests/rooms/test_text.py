@@ -1,8 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rooms.protocol import MAX_BODY_LENGTH
-from rooms.text import body_length_ok, clean_body, strip_control_characters
+from rooms.text import clean_body, strip_control_characters
 
 
 def test_control_characters_are_stripped_line_breaks_kept():
@@ -20,13 +19,6 @@ def test_clean_body_trims_and_shortens_blank_runs():
 
 def test_html_is_kept_as_text():
     assert clean_body("<img src=x onerror=alert(1)>") == "<img src=x onerror=alert(1)>"
-
-
-def test_length_bounds():
-    assert not body_length_ok("")
-    assert body_length_ok("x")
-    assert body_length_ok("x" * MAX_BODY_LENGTH)
-    assert not body_length_ok("x" * (MAX_BODY_LENGTH + 1))
 
 
 @given(st.text())
