@@ -1,4 +1,4 @@
-"""The moderation JSON API (CONTRACT.md, docs/moderation.md).
+"""The moderation JSON API (docs/moderation.md).
 
 Always JSON, never a redirect to a login page: 401 when not signed in, 403
 when not allowed. The moderator endpoints need an OTP-verified staff session

@@ -19,7 +19,6 @@ from moderation.models import (
     HeldStatus,
     Report,
     Sanction,
-    SanctionKind,
     Severity,
     StatementOfReasons,
 )
@@ -88,10 +87,6 @@ def active_sanctions(user, room: Room | None, kinds):
     if room is not None:
         scope |= Q(room=room)
     return Sanction.objects.active().filter(user=user, kind__in=kinds).filter(scope)
-
-
-def is_banned_anywhere(user) -> bool:
-    return Sanction.objects.active().filter(user=user, kind=SanctionKind.BAN).exists()
 
 
 def open_queue():

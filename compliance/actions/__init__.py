@@ -25,7 +25,6 @@ from compliance.actions.gdpr import (  # noqa: F401
     do_export_own_data,
 )
 from compliance.actions.holds import (  # noqa: F401
-    do_place_hold,
     do_release_hold,
 )
 from compliance.actions.legal_exports import (  # noqa: F401

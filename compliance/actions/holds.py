@@ -10,7 +10,6 @@ from compliance.actions.common import (
     CHANGE_PERMISSION,
     HOLD_TARGET,
     _check_permission,
-    _locked,
     _required_text,
 )
 from compliance.models import (
@@ -21,6 +20,8 @@ from core.refusals import RefusalCode, Refused
 
 
 def _place_hold(request: LegalRequest, *, user=None, room=None, actor) -> LegalHold:
+    """Suspends the retention purge of one account or room; part of opening a
+    requisition (do_open_legal_request audits the holds it placed)."""
     if (user is None) == (room is None):
         raise Refused(RefusalCode.INVALID, _("Une conservation vise un compte ou un salon."))
     existing = LegalHold.objects.filter(
@@ -29,24 +30,6 @@ def _place_hold(request: LegalRequest, *, user=None, room=None, actor) -> LegalH
     if existing is not None:
         return existing
     return LegalHold.objects.create(request=request, user=user, room=room, placed_by=actor)
-
-
-@transaction.atomic(durable=True)
-def do_place_hold(request: LegalRequest, *, user=None, room=None, actor) -> LegalHold:
-    """Suspends the retention purge of one account or room for this requisition."""
-    _check_permission(actor, CHANGE_PERMISSION)
-    request = _locked(request)
-    if request.is_closed:
-        raise Refused(RefusalCode.INVALID_STATUS, _("Cette réquisition est close."))
-    hold = _place_hold(request, user=user, room=room, actor=actor)
-    record(
-        AuditEvent.LEGAL_HOLD_PLACED,
-        actor=actor,
-        target_type=HOLD_TARGET,
-        target_id=hold.pk,
-        details={"request": request.pk, "user": hold.user_id, "room": hold.room_id},
-    )
-    return hold
 
 
 @transaction.atomic(durable=True)

@@ -70,7 +70,7 @@ def _remove_message(
 
 @transaction.atomic(durable=True)
 def do_remove_message(message: Message, *, actor, reason, ground=None, clause=None) -> Message:
-    """A moderator removes a message (CONTRACT.md DELETE /api/moderation/messages/<id>/)."""
+    """A moderator removes a message (DELETE /api/moderation/messages/<id>/, docs/moderation.md)."""
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
     ground, clause = _ground_and_clause(ground, clause, default_ground=Ground.TERMS_OTHER)
     _remove_message(message, actor=actor, reason=reason, ground=ground, clause=clause)

@@ -188,7 +188,7 @@ def do_file_report(
     target_user=None,
     threat_to_life: bool = False,
 ) -> Report:
-    """A member reports a message or an account (CONTRACT.md POST /api/reports/)."""
+    """A member reports a message or an account (POST /api/reports/, docs/moderation.md)."""
     if category not in ReportCategory.values:
         raise Refused(RefusalCode.INVALID, _("Catégorie de signalement inconnue."))
     details = _optional_text(details, "details", DETAILS_MAX_LENGTH)

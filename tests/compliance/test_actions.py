@@ -213,17 +213,18 @@ def test_period_must_be_ordered(scene, open_request):
         open_request(accounts=[scene["alice"]], period_start=now, period_end=now - timedelta(1))
 
 
-def test_holds_are_placed_and_released_with_a_reason(scene, officer, open_request):
-    request = open_request(rooms=[scene["room"]], place_holds=False)
-    assert not LegalHold.objects.exists()
-    hold = actions.do_place_hold(request, room=scene["room"], actor=officer)
-    assert actions.do_place_hold(request, room=scene["room"], actor=officer) == hold
+def test_holds_are_placed_by_opening_and_released_with_a_reason(scene, officer, open_request):
+    assert not open_request(rooms=[scene["room"]], place_holds=False).holds.exists()
+    request = open_request(rooms=[scene["room"]])
+    (hold,) = LegalHold.objects.filter(request=request)
+    assert (hold.room, hold.placed_by, hold.is_active) == (scene["room"], officer, True)
+    (opened,) = audit_entries(AuditEvent.LEGAL_REQUEST_OPENED, target_id=str(request.pk))
+    assert opened.details["holds"] == [hold.pk]
     with pytest.raises(Refused):
         actions.do_release_hold(hold, actor=officer, reason="")
     actions.do_release_hold(hold, actor=officer, reason="Procédure classée")
     hold.refresh_from_db()
     assert not hold.is_active
-    assert len(audit_entries(AuditEvent.LEGAL_HOLD_PLACED, target_id=str(hold.pk))) == 2
     (released,) = audit_entries(AuditEvent.LEGAL_HOLD_RELEASED)
     assert released.reason == "Procédure classée"
 

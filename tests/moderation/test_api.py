@@ -1,4 +1,4 @@
-"""The moderation JSON API of CONTRACT.md: members' reports, moderators' sanctions
+"""The moderation JSON API of docs/moderation.md: members' reports, moderators' sanctions
 and removals, always JSON 401/403, never a redirect."""
 
 import json

@@ -7,9 +7,10 @@ pages that act on these verdicts are tested in their own modules.
 import pytest
 
 from accounts.models import DirectMessagePolicy
+from core.refusals import RefusalCode
 from rooms import actions, policy
 from rooms.models import RoomKind, RoomMembership, RoomRole
-from rooms.protocol import CloseCode, ErrorCode
+from rooms.protocol import CloseCode
 
 pytestmark = pytest.mark.django_db
 
@@ -137,11 +138,11 @@ def test_post_is_refused_in_an_archived_room_and_outside_a_private_one(
 ):
     private = make_room(RoomKind.PRIVATE, owner=alice)
     assert policy.can_post(alice, private, "bonjour")
-    assert_refused(policy.can_post(bob, private, "bonjour"), code=ErrorCode.INVALID)
+    assert_refused(policy.can_post(bob, private, "bonjour"), code=RefusalCode.INVALID)
     public = make_room()
     actions.do_archive_room(public, actor=make_staff(), reason="fin")
     public.refresh_from_db()
-    assert_refused(policy.can_post(alice, public, "bonjour"), code=ErrorCode.INVALID)
+    assert_refused(policy.can_post(alice, public, "bonjour"), code=RefusalCode.INVALID)
 
 
 def test_post_refuses_an_account_the_gate_refuses_unless_the_caller_checked_it(
@@ -149,7 +150,7 @@ def test_post_refuses_an_account_the_gate_refuses_unless_the_caller_checked_it(
 ):
     room = make_room()
     unverified = make_user(age_verified=False)
-    assert_refused(policy.can_post(unverified, room, "bonjour"), code=ErrorCode.INVALID)
+    assert_refused(policy.can_post(unverified, room, "bonjour"), code=RefusalCode.INVALID)
     # A socket checked the account on connect: the per-message query is spared.
     assert policy.can_post(unverified, room, "bonjour", account_checked=True)
 
@@ -158,11 +159,11 @@ def test_direct_messages_follow_blocks_and_the_recipients_setting(make_user, ali
     assert policy.direct_message_verdict(alice, bob, None)
     bob.direct_messages_from = DirectMessagePolicy.NOBODY
     bob.save()
-    assert_refused(policy.direct_message_verdict(alice, bob, None), code=ErrorCode.BLOCKED)
+    assert_refused(policy.direct_message_verdict(alice, bob, None), code=RefusalCode.BLOCKED)
 
     bob.direct_messages_from = DirectMessagePolicy.CONTACTS
     bob.save()
-    assert_refused(policy.direct_message_verdict(alice, bob, None), code=ErrorCode.BLOCKED)
+    assert_refused(policy.direct_message_verdict(alice, bob, None), code=RefusalCode.BLOCKED)
     # A conversation bob started is one with a contact.
     room = actions.do_open_direct_room(alice, actor=bob)
     assert policy.direct_message_verdict(alice, bob, room)
@@ -170,14 +171,14 @@ def test_direct_messages_follow_blocks_and_the_recipients_setting(make_user, ali
     assert policy.can_post(alice, room, "salut")
 
     actions.do_block_user(bob, actor=alice)
-    assert_refused(policy.direct_message_verdict(bob, alice, room), code=ErrorCode.BLOCKED)
-    assert_refused(policy.can_post(bob, room, "salut ?"), code=ErrorCode.BLOCKED)
+    assert_refused(policy.direct_message_verdict(bob, alice, room), code=RefusalCode.BLOCKED)
+    assert_refused(policy.can_post(bob, room, "salut ?"), code=RefusalCode.BLOCKED)
 
 
 def test_the_recipient_of_an_unanswered_request_answers_before_writing(alice, bob):
     room = actions.do_open_direct_room(bob, actor=alice)
     assert policy.can_post(alice, room, "bonjour")
-    assert_refused(policy.can_post(bob, room, "bonjour"), code=ErrorCode.BLOCKED)
+    assert_refused(policy.can_post(bob, room, "bonjour"), code=RefusalCode.BLOCKED)
 
 
 def test_slow_mode_spaces_members_posts_but_not_the_room_staffs(make_room, alice, bob):
@@ -186,7 +187,7 @@ def test_slow_mode_spaces_members_posts_but_not_the_room_staffs(make_room, alice
     for author in (alice, bob):
         actions.do_post_message(room, "premier", actor=author)
     verdict = policy.can_post(bob, room, "second")
-    assert_refused(verdict, code=ErrorCode.RATE_LIMITED)
+    assert_refused(verdict, code=RefusalCode.RATE_LIMITED)
     assert "60" in verdict.detail
     assert policy.is_room_staff(alice, room) and not policy.is_room_staff(bob, room)
     assert policy.can_post(alice, room, "second")
@@ -194,7 +195,7 @@ def test_slow_mode_spaces_members_posts_but_not_the_room_staffs(make_room, alice
 
 def test_post_asks_the_registered_checks_last(make_room, alice, bob, registered):
     room = make_room()
-    refusal = policy.refuse_post(ErrorCode.FILTERED, "mot interdit")
+    refusal = policy.refuse_post(RefusalCode.FILTERED, "mot interdit")
     asked = []
 
     @registered("post")
@@ -206,5 +207,5 @@ def test_post_asks_the_registered_checks_last(make_room, alice, bob, registered)
     assert policy.can_post(alice, room, "du spam") == refusal
     # A room refusal comes first: the registered check is not even asked.
     private = make_room(RoomKind.PRIVATE, owner=alice)
-    assert_refused(policy.can_post(bob, private, "du spam"), code=ErrorCode.INVALID)
+    assert_refused(policy.can_post(bob, private, "du spam"), code=RefusalCode.INVALID)
     assert asked == ["bonjour", "du spam"]
