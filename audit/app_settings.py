@@ -1,22 +1,13 @@
-"""The audit trail's settings, each default written once, here (allauth's `app_settings`).
+"""The trail's settings and their defaults, in one place (core/app_settings.py explains)."""
 
-Read at each use, never at import time, so the environment (chatsite/settings.py sets
-a name only when the environment gives it) and `override_settings` both apply.
-"""
-
-from django.conf import settings
+from core.app_settings import setting
 
 
 class AppSettings:
-    @property
-    def AUDIT_SIGNING_KEY(self) -> str:
-        """Path of the Ed25519 private key that signs checkpoints; empty: none."""
-        return getattr(settings, "AUDIT_SIGNING_KEY", "")
-
-    @property
-    def AUDIT_VERIFY_KEY(self) -> str:
-        """Path of the trusted public key for checkpoints; empty: the signing key's half."""
-        return getattr(settings, "AUDIT_VERIFY_KEY", "")
+    # Path of the Ed25519 private key that signs checkpoints; empty: none.
+    AUDIT_SIGNING_KEY = setting("AUDIT_SIGNING_KEY", "")
+    # Path of the trusted public key for checkpoints; empty: the signing key's half.
+    AUDIT_VERIFY_KEY = setting("AUDIT_VERIFY_KEY", "")
 
 
 app_settings = AppSettings()
