@@ -3,6 +3,12 @@
 from core.app_settings import setting
 
 
+def _document_review_days(retention) -> int:
+    from accounts import documents
+
+    return dict(retention or {}).get(documents.RETENTION_KEY, documents.PENDING_REVIEW_DAYS)
+
+
 class AppSettings:
     # Reverse proxies (addresses or networks) whose client headers are believed.
     TRUSTED_PROXIES = setting("TRUSTED_PROXIES", [], list)
@@ -13,6 +19,9 @@ class AppSettings:
     ADMIN_LOGIN_RATE_LIMITS = setting(
         "ADMIN_LOGIN_RATE_LIMITS", {"admin_login": "20/m/ip,10/15m/key"}
     )
+    # The review period of an identity document, as the age page announces it: the
+    # key of COMPLIANCE_RETENTION by which compliance's retention purge expires it.
+    DOCUMENT_REVIEW_DAYS = setting("COMPLIANCE_RETENTION", None, _document_review_days)
 
 
 app_settings = AppSettings()

@@ -1,8 +1,10 @@
-"""Signed age attestations ("double anonymity").
+"""Signed age attestations from a separate verification provider ("tiers").
 
-The provider knows who the person is but not which site asked (it only sees a
-random nonce); Chatsite learns only "over 18", signed by a trusted issuer, never
-who the person is. A token is a compact JWS (ES256 or EdDSA) whose `kid` names a
+Chatsite learns only "over 18", signed by a trusted issuer, never who the
+person is. This is NOT double anonymity: the provider, which knows the person,
+also learns that the attestation is for Chatsite (the `return_to` it sends the
+browser back to, and the `aud` it signs). The wallet flow (accounts.wallet)
+is the double-anonymous one. A token is a compact JWS (ES256 or EdDSA) whose `kid` names a
 key of AGE_ATTESTATION_JWKS, with the claims `iss`, `aud` (= SITE_URL), `iat`,
 `exp`, `nonce` and `age_over_18: true` (docs/accounts.md).
 

@@ -1,7 +1,7 @@
 """A DEMONSTRATION age-attestation issuer, active only under DEBUG.
 
 It plays the part of a real provider so that `make run` shows the whole
-"double anonymity" flow: it asks "are you 18 or over?" (no check at all) and
+attestation flow: it asks "are you 18 or over?" (no check at all) and
 signs an attestation with its own key, kept under var/ and created on first
 use. Its public key is trusted only under DEBUG (accounts.attestation).
 """

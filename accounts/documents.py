@@ -15,6 +15,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# A document nobody has reviewed within this period expires: its file is
+# deleted by compliance's retention purge (key "pending_identity_documents"
+# of COMPLIANCE_RETENTION, whose default this is), its row says "expired".
+PENDING_REVIEW_DAYS = 30
+RETENTION_KEY = "pending_identity_documents"
 DOCUMENT_FOLDER = "identity-documents"
 _CHUNK = 64 * 1024
 
@@ -32,6 +37,13 @@ class DocumentRejected(Exception):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+def pending_review_days() -> int:
+    """The review period in force, as the member is told on the age page."""
+    from accounts.app_settings import app_settings
+
+    return app_settings.DOCUMENT_REVIEW_DAYS
 
 
 def sniff_document_type(head: bytes) -> tuple[str, str] | None:

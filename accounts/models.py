@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AgeVerificationMethod(models.TextChoices):
-    ATTESTATION = "attestation", _("attestation signée (double anonymat)")
+    ATTESTATION = "attestation", _("attestation signée par un fournisseur")
     DOCUMENT = "document", _("examen d'un document")
+    WALLET = "wallet", _("preuve d'âge du portefeuille (double anonymat)")
 
 
 class DirectMessagePolicy(models.TextChoices):
@@ -116,6 +117,20 @@ class AgeVerificationRefusal(models.TextChoices):
     NOT_ADULT = "not_adult", _("majorité non attestée")
     PROVIDER_ERROR = "provider_error", _("le fournisseur a signalé une erreur")
     DOCUMENT_REJECTED = "document_rejected", _("document refusé")
+    DOCUMENT_EXPIRED = "document_expired", _("document non examiné à temps")
+    # The wallet's proof of age (accounts.wallet.verifier).
+    UNTRUSTED_CERTIFICATE = "untrusted_certificate", _("émetteur hors de la liste de confiance")
+    CERTIFICATE_EXPIRED = "certificate_expired", _("certificat de l'émetteur expiré")
+    PROOF_EXPIRED = "proof_expired", _("preuve d'âge expirée")
+    PROOF_NOT_YET_VALID = "proof_not_yet_valid", _("preuve d'âge pas encore valide")
+    WRONG_DOCTYPE = "wrong_doctype", _("ce n'est pas une preuve d'âge")
+    DIGEST_MISMATCH = "digest_mismatch", _("donnée modifiée après signature")
+    EXTRA_ELEMENTS = "extra_elements", _("données non demandées divulguées")
+    DEVICE_SIGNATURE_MISSING = "device_signature_missing", _("signature du portefeuille absente")
+    DEVICE_SIGNATURE_INVALID = (
+        "device_signature_invalid",
+        _("réponse préparée pour une autre demande"),
+    )
 
 
 class AgeVerificationAttempt(models.Model):
@@ -160,10 +175,31 @@ class AttestationNonce(models.Model):
         return f"{self.user} {self.issued_at:%Y-%m-%d %H:%M}"
 
 
+class WalletRequest(models.Model):
+    """One OpenID4VP request to the user's wallet: `state` finds it when the
+    wallet answers (without the user's cookie), `nonce` binds the answer to it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="wallet_requests")
+    state = models.CharField(max_length=64, unique=True)
+    nonce = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=AgeVerificationOutcome.choices, blank=True)
+    reason = models.CharField(max_length=30, choices=AgeVerificationRefusal.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("demande au portefeuille")
+        verbose_name_plural = _("demandes au portefeuille")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.issued_at:%Y-%m-%d %H:%M}"
+
+
 class DocumentStatus(models.TextChoices):
     PENDING = "pending", _("en attente d'examen")
     APPROVED = "approved", _("accepté")
     REJECTED = "rejected", _("refusé")
+    EXPIRED = "expired", _("expiré sans examen")
 
 
 class IdentityDocument(models.Model):

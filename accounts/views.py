@@ -1,5 +1,6 @@
 """Member and staff pages of the accounts app: thin, the actions do the work."""
 
+import json
 from base64 import b32encode
 from urllib.parse import urlencode
 
@@ -9,10 +10,13 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -24,7 +28,16 @@ from accounts.forms import (
     IdentityDocumentForm,
     TOTPConfirmForm,
 )
-from accounts.models import AgeVerificationAttempt, DocumentStatus, IdentityDocument
+from accounts.models import (
+    AgeVerificationAttempt,
+    AgeVerificationMethod,
+    AgeVerificationOutcome,
+    DocumentStatus,
+    IdentityDocument,
+    WalletRequest,
+)
+from accounts.wallet import demo as wallet_demo
+from accounts.wallet import protocol as wallet_protocol
 
 ROOMS_URL = "/rooms/"
 
@@ -44,6 +57,8 @@ def age_status(request: HttpRequest) -> HttpResponse:
         "accounts/age.html",
         {
             "attestation_available": bool(attestation.provider_url()),
+            "demo_wallet": settings.DEBUG,
+            "document_review_days": documents.pending_review_days(),
             "demo_provider": not settings.AGE_ATTESTATION_PROVIDER_URL and settings.DEBUG,
             "latest_document": latest_document,
             "document_pending": latest_document is not None
@@ -111,6 +126,173 @@ def demo_age_issuer(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/demo_issuer.html",
         {"nonce": nonce, "return_to": return_to, "issuer": demo_issuer.DEMO_ISSUER},
+    )
+
+
+# --- Age verification by the wallet's proof of age ---------------------------------------
+
+SESSION_WALLET_STATE_KEY = "accounts.age_wallet_state"
+
+
+def _session_wallet_request(request: HttpRequest) -> WalletRequest | None:
+    state = request.session.get(SESSION_WALLET_STATE_KEY)
+    if not state:
+        return None
+    return WalletRequest.objects.filter(state=state, user=request.user).first()
+
+
+def _qr_svg_data_uri(text: str) -> str:
+    return segno.make(text, error="l").svg_data_uri(scale=3, border=4)
+
+
+@require_GET
+@login_required
+@never_cache
+def wallet_page(request: HttpRequest) -> HttpResponse:
+    """The request to the wallet (link, QR code, Digital Credentials API); when
+    the wallet has answered, its outcome."""
+    if request.user.is_age_verified:
+        messages.info(request, _("Votre âge est déjà vérifié."))
+        return redirect("accounts_age")
+    pending = _session_wallet_request(request)
+    if pending is not None and pending.answered_at is not None:
+        request.session.pop(SESSION_WALLET_STATE_KEY, None)
+        if pending.outcome == AgeVerificationOutcome.ACCEPTED:
+            messages.success(request, _("Votre âge est vérifié : bienvenue dans les salons !"))
+            return redirect("accounts_tour")
+        messages.error(
+            request, actions.refusal_message(AgeVerificationMethod.WALLET, pending.reason)
+        )
+        pending = None
+    if pending is None or pending.issued_at < timezone.now() - attestation.NONCE_LIFETIME:
+        pending = actions.do_start_wallet_request(request.user, actor=request.user)
+        request.session[SESSION_WALLET_STATE_KEY] = pending.state
+    link = wallet_protocol.request_link(nonce=pending.nonce, state=pending.state)
+    parameters = wallet_protocol.request_parameters(nonce=pending.nonce, state=pending.state)
+    return render(
+        request,
+        "accounts/age_wallet.html",
+        {
+            "request_link": link,
+            "qr_data_uri": _qr_svg_data_uri(link),
+            "dc_api_request": {
+                "protocol": wallet_protocol.DC_API_PROTOCOL,
+                "data": wallet_protocol.dc_api_request(nonce=pending.nonce),
+            },
+            "state": pending.state,
+            "response_uri": wallet_protocol.response_uri(),
+            "wallet_strings": {
+                "answered": _("Réponse reçue : affichage du résultat…"),
+                "waiting": _("Votre navigateur demande la preuve à votre portefeuille…"),
+                "cancelled": _(
+                    "Aucune preuve n'a été partagée. Vous pouvez réessayer, ou utiliser le lien "
+                    "ou le code QR."
+                ),
+            },
+            "demo_wallet_url": (
+                reverse("accounts_age_demo_wallet") + "?" + urlencode(parameters)
+                if settings.DEBUG
+                else ""
+            ),
+        },
+    )
+
+
+@require_GET
+@login_required
+@never_cache
+def wallet_status(request: HttpRequest) -> JsonResponse:
+    """Polled by the wallet page: has the wallet answered the session's request?"""
+    pending = _session_wallet_request(request)
+    if pending is None:
+        return JsonResponse({"status": "none"})
+    return JsonResponse({"status": "answered" if pending.answered_at else "pending"})
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and "application/json" not in accept
+
+
+@csrf_exempt
+@require_POST
+@never_cache
+def wallet_response(request: HttpRequest) -> HttpResponse:
+    """OpenID4VP's response_uri (direct_post): the wallet, which has none of the
+    user's cookies, POSTs `vp_token` and `state`; `state` names the request and
+    the device signature over its nonce proves the answer was made for it.
+    A wallet gets JSON; a browser form (the demonstration wallet) is sent back
+    to the wallet page, which shows the outcome."""
+    result = actions.do_verify_age_by_wallet(
+        request.POST.get("state", ""), request.POST.get("vp_token", "")
+    )
+    next_url = settings.SITE_URL + reverse("accounts_age_wallet")
+    if _wants_html(request):
+        return HttpResponseRedirect(next_url, status=303)
+    if result.accepted:
+        return JsonResponse({"redirect_uri": next_url})
+    return JsonResponse(
+        {"error": "invalid_request", "error_description": str(result.message)}, status=400
+    )
+
+
+@require_POST
+@login_required
+@never_cache
+def wallet_dc_api(request: HttpRequest) -> JsonResponse:
+    """The Digital Credentials API's answer, forwarded by our page's script
+    (CSRF-protected, the user's own session)."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return JsonResponse({"accepted": False, "message": _("Requête illisible.")}, status=400)
+    vp_token = body.get("vp_token")
+    if isinstance(vp_token, dict):
+        vp_token = json.dumps(vp_token)
+    result = actions.do_verify_age_by_wallet(
+        str(body.get("state", "")),
+        vp_token if isinstance(vp_token, str) else "",
+        dc_api_user=request.user,
+    )
+    if result.accepted:
+        request.session.pop(SESSION_WALLET_STATE_KEY, None)
+        messages.success(request, result.message)
+        return JsonResponse({"accepted": True, "next": reverse("accounts_tour")})
+    return JsonResponse({"accepted": False, "message": str(result.message)}, status=400)
+
+
+@require_GET
+@never_cache
+def demo_wallet(request: HttpRequest) -> HttpResponse:
+    """The DEMONSTRATION wallet (DEBUG only): answers our own requests with a
+    proof of age freshly signed by the demonstration issuer."""
+    if not settings.DEBUG:
+        raise Http404
+    parameters = {name: request.GET.get(name, "") for name in ("client_id", "nonce", "state")}
+    parameters["response_uri"] = request.GET.get("response_uri", "")
+    # It answers Chatsite only: never a signing service for another site.
+    if (
+        parameters["response_uri"] != wallet_protocol.response_uri()
+        or parameters["client_id"] != wallet_protocol.client_id()
+        or not parameters["nonce"]
+        or not parameters["state"]
+        or len(parameters["nonce"]) > 64
+        or len(parameters["state"]) > 64
+    ):
+        return render(request, "accounts/demo_wallet.html", {"invalid": True}, status=400)
+    return render(
+        request,
+        "accounts/demo_wallet.html",
+        {
+            "response_uri": parameters["response_uri"],
+            "client_id": parameters["client_id"],
+            "state": parameters["state"],
+            "adult_token": wallet_demo.answer_request(parameters, age_over_18=True),
+            "minor_token": wallet_demo.answer_request(parameters, age_over_18=False),
+            "issuer": wallet_demo.DEMO_ISSUER_NAME,
+        },
     )
 
 

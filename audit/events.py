@@ -27,6 +27,8 @@ class AuditEvent(models.IntegerChoices):
     AGE_DOCUMENT_APPROVED = 1020, _("document d'âge approuvé")
     AGE_DOCUMENT_REJECTED = 1021, _("document d'âge refusé")
     AGE_VERIFIED_BY_ATTESTATION = 1022, _("âge vérifié par attestation signée")
+    AGE_VERIFIED_BY_WALLET = 1023, _("âge vérifié par la preuve d'âge du portefeuille")
+    AGE_DOCUMENT_EXPIRED = 1024, _("document d'âge expiré sans examen")
     ACCOUNT_DELETION_REQUESTED = 1030, _("suppression de compte demandée")
 
     # 2000-2999: admin changes, groups and permissions

@@ -217,6 +217,9 @@ if "MAX_SOCKETS_PER_USER" in os.environ:
 AGE_ATTESTATION_JWKS = env_str("AGE_ATTESTATION_JWKS", "")
 AGE_ATTESTATION_ISSUERS = env_list("AGE_ATTESTATION_ISSUERS", "")
 AGE_ATTESTATION_PROVIDER_URL = env_str("AGE_ATTESTATION_PROVIDER_URL", "")
+# The wallet's proof of age: a PEM file of the trusted issuers' IACA root
+# certificates (unset: none; the demonstration issuer's root only under DEBUG).
+AGE_WALLET_TRUST_LIST = env_str("AGE_WALLET_TRUST_LIST", "")
 
 # --- E-mail ---------------------------------------------------------------------
 EMAIL_URL = env_str("EMAIL_URL", "")

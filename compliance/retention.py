@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts import documents
 from compliance.app_settings import app_settings
 
 DEFAULT_RETENTION_DAYS = {
@@ -23,6 +24,10 @@ DEFAULT_RETENTION_DAYS = {
     # A deleted message's text: hidden at once, purged after this grace period
     # (long enough for a moderation appeal or a fresh requisition to catch it).
     "deleted_message_grace": 30,
+    # An identity document sent for age review and still not reviewed: its
+    # file is deleted (minimisation; the member may send another or use the
+    # wallet). Legal holds suspend it like every other purge.
+    documents.RETENTION_KEY: documents.PENDING_REVIEW_DAYS,
 }
 
 
@@ -32,6 +37,7 @@ class RetentionPolicy:
     account_data: timedelta
     identity_data: timedelta
     deleted_message_grace: timedelta
+    pending_identity_documents: timedelta
 
     def as_days(self) -> dict[str, int]:
         return {name: getattr(self, name).days for name in DEFAULT_RETENTION_DAYS}

@@ -42,8 +42,9 @@ def retention_rows() -> list[RetentionRow]:
     return [
         RetentionRow(
             gettext_lazy(
-                "Votre compte (pseudonyme, adresse e-mail, date de naissance, résultat de la "
-                "vérification d'âge) et vos messages"
+                "Votre compte (pseudonyme, adresse e-mail, date de naissance jusqu'à la "
+                "vérification de l'âge, puis seulement « 18 ans ou plus » avec la méthode et la "
+                "date de la vérification) et vos messages"
             ),
             _("tant que le compte est ouvert"),
             gettext_lazy("exécution du contrat (conditions d'utilisation)"),
@@ -88,7 +89,8 @@ def retention_rows() -> list[RetentionRow]:
         ),
         RetentionRow(
             gettext_lazy(
-                "Après la fermeture du compte : adresse e-mail et date de naissance déclarée"
+                "Après la fermeture du compte : adresse e-mail, et date de naissance déclarée "
+                "si l'âge n'a jamais été vérifié"
             ),
             _("%(duration)s après la fermeture")
             % {"duration": duration_text(days["identity_data"])},
@@ -99,7 +101,11 @@ def retention_rows() -> list[RetentionRow]:
         ),
         RetentionRow(
             gettext_lazy("Pièce d'identité envoyée pour vérifier l'âge"),
-            _("supprimée dès la décision ; seule la décision est gardée"),
+            _(
+                "supprimée dès la décision, ou après %(duration)s sans examen ; seule la "
+                "décision est gardée"
+            )
+            % {"duration": duration_text(days["pending_identity_documents"])},
             gettext_lazy("intérêt légitime : réserver le service aux adultes"),
         ),
         RetentionRow(

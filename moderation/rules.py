@@ -342,9 +342,10 @@ TERMS: tuple[Clause, ...] = (
             _(
                 "Le service est gratuit et réservé aux personnes majeures. Pour discuter, il "
                 "faut créer un compte, confirmer son adresse e-mail et faire vérifier son âge, "
-                "soit par une attestation d'un fournisseur en double anonymat, soit par "
-                "l'examen d'une pièce d'identité par l'équipe. La date de naissance déclarée "
-                "doit être exacte."
+                "par la preuve d'âge d'un portefeuille (en double anonymat), par l'attestation "
+                "d'un fournisseur de vérification ou par l'examen d'une pièce d'identité par "
+                "l'équipe. La date de naissance déclarée doit être exacte ; elle est effacée "
+                "une fois l'âge vérifié."
             ),
         ),
         page="terms",

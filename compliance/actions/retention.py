@@ -9,10 +9,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import actions as account_actions
 from accounts.models import (
     AccountDeletionRequest,
     AttestationNonce,
     ConnectionRecord,
+    DocumentStatus,
+    IdentityDocument,
 )
 from audit.actions import erase_personal_data
 from audit.events import AuditEvent
@@ -34,6 +37,7 @@ PURGE_STEPS = (
     "account_deletions",
     "connection_records",
     "attestation_challenges",
+    "expired_identity_documents",
     "deleted_message_texts",
     "content_operation_records",
     "restricted_records",
@@ -69,6 +73,12 @@ def _purge_querysets(policy: RetentionPolicy, now: datetime, held_users, held_ro
         # minutes or never): kept as long as the connection records they go with.
         "attestation_challenges": AttestationNonce.objects.filter(
             issued_at__lt=now - policy.content_operations
+        ).exclude(user_id__in=held_users),
+        # Identity documents nobody reviewed in time: the file goes, the row
+        # says "expired" (accounts owns the write).
+        "expired_identity_documents": IdentityDocument.objects.filter(
+            status=DocumentStatus.PENDING,
+            uploaded_at__lt=now - policy.pending_identity_documents,
         ).exclude(user_id__in=held_users),
         # The text goes after the grace period; the row (who posted and deleted
         # what, when) is the content operation record, kept its own period.
@@ -161,6 +171,10 @@ def _apply_attestation_challenges(ids, **_kwargs) -> int:
     return AttestationNonce.objects.filter(pk__in=ids).delete()[0]
 
 
+def _apply_expired_identity_documents(ids, *, actor, now, **_kwargs) -> int:
+    return account_actions.expire_pending_documents(ids, actor=actor, now=now)
+
+
 def _apply_deleted_message_texts(ids, **_kwargs) -> int:
     return Message.objects.filter(pk__in=ids).update(body="")
 
@@ -187,6 +201,7 @@ _PURGE_APPLY = {
     "account_deletions": _apply_account_deletions,
     "connection_records": _apply_connection_records,
     "attestation_challenges": _apply_attestation_challenges,
+    "expired_identity_documents": _apply_expired_identity_documents,
     "deleted_message_texts": _apply_deleted_message_texts,
     "content_operation_records": _apply_content_operation_records,
     "restricted_records": _apply_restricted_records,
