@@ -151,10 +151,12 @@ def _qr_svg_data_uri(text: str) -> str:
 def wallet_page(request: HttpRequest) -> HttpResponse:
     """The request to the wallet (link, QR code, Digital Credentials API); when
     the wallet has answered, its outcome."""
-    if request.user.is_age_verified:
+    pending = _session_wallet_request(request)
+    if request.user.is_age_verified and (
+        pending is None or pending.outcome != AgeVerificationOutcome.ACCEPTED
+    ):
         messages.info(request, _("Votre âge est déjà vérifié."))
         return redirect("accounts_age")
-    pending = _session_wallet_request(request)
     if pending is not None and pending.answered_at is not None:
         request.session.pop(SESSION_WALLET_STATE_KEY, None)
         if pending.outcome == AgeVerificationOutcome.ACCEPTED:

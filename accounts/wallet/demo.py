@@ -21,7 +21,9 @@ from django.conf import settings
 
 from accounts.wallet import holder, pki, protocol
 
-DEMO_ISSUER_NAME = "Chatsite DEMONSTRATION proof-of-age issuer (not for production)"
+DEMO_ISSUER_NAME = "Chatsite DEMONSTRATION age issuer (not for production)"
+# X.509 names hold 64 characters at most.
+DEMO_CERTIFICATE_NAME = "Chatsite DEMONSTRATION age issuer"
 KEY_FILE_NAME = "demo-age-wallet.json"
 DEMO_PROOF_LIFETIME = timedelta(days=1)
 
@@ -68,7 +70,7 @@ def _material(path) -> DemoMaterial:
         return _read(path)
     except FileNotFoundError:
         pass
-    issuer = pki.make_issuer_pki(DEMO_ISSUER_NAME, years=10)
+    issuer = pki.make_issuer_pki(DEMO_CERTIFICATE_NAME, years=10)
     device_key = ec.generate_private_key(ec.SECP256R1())
     data = {
         "root_key": _pem_key(issuer.root_key),

@@ -36,7 +36,9 @@ class IssuerPKI:
     signer: x509.Certificate
 
 
-def make_root(name: str, *, not_before: datetime, not_after: datetime, key=None):
+def make_root(
+    name: str, *, not_before: datetime, not_after: datetime, key=None, path_length: int = 0
+):
     key = key or ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name(
         [
@@ -52,10 +54,32 @@ def make_root(name: str, *, not_before: datetime, not_after: datetime, key=None)
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(_usage(signature=False, certificates=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
+    )
+    return key, certificate
+
+
+def make_intermediate(name: str, *, root_key, root: x509.Certificate, not_before, not_after):
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(root.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_usage(signature=False, certificates=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+            critical=False,
+        )
+        .sign(root_key, hashes.SHA256())
     )
     return key, certificate
 
