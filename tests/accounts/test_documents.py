@@ -130,6 +130,8 @@ def test_approval_deletes_the_file_and_keeps_the_decision(
     member.refresh_from_db()
     assert member.is_age_verified
     assert member.age_verification_method == "document"
+    # Reduced to what the law needs: "18+", how and when; the declared date goes.
+    assert member.date_of_birth is None
 
 
 def test_rejection_needs_a_reason_and_deletes_the_file(
@@ -173,3 +175,18 @@ def test_staff_groups_hold_the_review_permission():
     assert (
         Group.objects.get(name="Administrators").permissions.count() == Permission.objects.count()
     )
+
+
+def test_a_rejection_keeps_the_declared_date_of_birth(member, make_user):
+    reviewer = make_user("reviewer", is_staff=True)
+    actions.do_decide_identity_document(
+        submit(member), approve=False, reason="illisible", actor=reviewer
+    )
+    member.refresh_from_db()
+    assert member.date_of_birth is not None
+
+
+def test_the_age_page_states_the_review_period(member_client, settings):
+    settings.COMPLIANCE_RETENTION = {"pending_identity_documents": 12}
+    html = member_client.get("/accounts/age/").content.decode()
+    assert "après 12 jours sans examen" in html

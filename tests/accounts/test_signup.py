@@ -92,6 +92,8 @@ def test_full_signup_email_and_attestation_flow(client, mailoutbox, issuer, sett
     user.refresh_from_db()
     assert user.is_age_verified
     assert user.age_verification_method == "attestation"
+    # The declared date of birth served the sign-up check; the verified fact replaces it.
+    assert user.date_of_birth is None
     assert chat_access(user) is ChatAccess.ALLOWED
     attempt = AgeVerificationAttempt.objects.get(user=user)
     assert (attempt.outcome, attempt.reason, attempt.issuer) == ("accepted", "", issuer_name())

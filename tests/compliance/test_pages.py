@@ -58,6 +58,7 @@ def test_privacy_follows_the_compliance_retention_setting(client, settings):
         "deleted_message_grace": 45,
         "identity_data": 3 * 365,
         "account_data": 90,
+        "pending_identity_documents": 14,
     }
     html = client.get("/privacy/").content.decode()
     durations = retention_durations(html)
@@ -66,6 +67,7 @@ def test_privacy_follows_the_compliance_retention_setting(client, settings):
     assert "45 jours après la suppression" in durations
     assert "3 ans après la fermeture" in durations
     assert "90 jours après la fermeture" in durations
+    assert any("après 14 jours sans examen" in text for text in durations)
     # Nothing left of the defaults.
     assert not [text for text in durations if "1 an " in text or "30 jours" in text]
 

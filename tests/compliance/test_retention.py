@@ -1,9 +1,11 @@
 """Account deletion, the retention purge and legal holds; time is moved, never waited for."""
 
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.test import Client
 from django.utils import timezone
 
 from accounts.actions import do_request_account_deletion
@@ -243,3 +245,51 @@ def test_old_age_attestation_challenges_go_unless_held(make_user, open_request):
     assert summary.counts["attestation_challenges"] == 1
     remaining = set(AttestationNonce.objects.values_list("pk", flat=True))
     assert remaining == {recent.pk, held_old.pk}
+
+
+def test_pending_identity_documents_expire_after_the_review_period_unless_held(
+    make_user, open_request, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts import documents
+    from accounts.actions import do_submit_identity_document
+    from accounts.models import AgeVerificationAttempt, DocumentStatus, IdentityDocument
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    now = timezone.now()
+
+    def submit(user, age):
+        document = do_submit_identity_document(user, SimpleUploadedFile("id.png", png), actor=user)
+        IdentityDocument.objects.filter(pk=document.pk).update(uploaded_at=now - age)
+        return document
+
+    forgotten = submit(make_user("oublie", age_verified=False), timedelta(days=31))
+    recent = submit(make_user("recent", age_verified=False), timedelta(days=29))
+    suspect = make_user("suspect", age_verified=False)
+    held = submit(suspect, timedelta(days=90))
+    open_request(accounts=[suspect])
+    forgotten_file = documents.document_path(forgotten.stored_name)
+
+    assert _purge(now=now, dry_run=True).counts["expired_identity_documents"] == 1
+    assert forgotten_file.exists()  # a dry run changes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = _purge(now=now)
+
+    assert summary.counts["expired_identity_documents"] == 1
+    assert not forgotten_file.exists()
+    forgotten.refresh_from_db()
+    assert (forgotten.status, forgotten.stored_name) == (DocumentStatus.EXPIRED, "")
+    attempt = AgeVerificationAttempt.objects.filter(user=forgotten.user).first()
+    assert (attempt.outcome, attempt.reason) == ("refused", "document_expired")
+    (entry,) = audit_entries(AuditEvent.AGE_DOCUMENT_EXPIRED)
+    assert entry.target_id == str(forgotten.pk)
+    for kept in (recent, held):
+        kept.refresh_from_db()
+        assert kept.status == DocumentStatus.PENDING
+        assert documents.document_path(kept.stored_name).exists()
+    # The member is told on the age page, and may send another document.
+    client = Client()
+    client.force_login(forgotten.user)
+    assert "examiné à temps" in unescape(client.get("/accounts/age/").content.decode())

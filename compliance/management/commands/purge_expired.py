@@ -11,6 +11,7 @@ STEP_LABELS = {
     "account_deletions": "account deletions completed",
     "connection_records": "connection records purged",
     "attestation_challenges": "age attestation challenges purged",
+    "expired_identity_documents": "unreviewed identity documents expired (files deleted)",
     "deleted_message_texts": "deleted message texts purged",
     "content_operation_records": "content operation records purged",
     "restricted_records": "restricted records purged",
