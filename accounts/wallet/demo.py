@@ -98,9 +98,7 @@ def issuer_root() -> x509.Certificate:
     return material().issuer.root
 
 
-def answer_request(parameters: dict, *, age_over_18: bool = True) -> str:
-    """The demo wallet's vp_token for an OpenID4VP request (its parameters)."""
-    demo = material()
+def _answer(transcript: list, *, age_over_18: bool, demo: DemoMaterial) -> str:
     now = datetime.now(UTC)
     mdoc = holder.issue_mdoc(
         signer_key=demo.issuer.signer_key,
@@ -110,10 +108,25 @@ def answer_request(parameters: dict, *, age_over_18: bool = True) -> str:
         valid_from=now - timedelta(minutes=1),
         valid_until=now + DEMO_PROOF_LIFETIME,
     )
+    response = holder.present(mdoc, device_key=demo.device_key, session_transcript=transcript)
+    return holder.vp_token(response)
+
+
+def answer_request(parameters: dict, *, age_over_18: bool = True) -> str:
+    """The demo wallet's vp_token for an OpenID4VP request (its parameters)."""
     transcript = protocol.session_transcript(
         client_id=parameters["client_id"],
         nonce=parameters["nonce"],
         response_uri=parameters["response_uri"],
     )
-    response = holder.present(mdoc, device_key=demo.device_key, session_transcript=transcript)
-    return holder.vp_token(response)
+    return _answer(transcript, age_over_18=age_over_18, demo=material())
+
+
+def answer_dc_api_request(
+    *, nonce: str, origin: str, demo: DemoMaterial, age_over_18: bool = True
+) -> dict:
+    """What a wallet returns through the Digital Credentials API: `{"vp_token": ...}`,
+    device-signed over the DC API transcript (the browser's origin). Used by the
+    browser test, where Chromium has the API but no wallet app to answer it."""
+    transcript = protocol.dc_api_session_transcript(origin=origin, nonce=nonce)
+    return {"vp_token": json.loads(_answer(transcript, age_over_18=age_over_18, demo=demo))}
