@@ -355,6 +355,7 @@ def do_request_account_deletion(user: User, *, actor: User) -> AccountDeletionRe
     """Closes the account and, in the same transaction, has the registered
     completer remove the profile and anonymise the public content at once."""
     request = AccountDeletionRequest.objects.create(user=user)
+    WalletRequest.objects.filter(user=user).delete()
     user.is_active = False
     user.save(update_fields=["is_active"])
     record(

@@ -246,6 +246,19 @@ def verify_device_response(
     device_response: bytes, *, session_transcript: list, roots, now: datetime | None = None
 ) -> ProofOfAge:
     """Raises WalletRefused with the first reason found; returns the anchor."""
+    try:
+        return _verify_device_response(
+            device_response, session_transcript=session_transcript, roots=roots, now=now
+        )
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError, OverflowError):
+        # A structure of the wrong shape somewhere deep (a map where a list was
+        # due...): unreadable, never a server error.
+        raise WalletRefused(Refusal.MALFORMED) from None
+
+
+def _verify_device_response(
+    device_response: bytes, *, session_transcript: list, roots, now: datetime | None
+) -> ProofOfAge:
     now = now or datetime.now(UTC)
     response = _loads(device_response)
     if not isinstance(response, dict) or response.get("status", 0) != 0:

@@ -7,6 +7,7 @@ response URI without any cookie, as a wallet does. Every refusal is checked
 for its message, its recorded attempt and the account left unverified.
 """
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -561,3 +562,33 @@ def test_the_demo_issuer_is_not_trusted_outside_debug(settings, member, member_c
     params = start(member_client)
     token = demo.answer_request(params)
     assert_refused(member, post(token, params["state"]), Refusal.UNTRUSTED_CERTIFICATE)
+
+
+# --- Robustness: whatever bytes a wallet sends, a refusal, never a server error ----------------
+
+
+def test_damaged_responses_are_refused_never_a_server_error(issuer, device_key):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from accounts.wallet.verifier import WalletRefused, verify_device_response
+
+    params = {"client_id": "redirect_uri:https://x/r", "nonce": "n", "response_uri": "https://x/r"}
+    transcript = transcript_for(params)
+    valid = holder.present(
+        issue(issuer, device_key), device_key=device_key, session_transcript=transcript
+    )
+    assert verify_device_response(valid, session_transcript=transcript, roots=[issuer.root])
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(position=st.integers(0, len(valid) - 1), value=st.integers(0, 255), cut=st.booleans())
+    def damaged(position, value, cut):
+        data = (
+            valid[:position] if cut else valid[:position] + bytes([value]) + valid[position + 1 :]
+        )
+        # Some bytes carry nothing we check (the "version" text): then it may pass;
+        # anything else than a pass or a WalletRefused fails the test.
+        with contextlib.suppress(WalletRefused):
+            verify_device_response(data, session_transcript=transcript, roots=[issuer.root])
+
+    damaged()
