@@ -145,7 +145,7 @@ def device_response_from_vp_token(vp_token: str) -> bytes:
 def _loads(data):
     try:
         return cbor2.loads(data)
-    except (cbor2.CBORDecodeError, ValueError, TypeError):
+    except (cbor2.CBORError, ValueError, TypeError):
         raise WalletRefused(Refusal.MALFORMED) from None
 
 
@@ -161,7 +161,7 @@ def _sign1(cose_array) -> Sign1Message:
         raise WalletRefused(Refusal.MALFORMED)
     try:
         message = Sign1Message.from_cose_obj(list(cose_array), True)
-    except (CoseException, ValueError, TypeError, KeyError, AttributeError):
+    except (cbor2.CBORError, CoseException, ValueError, TypeError, KeyError, AttributeError):
         raise WalletRefused(Refusal.MALFORMED) from None
     # ES256 on P-256 only (the profile's algorithm), in the protected header.
     if message.phdr.get(Algorithm) is not Es256:
@@ -173,7 +173,7 @@ def _verify(message: Sign1Message, key: CoseKey, detached_payload: bytes | None 
     message.key = key
     try:
         return bool(message.verify_signature(detached_payload=detached_payload))
-    except (CoseException, ValueError, TypeError):
+    except (cbor2.CBORError, CoseException, ValueError, TypeError):
         return False
 
 
@@ -185,7 +185,7 @@ def _certificate_chain(issuer_auth: Sign1Message) -> list[x509.Certificate]:
         raise WalletRefused(Refusal.MALFORMED)
     try:
         return [x509.load_der_x509_certificate(der) for der in chain]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, x509.InvalidVersion):
         raise WalletRefused(Refusal.MALFORMED) from None
 
 
@@ -250,7 +250,16 @@ def verify_device_response(
         return _verify_device_response(
             device_response, session_transcript=session_transcript, roots=roots, now=now
         )
-    except (AttributeError, TypeError, KeyError, ValueError, IndexError, OverflowError):
+    except (
+        cbor2.CBORError,
+        CoseException,
+        AttributeError,
+        TypeError,
+        KeyError,
+        ValueError,
+        IndexError,
+        OverflowError,
+    ):
         # A structure of the wrong shape somewhere deep (a map where a list was
         # due...): unreadable, never a server error.
         raise WalletRefused(Refusal.MALFORMED) from None
