@@ -28,6 +28,10 @@ class AuditEvent(models.IntegerChoices):
     AGE_DOCUMENT_REJECTED = 1021, _("document d'âge refusé")
     AGE_VERIFIED_BY_ATTESTATION = 1022, _("âge vérifié par attestation signée")
     ACCOUNT_DELETION_REQUESTED = 1030, _("suppression de compte demandée")
+    # Forgetting a person or expired data (each app's own do_forget_*; compliance calls them)
+    ACCOUNT_FORGOTTEN = 1040, _("compte anonymisé, profil effacé")
+    CONNECTION_RECORDS_FORGOTTEN = 1041, _("données de connexion expirées effacées")
+    ATTESTATION_CHALLENGES_FORGOTTEN = 1042, _("défis d'attestation d'âge expirés effacés")
 
     # 2000-2999: admin changes, groups and permissions
     ADMIN_ADDITION = 2001, _("ajout dans l'administration")
@@ -65,6 +69,7 @@ class AuditEvent(models.IntegerChoices):
     THREAT_ESCALATED = 4050, _("menace pour la vie : signalement aux autorités préparé")
     ESCALATION_TRANSMITTED = 4051, _("signalement transmis aux autorités")
     REPORTING_SUSPENDED = 4060, _("signalements d'un compte suspendus (abus)")
+    MODERATION_MEMBER_FORGOTTEN = 4070, _("compte supprimé : état de modération oublié")
 
     # 5000-5999: compliance (compliance/actions/)
     LEGAL_REQUEST_OPENED = 5001, _("réquisition judiciaire enregistrée")
@@ -89,6 +94,9 @@ class AuditEvent(models.IntegerChoices):
     ROOM_ARCHIVED = 6002, _("salon archivé")
     ROOM_MESSAGE_DELETED = 6010, _("message masqué par un responsable")
     ROOM_MESSAGE_RESTORED = 6011, _("message rétabli")
+    ROOMS_MEMBER_FORGOTTEN = 6030, _("compte supprimé : liens aux salons effacés")
+    DELETED_MESSAGE_TEXTS_FORGOTTEN = 6031, _("textes de messages supprimés effacés")
+    DELETED_MESSAGES_FORGOTTEN = 6032, _("opérations sur des messages supprimés effacées")
 
 
 def event_choices() -> list[tuple[int, str]]:
