@@ -10,19 +10,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import AccountDeletionRequest, AttestationNonce, ConnectionRecord
+from accounts import actions as accounts_actions
+from accounts.models import AccountDeletionRequest
 from audit.actions import erase_personal_data
 from audit.events import AuditEvent
-from audit.trail import record, user_model_label
+from audit.trail import record
 from compliance import queries
 from compliance.actions.account_deletion import _complete_account_deletion
 from compliance.actions.common import _check_permission
 from compliance.models import RestrictedCategory, RestrictedRecord
 from compliance.retention import PURGE_STEPS, expired, retention_policy
 from core.refusals import RefusalCode, Refused
-from rooms.models import Message
+from rooms import actions as rooms_actions
 
 PURGE_BATCH = 500
+REASON = "retention period ended"
 
 __all__ = ["PURGE_BATCH", "PURGE_STEPS", "Progress", "PurgeSummary", "do_purge_expired"]
 
@@ -165,35 +167,29 @@ def _record_purge_run(summary: PurgeSummary, *, policy, actor, run: str) -> None
 
 
 def _apply_account_deletions(ids, *, policy, now, actor) -> tuple[int, int]:
-    pending = AccountDeletionRequest.objects.filter(pk__in=ids, completed_at__isnull=True)
     completed = 0
+    pending = AccountDeletionRequest.objects.filter(pk__in=ids, completed_at__isnull=True)
     for deletion in pending.select_for_update():
-        details = _complete_account_deletion(deletion, policy=policy, now=now)
-        record(
-            AuditEvent.ACCOUNT_DELETION_COMPLETED,
-            actor=actor,
-            target_type=user_model_label(),
-            target_id=deletion.user_id,
-            details=details,
-        )
+        _complete_account_deletion(deletion, actor=actor, policy=policy, now=now)
         completed += 1
     return completed, 0
 
 
-def _apply_connection_records(ids, **_kwargs) -> tuple[int, int]:
-    return ConnectionRecord.objects.filter(pk__in=ids).delete()[0], 0
+# Other apps' rows go through their own actions (one write path per row).
+def _apply_connection_records(ids, *, actor, **_kwargs) -> tuple[int, int]:
+    return accounts_actions.do_forget_connection_records(ids, actor=actor, reason=REASON), 0
 
 
-def _apply_attestation_challenges(ids, **_kwargs) -> tuple[int, int]:
-    return AttestationNonce.objects.filter(pk__in=ids).delete()[0], 0
+def _apply_attestation_challenges(ids, *, actor, **_kwargs) -> tuple[int, int]:
+    return accounts_actions.do_forget_attestation_challenges(ids, actor=actor, reason=REASON), 0
 
 
-def _apply_deleted_message_texts(ids, **_kwargs) -> tuple[int, int]:
-    return Message.objects.filter(pk__in=ids).update(body=""), 0
+def _apply_deleted_message_texts(ids, *, actor, **_kwargs) -> tuple[int, int]:
+    return rooms_actions.do_forget_deleted_message_texts(ids, actor=actor, reason=REASON), 0
 
 
-def _apply_content_operation_records(ids, **_kwargs) -> tuple[int, int]:
-    return Message.objects.filter(pk__in=ids).delete()[0], 0
+def _apply_content_operation_records(ids, *, actor, **_kwargs) -> tuple[int, int]:
+    return rooms_actions.do_forget_deleted_messages(ids, actor=actor, reason=REASON), 0
 
 
 def _apply_restricted_records(ids, *, actor, **_kwargs) -> tuple[int, int]:
@@ -205,7 +201,7 @@ def _apply_restricted_records(ids, *, actor, **_kwargs) -> tuple[int, int]:
     # The pseudonym's retention is over: the audit trail forgets it too (its
     # actor labels and IP addresses), the chain still verifying.
     for user_id in expired_accounts:
-        erase_personal_data(user_id, actor=actor, reason="retention period ended")
+        erase_personal_data(user_id, actor=actor, reason=REASON)
     return deleted, len(expired_accounts)
 
 
