@@ -14,10 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, QuerySet
 
 from accounts.models import AccountDeletionRequest, AttestationNonce, ConnectionRecord
+from compliance.app_settings import app_settings
 from compliance.models import RestrictedRecord
 from rooms.models import Message
-
-from compliance.app_settings import app_settings
 
 DEFAULT_RETENTION_DAYS = {
     # Who created, changed or deleted which message, from which IP and port, when:
