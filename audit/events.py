@@ -30,6 +30,10 @@ class AuditEvent(models.IntegerChoices):
     AGE_VERIFIED_BY_WALLET = 1023, _("âge vérifié par la preuve d'âge du portefeuille")
     AGE_DOCUMENT_EXPIRED = 1024, _("document d'âge expiré sans examen")
     ACCOUNT_DELETION_REQUESTED = 1030, _("suppression de compte demandée")
+    # Forgetting a person or expired data (each app's own do_forget_*; compliance calls them)
+    ACCOUNT_FORGOTTEN = 1040, _("compte anonymisé, profil effacé")
+    CONNECTION_RECORDS_FORGOTTEN = 1041, _("données de connexion expirées effacées")
+    ATTESTATION_CHALLENGES_FORGOTTEN = 1042, _("défis d'attestation d'âge expirés effacés")
 
     # 2000-2999: admin changes, groups and permissions
     ADMIN_ADDITION = 2001, _("ajout dans l'administration")
@@ -67,6 +71,7 @@ class AuditEvent(models.IntegerChoices):
     THREAT_ESCALATED = 4050, _("menace pour la vie : signalement aux autorités préparé")
     ESCALATION_TRANSMITTED = 4051, _("signalement transmis aux autorités")
     REPORTING_SUSPENDED = 4060, _("signalements d'un compte suspendus (abus)")
+    MODERATION_MEMBER_FORGOTTEN = 4070, _("compte supprimé : état de modération oublié")
 
     # 5000-5999: compliance (compliance/actions/)
     LEGAL_REQUEST_OPENED = 5001, _("réquisition judiciaire enregistrée")
@@ -79,6 +84,7 @@ class AuditEvent(models.IntegerChoices):
     LEGAL_HOLD_PLACED = 5010, _("conservation légale posée")
     LEGAL_HOLD_RELEASED = 5011, _("conservation légale levée")
     RETENTION_PURGE_RUN = 5020, _("purge de conservation exécutée")
+    RETENTION_PURGE_BATCH = 5021, _("lot de la purge de conservation appliqué")
     ACCOUNT_DELETION_COMPLETED = 5030, _("suppression de compte effectuée")
     GDPR_DATA_EXPORTED = 5040, _("export RGPD de ses données par un membre")
     VIEW_LEGAL_REQUESTS = 5050, _("consultation des réquisitions judiciaires")
@@ -90,6 +96,9 @@ class AuditEvent(models.IntegerChoices):
     ROOM_ARCHIVED = 6002, _("salon archivé")
     ROOM_MESSAGE_DELETED = 6010, _("message masqué par un responsable")
     ROOM_MESSAGE_RESTORED = 6011, _("message rétabli")
+    ROOMS_MEMBER_FORGOTTEN = 6030, _("compte supprimé : liens aux salons effacés")
+    DELETED_MESSAGE_TEXTS_FORGOTTEN = 6031, _("textes de messages supprimés effacés")
+    DELETED_MESSAGES_FORGOTTEN = 6032, _("opérations sur des messages supprimés effacées")
 
 
 def event_choices() -> list[tuple[int, str]]:

@@ -2,16 +2,28 @@
 
 Read from `settings.COMPLIANCE_RETENTION` (a dict of day counts) at each use,
 never at import time; missing keys take the defaults below, which follow
-décret n° 2021-1362 and GDPR minimisation.
+décret n° 2021-1362 and GDPR minimisation. `expired` names, for each step of
+the purge, the rows whose period is over; the purge itself (writes, in
+batches) is `compliance.actions.do_purge_expired`.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q, QuerySet
 
 from accounts import documents
+from accounts.models import (
+    AccountDeletionRequest,
+    AttestationNonce,
+    ConnectionRecord,
+    DocumentStatus,
+    IdentityDocument,
+)
 from compliance.app_settings import app_settings
+from compliance.models import RestrictedRecord
+from rooms.models import Message
 
 DEFAULT_RETENTION_DAYS = {
     # Who created, changed or deleted which message, from which IP and port, when:
@@ -58,3 +70,68 @@ def retention_policy() -> RetentionPolicy:
                 f"COMPLIANCE_RETENTION[{name!r}] must be a positive number of days"
             )
     return RetentionPolicy(**{name: timedelta(days=value) for name, value in days.items()})
+
+
+# The purge's steps, in the order they run: a deletion completed by the first
+# step moves its connection records into the restricted store, which the last
+# step reads; texts go before the rows that carry them.
+PURGE_STEPS = (
+    "account_deletions",
+    "connection_records",
+    "attestation_challenges",
+    "expired_identity_documents",
+    "deleted_message_texts",
+    "content_operation_records",
+    "restricted_records",
+)
+
+
+def expired(
+    step: str,
+    policy: RetentionPolicy,
+    now: datetime,
+    *,
+    held_users: set[int],
+    held_rooms: set[int],
+) -> QuerySet:
+    """The rows that `step` of the purge removes (or empties) at `now`, holds excepted.
+
+    Each step's rows leave this queryset once the step has applied to them, so
+    a purge that stopped half-way finds exactly the rest on its next run.
+    """
+    deleted_messages = Message.objects.filter(deleted_at__isnull=False).exclude(
+        Q(author_id__in=held_users) | Q(room_id__in=held_rooms)
+    )
+    if step == "account_deletions":
+        # A hold suspends the purge of retained data, not the anonymisation:
+        # everything is kept in the restricted store until the hold ends.
+        return AccountDeletionRequest.objects.filter(completed_at__isnull=True)
+    if step == "connection_records":
+        return ConnectionRecord.objects.filter(created__lt=now - policy.content_operations).exclude(
+            user_id__in=held_users
+        )
+    if step == "attestation_challenges":
+        # The single-use challenges of the age attestation flow (used within ten
+        # minutes or never): kept as long as the connection records they go with.
+        return AttestationNonce.objects.filter(
+            issued_at__lt=now - policy.content_operations
+        ).exclude(user_id__in=held_users)
+    if step == "expired_identity_documents":
+        # Identity documents nobody reviewed in time: the file goes, the row
+        # says "expired" (accounts owns the write).
+        return IdentityDocument.objects.filter(
+            status=DocumentStatus.PENDING,
+            uploaded_at__lt=now - policy.pending_identity_documents,
+        ).exclude(user_id__in=held_users)
+    if step == "deleted_message_texts":
+        # The text goes after the grace period; the row (who posted and deleted
+        # what, when) is the content operation record, kept its own period.
+        return deleted_messages.filter(deleted_at__lt=now - policy.deleted_message_grace).exclude(
+            body=""
+        )
+    if step == "content_operation_records":
+        row_expiry = now - max(policy.content_operations, policy.deleted_message_grace)
+        return deleted_messages.filter(deleted_at__lt=row_expiry)
+    if step == "restricted_records":
+        return RestrictedRecord.objects.filter(retain_until__lt=now).exclude(user_id__in=held_users)
+    raise ValueError(f"unknown purge step {step!r}; known: {PURGE_STEPS}")

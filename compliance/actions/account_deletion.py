@@ -1,25 +1,15 @@
 """Account deletion (GDPR Art. 17, within the retention duties)."""
 
-import secrets
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import documents
-from accounts.models import (
-    AccountDeletionRequest,
-    AttestationNonce,
-    ConnectionRecord,
-    DirectMessagePolicy,
-    IdentityDocument,
-    User,
-)
+from accounts import actions as accounts_actions
+from accounts.actions import DELETED_USERNAME_PREFIX  # noqa: F401 - the package re-exports it
+from accounts.models import AccountDeletionRequest, ConnectionRecord, User
 from audit.events import AuditEvent
 from audit.trail import record, user_model_label
 from compliance import queries
@@ -30,9 +20,9 @@ from compliance.models import (
 )
 from compliance.retention import RetentionPolicy, retention_policy
 from core.refusals import RefusalCode, Refused
-from rooms.models import Block, Message, RoomInvitation, RoomMembership, RoomPresence
-
-DELETED_USERNAME_PREFIX = "supprime-"
+from moderation import actions as moderation_actions
+from rooms import actions as rooms_actions
+from rooms.models import Message
 
 
 def _iso(value) -> str | None:
@@ -40,13 +30,17 @@ def _iso(value) -> str | None:
 
 
 def _complete_account_deletion(
-    deletion: AccountDeletionRequest, *, policy: RetentionPolicy, now: datetime
-) -> dict:
-    """Moves what the law keeps into the restricted store, then strips the account.
+    deletion: AccountDeletionRequest, *, actor, policy: RetentionPolicy, now: datetime
+) -> None:
+    """Moves what the law keeps into the restricted store, then has each app forget
+    the person through its own action, and records the deletion.
 
-    The account row stays, anonymised: its messages keep pointing to it (they
-    stay in their conversations, under an anonymous name) and the restricted
-    records name it for requisitions.
+    Compliance writes only its own rows (the restricted store); rooms,
+    moderation and accounts each remove or anonymise theirs, with their own
+    audit entries, in this same transaction. The account row stays,
+    anonymised: its messages keep pointing to it (they stay in their
+    conversations, under an anonymous name) and the restricted records name
+    it for requisitions.
     """
     user = User.objects.select_for_update().get(pk=deletion.user_id)
     closed_at = deletion.requested_at
@@ -102,52 +96,26 @@ def _complete_account_deletion(
         )
         for connection in connections
     )
-    ConnectionRecord.objects.filter(pk__in=[c.pk for c in connections]).delete()
-
-    # The profile and everything that was only the member's own state goes.
-    pending_files = [
-        name
-        for name in IdentityDocument.objects.filter(user=user).values_list("stored_name", flat=True)
-        if name
-    ]
+    # Each app forgets the person through its own action (docs/compliance.md, 3.);
+    # accounts' also marks the request completed.
     removed = {
-        "email_addresses": EmailAddress.objects.filter(user=user).delete()[0],
-        "memberships": RoomMembership.objects.filter(user=user).delete()[0],
-        "invitations": RoomInvitation.objects.filter(invitee=user).delete()[0],
-        "blocks": Block.objects.filter(Q(blocker=user) | Q(blocked=user)).delete()[0],
-        "presences": RoomPresence.objects.filter(user=user).delete()[0],
-        "identity_documents": IdentityDocument.objects.filter(user=user).delete()[0],
-        "age_verification_attempts": user.age_verification_attempts.all().delete()[0],
-        "attestation_nonces": AttestationNonce.objects.filter(user=user).delete()[0],
-        "otp_devices": TOTPDevice.objects.filter(user=user).delete()[0]
-        + StaticDevice.objects.filter(user=user).delete()[0],
+        **rooms_actions.do_forget_member(user, actor=actor),
+        **moderation_actions.do_forget_member(user, actor=actor),
+        **accounts_actions.do_forget_account(deletion, actor=actor, now=now),
     }
-    user.username = f"{DELETED_USERNAME_PREFIX}{secrets.token_hex(6)}"
-    user.email = ""
-    user.first_name = ""
-    user.last_name = ""
-    user.set_unusable_password()
-    user.date_of_birth = None
-    user.age_verified_at = None
-    user.age_verification_method = ""
-    user.direct_messages_from = DirectMessagePolicy.NOBODY
-    user.is_active = False
-    user.is_staff = False
-    user.is_superuser = False
-    user.save()
-    user.groups.clear()
-    user.user_permissions.clear()
-    deletion.completed_at = now
-    deletion.save(update_fields=["completed_at"])
-    for stored_name in pending_files:
-        transaction.on_commit(lambda name=stored_name: documents.delete_document_file(name))
-    return {
-        "deletion_request": deletion.pk,
-        "connections_retained": len(connections),
-        "removed": removed,
-        "messages_kept_anonymised": Message.objects.filter(author=user).count(),
-        "held": queries.is_user_held(user.pk),
-    }
+    record(
+        AuditEvent.ACCOUNT_DELETION_COMPLETED,
+        actor=actor,
+        target_type=user_model_label(),
+        target_id=deletion.user_id,
+        details={
+            "deletion_request": deletion.pk,
+            "connections_retained": len(connections),
+            "removed": removed,
+            "messages_kept_anonymised": Message.objects.filter(author=user).count(),
+            "held": queries.is_user_held(user.pk),
+        },
+    )
 
 
 @transaction.atomic(durable=True)
@@ -168,14 +136,8 @@ def complete_account_deletion(
     deletion = AccountDeletionRequest.objects.select_for_update().get(pk=deletion.pk)
     if deletion.completed_at is not None:
         raise Refused(RefusalCode.INVALID_STATUS, _("Cette suppression est déjà effectuée."))
-    details = _complete_account_deletion(
-        deletion, policy=retention_policy(), now=now or timezone.now()
+    _complete_account_deletion(
+        deletion, actor=actor, policy=retention_policy(), now=now or timezone.now()
     )
-    record(
-        AuditEvent.ACCOUNT_DELETION_COMPLETED,
-        actor=actor,
-        target_type=user_model_label(),
-        target_id=deletion.user_id,
-        details=details,
-    )
+    deletion.refresh_from_db()
     return deletion

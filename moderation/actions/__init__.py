@@ -15,6 +15,9 @@ from moderation.actions.appeals import (  # noqa: F401
     do_file_appeal,
     do_file_report_appeal,
 )
+from moderation.actions.closed_accounts import (  # noqa: F401
+    do_forget_member,
+)
 from moderation.actions.common import (  # noqa: F401
     APPEAL_TARGET,
     ESCALATION_TARGET,

@@ -29,21 +29,45 @@ def test_purge_expired_shows_progress_and_a_summary(make_user, make_connection, 
     make_connection(held, created=old)
     open_request(accounts=[held])
 
-    out, err = _run("purge_expired", "--dry-run")
+    out, err = _run("purge_expired", "--dry-run", "--verbose")
     assert "dry run" in out
     assert "connection records purged: 1" in out
     assert "under legal hold, kept: 1 account(s), 0 room(s)" in out
     assert "connection_records" in err and "[" in err and "1/1" in err
     assert ConnectionRecord.objects.count() == 2
 
-    out, _err = _run("purge_expired")
+    # Standard error is not a terminal here: no progress unless asked for.
+    out, err = _run("purge_expired")
+    assert err == ""
     assert "(applied)" in out
     assert "connection records purged: 1" in out
+    assert "batches (one transaction each): 1" in out
     assert list(ConnectionRecord.objects.values_list("user", flat=True)) == [held.pk]
     assert [run.details["dry_run"] for run in audit_entries(AuditEvent.RETENTION_PURGE_RUN)] == [
         True,
         False,
     ]
+
+
+def test_purge_expired_batches_and_progress_per_batch(make_user, make_connection):
+    old = timezone.now() - timedelta(days=400)
+    for name in ("ana", "bob", "cyd", "dan", "eli"):
+        make_connection(make_user(name), created=old)
+
+    out, err = _run("purge_expired", "--batch-size", "2", "--verbose")
+
+    assert "connection records purged: 5" in out
+    assert "batches (one transaction each): 3" in out
+    progress = [line.strip() for line in err.splitlines() if "connection_records" in line]
+    assert [line.rsplit(" ", 1)[-1] for line in progress] == ["0/5", "2/5", "4/5", "5/5"]
+    batches = audit_entries(AuditEvent.RETENTION_PURGE_BATCH)
+    assert [(b.details["step"], b.details["rows"]) for b in batches] == [
+        ("connection_records", 2),
+        ("connection_records", 2),
+        ("connection_records", 1),
+    ]
+    with pytest.raises(CommandError, match="at least 1"):
+        _run("purge_expired", "--batch-size", "0")
 
 
 def test_export_legal_request_refused_without_approval(

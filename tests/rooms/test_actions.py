@@ -334,3 +334,77 @@ def test_hide_and_restore_are_the_one_write_path_of_a_message(
     [row] = AuditEntry.objects.filter(event=int(AuditEvent.ROOM_MESSAGE_RESTORED))
     assert (row.actor_id, row.reason) == (staff.pk, "rien à redire")
     assert row.details == {"room": public_room.id, "author": author.pk, "hidden_by": staff.pk}
+
+
+# --- forgetting a person (compliance's account deletion and retention purge call these) --------
+
+
+def test_forget_member_removes_their_room_state_and_tells_the_rooms(
+    make_user, make_room, public_room, listen, django_capture_on_commit_callbacks
+):
+    from rooms.models import RoomInvitation, RoomPresence
+
+    leaving, bob, carol, owner, dora = (make_user("leaving"), *(make_user() for _ in range(4)))
+    actions.do_join_public_room(public_room, actor=leaving)
+    private = make_room(RoomKind.PRIVATE, owner=owner)
+    actions.do_invite_to_room(private, leaving, actor=owner)
+    actions.do_block_user(bob, actor=leaving)
+    actions.do_block_user(leaving, actor=carol)
+    actions.do_enter_room(public_room, "chan-leaving", actor=leaving)
+    actions.do_enter_room(public_room, "chan-bob", actor=bob)
+    sent = actions.do_open_direct_room(owner, actor=leaving)  # a pending first contact
+    received = actions.do_open_direct_room(leaving, actor=dora)
+    message = actions.do_post_message(public_room, "reste", actor=leaving).message
+    # The public room and both direct rooms.
+    assert RoomMembership.objects.filter(user=leaving).count() == 3
+    events = listen(room_group(public_room.id))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        forgotten = actions.do_forget_member(leaving, actor=None)
+
+    assert forgotten == {
+        "memberships": 3,
+        "invitations": 1,
+        "blocks": 2,
+        "presences": 1,
+        "contact_requests_ignored": 2,
+    }
+    assert not RoomMembership.objects.filter(user=leaving).exists()
+    assert not RoomInvitation.objects.filter(invitee=leaving).exists()
+    assert not Block.objects.filter(blocker=leaving).exists()
+    assert not Block.objects.filter(blocked=leaving).exists()
+    assert not RoomPresence.objects.filter(user=leaving).exists()
+    statuses = ContactRequest.objects.filter(room__in=[sent, received]).values_list(
+        "status", flat=True
+    )
+    assert set(statuses) == {ContactRequestStatus.IGNORED}
+    # Their public messages stay where they were.
+    assert Message.objects.get(pk=message.pk).body == "reste"
+    # The room hears that the online set changed, once committed.
+    assert [event["users"] for event in events()] == [[bob.username]]
+    (entry,) = AuditEntry.objects.filter(event=AuditEvent.ROOMS_MEMBER_FORGOTTEN)
+    assert entry.target_id == str(leaving.pk) and entry.actor_id is None
+    assert entry.details == forgotten
+
+
+def test_forget_deleted_message_texts_then_rows_only_of_deleted_messages(make_user, public_room):
+    author = make_user()
+    kept = actions.do_post_message(public_room, "visible", actor=author).message
+    gone = [actions.do_post_message(public_room, f"m{n}", actor=author).message for n in range(3)]
+    for message in gone:
+        actions.do_delete_message(message, actor=author)
+    ids = [kept.pk, *(m.pk for m in gone)]
+
+    assert actions.do_forget_deleted_message_texts(ids, actor=None, reason="retention") == 3
+    bodies = dict(Message.objects.values_list("pk", "body"))
+    assert bodies == {kept.pk: "visible", **{m.pk: "" for m in gone}}
+    # Twice is once: no text left to forget, no second entry.
+    assert actions.do_forget_deleted_message_texts(ids, actor=None, reason="retention") == 0
+    (texts,) = AuditEntry.objects.filter(event=AuditEvent.DELETED_MESSAGE_TEXTS_FORGOTTEN)
+    assert texts.details == {"messages": 3, "first_id": gone[0].pk, "last_id": gone[-1].pk}
+    assert texts.reason == "retention"
+
+    assert actions.do_forget_deleted_messages(ids, actor=None, reason="retention") == 3
+    assert list(Message.objects.values_list("pk", flat=True)) == [kept.pk]
+    (rows,) = AuditEntry.objects.filter(event=AuditEvent.DELETED_MESSAGES_FORGOTTEN)
+    assert rows.details == {"messages": 3, "first_id": gone[0].pk, "last_id": gone[-1].pk}

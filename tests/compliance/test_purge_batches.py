@@ -1,0 +1,310 @@
+"""The retention purge in bounded batches: same end state whatever the batch size, one
+transaction per batch, and a run killed half-way finished by the next run."""
+
+from collections import Counter
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import AccountDeletionRequest, AttestationNonce, ConnectionRecord
+from audit.events import AuditEvent
+from audit.models import AuditEntry
+from compliance import actions
+from compliance.models import RestrictedCategory, RestrictedRecord
+from compliance.retention import PURGE_STEPS, retention_policy
+from rooms.models import Message
+from tests.compliance.conftest import audit_entries
+
+YEAR = timedelta(days=365)
+
+# What a purge at NOW must do to the seeded rows, by label: the end state of
+# today's single-transaction purge, which every batch size must reproduce.
+EXPECTED = {
+    "connections": {"old-1": False, "old-2": False, "old-3": False, "recent": True, "held": True},
+    "challenges": {"old-a": False, "old-b": False, "recent": True, "held": True},
+    # body after the purge, None when the row is gone
+    "messages": {
+        "visible": "visible",
+        "in-grace": "in-grace",
+        "past-grace-1": "",
+        "past-grace-2": "",
+        "past-grace-3": "",
+        "year-old-1": None,
+        "year-old-2": None,
+        "held-room": "held-room",
+        "held-author": "held-author",
+    },
+    "restricted": {
+        "expired-account-1": False,
+        "expired-account-2": False,
+        "expired-identity": False,
+        "current-identity": True,
+        "held-expired": True,
+    },
+}
+# Rows each step applies to (pending deletions are completed, not removed).
+EXPECTED_COUNTS = {
+    "account_deletions": 3,
+    "connection_records": 3,
+    "attestation_challenges": 2,
+    "deleted_message_texts": 5,  # the year-old ones lose their text first
+    "content_operation_records": 2,
+    "restricted_records": 3,
+}
+
+
+@pytest.fixture
+def seeded(make_user, make_room, make_message, make_connection, open_request):
+    """Every kind of row the purge touches, expired or not, held or not; returns the labels."""
+    now = timezone.now()
+    grace = retention_policy().deleted_message_grace
+    active, suspect = make_user("active"), make_user("suspect")
+    room, held_room = make_room("general"), make_room("enquete")
+    open_request(accounts=[suspect], rooms=[held_room])
+
+    connections = {
+        "old-1": make_connection(active, created=now - YEAR - timedelta(days=1)),
+        "old-2": make_connection(active, created=now - YEAR - timedelta(days=2)),
+        "old-3": make_connection(active, created=now - 2 * YEAR),
+        "recent": make_connection(active, created=now - YEAR + timedelta(days=1)),
+        "held": make_connection(suspect, created=now - 2 * YEAR),
+    }
+    challenges = {
+        label: AttestationNonce.objects.create(user=user, nonce=label, issued_at=now - age)
+        for label, user, age in [
+            ("old-a", active, YEAR + timedelta(days=1)),
+            ("old-b", active, 3 * YEAR),
+            ("recent", active, YEAR - timedelta(days=1)),
+            ("held", suspect, 2 * YEAR),
+        ]
+    }
+    deleted_ago = {
+        "visible": None,
+        "in-grace": grace - timedelta(hours=1),
+        "past-grace-1": grace + timedelta(hours=1),
+        "past-grace-2": grace + timedelta(days=2),
+        "past-grace-3": grace + timedelta(days=3),
+        "year-old-1": YEAR + timedelta(days=1),
+        "year-old-2": 2 * YEAR,
+    }
+    messages = {
+        label: make_message(room, active, label, deleted_at=None if ago is None else now - ago)
+        for label, ago in deleted_ago.items()
+    }
+    messages["held-room"] = make_message(held_room, active, "held-room", deleted_at=now - YEAR * 2)
+    messages["held-author"] = make_message(room, suspect, "held-author", deleted_at=now - YEAR * 2)
+
+    closed = [make_user(f"closed{n}") for n in range(1, 4)]
+    restricted = {
+        label: RestrictedRecord.objects.create(
+            category=category, user=user, occurred_at=now - 2 * YEAR, retain_until=until
+        )
+        for label, category, user, until in [
+            ("expired-account-1", RestrictedCategory.ACCOUNT, closed[0], now - timedelta(days=1)),
+            ("expired-account-2", RestrictedCategory.ACCOUNT, closed[1], now - timedelta(days=2)),
+            ("expired-identity", RestrictedCategory.IDENTITY, closed[2], now - timedelta(days=1)),
+            ("current-identity", RestrictedCategory.IDENTITY, closed[0], now + YEAR),
+            ("held-expired", RestrictedCategory.ACCOUNT, suspect, now - timedelta(days=1)),
+        ]
+    }
+    # Requests left pending (filed before completion became immediate): the
+    # purge's first step completes them.
+    leaving = [make_user(f"leaving{n}") for n in range(1, 4)]
+    for user in leaving:
+        AccountDeletionRequest.objects.create(user=user)
+    return {
+        "now": now,
+        "connections": connections,
+        "challenges": challenges,
+        "messages": messages,
+        "restricted": restricted,
+        "leaving": leaving,
+        "erased": [closed[0], closed[1]],
+    }
+
+
+def _state(seeded) -> dict:
+    """The seeded rows as EXPECTED describes them."""
+    bodies = dict(Message.objects.values_list("pk", "body"))
+    return {
+        "connections": {
+            label: ConnectionRecord.objects.filter(pk=row.pk).exists()
+            for label, row in seeded["connections"].items()
+        },
+        "challenges": {
+            label: AttestationNonce.objects.filter(pk=row.pk).exists()
+            for label, row in seeded["challenges"].items()
+        },
+        "messages": {label: bodies.get(row.pk) for label, row in seeded["messages"].items()},
+        "restricted": {
+            label: RestrictedRecord.objects.filter(pk=row.pk).exists()
+            for label, row in seeded["restricted"].items()
+        },
+    }
+
+
+def _assert_purged_once(seeded) -> None:
+    """The end state, and one audit entry per deletion or erasure, however many runs it took."""
+    assert _state(seeded) == EXPECTED
+    for user in seeded["leaving"]:
+        user.refresh_from_db()
+        assert user.username.startswith("supprime-") and not user.is_active
+    assert not AccountDeletionRequest.objects.filter(completed_at__isnull=True).exists()
+    completed = Counter(e.target_id for e in audit_entries(AuditEvent.ACCOUNT_DELETION_COMPLETED))
+    assert completed == {str(user.pk): 1 for user in seeded["leaving"]}
+    erased = Counter(e.target_id for e in audit_entries(AuditEvent.AUDIT_PERSONAL_DATA_ERASED))
+    assert erased == {str(user.pk): 1 for user in seeded["erased"]}
+    # The batch entries of all runs together cover each purged row once.
+    rows = Counter()
+    for batch in audit_entries(AuditEvent.RETENTION_PURGE_BATCH):
+        rows[batch.details["step"]] += batch.details["rows"]
+    assert dict(rows) == EXPECTED_COUNTS
+    call_command("audit_verify", verbosity=0)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 500])
+def test_same_end_state_whatever_the_batch_size(seeded, batch_size):
+    summary = actions.do_purge_expired(actor=None, now=seeded["now"], batch_size=batch_size)
+
+    assert summary.counts == EXPECTED_COUNTS
+    assert summary.audit_erasures == 2
+    _assert_purged_once(seeded)
+    batches = audit_entries(AuditEvent.RETENTION_PURGE_BATCH)
+    assert all(batch.details["rows"] <= batch_size for batch in batches)
+    # Each step runs in ceil(rows / batch_size) batches, no more.
+    per_step = Counter(batch.details["step"] for batch in batches)
+    assert per_step == {step: -(-n // batch_size) for step, n in EXPECTED_COUNTS.items()}
+    assert summary.batches == len(batches)
+    (run,) = audit_entries(AuditEvent.RETENTION_PURGE_RUN)
+    assert run.details["batches"] == len(batches)
+    assert {batch.details["run"] for batch in batches} == {run.details["run"]}
+    # A second run finds nothing left.
+    again = actions.do_purge_expired(actor=None, now=seeded["now"], batch_size=batch_size)
+    assert again.counts == dict.fromkeys(PURGE_STEPS, 0) and again.batches == 0
+
+
+def test_dry_run_is_unchanged_by_batching(seeded):
+    before = _state(seeded)
+    summary = actions.do_purge_expired(actor=None, now=seeded["now"], dry_run=True, batch_size=1)
+    assert summary.counts == EXPECTED_COUNTS
+    assert summary.audit_erasures == 2 and summary.batches == 0
+    assert _state(seeded) == before
+    assert audit_entries(AuditEvent.RETENTION_PURGE_BATCH) == []
+
+
+class SimulatedCrash(Exception):
+    pass
+
+
+@contextmanager
+def crash_inside_batch(number: int):
+    """Fails the `number`th batch at its audit entry, after its own writes ran.
+
+    Through Django's query hook (a real code path): the batch's deletions
+    have been sent to the database when the failure comes, so only a real
+    rollback of that batch's transaction leaves them in place.
+    """
+    table = AuditEntry._meta.db_table
+    seen = 0
+
+    def fail(execute, sql, params, many, context):
+        nonlocal seen
+        is_batch_entry = (
+            sql.lstrip().upper().startswith("INSERT")
+            and table in sql
+            and int(AuditEvent.RETENTION_PURGE_BATCH) in (params or ())
+        )
+        if is_batch_entry:
+            seen += 1
+            if seen == number:
+                raise SimulatedCrash(f"killed inside batch {number}")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(fail):
+        yield
+
+
+def _crash_after_batches(number: int):
+    """A progress callback that kills the run once `number` batches have committed."""
+    committed = 0
+
+    def progress(step, done, total):
+        nonlocal committed
+        if done:
+            committed += 1
+            if committed == number:
+                raise SimulatedCrash(f"killed after batch {number}")
+
+    return progress
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("where", "batch_number"),
+    # In the first step (account deletions), mid-run, in the last step.
+    [("inside", 2), ("between", 5), ("inside", 10)],
+)
+def test_a_run_killed_mid_way_is_finished_by_the_next(seeded, where, batch_number):
+    now = seeded["now"]
+    if where == "inside":
+        with crash_inside_batch(batch_number), pytest.raises(SimulatedCrash):
+            actions.do_purge_expired(actor=None, now=now, batch_size=2)
+        committed = batch_number - 1
+    else:
+        with pytest.raises(SimulatedCrash):
+            actions.do_purge_expired(
+                actor=None, now=now, batch_size=2, progress=_crash_after_batches(batch_number)
+            )
+        committed = batch_number
+    # Exactly the committed batches are in the trail; the killed run has no run entry.
+    assert len(audit_entries(AuditEvent.RETENTION_PURGE_BATCH)) == committed
+    assert audit_entries(AuditEvent.RETENTION_PURGE_RUN) == []
+    assert _state(seeded) != EXPECTED
+
+    summary = actions.do_purge_expired(actor=None, now=now, batch_size=2)
+
+    _assert_purged_once(seeded)
+    # The second run did only what the first left undone.
+    assert sum(summary.counts.values()) < sum(EXPECTED_COUNTS.values())
+    (run,) = audit_entries(AuditEvent.RETENTION_PURGE_RUN)
+    assert run.details["counts"] == summary.counts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_and_so_no_audit_lock_between_batches(seeded):
+    between = []
+
+    def progress(step, done, total):
+        # Called after each commit: nothing of the purge may be left open.
+        between.append((connection.in_atomic_block, connection.get_autocommit()))
+
+    actions.do_purge_expired(actor=None, now=seeded["now"], batch_size=2, progress=progress)
+
+    assert len(between) > sum(EXPECTED_COUNTS.values()) // 2
+    assert set(between) == {(False, True)}
+
+
+def test_holds_placed_during_the_run_are_respected(
+    seeded, make_user, make_connection, open_request
+):
+    """A hold placed between two batches protects its rows from the next batch on."""
+    now = seeded["now"]
+    late = make_user("late-suspect")
+    late_records = [make_connection(late, created=now - 2 * YEAR) for _ in range(3)]
+    placed = []
+
+    def progress(step, done, total):
+        if step == "connection_records" and done and not placed:
+            placed.append(open_request(accounts=[late]))
+
+    actions.do_purge_expired(actor=None, now=now, batch_size=2, progress=progress)
+
+    # The batch that ran before the hold purged what it held (the oldest ids:
+    # the seeded records); the late suspect's records were all kept.
+    assert placed
+    assert all(ConnectionRecord.objects.filter(pk=r.pk).exists() for r in late_records)
+    assert _state(seeded) == EXPECTED
