@@ -75,8 +75,9 @@ RECENT_IDS_KEPT = 500
 REVALIDATE_SECONDS = 30
 REVALIDATE_BEFORE_POST_SECONDS = 5
 # A password change saves the account just before the request that made it
-# stores the new hash in its own session: a socket of that session told to
-# check in between would see a stale hash, so it checks once more after this.
+# stores the new hash in its own session, under a new key: a socket of that
+# session told to check in between would see a stale session, so it checks
+# once more after this (told the new key meanwhile, session.rekey).
 SESSION_UPDATE_GRACE_SECONDS = 0.5
 
 # Threads that store posts. More than the cores: a post mostly waits on
@@ -260,13 +261,25 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         check = database_sync_to_async(_check_access)
         _room, user, verdict = await check(self.user.pk, self.slug, self.session_key)
         if not verdict and grace and verdict.close_code == CloseCode.NOT_AUTHENTICATED:
-            await asyncio.sleep(SESSION_UPDATE_GRACE_SECONDS)
-            _room, user, verdict = await check(self.user.pk, self.slug, self.session_key)
+            # Checked again in a moment, off this handler, so that a
+            # `session.rekey` (this very session changed the password) is
+            # handled meanwhile.
+            self.grace_task = asyncio.get_running_loop().create_task(self._revalidate_later())
+            return True
         if not verdict:
             await self.close(code=verdict.close_code)
             return False
         self.user, self.checked_at = user, time.monotonic()
         return True
+
+    async def _revalidate_later(self) -> None:
+        await asyncio.sleep(SESSION_UPDATE_GRACE_SECONDS)
+        if self.room is None:
+            return
+        try:
+            await self._revalidate()
+        except Exception:
+            logger.exception("could not check socket access in room %s", self.room.id)
 
     async def _revalidate_forever(self) -> None:
         while self.room is not None:
@@ -510,12 +523,24 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=event["code"])
 
     async def user_revalidate(self, event) -> None:
-        if self.room is not None:
+        if self.room is None:
+            return
+        try:
             await self._revalidate(grace=True)
+        except Exception:
+            # The timer and the next post check again; a handler must not crash the socket.
+            logger.exception("could not check socket access in room %s", self.room.id)
 
     async def session_close(self, event) -> None:
         if self.room is not None:
             await self.close(code=event["code"])
+
+    async def session_rekey(self, event) -> None:
+        old_group = session_group(self.session_key)
+        await self.channel_layer.group_discard(old_group, self.channel_name)
+        self.groups_joined = [group for group in self.groups_joined if group != old_group]
+        self.session_key = event["key"]
+        await self._join_group(session_group(self.session_key))
 
     async def user_conversation(self, event) -> None:
         pass  # for the conversations socket; a room socket has nothing to show
@@ -580,11 +605,25 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
             return
         verdict = await database_sync_to_async(self._check)(self.user.pk)
         if not verdict and verdict.close_code == CloseCode.NOT_AUTHENTICATED:
-            # The session that changed the password stores its new hash just after.
-            await asyncio.sleep(SESSION_UPDATE_GRACE_SECONDS)
-            verdict = await database_sync_to_async(self._check)(self.user.pk)
+            # As RoomConsumer: checked again off this handler (session.rekey).
+            self.grace_task = asyncio.get_running_loop().create_task(self._check_later())
+        elif not verdict:
+            await self.close(code=verdict.close_code)
+
+    async def _check_later(self) -> None:
+        await asyncio.sleep(SESSION_UPDATE_GRACE_SECONDS)
+        verdict = await database_sync_to_async(self._check)(self.user.pk)
         if not verdict:
             await self.close(code=verdict.close_code)
 
     async def session_close(self, event) -> None:
         await self.close(code=event["code"])
+
+    async def session_rekey(self, event) -> None:
+        old_group = session_group(self.session_key)
+        await self.channel_layer.group_discard(old_group, self.channel_name)
+        self.session_key = event["key"]
+        new_group = session_group(self.session_key)
+        await self.channel_layer.group_add(new_group, self.channel_name)
+        self.groups_joined = [group for group in self.groups_joined if group != old_group]
+        self.groups_joined.append(new_group)

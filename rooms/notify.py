@@ -75,3 +75,10 @@ def revalidate_user_sockets(user_id: int) -> None:
 def close_session_sockets(session_key: str, code: int) -> None:
     """Closes the sockets one session opened (it signed out)."""
     send_to_group(session_group(session_key), {"type": GroupEvent.SESSION_CLOSE, "code": code})
+
+
+def rekey_session_sockets(old_key: str, new_key: str) -> None:
+    """The session changed its key (a password change by that session): its
+    sockets follow the new key instead of finding their session gone. The key
+    travels only over the channel layer, between our own processes."""
+    send_to_group(session_group(old_key), {"type": GroupEvent.SESSION_REKEY, "key": new_key})

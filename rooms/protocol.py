@@ -103,3 +103,6 @@ class GroupEvent(StrEnum):
     USER_REVALIDATE = "user.revalidate"  # {}
     # To session.<digest>: that session signed out.
     SESSION_CLOSE = "session.close"  # {"code": int}
+    # To session.<digest>: that session changed the password, which gave it a
+    # new key (Django's update_session_auth_hash): its sockets follow it.
+    SESSION_REKEY = "session.rekey"  # {"key": the new session key}

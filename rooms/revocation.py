@@ -12,7 +12,7 @@ the one place that decides. No rule lives here.
 - a password change or reset, a deactivation, an account closure: every socket
   of the account re-checks its session auth hash and its account, so that
   every other session's sockets close (4401) and the session that changed
-  the password keeps its own;
+  the password keeps its own (told its new key: `session.rekey`);
 - a membership removed (private or direct room): that room's sockets of that
   user close (4403).
 """
@@ -20,6 +20,7 @@ the one place that decides. No rule lives here.
 from functools import partial
 
 from allauth.account.signals import password_changed, password_reset, password_set
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
@@ -49,9 +50,18 @@ def on_account_saved(sender, instance, created, update_fields=None, **kwargs) ->
 
 
 def on_password_changed(sender, request=None, user=None, **kwargs) -> None:
-    # allauth sends this once the changing session holds its new hash.
-    if user is not None:
-        transaction.on_commit(partial(notify.revalidate_user_sockets, user.pk))
+    """allauth sends this once the changing session holds the new hash, under a
+    new key (update_session_auth_hash cycles it; the request still carries the
+    old one in its cookie). Saved now rather than with the response, so that
+    the sockets that follow it to the new key find the new hash there."""
+    if user is None:
+        return
+    session = getattr(request, "session", None)
+    old_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME) if request is not None else None
+    if session is not None and old_key and session.session_key and old_key != session.session_key:
+        session.save()
+        transaction.on_commit(partial(notify.rekey_session_sockets, old_key, session.session_key))
+    transaction.on_commit(partial(notify.revalidate_user_sockets, user.pk))
 
 
 def on_membership_removed(sender, instance, **kwargs) -> None:

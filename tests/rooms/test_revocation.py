@@ -22,7 +22,7 @@ from rooms import actions
 from rooms.models import RoomKind, RoomMembership
 from rooms.protocol import CloseCode
 from tests.conftest import DEFAULT_PASSWORD
-from tests.wsclient import close_code, joined, next_frame, open_ws
+from tests.wsclient import close_code, next_frame, open_ws
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,9 +47,9 @@ def key(client: Client) -> str:
 
 
 async def socket(server, slug: str, client: Client, username: str):
-    ws = await open_ws(server, slug, key(client))
-    await joined(ws, username)
-    return ws
+    """An open socket. The server accepts the handshake only once the socket
+    listens to its groups (user, session, room), so it is in them on return."""
+    return await open_ws(server, slug, key(client))
 
 
 async def still_open(ws, username: str, client_id: str) -> None:
@@ -139,7 +139,7 @@ async def test_account_closure_closes_every_socket(two_servers, people):
         await socket(two_servers[1], room.slug, elsewhere, "alice"),
     ]
     response = await database_sync_to_async(client.post)(
-        "/accounts/delete/", {"password": DEFAULT_PASSWORD}
+        "/accounts/delete/", {"password": DEFAULT_PASSWORD, "confirm": "on"}
     )
     assert response.status_code == 302
     for ws in sockets:

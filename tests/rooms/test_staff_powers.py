@@ -18,7 +18,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def staff(make_staff):
-    return make_staff("moderator")
+    """A moderator who also chats: a verified address and age, as any member."""
+    from allauth.account.models import EmailAddress
+    from django.utils import timezone
+
+    from accounts.models import AgeVerificationMethod
+
+    user = make_staff("moderator")
+    user.age_verified_at = timezone.now()
+    user.age_verification_method = AgeVerificationMethod.ATTESTATION
+    user.save(update_fields=["age_verified_at", "age_verification_method"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"primary": True, "verified": True}
+    )
+    return user
 
 
 @database_sync_to_async
