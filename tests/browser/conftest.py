@@ -44,7 +44,7 @@ class LiveServer:
         starts it again on the same port."""
         self.daphne.kill()
         self.daphne = start_daphne(
-            self.env, self.log_path.with_suffix(".2.log"), port=self.daphne.port
+            self.env, self.log_path.with_suffix(".2.log"), port=self.daphne.port, timeout=90
         )
 
     def mails(self) -> list[str]:
@@ -95,7 +95,7 @@ def asgi_server(transactional_db, tmp_path, asgi_server_env):
     env.update(asgi_server_env)
     log_path = tmp_path / "daphne.log"
     try:
-        daphne = start_daphne(env, log_path, port=port)
+        daphne = start_daphne(env, log_path, port=port, timeout=90)
     except RuntimeError as error:
         pytest.fail(str(error))
     server = LiveServer(
