@@ -24,6 +24,7 @@ from moderation.models import (
 from rooms import actions as room_actions
 from rooms import policy
 from rooms.models import ContactRequest, Message, room_group
+from tests.conftest import otp_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -172,9 +173,12 @@ def test_staff_are_not_filtered(room, moderator):
     moderator.age_verified_at = timezone.now()
     moderator.save(update_fields=["age_verified_at"])
     rule(FilterKind.WORDS, FilterAction.BLOCK, "viagra")
-    stored = post(room, moderator, "le mot viagra est filtré ici").message
+    # Only with their second factor: a password alone gives no staff powers.
+    with pytest.raises(Refused) as refused:
+        post(room, moderator, "le mot viagra est filtré ici")
+    assert refused.value.code == RefusalCode.FILTERED
+    stored = post(room, otp_verified(moderator), "le mot viagra est filtré ici").message
     assert Message.objects.get(pk=stored.pk).body == "le mot viagra est filtré ici"
-    assert not Report.objects.exists()
 
 
 # --- safety signals ----------------------------------------------------------------------------
