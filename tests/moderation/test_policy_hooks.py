@@ -179,6 +179,7 @@ def test_staff_are_not_filtered(room, moderator):
     assert refused.value.code == RefusalCode.FILTERED
     stored = post(room, otp_verified(moderator), "le mot viagra est filtré ici").message
     assert Message.objects.get(pk=stored.pk).body == "le mot viagra est filtré ici"
+    assert not Report.objects.exists()
 
 
 # --- safety signals ----------------------------------------------------------------------------
