@@ -255,7 +255,7 @@ def test_release_goes_through_rooms_store_and_tells_the_room(
 def test_a_held_message_is_not_released_into_an_archived_room(room, make_user, moderator):
     rule(FilterKind.CONTACT, FilterAction.HOLD)
     refusal_of(room, make_user(), "mon 06 12 34 56 78")
-    room_actions.do_archive_room(room, actor=moderator, reason="Salon fermé.")
+    room_actions.do_archive_room(room, actor=otp_verified(moderator), reason="Salon fermé.")
     with pytest.raises(Refused) as refused:
         actions.do_release_held_message(HeldMessage.objects.get(), actor=moderator)
     assert refused.value.code == RefusalCode.CONFLICT
