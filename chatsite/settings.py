@@ -119,10 +119,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
         "max_idle": 300,
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the ASGI threads share the file without
-    # "database is locked" errors under the development server.
+    # The embedded default is a real mode (docs/performance.md, "SQLite"). WAL:
+    # readers never wait for the writer. IMMEDIATE: a transaction takes the
+    # write lock at BEGIN, so it waits (up to `timeout` seconds) instead of
+    # failing at once with "database is locked" when it upgrades a read lock
+    # that another writer holds. synchronous=NORMAL is durable under WAL
+    # against a process crash, and much cheaper than FULL.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": int(env_str("DATABASE_BUSY_TIMEOUT", "20")),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
     )
     # A file, not memory, so that a browser test's server process can share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

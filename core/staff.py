@@ -1,7 +1,8 @@
 """The one gate of staff-only surfaces: an active staff account whose session
 passed its second factor (django-otp), and the permission the surface names.
 
-Used by the moderation API, /metrics and the audit trail's stated-reason gate.
+Used by the moderation API, /metrics, the audit trail's stated-reason gate and
+the chat's staff powers (`has_staff_powers`).
 """
 
 from django.utils.translation import gettext as _
@@ -13,6 +14,16 @@ def is_otp_verified(user) -> bool:
     # Fail closed if django-otp's middleware did not run: no is_verified, no access.
     is_verified = getattr(user, "is_verified", None)
     return is_verified is not None and bool(is_verified())
+
+
+def has_staff_powers(user) -> bool:
+    """Staff whose session passed the second factor: the only ones who get
+    staff powers in the chat (archived rooms, no filters, no slow mode), as in
+    the admin. A request gets `is_verified` from django-otp's OTPMiddleware, a
+    socket from accounts.sessions.verify_second_factor; without it, no powers."""
+    if user is None or not getattr(user, "is_staff", False) or not user.is_active:
+        return False
+    return is_otp_verified(user)
 
 
 def staff_refusal(user, permission: str | None = None) -> Refused | None:

@@ -7,4 +7,6 @@ class RoomsConfig(AppConfig):
     verbose_name = _("Salons")
 
     def ready(self) -> None:
-        from rooms import checks  # noqa: F401 - registers the system checks
+        from rooms import checks, revocation  # noqa: F401 - checks registers the system checks
+
+        revocation.connect()

@@ -13,7 +13,14 @@ served every socket's post one after another) but on a small pool of their own
 (`POST_THREADS`, each thread with a pooled connection): posts to different rooms
 overlap their database round trips. Posts to one room still go one at a time
 per process (`_room_lock`), so that this process publishes a room's messages in
-commit order; each socket's posts are stored in the order it sent them.
+commit order; each socket's posts are stored in the order it sent them. On
+SQLite, which has one writer, the pool has one thread: posts wait their turn
+in this process instead of failing with "database is locked".
+
+Access that ends closes the socket (docs/protocol.md, "Revocation"): events on
+the channel layer close it at once (`user.<id>` for sanctions, blocks, removals
+and account changes, `session.<digest>` for a sign-out), and the socket also
+checks its session, account and room access again on a timer and before posts.
 """
 
 import asyncio
@@ -28,15 +35,19 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import DatabaseError, OperationalError
 from django.utils.translation import gettext as _
 
+from accounts import sessions
 from accounts.models import ConnectionKind
 from accounts.records import client_address, record_connection
 from core import metrics
 from core.refusals import RefusalCode, Refused
+from core.staff import has_staff_powers
 from rooms import actions, fanout, policy, presence, queries, socket_limit
-from rooms.models import Room, RoomKind, user_group
+from rooms.models import Room, RoomKind, session_group, user_group
 from rooms.protocol import (
     BACKFILL_CHUNK,
     MAX_FRAME_LENGTH,
@@ -45,6 +56,7 @@ from rooms.protocol import (
     CloseCode,
     GroupEvent,
     ServerEvent,
+    sendable,
 )
 from rooms.text import message_json
 
@@ -54,10 +66,19 @@ logger = logging.getLogger(__name__)
 # backfilled ids can come again live, so a bounded memory is enough.
 RECENT_IDS_KEPT = 500
 
-# A socket's account (active, e-mail and age verified) is checked on connect,
-# then again before a post once this old, instead of on every post. Sanctions
-# do not wait for this: they close the sockets at once (user.<id> group).
-ACCOUNT_RECHECK_SECONDS = 60
+# An open socket checks again that its session still authenticates its user
+# (the session's auth hash: a password change or a sign-out ends it), that the
+# account may still chat and that it may still be in the room: on this timer,
+# and before a post when the last check is older than REVALIDATE_BEFORE_POST.
+# Events on the channel layer close it at once; these checks catch what no
+# event announced (a session deleted by hand, a lost event).
+REVALIDATE_SECONDS = 30
+REVALIDATE_BEFORE_POST_SECONDS = 5
+# A password change saves the account just before the request that made it
+# stores the new hash in its own session, under a new key: a socket of that
+# session told to check in between would see a stale session, so it checks
+# once more after this (told the new key meanwhile, session.rekey).
+SESSION_UPDATE_GRACE_SECONDS = 0.5
 
 # Threads that store posts. More than the cores: a post mostly waits on
 # PostgreSQL round trips. Each holds at most one pooled connection at a time.
@@ -68,10 +89,18 @@ _post_executor: ThreadPoolExecutor | None = None
 _room_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
+def _post_threads() -> int:
+    """SQLite has one writer: one post thread, so that posts wait here in order
+    rather than compete for the file's lock."""
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        return 1
+    return POST_THREADS
+
+
 def _executor() -> ThreadPoolExecutor:
     global _post_executor
     if _post_executor is None:
-        _post_executor = ThreadPoolExecutor(POST_THREADS, thread_name_prefix="chatsite-post")
+        _post_executor = ThreadPoolExecutor(_post_threads(), thread_name_prefix="chatsite-post")
     return _post_executor
 
 
@@ -86,16 +115,41 @@ def error_frame(code: str, detail: str, client_id=None) -> dict:
     return {"type": ServerEvent.ERROR, "code": str(code), "detail": detail, "client_id": client_id}
 
 
-def _check_room(user, slug: str) -> tuple[Room | None, policy.Verdict]:
+def _is_busy(error: DatabaseError) -> bool:
+    """SQLite's lock stayed taken longer than the busy timeout: worth a retry
+    on the same socket (anything else closes it with TRY_AGAIN)."""
+    return isinstance(error, OperationalError) and "locked" in str(error)
+
+
+def _check_access(user_id, slug: str, session_key: str | None):
+    """The room, the account as it is now, and whether this session may be in
+    the room: the session still authenticates the account (its auth hash),
+    the account may chat, the room exists and lets the user in."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    data = sessions.session_data(session_key)
+    if user is None or not sessions.session_matches(data, user):
+        return (
+            None,
+            None,
+            policy.refuse_join(
+                CloseCode.NOT_AUTHENTICATED, _("Votre session a pris fin : reconnectez-vous.")
+            ),
+        )
+    sessions.verify_second_factor(user, data)
     verdict = policy.account_verdict(user)
     if not verdict:
-        return None, verdict
+        return None, user, verdict
     room = Room.objects.filter(slug=slug).first()
     if room is None:
-        return None, policy.refuse_join(CloseCode.NOT_FOUND, _("Ce salon n'existe pas."))
-    if room.is_archived and not user.is_staff:
-        return None, policy.refuse_join(CloseCode.NOT_FOUND, _("Ce salon est archivé."))
-    return room, policy.can_join(user, room)
+        return None, user, policy.refuse_join(CloseCode.NOT_FOUND, _("Ce salon n'existe pas."))
+    if room.is_archived and not has_staff_powers(user):
+        return None, user, policy.refuse_join(CloseCode.NOT_FOUND, _("Ce salon est archivé."))
+    return room, user, policy.can_join(user, room)
+
+
+def _session_key(scope) -> str | None:
+    session = scope.get("session")
+    return getattr(session, "session_key", None) if session is not None else None
 
 
 def _enter_room(room: Room, user, channel_name: str, scope) -> None:
@@ -114,7 +168,7 @@ def _backfill_chunk(room: Room, after: int) -> list[dict]:
 
 def _post(room: Room, user, body, client_id) -> dict:
     """The frame to send back to this socket: the message or an error. The
-    socket has checked the account (`_recheck_account`)."""
+    socket has checked the session and the account (`_check_access`)."""
     try:
         result = actions.do_post_message(
             room, body, actor=user, client_id=client_id, account_checked=True
@@ -125,14 +179,6 @@ def _post(room: Room, user, body, client_id) -> dict:
     if result.created:
         return {}  # it comes back to every socket, this one included, by the group
     return {"type": ServerEvent.MESSAGE_NEW, **result.payload}
-
-
-def _recheck_account(user):
-    """The account as it is now, and whether it may still chat."""
-    user = get_user_model().objects.filter(pk=user.pk).first()
-    if user is None:
-        return None, policy.refuse_join(CloseCode.NOT_AUTHENTICATED, "")
-    return user, policy.account_verdict(user)
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -149,11 +195,16 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.read_mark, self.read_task = 0, None
         self.posts: asyncio.Queue | None = None
         self.post_task: asyncio.Task | None = None
-        slug = self.scope["url_route"]["kwargs"]["slug"]
-        room, verdict = await database_sync_to_async(_check_room)(self.user, slug)
+        self.revalidate_task: asyncio.Task | None = None
+        self.slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.session_key = _session_key(self.scope)
+        room, user, verdict = await database_sync_to_async(_check_access)(
+            getattr(self.user, "pk", None), self.slug, self.session_key
+        )
         if not verdict:
             await self._refuse(verdict.close_code)
             return
+        self.user = user  # with its second factor checked (staff powers)
         if not await socket_limit.claim(self.user.pk, self.channel_name):
             await self._refuse(CloseCode.TOO_MANY_SOCKETS)
             return
@@ -164,8 +215,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.relay_room_id = room.id
         await self.relay.add(room.id, self)
         await self._join_group(user_group(self.user.pk))
+        await self._join_group(session_group(self.session_key))
         await self.accept()
-        self.account_checked_at = time.monotonic()
+        self.checked_at = time.monotonic()
         await database_sync_to_async(_enter_room)(room, self.user, self.channel_name, self.scope)
         presence.track(self.channel_name)
         self.room = room
@@ -188,11 +240,58 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         while self.relay_backlog:
             await self._relay_now(*self.relay_backlog.pop(0))
         self.relay_backlog = None
+        self.revalidate_task = asyncio.get_running_loop().create_task(self._revalidate_forever())
 
     async def _refuse(self, code: int) -> None:
         """Accept, then close with the code: the client sees why."""
         await self.accept()
         await self.close(code=code)
+
+    async def close(self, code=None, reason=None) -> None:
+        # Every close goes through here: never a code the protocol cannot send.
+        await super().close(code=sendable(code), reason=reason)
+
+    # --- re-validation ----------------------------------------------------------------------
+
+    async def _revalidate(self, *, grace: bool = False) -> bool:
+        """Checks the session, account and room access again; closes the socket
+        (and returns False) when they ended. `grace`: a stale session hash is
+        given SESSION_UPDATE_GRACE_SECONDS to be updated (a password change
+        by this very session) before it counts."""
+        check = database_sync_to_async(_check_access)
+        _room, user, verdict = await check(self.user.pk, self.slug, self.session_key)
+        if not verdict and grace and verdict.close_code == CloseCode.NOT_AUTHENTICATED:
+            # Checked again in a moment, off this handler, so that a
+            # `session.rekey` (this very session changed the password) is
+            # handled meanwhile.
+            self.grace_task = asyncio.get_running_loop().create_task(self._revalidate_later())
+            return True
+        if not verdict:
+            await self.close(code=verdict.close_code)
+            return False
+        self.user, self.checked_at = user, time.monotonic()
+        return True
+
+    async def _revalidate_later(self) -> None:
+        await asyncio.sleep(SESSION_UPDATE_GRACE_SECONDS)
+        if self.room is None:
+            return
+        try:
+            await self._revalidate()
+        except Exception:
+            logger.exception("could not check socket access in room %s", self.room.id)
+
+    async def _revalidate_forever(self) -> None:
+        while self.room is not None:
+            await asyncio.sleep(REVALIDATE_SECONDS)
+            if self.room is None:
+                return
+            try:
+                if not await self._revalidate():
+                    return
+            except Exception:
+                # The database is down: posts will say so; reading goes on.
+                logger.exception("could not check socket access in room %s", self.room.id)
 
     def _after_parameter(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -228,6 +327,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code) -> None:
         metrics.socket_closed("room")
+        if getattr(self, "revalidate_task", None) is not None:
+            self.revalidate_task.cancel()
+            self.revalidate_task = None
         if self.post_task is not None:
             # Posts not yet started are dropped: their senders never got them
             # back and resend them (same client_id) when they reconnect. The
@@ -317,22 +419,45 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         while self.room is not None and not self.posts.empty():
             body, client_id = self.posts.get_nowait()
             try:
-                if time.monotonic() - self.account_checked_at > ACCOUNT_RECHECK_SECONDS:
-                    user, verdict = await database_sync_to_async(_recheck_account)(self.user)
-                    if not verdict:
-                        await self.close(code=verdict.close_code)
-                        return
-                    self.user, self.account_checked_at = user, time.monotonic()
+                stale = time.monotonic() - self.checked_at > REVALIDATE_BEFORE_POST_SECONDS
+                if stale and not await self._revalidate():
+                    return
                 async with _room_lock(self.room.id):
                     reply = await store(self.room, self.user, body, client_id)
+            except DatabaseError as error:
+                if not _is_busy(error):
+                    logger.exception("could not store a post in room %s", self.room.id)
+                    await self._fail_posts()
+                    return
+                # Still locked after the busy timeout: this post and those
+                # queued behind it are refused, to be resent (same client_id).
+                logger.warning("database busy: posts refused in room %s", self.room.id)
+                await self._refuse_posts(client_id)
+                continue
             except Exception:
-                # The database is unreachable or worse: close (1011) rather than
-                # drop posts silently; the client reconnects and resends them.
                 logger.exception("could not store a post in room %s", self.room.id)
-                await self.close(code=1011)
+                await self._fail_posts()
                 return
             if reply:
                 await self.send_json(reply)
+
+    async def _refuse_posts(self, client_id) -> None:
+        pending = [client_id]
+        while not self.posts.empty():
+            pending.append(self.posts.get_nowait()[1])
+        detail = _("Le serveur est occupé : le message n'a pas été enregistré, renvoyez-le.")
+        for each in pending:
+            await self.send_json(
+                error_frame(
+                    RefusalCode.UNAVAILABLE, detail, each if isinstance(each, str) else None
+                )
+            )
+
+    async def _fail_posts(self) -> None:
+        """The database is unreachable or worse: close with TRY_AGAIN rather
+        than drop posts silently; the client reconnects and resends whatever
+        was not echoed back (same client_id, so stored once)."""
+        await self.close(code=CloseCode.TRY_AGAIN)
 
     # --- room events, from this process's relay (rooms/fanout.py) ------------------------------
 
@@ -397,6 +522,26 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if self.room is not None and event.get("room") in (None, self.room.id):
             await self.close(code=event["code"])
 
+    async def user_revalidate(self, event) -> None:
+        if self.room is None:
+            return
+        try:
+            await self._revalidate(grace=True)
+        except Exception:
+            # The timer and the next post check again; a handler must not crash the socket.
+            logger.exception("could not check socket access in room %s", self.room.id)
+
+    async def session_close(self, event) -> None:
+        if self.room is not None:
+            await self.close(code=event["code"])
+
+    async def session_rekey(self, event) -> None:
+        old_group = session_group(self.session_key)
+        await self.channel_layer.group_discard(old_group, self.channel_name)
+        self.groups_joined = [group for group in self.groups_joined if group != old_group]
+        self.session_key = event["key"]
+        await self._join_group(session_group(self.session_key))
+
     async def user_conversation(self, event) -> None:
         pass  # for the conversations socket; a room socket has nothing to show
 
@@ -409,7 +554,8 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         metrics.socket_opened("conversations")
         user = self.scope.get("user")
-        verdict = await database_sync_to_async(policy.account_verdict)(user)
+        self.session_key = _session_key(self.scope)
+        verdict = await database_sync_to_async(self._check)(getattr(user, "pk", None))
         if not verdict:
             await self.close(code=verdict.close_code)
             return
@@ -417,18 +563,32 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CloseCode.TOO_MANY_SOCKETS)
             return
         self.user = user
-        self.group = user_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.groups_joined = [user_group(user.pk), session_group(self.session_key)]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         ip_address, port = client_address(self.scope)
         await database_sync_to_async(record_connection)(
             user, ConnectionKind.WEBSOCKET, ip_address=ip_address, port=port
         )
 
+    def _check(self, user_id) -> policy.Verdict:
+        """The session still authenticates the account, which may still chat."""
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        if user is None or not sessions.session_matches(
+            sessions.session_data(self.session_key), user
+        ):
+            return policy.refuse_join(CloseCode.NOT_AUTHENTICATED, "")
+        return policy.account_verdict(user)
+
+    async def close(self, code=None, reason=None) -> None:
+        await super().close(code=sendable(code), reason=reason)
+
     async def disconnect(self, code) -> None:
         metrics.socket_closed("conversations")
         await socket_limit.release(self.channel_name)
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         await self.send_json(error_frame(RefusalCode.INVALID, _("Ce canal ne reçoit rien.")))
@@ -439,3 +599,31 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
     async def user_close(self, event) -> None:
         if event.get("room") is None:
             await self.close(code=event["code"])
+
+    async def user_revalidate(self, event) -> None:
+        if getattr(self, "user", None) is None:
+            return
+        verdict = await database_sync_to_async(self._check)(self.user.pk)
+        if not verdict and verdict.close_code == CloseCode.NOT_AUTHENTICATED:
+            # As RoomConsumer: checked again off this handler (session.rekey).
+            self.grace_task = asyncio.get_running_loop().create_task(self._check_later())
+        elif not verdict:
+            await self.close(code=verdict.close_code)
+
+    async def _check_later(self) -> None:
+        await asyncio.sleep(SESSION_UPDATE_GRACE_SECONDS)
+        verdict = await database_sync_to_async(self._check)(self.user.pk)
+        if not verdict:
+            await self.close(code=verdict.close_code)
+
+    async def session_close(self, event) -> None:
+        await self.close(code=event["code"])
+
+    async def session_rekey(self, event) -> None:
+        old_group = session_group(self.session_key)
+        await self.channel_layer.group_discard(old_group, self.channel_name)
+        self.session_key = event["key"]
+        new_group = session_group(self.session_key)
+        await self.channel_layer.group_add(new_group, self.channel_name)
+        self.groups_joined = [group for group in self.groups_joined if group != old_group]
+        self.groups_joined.append(new_group)

@@ -5,6 +5,8 @@ sockets that something changed, and a client that reconnects with the last id
 it saw reads the rest from here.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -99,6 +101,13 @@ def room_group(room_id: int) -> str:
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
+
+
+def session_group(session_key: str) -> str:
+    """The sockets opened by one session (closed when it signs out). A digest,
+    not the key itself: the key is a credential and group names travel
+    through Redis."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
 
 
 class RoomRole(models.TextChoices):

@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from core import metrics
-from rooms.models import room_group, user_group
+from rooms.models import room_group, session_group, user_group
 from rooms.protocol import GroupEvent
 
 logger = logging.getLogger(__name__)
@@ -65,3 +65,20 @@ def close_user_sockets(user_id: int, code: int, room_id: int | None = None) -> N
 
 def close_room_sockets(room_id: int, code: int) -> None:
     send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_CLOSE, "code": code})
+
+
+def revalidate_user_sockets(user_id: int) -> None:
+    """The account changed: each of its sockets checks its session and access again."""
+    send_to_group(user_group(user_id), {"type": GroupEvent.USER_REVALIDATE})
+
+
+def close_session_sockets(session_key: str, code: int) -> None:
+    """Closes the sockets one session opened (it signed out)."""
+    send_to_group(session_group(session_key), {"type": GroupEvent.SESSION_CLOSE, "code": code})
+
+
+def rekey_session_sockets(old_key: str, new_key: str) -> None:
+    """The session changed its key (a password change by that session): its
+    sockets follow the new key instead of finding their session gone. The key
+    travels only over the channel layer, between our own processes."""
+    send_to_group(session_group(old_key), {"type": GroupEvent.SESSION_REKEY, "key": new_key})

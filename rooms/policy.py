@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.gates import ChatAccess, chat_access
 from accounts.models import DirectMessagePolicy
 from core.refusals import RefusalCode
+from core.staff import has_staff_powers
 from rooms.models import (
     Block,
     ContactRequest,
@@ -176,12 +177,15 @@ def membership(user, room: Room) -> RoomMembership | None:
 
 
 def can_read(user, room: Room) -> Verdict:
-    """May the user see this room and its messages (socket or API)?"""
+    """May the user see this room and its messages (page, history API, socket)?
+
+    The registered checks count here too: a ban or a kick covering the room
+    refuses its page and its history as it refuses its socket."""
     verdict = account_verdict(user)
     if not verdict:
         return verdict
     if room.kind == RoomKind.PUBLIC:
-        if room.is_archived and not user.is_staff:
+        if room.is_archived and not has_staff_powers(user):
             return refuse_join(CloseCode.NOT_FOUND, _("Ce salon n'existe pas."))
     elif membership(user, room) is None:
         return refuse_join(CloseCode.FORBIDDEN, _("Ce salon est réservé à ses membres."))
@@ -191,15 +195,6 @@ def can_read(user, room: Room) -> Verdict:
             return refuse_join(CloseCode.FORBIDDEN, _("Cette conversation est bloquée."))
         if held_for(room, user) is not None:
             return refuse_join(CloseCode.FORBIDDEN, _("Acceptez d'abord la demande de contact."))
-    return ALLOWED
-
-
-def can_join(user, room: Room) -> Verdict:
-    """May the user open a live socket in this room? Reading, plus the
-    registered checks (a ban refuses with 4403)."""
-    verdict = can_read(user, room)
-    if not verdict:
-        return verdict
     for check in _join_checks:
         extra = check(user, room)
         if extra is not None and not extra:
@@ -207,9 +202,15 @@ def can_join(user, room: Room) -> Verdict:
     return ALLOWED
 
 
+def can_join(user, room: Room) -> Verdict:
+    """May the user open a live socket in this room? Exactly when they may
+    read it (a ban refuses with 4403)."""
+    return can_read(user, room)
+
+
 def is_room_staff(user, room: Room) -> bool:
-    """Site staff, the room's owner and its room moderators."""
-    if user.is_staff:
+    """Site staff (with their second factor), the room's owner and its room moderators."""
+    if has_staff_powers(user):
         return True
     return RoomMembership.objects.filter(
         room=room, user=user, role__in=(RoomRole.OWNER, RoomRole.MODERATOR)
@@ -222,7 +223,7 @@ def can_post(
     """May the user post this (already cleaned) text in this room now?
 
     `account_checked`: the caller has just asked `account_verdict` itself (a
-    room socket asks on connect and then every ACCOUNT_RECHECK_SECONDS), which
+    room socket asks on connect and before posts, see rooms/consumers.py), which
     spares a query per message.
     `reviewed`: a moderator has read this text and publishes it for its author
     (a held message released): the checks that screen the text and the slow

@@ -20,11 +20,40 @@ DEFAULT_PAGE_LIMIT = 50
 
 
 class CloseCode(IntEnum):
-    NOT_AUTHENTICATED = 4401  # not signed in, inactive, e-mail not verified
+    """Every code the server closes a socket with. Only 1000, 1001 and
+    3000-4999 may be sent (RFC 6455, 7.4): autobahn refuses any other, and the
+    client would see a bare 1006 instead. `sendable()` enforces it."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001  # the server is shutting down
+    NOT_AUTHENTICATED = 4401  # not signed in, signed out, inactive, e-mail not verified
     FORBIDDEN = 4403  # age not verified, not a member, banned, kicked, blocked
     NOT_FOUND = 4404  # no such room
     # MAX_SOCKETS_PER_USER sockets already open (a flood from one account).
     TOO_MANY_SOCKETS = 4429
+    # A failure on the server's side: reconnect (with backoff) and resend what
+    # was not echoed back, with the same client_id.
+    TRY_AGAIN = 4500
+
+
+# The client stops on these; it reconnects after any other (docs/protocol.md).
+REFUSAL_CLOSE_CODES = frozenset(
+    {
+        CloseCode.NOT_AUTHENTICATED,
+        CloseCode.FORBIDDEN,
+        CloseCode.NOT_FOUND,
+        CloseCode.TOO_MANY_SOCKETS,
+    }
+)
+
+
+def sendable(code) -> int:
+    """The code as the plain int autobahn wants (it refuses an IntEnum), and
+    TRY_AGAIN for any code the protocol does not let a server send."""
+    code = CloseCode.NORMAL if code is None else int(code)
+    if code in (CloseCode.NORMAL, CloseCode.GOING_AWAY) or 3000 <= code <= 4999:
+        return int(code)
+    return int(CloseCode.TRY_AGAIN)
 
 
 # The codes an `error` frame carries: a subset of core.refusals.RefusalCode, the
@@ -69,3 +98,11 @@ class GroupEvent(StrEnum):
     # To user.<id>: close that user's sockets, in one room or all of them.
     USER_CLOSE = "user.close"  # {"code": int, "room": room id or None}
     USER_CONVERSATION = "user.conversation"  # {"room": slug}
+    # To user.<id>: the account changed (password, active...): every socket
+    # checks its session and access again and closes if they ended.
+    USER_REVALIDATE = "user.revalidate"  # {}
+    # To session.<digest>: that session signed out.
+    SESSION_CLOSE = "session.close"  # {"code": int}
+    # To session.<digest>: that session changed the password, which gave it a
+    # new key (Django's update_session_auth_hash): its sockets follow it.
+    SESSION_REKEY = "session.rekey"  # {"key": the new session key}

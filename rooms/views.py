@@ -124,6 +124,15 @@ def _chat_strings() -> dict:
         "refused_auth": _("Connectez-vous avec une adresse e-mail vérifiée pour discuter."),
         "refused_forbidden": _("Vous n'avez pas accès à ce salon."),
         "refused_missing": _("Ce salon n'existe pas ou plus."),
+        "refused_too_many": _(
+            "Trop de connexions ouvertes pour votre compte : fermez d'autres onglets, "
+            "puis rechargez la page."
+        ),
+        "pending": _("Envoi…"),
+        "failed": _("Non envoyé"),
+        "retry": _("Réessayer"),
+        "discard": _("Abandonner"),
+        "timeout": _("Le serveur n'a pas confirmé l'envoi : nouvelle tentative à la reconnexion."),
         "too_long": _("Un message fait au plus %(max)d caractères.") % {"max": MAX_BODY_LENGTH},
         "deleted": _("Message supprimé"),
         "report": _("Signaler"),

@@ -213,3 +213,24 @@ def listen(settings):
 
     yield join
     channel_layers.backends.clear()
+
+
+@pytest.fixture(scope="session")
+def embedded_template(tmp_path_factory):
+    """The embedded default's SQLite database (tests/embedded.py), migrated once
+    for the session; tests copy it."""
+    from tests import embedded
+
+    return embedded.migrated_database(tmp_path_factory.mktemp("embedded-template"))
+
+
+def otp_verified(user):
+    """`user` (staff made by make_staff) as a request of an OTP-verified session
+    sees it: django-otp's own check, through accounts.sessions."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.sessions import verify_second_factor
+
+    device = TOTPDevice.objects.get(user=user)
+    return verify_second_factor(user, {DEVICE_ID_SESSION_KEY: device.persistent_id})

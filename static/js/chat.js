@@ -5,9 +5,15 @@
  * to `confirmedId` is known complete (read from the history API), and a little
  * after live messages arrive the history after it is read again, so a frame
  * lost between server processes is repaired instead of lost. The socket
- * resumes with ?after=<confirmedId> (what it sends twice is shown once);
- * unsent messages keep their client_id and are sent again, which the server
- * stores once. Protocol: docs/protocol.md.
+ * resumes with ?after=<confirmedId> (what it sends twice is shown once).
+ *
+ * Nothing typed is lost: a message shows as pending until the server echoes
+ * it, as failed (with a retry button) after a refusal or a timeout. Until the
+ * echo it stays in the outbox, kept in localStorage per room and account, so
+ * that it survives a reconnect and a page reload and is sent again with the
+ * same client_id, which the server stores once. The socket reconnects after a
+ * drop or a 4500, never after a refusal (4401, 4403, 4404, 4429).
+ * Protocol: docs/protocol.md.
  *
  * Also: times in the reader's language, the "new messages" divider and its
  * jump button, the read mark of public rooms, profile cards, and notifying
@@ -19,7 +25,12 @@
   var chat = document.getElementById("chat");
   if (!chat) return;
 
-  var CLOSE_REFUSED = { 4401: "refused_auth", 4403: "refused_forbidden", 4404: "refused_missing" };
+  var CLOSE_REFUSED = {
+    4401: "refused_auth", 4403: "refused_forbidden", 4404: "refused_missing", 4429: "refused_too_many",
+  };
+  var SEND_TIMEOUT_MS = 10000; // no echo by then, socket open: shown as failed
+  var BUSY_RETRY_MS = 2000; // "unavailable": the server stored nothing, for now
+  var BUSY_RETRIES = 5;
   var BACKOFF_MIN_MS = 1000;
   var BACKOFF_MAX_MS = 30000;
   var HISTORY = 50;
@@ -59,7 +70,9 @@
   var repairTimer = null;
   var REPAIR_DELAY_MS = 4000;
   var seen = new Set();
-  var outbox = new Map(); // client_id -> body, until the server echoes it
+  // client_id -> {body, created, failed, tries, timer, item}, until the server echoes it.
+  var outbox = new Map();
+  var outboxKey = "chatsite:outbox:" + me + ":" + slug;
   var attempt = 0;
   var retryTimer = null;
   var stopped = false; // refused by the server, or paused on purpose
@@ -126,6 +139,8 @@
   }
 
   function addMessage(message, live) {
+    // An echo (live, from a resend, or read from the history) ends a pending message.
+    if (message.client_id && message.author === me) delivered(message.client_id);
     if (seen.has(message.id)) {
       // A message shown as deleted comes again when a moderator restores it.
       var shown = list.querySelector('li.deleted[data-id="' + String(parseInt(message.id, 10)) + '"]');
@@ -138,7 +153,6 @@
     seen.add(message.id);
     if (message.id > lastId) lastId = message.id;
     var mine = message.author === me;
-    if (message.client_id && mine) outbox.delete(message.client_id);
     var stick = nearBottom();
     var item = document.createElement("li");
     item.className = "message" + (mine ? " mine" : "");
@@ -200,6 +214,142 @@
       presence.append(item);
     });
     if (onlineCount) onlineCount.textContent = countText(strings.online, users.length);
+  }
+
+  // --- the outbox: pending and failed messages ---------------------------------------------
+
+  function saveOutbox() {
+    var kept = [];
+    outbox.forEach(function (entry, clientId) {
+      kept.push({ client_id: clientId, body: entry.body, created: entry.created });
+    });
+    try {
+      if (kept.length) localStorage.setItem(outboxKey, JSON.stringify(kept));
+      else localStorage.removeItem(outboxKey);
+    } catch (e) { /* storage full or refused: the outbox still lives in this page */ }
+  }
+
+  function restoreOutbox() {
+    var kept = [];
+    try { kept = JSON.parse(localStorage.getItem(outboxKey) || "[]"); } catch (e) { kept = []; }
+    if (!Array.isArray(kept)) return;
+    kept.forEach(function (entry) {
+      if (entry && typeof entry.client_id === "string" && typeof entry.body === "string") {
+        queue(entry.client_id, entry.body, entry.created);
+      }
+    });
+  }
+
+  function pendingItem(entry, clientId) {
+    var item = document.createElement("li");
+    item.className = "message mine pending";
+    item.dataset.clientId = clientId;
+    var meta = document.createElement("p");
+    meta.className = "message-meta";
+    var author = document.createElement("span");
+    author.className = "message-author";
+    author.textContent = me;
+    var state = document.createElement("span");
+    state.className = "message-state";
+    meta.append(author, " ", state);
+    var body = document.createElement("p");
+    body.className = "message-body";
+    body.textContent = entry.body;
+    var actions = document.createElement("div");
+    actions.className = "message-actions";
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "retry-button small";
+    retry.textContent = strings.retry;
+    retry.addEventListener("click", function () { resend(clientId); });
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "discard-button link small";
+    discard.textContent = strings.discard;
+    discard.addEventListener("click", function () { delivered(clientId); input.focus(); });
+    actions.append(retry, discard);
+    item.append(meta, body, actions);
+    return item;
+  }
+
+  function showState(entry) {
+    entry.item.classList.toggle("failed", entry.failed);
+    entry.item.querySelector(".message-state").textContent = entry.failed ? strings.failed : strings.pending;
+    entry.item.querySelector(".message-actions").hidden = !entry.failed;
+  }
+
+  // A message to send: shown at the bottom (after every stored message) as pending.
+  function queue(clientId, body, created) {
+    // failed: shown with a retry button; refused: by the server, so not sent
+    // again on reconnect (a timeout is, since the socket was likely dead).
+    var entry = { body: body, created: created || Date.now(), failed: false, refused: false, tries: 0, timer: null };
+    entry.item = pendingItem(entry, clientId);
+    outbox.set(clientId, entry);
+    showState(entry);
+    list.append(entry.item);
+    list.scrollTop = list.scrollHeight;
+    saveOutbox();
+    return entry;
+  }
+
+  function transmit(clientId) {
+    var entry = outbox.get(clientId);
+    if (!entry || entry.refused) return;
+    clearTimeout(entry.timer);
+    if (!socket || socket.readyState !== WebSocket.OPEN) return; // sent on reconnect
+    socket.send(JSON.stringify({ type: "message.send", body: entry.body, client_id: clientId }));
+    entry.timer = setTimeout(function () { timedOut(clientId); }, SEND_TIMEOUT_MS);
+  }
+
+  function fail(clientId, detail) {
+    var entry = outbox.get(clientId);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    entry.failed = true;
+    showState(entry);
+    showError(detail);
+  }
+
+  // No echo and no error: the socket is likely dead without knowing it. Shown
+  // as failed, and a new socket sends it again.
+  function timedOut(clientId) {
+    fail(clientId, strings.timeout);
+    if (socket && socket.readyState === WebSocket.OPEN) socket.close(4000);
+  }
+
+  function resend(clientId) {
+    var entry = outbox.get(clientId);
+    if (!entry) return;
+    entry.failed = false;
+    entry.refused = false;
+    entry.tries = 0;
+    showState(entry);
+    showError("");
+    transmit(clientId);
+  }
+
+  // Echoed by the server (or given up by the user): out of the outbox.
+  function delivered(clientId) {
+    var entry = outbox.get(clientId);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    entry.item.remove();
+    outbox.delete(clientId);
+    saveOutbox();
+  }
+
+  function refused(frame) {
+    var entry = frame.client_id ? outbox.get(frame.client_id) : undefined;
+    if (entry && frame.code === "unavailable" && entry.tries < BUSY_RETRIES) {
+      // Stored nothing, for now: sent again a moment later, same client_id.
+      entry.tries += 1;
+      clearTimeout(entry.timer);
+      entry.timer = setTimeout(function () { transmit(frame.client_id); }, BUSY_RETRY_MS * entry.tries);
+      return;
+    }
+    if (!entry) { showError(frame.detail); return; }
+    entry.refused = true;
+    fail(frame.client_id, frame.detail);
   }
 
   // --- unread: the divider, the jump button, the read mark -------------------------------
@@ -277,25 +427,13 @@
     return scheme + location.host + "/ws/rooms/" + encodeURIComponent(slug) + "/?after=" + confirmedId;
   }
 
-  function sendFrame(clientId, body) {
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify({ type: "message.send", body: body, client_id: clientId }));
-    }
-  }
-
   function onFrame(event) {
     var frame;
     try { frame = JSON.parse(event.data); } catch (e) { return; }
     if (frame.type === "message.new") { addMessage(frame, true); scheduleRepair(); }
     else if (frame.type === "message.deleted") removeMessage(frame.id);
     else if (frame.type === "presence") showPresence(frame.users || []);
-    else if (frame.type === "error") {
-      var refused = frame.client_id ? outbox.get(frame.client_id) : undefined;
-      if (frame.client_id) outbox.delete(frame.client_id);
-      // Give the refused text back, so that nothing typed is lost.
-      if (refused !== undefined && !input.value) input.value = refused;
-      showError(frame.detail);
-    }
+    else if (frame.type === "error") refused(frame);
   }
 
   // A live message is checked against the history a moment later (once for a
@@ -324,14 +462,22 @@
     ws.addEventListener("open", function () {
       attempt = 0;
       setStatus("connected");
-      // Messages typed while offline: same client_id, so stored once at most.
-      outbox.forEach(function (body, clientId) { sendFrame(clientId, body); });
+      // What was not echoed yet, in the order typed: same client_id, so
+      // stored once at most. Refused ones wait for their retry button.
+      outbox.forEach(function (entry, clientId) {
+        if (entry.refused) return;
+        entry.failed = false;
+        showState(entry);
+        transmit(clientId);
+      });
     });
     ws.addEventListener("message", onFrame);
     ws.addEventListener("close", function (event) {
       if (socket !== ws) return;
       socket = null;
       showPresence([]);
+      // No echo will come on this socket: the next one sends them again.
+      outbox.forEach(function (entry) { clearTimeout(entry.timer); });
       if (CLOSE_REFUSED[event.code]) {
         stopped = true;
         setStatus(CLOSE_REFUSED[event.code]);
@@ -362,8 +508,8 @@
     if (body.length > maxLength) { showError(strings.too_long); return; }
     showError("");
     var clientId = newClientId();
-    outbox.set(clientId, body);
-    sendFrame(clientId, body);
+    queue(clientId, body);
+    transmit(clientId);
     input.value = "";
     input.focus();
   });
@@ -472,6 +618,10 @@
       .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
       .then(function (data) { return data.messages || []; });
   }
+
+  // What was typed but not echoed before a reload: pending again, and taken
+  // out by the history if it was stored after all.
+  restoreOutbox();
 
   // History first (with every unread message, up to a page), then the socket
   // resumes right after the newest message shown.

@@ -10,7 +10,7 @@ tests open one context per simulated person with `new_context`.
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,16 @@ class LiveServer:
     mail_dir: Path
     var_dir: Path
     log_path: Path
+    daphne: object = field(default=None, repr=False)
+    env: dict = field(default_factory=dict, repr=False)
+
+    def restart(self) -> None:
+        """Kills the server (as a crash, or a network drop for its clients) and
+        starts it again on the same port."""
+        self.daphne.kill()
+        self.daphne = start_daphne(
+            self.env, self.log_path.with_suffix(".2.log"), port=self.daphne.port, timeout=90
+        )
 
     def mails(self) -> list[str]:
         """Every e-mail the server wrote, oldest first, as raw text."""
@@ -85,11 +95,14 @@ def asgi_server(transactional_db, tmp_path, asgi_server_env):
     env.update(asgi_server_env)
     log_path = tmp_path / "daphne.log"
     try:
-        daphne = start_daphne(env, log_path, port=port)
+        daphne = start_daphne(env, log_path, port=port, timeout=90)
     except RuntimeError as error:
         pytest.fail(str(error))
-    yield LiveServer(url=url, mail_dir=mail_dir, var_dir=var_dir, log_path=log_path)
-    daphne.stop()
+    server = LiveServer(
+        url=url, mail_dir=mail_dir, var_dir=var_dir, log_path=log_path, daphne=daphne, env=env
+    )
+    yield server
+    server.daphne.stop()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from moderation.models import (
 from rooms import actions as room_actions
 from rooms import policy
 from rooms.models import ContactRequest, Message, room_group
+from tests.conftest import otp_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +173,11 @@ def test_staff_are_not_filtered(room, moderator):
     moderator.age_verified_at = timezone.now()
     moderator.save(update_fields=["age_verified_at"])
     rule(FilterKind.WORDS, FilterAction.BLOCK, "viagra")
-    stored = post(room, moderator, "le mot viagra est filtré ici").message
+    # Only with their second factor: a password alone gives no staff powers.
+    with pytest.raises(Refused) as refused:
+        post(room, moderator, "le mot viagra est filtré ici")
+    assert refused.value.code == RefusalCode.FILTERED
+    stored = post(room, otp_verified(moderator), "le mot viagra est filtré ici").message
     assert Message.objects.get(pk=stored.pk).body == "le mot viagra est filtré ici"
     assert not Report.objects.exists()
 
@@ -250,7 +255,7 @@ def test_release_goes_through_rooms_store_and_tells_the_room(
 def test_a_held_message_is_not_released_into_an_archived_room(room, make_user, moderator):
     rule(FilterKind.CONTACT, FilterAction.HOLD)
     refusal_of(room, make_user(), "mon 06 12 34 56 78")
-    room_actions.do_archive_room(room, actor=moderator, reason="Salon fermé.")
+    room_actions.do_archive_room(room, actor=otp_verified(moderator), reason="Salon fermé.")
     with pytest.raises(Refused) as refused:
         actions.do_release_held_message(HeldMessage.objects.get(), actor=moderator)
     assert refused.value.code == RefusalCode.CONFLICT

@@ -97,10 +97,13 @@ async def open_socket():
     """Opens /ws/rooms/<slug>/ as `user` (None: anonymous), with an allowed Origin."""
     sockets: list[Socket] = []
 
-    async def open_(user, slug: str, *, after: int | str | None = None) -> Socket:
+    async def open_(
+        user, slug: str, *, after: int | str | None = None, session_key: str | None = None
+    ) -> Socket:
+        """`session_key`: that session's (a test client's) rather than a new one."""
         headers = [ORIGIN]
-        if user is not None:
-            cookie = await session_cookie(user)
+        if user is not None or session_key is not None:
+            cookie = session_key or await session_cookie(user)
             headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
         path = f"/ws/rooms/{slug}/" + (f"?after={after}" if after is not None else "")
         communicator = WebsocketCommunicator(application, path, headers=headers)
@@ -115,3 +118,10 @@ async def open_socket():
         # Some were already closed by the server.
         with contextlib.suppress(Exception):
             await socket.close()
+
+
+# The real app under daphne against the test database (the browser tests' harness).
+from tests.browser.conftest import asgi_server, asgi_server_env  # noqa: E402, F401
+
+# Several daphne processes on PostgreSQL and Redis (revocation on every process).
+from tests.scale.conftest import cluster  # noqa: E402, F401

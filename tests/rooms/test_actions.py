@@ -20,6 +20,7 @@ from rooms.models import (
     room_group,
     user_group,
 )
+from tests.conftest import otp_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -81,17 +82,17 @@ def test_post_message_refuses_bad_bodies(make_user, public_room, body, code):
     assert not Message.objects.exists()
 
 
-def test_post_message_refuses_an_archived_room(make_user, public_room):
-    admin = make_user(is_staff=True)
+def test_post_message_refuses_an_archived_room(make_user, make_staff, public_room):
+    admin = otp_verified(make_staff("admin"))
     actions.do_archive_room(public_room, actor=admin, reason="fermeture")
     with pytest.raises(Refused):
         actions.do_post_message(public_room, "allô", actor=make_user())
 
 
 def test_delete_message_is_soft_and_needs_a_reason_from_staff(
-    make_user, public_room, listen, django_capture_on_commit_callbacks
+    make_user, make_staff, public_room, listen, django_capture_on_commit_callbacks
 ):
-    alice, moderator, stranger = make_user(), make_user(is_staff=True), make_user()
+    alice, moderator, stranger = make_user(), otp_verified(make_staff()), make_user()
     message = actions.do_post_message(public_room, "hop", actor=alice).message
     with pytest.raises(Refused):
         actions.do_delete_message(message, actor=stranger, reason="non")
@@ -122,11 +123,14 @@ def test_authors_hide_their_own_messages_without_an_audit_entry(make_user, publi
 
 
 def test_archive_room_needs_room_staff_and_a_reason(
-    make_user, public_room, listen, django_capture_on_commit_callbacks
+    make_user, make_staff, public_room, listen, django_capture_on_commit_callbacks
 ):
-    admin = make_user(is_staff=True)
+    admin = otp_verified(make_staff("admin"))
     with pytest.raises(Refused):
         actions.do_archive_room(public_room, actor=make_user(), reason="non")
+    # Staff without their second factor have no staff powers.
+    with pytest.raises(Refused):
+        actions.do_archive_room(public_room, actor=make_staff("admin"), reason="non")
     with pytest.raises(Refused):
         actions.do_archive_room(public_room, actor=admin, reason="")
     events = listen(room_group(public_room.id))

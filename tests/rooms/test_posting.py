@@ -79,7 +79,7 @@ async def test_the_account_is_checked_again_before_a_post(
     assert (await socket.receive_type("message.new"))["client_id"] == "a1"
     # The address is no longer verified, and the socket's last check is old.
     await database_sync_to_async(EmailAddress.objects.filter(user=alice).update)(verified=False)
-    monkeypatch.setattr(consumers, "ACCOUNT_RECHECK_SECONDS", 0)
+    monkeypatch.setattr(consumers, "REVALIDATE_BEFORE_POST_SECONDS", 0)
     await socket.post("après", "a2")
     assert await socket.closed_with(skip_frames=True) == CloseCode.NOT_AUTHENTICATED
     assert await stored_client_ids(public_room) == ["a1"]

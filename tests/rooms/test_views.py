@@ -5,6 +5,7 @@ from django.test import Client
 
 from rooms import actions
 from rooms.models import ContactRequest, ContactRequestStatus, RoomKind
+from tests.conftest import otp_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +32,10 @@ def test_unverified_accounts_see_what_is_missing(client_for, make_user, public_r
     assert client_for(make_user(email_verified=False)).get("/rooms/general/").status_code == 403
 
 
-def test_rooms_list_and_room_page(client_for, make_user, make_room, public_room):
+def test_rooms_list_and_room_page(client_for, make_user, make_staff, make_room, public_room):
     make_room(slug="old", name="Ancien")
     actions.do_archive_room(
-        make_room(slug="gone", name="Disparu"), actor=make_user(is_staff=True), reason="x"
+        make_room(slug="gone", name="Disparu"), actor=otp_verified(make_staff()), reason="x"
     )
     client = client_for(make_user())
     page = client.get("/rooms/").content.decode()

@@ -1,0 +1,137 @@
+"""Nothing typed is lost (static/js/chat.js's outbox), in a real browser.
+
+A message shows as pending until its echo; the network drops (the server
+dies) while it is pending, and it is delivered exactly once after the
+reconnect; it survives a page reload; a post the server refuses shows as
+failed with a retry button, which sends it once allowed.
+"""
+
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_rooms import Person, bodies, connected, open_as, send
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+RECONNECT_TIMEOUT = 60_000  # the restarted server, then the client's backoff
+
+
+@pytest.fixture
+def people(transactional_db, make_user, asgi_server) -> dict[str, Person]:
+    from django.conf import settings
+    from django.test import Client
+
+    from rooms import actions
+    from rooms.models import RoomKind
+
+    actions.do_create_room(actor=None, kind=RoomKind.PUBLIC, slug="general", name="Général")
+    result = {}
+    for name in ("alice", "bob"):
+        client = Client()
+        client.force_login(make_user(name))
+        result[name] = Person(name, client.cookies[settings.SESSION_COOKIE_NAME].value)
+    return result
+
+
+def in_thread(function, *args):
+    """Runs a database call outside Playwright's event loop (Django refuses
+    synchronous queries inside it)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(function, *args).result()
+
+
+def stored(body: str) -> int:
+    from rooms.models import Message
+
+    return Message.objects.filter(body=body).count()
+
+
+def pending(page):
+    return page.locator("#messages .message.pending")
+
+
+def test_a_message_pending_when_the_network_drops_is_delivered_once(
+    people, asgi_server, new_context
+):
+    alice = open_as(new_context, asgi_server, people["alice"], "/rooms/general/")
+    bob = open_as(new_context, asgi_server, people["bob"], "/rooms/general/")
+    connected(alice)
+    connected(bob)
+    asgi_server.daphne.process.send_signal(signal.SIGSTOP)
+    try:
+        send(alice, "envoyé pendant la coupure")
+        expect(pending(alice)).to_have_count(1)
+        expect(pending(alice).locator(".message-state")).to_have_text("Envoi…")
+    finally:
+        # The server dies with the message unread: the connection drops.
+        asgi_server.restart()
+    expect(alice.locator("#chat-status")).to_have_text("Connecté", timeout=RECONNECT_TIMEOUT)
+    expect(pending(alice)).to_have_count(0, timeout=RECONNECT_TIMEOUT)
+    expect(bodies(alice)).to_have_text(["envoyé pendant la coupure"])
+    expect(bodies(bob)).to_have_text(["envoyé pendant la coupure"], timeout=RECONNECT_TIMEOUT)
+    assert in_thread(stored, "envoyé pendant la coupure") == 1
+
+
+def test_a_pending_message_survives_a_reload(people, asgi_server, new_context):
+    alice = open_as(new_context, asgi_server, people["alice"], "/rooms/general/")
+    connected(alice)
+    alice.evaluate("window.chatsiteChat.disconnect()")
+    expect(alice.locator("#chat-status")).to_have_text("Déconnecté")
+    send(alice, "tapé hors connexion")
+    expect(pending(alice)).to_have_count(1)
+
+    alice.reload()
+    connected(alice)
+    expect(pending(alice)).to_have_count(0)
+    expect(bodies(alice)).to_have_text(["tapé hors connexion"])
+    alice.reload()
+    expect(bodies(alice)).to_have_text(["tapé hors connexion"])  # once, nothing left to send
+    assert in_thread(stored, "tapé hors connexion") == 1
+
+
+def mute(username: str):
+    from django.contrib.auth import get_user_model
+
+    from accounts.actions import do_create_staff_account
+    from moderation.actions import do_issue_sanction
+
+    moderator = do_create_staff_account(
+        "moderatrice",
+        email="moderatrice@staff.example",
+        role="moderator",
+        password="staff-password-for-tests-9f3",
+        actor=None,
+    ).user
+    user = get_user_model().objects.get(username=username)
+    sanction = do_issue_sanction(
+        user, actor=moderator, kind="mute", duration_minutes=30, reason="Propos répétés."
+    )
+    return moderator, sanction
+
+
+def unmute(moderator, sanction) -> None:
+    from moderation.actions import do_lift_sanction
+
+    do_lift_sanction(sanction, actor=moderator, reason="Levée après échange.")
+
+
+def test_a_refused_post_shows_as_failed_with_a_retry(people, asgi_server, new_context):
+    moderator, sanction = in_thread(mute, "alice")
+    alice = open_as(new_context, asgi_server, people["alice"], "/rooms/general/")
+    connected(alice)
+    send(alice, "je voudrais parler")
+    failed = alice.locator("#messages .message.pending.failed")
+    expect(failed).to_have_count(1)
+    expect(failed.locator(".message-state")).to_have_text("Non envoyé")
+    expect(alice.locator("#composer-error")).not_to_be_empty()
+    retry = failed.get_by_role("button", name="Réessayer")
+    expect(retry).to_be_visible()
+
+    in_thread(unmute, moderator, sanction)
+    retry.click()
+    expect(pending(alice)).to_have_count(0)
+    expect(bodies(alice)).to_have_text(["je voudrais parler"])
+    assert in_thread(stored, "je voudrais parler") == 1
