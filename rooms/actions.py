@@ -37,6 +37,7 @@ from rooms.models import (
     RoomMembership,
     RoomPresence,
     RoomRole,
+    direct_key,
 )
 from rooms.presence import presence_deadline
 from rooms.protocol import MAX_BODY_LENGTH, CloseCode
@@ -277,16 +278,20 @@ def do_mark_room_read(room: Room, *, actor, up_to_id: int | None = None) -> int:
 
 @transaction.atomic(durable=True)
 def do_join_public_room(room: Room, *, actor) -> tuple[RoomMembership, bool]:
-    """Opening a public room makes the user a member: counted in the room's
-    members, with a read mark so that the next visit shows what is new. A
-    newcomer has missed nothing: the mark starts at the latest message.
+    """Makes the user a member of a public room: counted in the room's
+    members, with a read mark so that the next visit shows what is new.
     Returns the membership and whether it is new, as get_or_create does."""
     if room.kind != RoomKind.PUBLIC:
         raise Refused(RefusalCode.INVALID, _("Seuls les salons publics se rejoignent ainsi."))
-    # Every visit calls this: one read when already a member.
+    return _join_public_room(room, actor)
+
+
+def _join_public_room(room: Room, actor) -> tuple[RoomMembership, bool]:
+    # Every socket opening calls this: one read when already a member.
     membership = RoomMembership.objects.filter(room=room, user=actor).first()
     if membership is not None:
         return membership, False
+    # A newcomer has missed nothing: the mark starts at the latest message.
     latest = (
         Message.objects.filter(room=room).order_by("-id").values_list("id", flat=True).first() or 0
     )
@@ -415,11 +420,6 @@ def do_answer_invitation(invitation: RoomInvitation, *, actor, accept: bool) -> 
 # --- direct messages -----------------------------------------------------------------------
 
 
-def _direct_key(user_a, user_b) -> str:
-    low, high = sorted((user_a.pk, user_b.pk))
-    return f"{low}:{high}"
-
-
 @transaction.atomic(durable=True)
 def do_open_direct_room(other, *, actor) -> Room:
     """The direct room between `actor` and `other`, created on first use.
@@ -432,7 +432,7 @@ def do_open_direct_room(other, *, actor) -> Room:
         raise Refused(RefusalCode.INVALID, _("Vous ne pouvez pas vous écrire à vous-même."))
     if not other.is_active:
         raise Refused(RefusalCode.NOT_FOUND, _("Utilisateur introuvable."))
-    room = Room.objects.filter(direct_key=_direct_key(actor, other)).first()
+    room = Room.objects.filter(direct_key=direct_key(actor, other)).first()
     if room is not None and policy.held_for(room, actor) is not None:
         if policy.is_blocked_between(actor, other):
             raise Refused(RefusalCode.BLOCKED, _("Cette conversation est bloquée."))
@@ -447,7 +447,7 @@ def do_open_direct_room(other, *, actor) -> Room:
             room = Room.objects.create(
                 kind=RoomKind.DIRECT,
                 slug=unique_slug("dm"),
-                direct_key=_direct_key(actor, other),
+                direct_key=direct_key(actor, other),
                 created_by=actor,
             )
             RoomMembership.objects.bulk_create(
@@ -456,7 +456,7 @@ def do_open_direct_room(other, *, actor) -> Room:
             ContactRequest.objects.create(room=room, sender=actor, recipient=other)
     except IntegrityError:
         # Both opened it at once: the other transaction's room wins.
-        room = Room.objects.get(direct_key=_direct_key(actor, other))
+        room = Room.objects.get(direct_key=direct_key(actor, other))
     return room
 
 
@@ -508,7 +508,7 @@ def do_block_user(target, *, actor) -> Block:
     ContactRequest.objects.filter(sender=target, recipient=actor).exclude(
         status=ContactRequestStatus.ACCEPTED
     ).update(status=ContactRequestStatus.BLOCKED, decided_at=timezone.now())
-    room = Room.objects.filter(direct_key=_direct_key(actor, target)).first()
+    room = Room.objects.filter(direct_key=direct_key(actor, target)).first()
     if room is not None:
         for user in (target, actor):
             transaction.on_commit(
@@ -533,8 +533,14 @@ def do_unblock_user(target, *, actor) -> bool:
 
 @transaction.atomic(durable=True)
 def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
-    """Records an open socket; tells the room if its online set changed."""
+    """Records an open socket; tells the room if its online set changed.
+
+    Opening a public room's socket is what makes a newcomer a member (never
+    fetching its page: pages change nothing on GET). The handshake carries
+    the exact-Origin check, so no other site can make a browser join."""
     room = Room.objects.select_for_update().get(pk=room.pk)
+    if room.kind == RoomKind.PUBLIC and not room.is_archived:
+        _join_public_room(room, actor)
     before = queries.online_usernames(room)
     # Sockets of a dead process stopped being refreshed: forget them here.
     RoomPresence.objects.filter(room=room, seen_at__lt=presence_deadline()).delete()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from core.jsonapi import error, json_object, json_view
 from core.refusals import RefusalCode, Refused
 from rooms import actions, policy, queries
-from rooms.models import Message, Room, RoomKind
+from rooms.models import Message, Room
 from rooms.protocol import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, CloseCode
 from rooms.queries import find_user
 from rooms.text import message_json
@@ -103,8 +103,8 @@ def room_messages(request: HttpRequest, slug: str) -> JsonResponse:
         before=_int_param(request, "before"),
         limit=limit,
     )
-    if messages and room.kind != RoomKind.PUBLIC:
-        actions.do_mark_room_read(room, actor=request.user, up_to_id=messages[-1].id)
+    # Reading history changes nothing (no write on GET): the page marks what
+    # was seen with POST .../read/, the socket what arrives live.
     return JsonResponse({"messages": [message_json(message) for message in messages]})
 
 
@@ -123,7 +123,7 @@ def _readable_room(request: HttpRequest, slug: str) -> Room:
 @api_view("POST")
 def mark_read(request: HttpRequest, slug: str) -> JsonResponse:
     """The reader has seen the room up to a message: the room page calls this
-    as messages scroll into view (public rooms, whose sockets do not)."""
+    as messages scroll into view (history included: GET never marks)."""
     room = _readable_room(request, slug)
     up_to = json_object(request).get("up_to")
     if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:

@@ -24,6 +24,12 @@ class RoomKind(models.TextChoices):
     DIRECT = "direct", _("message privé")
 
 
+def direct_key(user_a, user_b) -> str:
+    """The one key of the direct room between two users, whoever opens it."""
+    low, high = sorted((user_a.pk, user_b.pk))
+    return f"{low}:{high}"
+
+
 class Room(models.Model):
     """A place where messages are posted: public, private (by invitation) or direct."""
 

@@ -21,6 +21,7 @@ from rooms.models import (
     RoomKind,
     RoomMembership,
     RoomPresence,
+    direct_key,
 )
 from rooms.presence import presence_deadline
 
@@ -52,6 +53,11 @@ def find_user(username: str):
         .order_by("pk")
         .first()
     )
+
+
+def direct_room(user_a, user_b) -> Room | None:
+    """The direct room between two users, if either ever started it."""
+    return Room.objects.filter(direct_key=direct_key(user_a, user_b)).first()
 
 
 def public_rooms():

@@ -8,12 +8,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.refusals import RefusalCode, Refused
 from rooms import actions, policy, queries
 from rooms.forms import InviteForm, PrivateRoomForm
-from rooms.models import ContactRequest, Room, RoomInvitation, RoomKind
+from rooms.models import ContactRequest, Message, Room, RoomInvitation, RoomKind
 from rooms.protocol import MAX_BODY_LENGTH, CloseCode
 
 
@@ -167,6 +167,12 @@ def rules_url() -> str | None:
         return None
 
 
+def _latest_id(room: Room) -> int:
+    """A newcomer has missed nothing: what is there is not "new" to them."""
+    latest = Message.objects.filter(room=room).order_by("-id").values_list("id", flat=True)
+    return latest.first() or 0
+
+
 def _chat_context(request: HttpRequest, room: Room, *, membership=None, **extra) -> dict:
     """What the room page needs: the room with its counts, where the reader
     stopped reading (for the "new messages" divider) and the texts of chat.js."""
@@ -176,7 +182,7 @@ def _chat_context(request: HttpRequest, room: Room, *, membership=None, **extra)
         "room": room,
         "member_count": counted.member_count,
         "online_count": counted.online_count,
-        "last_read": membership.last_read_message_id if membership else 0,
+        "last_read": membership.last_read_message_id if membership else _latest_id(room),
         "rules_url": rules_url(),
         "max_body_length": MAX_BODY_LENGTH,
         "chat_strings": _chat_strings(),
@@ -187,10 +193,17 @@ def _chat_context(request: HttpRequest, room: Room, *, membership=None, **extra)
 @login_required
 @require_GET
 def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A room's page. Reading it changes nothing: a public room's newcomer
+    becomes a member when the room's socket opens (rooms.actions.do_enter_room,
+    behind the exact Origin check), never because a page was fetched."""
     if response := _gate(request):
         return response
     room = get_object_or_404(Room, slug=slug)
     if room.is_direct:
+        # Only a participant learns who the other one is: anyone else who
+        # knows the slug gets the same 404 as for a room that does not exist.
+        if policy.membership(request.user, room) is None:
+            raise Http404
         partner = policy.direct_partner(room, request.user)
         if partner is None:
             raise Http404
@@ -200,9 +213,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if verdict.close_code == CloseCode.NOT_FOUND:
             raise Http404
         return _refused(request, verdict.detail)
-    membership, first_visit = None, False
-    if room.kind == RoomKind.PUBLIC and not room.is_archived:  # staff may look at archives
-        membership, first_visit = actions.do_join_public_room(room, actor=request.user)
+    membership = policy.membership(request.user, room)
     can_invite = room.kind == RoomKind.PRIVATE and policy.is_room_staff(request.user, room)
     return render(
         request,
@@ -211,7 +222,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
             request,
             room,
             membership=membership,
-            first_visit=first_visit,
+            first_visit=membership is None,
             title=room.name,
             invite_form=InviteForm() if can_invite else None,
         ),
@@ -219,9 +230,12 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def direct_room(request: HttpRequest, username: str) -> HttpResponse:
-    """Opens (or creates) the direct room with `username` and shows it."""
+    """The conversation with `username`. GET shows it when it exists, else a
+    button to start it; only that button's POST (or POST /api/dm/) creates the
+    room and its contact request, so that no cross-site link can make anyone
+    write to someone (and so become their "contact")."""
     if response := _gate(request):
         return response
     other = queries.find_user(username)
@@ -229,18 +243,28 @@ def direct_room(request: HttpRequest, username: str) -> HttpResponse:
         raise Http404
     if other.username != username:
         return redirect("rooms:direct", username=other.username)
-    try:
-        room = actions.do_open_direct_room(other, actor=request.user)
-    except Refused as refusal:
-        if refusal.code == RefusalCode.NOT_FOUND:
-            raise Http404 from None
-        return _refused(request, refusal.detail)
+    if request.method == "POST":
+        try:
+            actions.do_open_direct_room(other, actor=request.user)
+        except Refused as refusal:
+            if refusal.code == RefusalCode.NOT_FOUND:
+                raise Http404 from None
+            return _refused(request, refusal.detail)
+        return redirect("rooms:direct", username=other.username)
+    room = queries.direct_room(request.user, other)
+    if room is None:
+        return _start_direct_room(request, other)
     held = policy.held_for(room, request.user)
     if held is not None:
+        if policy.is_blocked_between(request.user, other):
+            return _refused(request, _("Cette conversation est bloquée."))
         first = queries.visible_messages(room).filter(author=held.sender_id).first()
         return render(
             request, "rooms/contact_request.html", {"contact_request": held, "first_message": first}
         )
+    verdict = policy.can_read(request.user, room)
+    if not verdict:
+        return _refused(request, verdict.detail)
     outgoing = ContactRequest.objects.filter(room=room, sender=request.user).first()
     return render(
         request,
@@ -255,6 +279,16 @@ def direct_room(request: HttpRequest, username: str) -> HttpResponse:
     )
 
 
+def _start_direct_room(request: HttpRequest, other) -> HttpResponse:
+    """No conversation yet: what starting one would do, and the button (a POST)."""
+    if other.pk == request.user.pk:
+        return _refused(request, _("Vous ne pouvez pas vous écrire à vous-même."), status=400)
+    verdict = policy.direct_message_verdict(request.user, other, None)
+    if not verdict:
+        return _refused(request, verdict.detail)
+    return render(request, "rooms/direct_start.html", {"partner": other})
+
+
 @login_required
 @require_GET
 def open_direct_room(request: HttpRequest) -> HttpResponse:
@@ -262,7 +296,13 @@ def open_direct_room(request: HttpRequest) -> HttpResponse:
     username = request.GET.get("username", "").strip()
     if not username:
         return redirect("rooms:list")
-    return redirect("rooms:direct", username=username)
+    # Only an existing member's own pseudonym goes into the URL: anything
+    # else (a "/", a name nobody has) comes back to the list with a message.
+    other = queries.find_user(username)
+    if other is None:
+        messages.error(request, _("Aucun membre ne porte ce pseudonyme."))
+        return redirect("rooms:list")
+    return redirect("rooms:direct", username=other.username)
 
 
 @login_required

@@ -42,7 +42,7 @@
   var me = chat.dataset.me;
   var partner = chat.dataset.partner;
   var messagesUrl = chat.dataset.messagesUrl;
-  var readUrl = chat.dataset.readUrl; // public rooms only: others are marked by the server
+  var readUrl = chat.dataset.readUrl; // history is never marked read by its GET
   var lastRead = parseInt(chat.dataset.lastRead, 10) || 0;
   var maxLength = parseInt(chat.dataset.maxLength, 10);
   var list = document.getElementById("messages");

@@ -103,7 +103,10 @@ def test_two_people_chat_in_a_public_room(people, asgi_server, new_context):
 
 
 def test_two_people_chat_in_a_direct_room(people, asgi_server, new_context):
+    # No conversation yet: the page offers to start one, with a POST.
     alice = open_as(new_context, asgi_server, people["alice"], "/dm/bob/")
+    alice.get_by_role("button", name="Démarrer la conversation").click()
+    alice.wait_for_url("**/dm/bob/")
     connected(alice)
     send(alice, "Salut, c'est Alice")
     expect(bodies(alice)).to_have_text(["Salut, c'est Alice"])

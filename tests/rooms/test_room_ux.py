@@ -169,12 +169,15 @@ def test_opening_a_public_room_joins_it_with_nothing_unread(make_user, public_ro
     before = actions.do_post_message(public_room, "avant", actor=bob).message
     client = client_for(alice)
     page = client.get("/rooms/general/").content.decode()
+    # The page shows nothing as new and changes nothing (no write on GET) ...
+    assert f'data-last-read="{before.id}"' in page
+    assert not RoomMembership.objects.filter(room=public_room, user=alice).exists()
+    # ... the room's socket opening is what joins (rooms.actions.do_enter_room).
+    actions.do_enter_room(public_room, "channel.alice", actor=alice)
     membership = RoomMembership.objects.get(room=public_room, user=alice)
     assert membership.last_read_message_id == before.id
-    assert f'data-last-read="{before.id}"' in page
     later = actions.do_post_message(public_room, "après", actor=bob).message
-    client.get("/rooms/general/")
-    client.get("/rooms/general/")  # joining again changes nothing
+    actions.do_enter_room(public_room, "channel.alice.2", actor=alice)  # again: nothing new
     assert RoomMembership.objects.filter(room=public_room, user=alice).count() == 1
     assert actions.do_join_public_room(public_room, actor=alice) == (membership, False)
     assert RoomMembership.objects.get(room=public_room, user=alice).last_read_message_id < later.id
@@ -246,8 +249,10 @@ def test_room_page_shows_where_reading_stopped_and_the_rules(make_user, make_roo
     assert "Pas de spoilers.<br>Soyez gentils." in page
     assert '<details class="chat-rules" open>' in page  # open on a first visit
     assert 'href="/rules/"' in page and "Loisirs" in page
-    assert "1 membre<" in page and 'id="online-count">0 personne' in page
+    assert not room.memberships.filter(user=alice).exists()  # reading joins nobody
+    assert "<span>0 membre" in page and 'id="online-count">0 personne' in page
     assert 'data-read-url="/api/rooms/club/read/"' in page
+    actions.do_enter_room(room, "channel.alice", actor=alice)  # the socket joins
     message = actions.do_post_message(room, "salut", actor=bob).message
     post_json(client, "/api/rooms/club/read/", {"up_to": message.id})
     actions.do_post_message(room, "tu es là ?", actor=bob)
@@ -256,11 +261,11 @@ def test_room_page_shows_where_reading_stopped_and_the_rules(make_user, make_roo
     assert '<details class="chat-rules">' in page  # then folded
 
 
-def test_private_room_page_has_no_read_endpoint_its_socket_marks_reading(make_user, make_room):
+def test_private_room_page_marks_reading_by_post_only(make_user, make_room):
     owner = make_user()
     room = make_room(RoomKind.PRIVATE, owner=owner)
     page = client_for(owner).get(f"/rooms/{room.slug}/").content.decode()
-    assert "data-read-url" not in page and 'data-last-read="0"' in page
+    assert f'data-read-url="/api/rooms/{room.slug}/read/"' in page and 'data-last-read="0"' in page
 
 
 # --- profile cards ------------------------------------------------------------------------

@@ -59,8 +59,13 @@ def test_private_room_page_is_for_members(client_for, make_user, make_room):
 
 def test_dm_page_opens_the_room_and_shows_the_request_to_the_recipient(client_for, make_user):
     alice, bob = make_user("alice"), make_user("bob")
-    response = client_for(alice).get("/dm/bob/")
+    alice_client = client_for(alice)
+    response = alice_client.get("/dm/bob/")
     assert response.status_code == 200
+    assert b'data-partner="bob"' not in response.content  # a button to start it, no room
+    assert b'method="post"' in response.content and b"csrfmiddlewaretoken" in response.content
+    assert alice_client.post("/dm/bob/")["Location"] == "/dm/bob/"
+    response = alice_client.get("/dm/bob/")
     assert b'data-partner="bob"' in response.content
     room = ContactRequest.objects.get(sender=alice).room
     actions.do_post_message(room, "<img src=x onerror=alert(1)>", actor=alice)
@@ -82,8 +87,8 @@ def test_dm_page_opens_the_room_and_shows_the_request_to_the_recipient(client_fo
 
 def test_answering_a_request_block_and_ignore(client_for, make_user):
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
-    client_for(alice).get("/dm/bob/")
-    client_for(carol).get("/dm/bob/")
+    client_for(alice).post("/dm/bob/")
+    client_for(carol).post("/dm/bob/")
     bob_client = client_for(bob)
     from_alice = ContactRequest.objects.get(sender=alice)
     from_carol = ContactRequest.objects.get(sender=carol)
@@ -104,8 +109,15 @@ def test_dm_page_refusals(client_for, make_user):
     make_user("carol", direct_messages_from="nobody")
     client = client_for(make_user("alice"))
     assert client.get("/dm/carol/").status_code == 403
+    assert client.post("/dm/carol/").status_code == 403
     assert client.get("/dm/ghost/").status_code == 404
+    assert client.post("/dm/ghost/").status_code == 404
+    assert client.get("/dm/alice/").status_code == 400  # oneself
     assert client.get("/dm/?username=carol")["Location"] == "/dm/carol/"
+    assert client.get("/dm/?username=CAROL")["Location"] == "/dm/carol/"
+    # Not a member's name (a "/" cannot even be in one): back to the list, no 500.
+    assert client.get("/dm/?username=a/b")["Location"] == "/rooms/"
+    assert client.get("/dm/?username=ghost")["Location"] == "/rooms/"
     make_user("Bob")
     assert client.get("/dm/bob/")["Location"] == "/dm/Bob/"
 
@@ -151,3 +163,87 @@ def test_create_a_private_room_and_invite(client_for, make_user):
     assert client.post("/rooms/new/", {"name": "x"}).status_code == 302
     assert Room.objects.filter(kind=RoomKind.PRIVATE).count() == 1  # too short, refused
     assert client.get("/rooms/new/").status_code == 405
+
+
+def _row_counts() -> dict[str, int]:
+    """Rows of every model of the project's apps and of allauth, by model."""
+    from django.apps import apps
+
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model._meta.app_label in {"accounts", "rooms", "moderation", "compliance", "audit"}
+    }
+
+
+def test_no_page_changes_anything_on_get(client_for, make_user, make_room, public_room):
+    """CSRF by navigation: a GET of any member page, from a link on another
+    site, creates no room, no contact request, no membership (issue 15)."""
+    alice, bob = make_user("alice"), make_user("bob")
+    make_user("carol", direct_messages_from="contacts")
+    private = make_room(RoomKind.PRIVATE, owner=bob, name="Club")
+    existing = actions.do_open_direct_room(bob, actor=alice)
+    actions.do_post_message(existing, "bonjour", actor=alice)
+    client = client_for(alice)
+    bob_client = client_for(bob)
+    client.get("/rooms/")  # the session's own bookkeeping is not what is counted
+    before = _row_counts()
+    for path in (
+        "/dm/carol/",
+        "/dm/Carol/",
+        "/dm/bob/",
+        "/dm/?username=carol",
+        "/rooms/general/",
+        f"/rooms/{existing.slug}/",
+        private.get_absolute_url(),
+        "/conversations/",
+        f"/api/rooms/{existing.slug}/messages/",
+        "/api/rooms/general/messages/",
+        "/api/rooms/",
+        "/api/conversations/",
+    ):
+        assert client.get(path).status_code < 500, path
+    assert bob_client.get("/dm/alice/").status_code == 200  # the request, held
+    assert bob_client.get(f"/api/rooms/{existing.slug}/messages/").status_code == 403
+    assert _row_counts() == before
+    assert not ContactRequest.objects.filter(sender=alice, recipient__username="carol").exists()
+    assert not public_room.memberships.filter(user=alice).exists()
+
+
+def test_contacts_only_cannot_be_defeated_by_a_link(client_for, make_user):
+    """The issue's attack: carol accepts messages from contacts only; an
+    attacker makes her browser open /dm/attacker/. Nothing is created, so the
+    attacker is no contact of hers and still cannot write to her."""
+    carol = make_user("carol", direct_messages_from="contacts")
+    attacker = make_user("attacker")
+    carol_client = client_for(carol)
+    page = carol_client.get("/dm/attacker/")
+    assert page.status_code == 200 and "Démarrer la conversation" in page.content.decode()
+    assert not ContactRequest.objects.exists()
+    response = client_for(attacker).post("/dm/carol/")
+    assert response.status_code == 403
+    # Her own POST (the button) is what makes a conversation, that she started.
+    carol_client.post("/dm/attacker/")
+    request = ContactRequest.objects.get()
+    assert (request.sender, request.recipient) == (carol, attacker)
+
+
+def test_direct_room_slug_names_nobody_to_a_non_member(client_for, make_user):
+    alice, bob = make_user("alice"), make_user("bob")
+    room = actions.do_open_direct_room(bob, actor=alice)
+    response = client_for(make_user("eve")).get(f"/rooms/{room.slug}/")
+    assert response.status_code == 404
+    assert b"alice" not in response.content and b"bob" not in response.content
+
+
+def test_public_room_membership_starts_with_the_socket_not_the_page(
+    client_for, make_user, public_room
+):
+    alice = make_user("alice")
+    assert client_for(alice).get("/rooms/general/").status_code == 200
+    assert not public_room.memberships.filter(user=alice).exists()
+    actions.do_enter_room(public_room, "test.channel", actor=alice)
+    membership = public_room.memberships.get(user=alice)
+    actions.do_enter_room(public_room, "test.channel2", actor=alice)
+    assert public_room.memberships.filter(user=alice).count() == 1
+    assert membership.last_read_message_id == 0
