@@ -48,11 +48,14 @@ $(DEV_STAMP): $(STAMP) requirements-dev.lock
 	@touch $@
 
 run: export DEBUG ?= 1
+# Mail links and the age flow point at the server actually started (CONTRACT.md).
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: .venv
 	@mkdir -p var
 	$(PY) scripts/ensure_database.py
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
 
 # Several processes meeting through Redis (docs/deploy.md); a load balancer goes in front.
@@ -64,6 +67,7 @@ run-cluster: .venv
 	$(PY) scripts/ensure_database.py
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	scripts/run-cluster $(N) $(HOST) $(PORT)
 
 test: .venv-dev $(NODE_STAMP)

@@ -38,6 +38,34 @@ if _site.scheme not in ("http", "https") or not _site.netloc:
     raise ImproperlyConfigured("SITE_URL must be an absolute http(s) origin.")
 CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
 
+
+def _origin(value: str, name: str) -> str:
+    """`scheme://host[:port]`, lower case, nothing else: an exact origin."""
+    parts = urlsplit(value.strip().lower())
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in ("http", "https")
+        or not host
+        or host.startswith((".", "*"))
+        or parts.path.strip("/")
+        or parts.query
+        or parts.username
+    ):
+        raise ImproperlyConfigured(f"{name}: {value!r} is not an origin (scheme://host[:port]).")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# WebSocket handshakes are accepted only from these exact origins (scheme, host
+# and port): SITE_URL's, then ALLOWED_ORIGINS (chatsite/asgi.py; docs/security.md).
+WEBSOCKET_ALLOWED_ORIGINS = [
+    _origin(origin, name)
+    for name, origins in (
+        ("SITE_URL", [SITE_URL]),
+        ("ALLOWED_ORIGINS", env_list("ALLOWED_ORIGINS", "")),
+    )
+    for origin in origins
+]
+
 # --- Applications -----------------------------------------------------------
 INSTALLED_APPS = [
     "daphne",
@@ -66,6 +94,8 @@ MIDDLEWARE = [
     # First: every later log line and the response carry the request id.
     "chatsite.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Personal pages and every /api/ answer: Cache-Control: no-store.
+    "chatsite.caching.PrivateResponsesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -78,6 +108,17 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+
+# With DEBUG off the process serves its own static files (WhiteNoise), right
+# after the security headers and before sessions; SERVE_STATIC=0 leaves them to
+# a reverse proxy (deploy/nginx) and spares each handler WhiteNoise's start-up
+# scan of STATIC_ROOT (the test client makes one handler per client).
+SERVE_STATIC = env_bool("SERVE_STATIC", True)
+if SERVE_STATIC and not DEBUG:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "chatsite.urls"
 ASGI_APPLICATION = "chatsite.asgi.application"
@@ -134,6 +175,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file, not memory, so that a browser test's server process can share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif env_str("CHATSITE_TEST_DATABASE_NAME", ""):
+    # scripts/testenv names the test database after the checkout, so that two
+    # suites on one machine never share (and drop) each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": env_str("CHATSITE_TEST_DATABASE_NAME", "")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
@@ -285,6 +330,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# One process is a working deployment: with DEBUG off, WhiteNoise serves what
+# `collectstatic` put in STATIC_ROOT, under content-hashed names, compressed,
+# with a year's `immutable` cache (make run collects; docs/deploy.md). Under
+# DEBUG the files come straight from the source folders, unhashed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 # Uploaded identity documents live here and are never served by URL.
 PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
 

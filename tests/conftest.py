@@ -87,6 +87,18 @@ def make_user(db):
     return make
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static_files(django_test_environment):
+    """With DEBUG off (the tests' default), pages name static files by their
+    hashed names, read from the manifest that `collectstatic` writes, as
+    `make run` does before serving."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.DEBUG:
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the site's default language: a request with

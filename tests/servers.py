@@ -84,6 +84,9 @@ def start_daphne(
 ) -> DaphneProcess:
     """Starts daphne with this environment; fails unless /healthz says 200 in time."""
     port = port or free_port()
+    # The server's own origin is the one its WebSockets accept (exact Origin
+    # check), unless the caller chose another.
+    env = {"SITE_URL": f"http://127.0.0.1:{port}", **env}
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [*DAPHNE, "-p", str(port), "chatsite.asgi:application"],
