@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import actions, attestation, demo_issuer, documents
+from accounts import actions, attestation, demo_issuer, documents, throttles
 from accounts.forms import (
     AccountDeletionForm,
     DirectMessagePolicyForm,
@@ -73,7 +73,11 @@ def age_status(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def attestation_start(request: HttpRequest) -> HttpResponse:
-    """302 to the provider with a fresh nonce and our absolute callback URL."""
+    """302 to the provider with a fresh nonce and our absolute callback URL.
+    A GET by contract (the provider's flow): it only issues a single-use nonce
+    bound to this session, throttled per user (accounts/throttles.py)."""
+    if not throttles.consume(request, "age_attestation"):
+        return _attestation_limited(request)
     provider = attestation.provider_url()
     if not provider:
         messages.error(request, _("Aucun fournisseur d'attestation n'est configuré sur ce site."))
@@ -89,6 +93,8 @@ def attestation_start(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def attestation_callback(request: HttpRequest) -> HttpResponse:
+    if not throttles.consume(request, "age_attestation"):
+        return _attestation_limited(request)
     if request.user.is_age_verified:
         messages.info(request, _("Votre âge est déjà vérifié."))
         return HttpResponseRedirect(ROOMS_URL)
@@ -105,6 +111,10 @@ def attestation_callback(request: HttpRequest) -> HttpResponse:
         return redirect("accounts_tour")
     messages.error(request, result.message)
     return redirect("accounts_age")
+
+
+def _attestation_limited(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/attestation_limited.html", status=429)
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import throttles
 from core.refusals import Refused
 from moderation import actions, rules
 from moderation.forms import AppealForm, NoticeForm
@@ -86,9 +87,31 @@ def report_outcome(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def notice(request: HttpRequest) -> HttpResponse:
+    """DSA Art. 16 notices, from anyone. Throttled per client address and per
+    acknowledgement address (accounts/throttles.py), so that the form relays
+    neither floods nor mail to strangers; a refusal shows the form again."""
     form = NoticeForm(request.POST or None, initial={"location": request.GET.get("url", "")})
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and not throttles.consume(request, "notice"):
+        form.is_valid()  # keeps what was typed, with its own errors
+        form.add_error(
+            None,
+            _("Trop de notifications envoyées depuis votre connexion : réessayez dans une heure."),
+        )
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if data["email"] and not throttles.consume(
+            request, "notice_mail", key=data["email"].strip().casefold()
+        ):
+            form.add_error(
+                "email",
+                _(
+                    "Cette adresse a déjà reçu plusieurs accusés de réception cette heure-ci : "
+                    "réessayez plus tard, ou envoyez la notification sans adresse."
+                ),
+            )
+            return _notice_form(request, form, status=429)
         try:
             actions.do_file_notice(
                 category=data["category"],
@@ -107,8 +130,15 @@ def notice(request: HttpRequest) -> HttpResponse:
                 "moderation/notice_received.html",
                 {"title": _("Notification reçue"), "email": data["email"]},
             )
+    return _notice_form(request, form, status=status)
+
+
+def _notice_form(request: HttpRequest, form, *, status: int) -> HttpResponse:
     return render(
-        request, "moderation/notice.html", {"title": _("Signaler un contenu illégal"), "form": form}
+        request,
+        "moderation/notice.html",
+        {"title": _("Signaler un contenu illégal"), "form": form},
+        status=status,
     )
 
 

@@ -368,3 +368,19 @@ def test_demo_issuer_is_off_and_untrusted_without_debug(
     assert member_client.get("/accounts/age/demo-issuer/", {"nonce": nonce}).status_code == 404
     token = demo_issuer.sign_attestation(nonce, age_over_18=True)
     assert_refused(member_client, member, token, Refusal.UNKNOWN_KEY)
+
+
+def test_the_attestation_round_trip_is_throttled_per_user(member, member_client, issuer, make_user):
+    """Start and callback count together, per user: a burst gets 429 with a
+    clear page, and issues no nonce; another member is not held back."""
+    statuses = [
+        member_client.get("/accounts/age/attestation/start/").status_code for _ in range(12)
+    ]
+    assert statuses == [302] * 10 + [429] * 2
+    assert AttestationNonce.objects.filter(user=member).count() == 10
+    response = member_client.get(CALLBACK, {"token": "x"})
+    assert response.status_code == 429
+    assert "Trop de tentatives" in response.content.decode()
+    other = Client()
+    other.force_login(make_user("paul", age_verified=False))
+    assert other.get("/accounts/age/attestation/start/").status_code == 302

@@ -1,6 +1,8 @@
 """Members' pages: "Mes décisions" (a banned member included), appeals, the
 public notice form, and the report dialog on room pages."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -95,6 +97,64 @@ def test_the_public_notice_form_works_without_an_account(
     assert mail.to == ["camille@example.org"]
 
 
+def static_named(name: str, page: str) -> bool:
+    """The page links this static file, under its hashed name with DEBUG off."""
+    stem, _dot, extension = name.rpartition(".")
+    return (
+        re.search(rf"/static/{re.escape(stem)}(\.[0-9a-f]{{12}})?\.{extension}\b", page) is not None
+    )
+
+
+def _notice(email="", location="https://phishing.example/login", **extra) -> dict:
+    return {
+        "category": "scam",
+        "location": location,
+        "explanation": "Arnaque.",
+        "email": email,
+        "good_faith": "on",
+        **extra,
+    }
+
+
+def test_a_burst_of_notices_from_one_address_is_refused(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The issue's flood: 20 anonymous posts in a second. Five get through;
+    the rest get 429 and the form again, with what was typed, and store nothing."""
+    statuses = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in range(20):
+            response = client.post("/notice/", _notice(explanation=f"Arnaque {number}."))
+            statuses.append(response.status_code)
+    assert statuses == [200] * 5 + [429] * 15
+    assert Notice.objects.count() == 5
+    page = response.content.decode()
+    assert "Trop de notifications" in page
+    assert "Arnaque 19." in page  # the form again, nothing lost
+    # Another client address is not held back by this one's burst.
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert other.post("/notice/", _notice()).status_code == 200
+
+
+def test_no_address_gets_more_than_a_few_acknowledgements_an_hour(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    statuses = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in range(5):
+            # Each from its own client address: the per-address limit is the one that holds.
+            client = Client(REMOTE_ADDR=f"198.51.100.{number + 1}")
+            response = client.post("/notice/", _notice(email="Victim@Example.org"))
+            statuses.append(response.status_code)
+    assert statuses == [200, 200, 200, 429, 429]
+    assert len(mailoutbox) == 3
+    assert "déjà reçu plusieurs accusés de réception" in response.content.decode()
+    assert Notice.objects.count() == 3
+    # The acknowledgement relays nothing of the sender's: no URL, no text.
+    for mail in mailoutbox:
+        assert "phishing.example" not in mail.body and "Arnaque" not in mail.body
+
+
 def test_the_notice_form_requires_good_faith_and_a_url(client):
     response = client.post(
         "/notice/", {"category": "spam", "location": "pas une url", "explanation": "x"}
@@ -110,7 +170,7 @@ def test_the_room_page_carries_the_report_dialog(client, room, make_user):
     user, other = make_user(), make_user("autre")
     client.force_login(user)
     page = client.get(f"/rooms/{room.slug}/").content.decode()
-    assert 'id="report-dialog"' in page and "moderation/report.js" in page
+    assert 'id="report-dialog"' in page and static_named("moderation/report.js", page)
     assert "alert-button" not in page
     room_actions.do_open_direct_room(other, actor=user)
     direct = client.get("/dm/autre/").content.decode()
@@ -128,7 +188,7 @@ def test_in_room_controls_only_for_verified_moderators(room, moderator, make_use
     moderator.age_verified_at = timezone.now()
     moderator.save(update_fields=["age_verified_at"])
     page = verified_client(moderator).get(f"/rooms/{room.slug}/").content.decode()
-    assert 'id="moderate-dialog"' in page and "moderation/moderate.js" in page
+    assert 'id="moderate-dialog"' in page and static_named("moderation/moderate.js", page)
     unverified = Client()
     unverified.force_login(moderator)
     assert 'id="moderate-dialog"' not in unverified.get(f"/rooms/{room.slug}/").content.decode()
