@@ -29,10 +29,12 @@ from accounts.models import (
     DirectMessagePolicy,
     DocumentStatus,
     IdentityDocument,
+    ReservedPseudonym,
     User,
     WalletRequest,
 )
 from accounts.models import AgeVerificationRefusal as Refusal
+from accounts.pseudonyms import pseudonym_key
 from accounts.wallet import protocol as wallet_protocol
 from accounts.wallet import trust as wallet_trust
 from accounts.wallet import verifier as wallet_verifier
@@ -359,6 +361,8 @@ def do_request_account_deletion(user: User, *, actor: User) -> AccountDeletionRe
     completer remove the profile and anonymise the public content at once."""
     request = AccountDeletionRequest.objects.create(user=user)
     WalletRequest.objects.filter(user=user).delete()
+    # The pseudonym stays reserved once the account (and its name) is gone.
+    ReservedPseudonym.objects.create(pseudonym_key=pseudonym_key(user.username))
     user.is_active = False
     user.save(update_fields=["is_active"])
     record(

@@ -7,13 +7,17 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.pseudonyms import validate_pseudonym
+from accounts.pseudonyms import validate_pseudonym, validate_pseudonym_is_free
 from accounts.records import client_address
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def clean_username(self, username: str, shallow: bool = False) -> str:
         validate_pseudonym(username)
+        if not shallow:
+            # Look-alikes (same UTS #39 skeleton) of a member's or a closed
+            # account's pseudonym, beyond allauth's exact, case-blind check.
+            validate_pseudonym_is_free(username)
         return super().clean_username(username, shallow=shallow)
 
     def save_user(self, request, user, form, commit=True):

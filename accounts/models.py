@@ -4,6 +4,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.pseudonyms import pseudonym_key
+
 
 class AgeVerificationMethod(models.TextChoices):
     ATTESTATION = "attestation", _("attestation signée par un fournisseur")
@@ -39,6 +41,15 @@ class User(AbstractUser):
         choices=DirectMessagePolicy.choices,
         default=DirectMessagePolicy.EVERYONE,
     )
+    # The pseudonym's UTS #39 skeleton (accounts.pseudonyms.pseudonym_key), so
+    # that a look-alike is found by one indexed lookup at sign-up.
+    pseudonym_key = models.CharField(
+        _("squelette du pseudonyme"),
+        max_length=255,
+        db_index=True,
+        editable=False,
+        default="",
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("utilisateur")
@@ -52,9 +63,34 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    def save(self, *args, **kwargs):
+        # A derived column, kept in step with the name on every write path
+        # (sign-up, admin, create_staff, the anonymisation of a closed account).
+        self.pseudonym_key = pseudonym_key(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "pseudonym_key"}
+        super().save(*args, **kwargs)
+
     @property
     def is_age_verified(self) -> bool:
         return self.age_verified_at is not None
+
+
+class ReservedPseudonym(models.Model):
+    """The skeleton of a closed account's pseudonym: nobody may take a
+    look-alike of it, so that nobody passes for a member who left. Kept at
+    least the retention period of account data (docs/accounts.md)."""
+
+    pseudonym_key = models.CharField(_("squelette du pseudonyme"), max_length=255, db_index=True)
+    reserved_at = models.DateTimeField(_("réservé le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pseudonyme réservé")
+        verbose_name_plural = _("pseudonymes réservés")
+
+    def __str__(self) -> str:
+        return self.pseudonym_key
 
 
 class ConnectionKind(models.TextChoices):
