@@ -233,7 +233,9 @@ def test_a_public_notice_is_acknowledged_and_finds_the_message(
     assert notice.acknowledged_at is not None
     [mail] = mailoutbox
     assert mail.to == ["citoyen@example.org"]
-    assert url in mail.body
+    # A reference, never the submitted URL: the form must relay nobody's content.
+    assert url not in mail.body and "#message-" not in mail.body
+    assert f"Référence de la notification : {notice.pk}" in mail.body
     [row] = audit_rows(AuditEvent.NOTICE_FILED)
     assert row.actor_id is None
     assert row.details["report"] == report.pk

@@ -4,6 +4,7 @@ header, and the web app's manifest and service worker."""
 
 import datetime
 import json
+import re
 import struct
 from pathlib import Path
 
@@ -341,11 +342,14 @@ def test_manifest_has_png_icons_that_exist(client):
     assert data["name"] and data["short_name"] and data["theme_color"] and data["background_color"]
     pngs = {(icon["sizes"], icon.get("purpose", "any")): icon for icon in data["icons"]}
     assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= set(pngs)
-    static_dir = Path(django_settings.BASE_DIR) / "static"
     for (sizes, _purpose), icon in pngs.items():
         if icon["type"] != "image/png":
             continue
-        path = static_dir / icon["src"].removeprefix(django_settings.STATIC_URL)
+        name = icon["src"].removeprefix(django_settings.STATIC_URL)
+        # With DEBUG off the manifest names the hashed copy that collectstatic made.
+        path = Path(django_settings.STATIC_ROOT) / name
+        if not path.exists():
+            path = Path(django_settings.BASE_DIR) / "static" / name
         width, height = png_size(path)
         assert f"{width}x{height}" == sizes
 
@@ -358,7 +362,10 @@ def test_service_worker_is_served_at_the_root_with_its_shell(client):
     assert "no-cache" in response["Cache-Control"]
     text = response.content.decode()
     config = json.loads(text.split("const CHATSITE_SW = ", 1)[1].split(";\n", 1)[0])
-    assert "/static/css/site.css" in config["shell"] and "/static/js/chat.js" in config["shell"]
+    # The names pages use: hashed with DEBUG off (so the offline shell matches them).
+    shell = " ".join(config["shell"])
+    assert re.search(r"/static/css/site(\.[0-9a-f]{12})?\.css", shell)
+    assert re.search(r"/static/js/chat(\.[0-9a-f]{12})?\.js", shell)
     assert config["offline"] == "/offline/" and "/offline/" in config["shell"]
     # Only static files and the offline page: never a page or answer with personal data.
     assert all(url.startswith("/static/") or url == "/offline/" for url in config["shell"])
@@ -390,7 +397,8 @@ def test_offline_page_carries_nobodys_data(make_user):
 
 def test_every_page_registers_the_service_worker(client):
     page = client.get("/").content.decode()
-    assert 'src="/static/js/sw-register.js" data-worker="/sw.js"' in page
+    registration = r'src="/static/js/sw-register(\.[0-9a-f]{12})?\.js" data-worker="/sw.js"'
+    assert re.search(registration, page)
 
 
 def test_contact_request_shows_when_the_first_message_came(make_user):
