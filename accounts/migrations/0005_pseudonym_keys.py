@@ -15,7 +15,7 @@ def fill_pseudonym_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_staff_groups"),
+        ("accounts", "0004_wallet_requests_document_expiry"),
     ]
 
     operations = [
