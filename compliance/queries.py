@@ -44,6 +44,8 @@ def _message_row(message: Message) -> dict:
         "created": _iso(message.created),
         "client_id": message.client_id,
         "deleted_at": _iso(message.deleted_at),
+        "edited": _iso(message.edited),
+        "reply_to_id": message.reply_to_id,
     }
 
 
@@ -125,6 +127,7 @@ def scoped_messages(request: LegalRequest):
         Message.objects.filter(scope)
         .filter(created__gte=request.period_start, created__lte=request.period_end)
         .select_related("room", "author", "deleted_by")
+        .prefetch_related("versions")
         .order_by("id")
     )
 
@@ -212,6 +215,18 @@ def message_rows(request: LegalRequest) -> list[dict]:
             "deleted_at": _iso(message.deleted_at),
             "deleted_by_id": message.deleted_by_id,
             "deletion_reason": message.deletion_reason,
+            "reply_to_id": message.reply_to_id,
+            "edited": _iso(message.edited),
+            # Earlier texts of an edited message, oldest first (0: as posted).
+            "versions": [
+                {
+                    "number": version.number,
+                    "body": version.body,
+                    "written_at": _iso(version.written_at),
+                    "replaced_at": _iso(version.replaced_at),
+                }
+                for version in message.versions.all()
+            ],
         }
         for message in scoped_messages(request)
     ]

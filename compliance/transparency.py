@@ -11,7 +11,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from accounts.models import ConnectionRecord
@@ -113,6 +113,12 @@ def _monthly_active_users(period: Period) -> dict:
     return {"per_month": per_month, "average": mean}
 
 
+def _message_deletions(period: Period) -> dict[str, int]:
+    deleted = Message.objects.filter(**period.filter("deleted_at"))
+    by_authors = deleted.filter(deleted_by=F("author")).count()
+    return {"by_moderators": deleted.count() - by_authors, "by_authors": by_authors}
+
+
 def build_report(period: Period) -> dict:
     reports = Report.objects.filter(**period.filter("created"))
     decided = Report.objects.filter(
@@ -152,6 +158,9 @@ def build_report(period: Period) -> dict:
             "by_measure": _counts(statements, "measure", Measure.values),
             "automated_decisions": statements.filter(automated_decision=True).count(),
             "automated_detection": statements.filter(automated_detection=True).count(),
+            # Messages hidden in the period: by moderators (site or room staff)
+            # apart from those their authors deleted themselves.
+            "message_deletions": _message_deletions(period),
             # Taken by a moderator with no report behind them.
             "own_initiative_sanctions": sanctions.filter(
                 report__isnull=True, automated=False

@@ -341,6 +341,9 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
                 messages.success(request, _("Décision enregistrée."))
                 return HttpResponseRedirect(reverse("admin:moderation_report_changelist"))
         group = [report, *report.duplicates.select_related("reporter").order_by("created")]
+        message = report.target_message
+        # The text as reported, and every version of it: authors edit their messages.
+        versions = list(message.versions.all()) if message is not None else []
         return TemplateResponse(
             request,
             "admin/moderation/report/decide.html",
@@ -356,6 +359,10 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
                 else [],
                 "record": ModerationRecord.objects.filter(user=report.target_user_id).first(),
                 "escalations": report.escalations.all(),
+                "reported_text": message.body_at_version(report.target_message_version or 0)
+                if message is not None
+                else None,
+                "message_versions": versions,
             },
         )
 

@@ -214,6 +214,12 @@ class Report(models.Model):
         blank=True,
         related_name="reports",
     )
+    # Which version of the message was reported (rooms.MessageVersion.number; 0:
+    # as posted): its author may edit it afterwards, the report keeps pointing
+    # at the text that was seen (Message.body_at_version).
+    target_message_version = models.PositiveIntegerField(
+        _("version signalée"), null=True, blank=True
+    )
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("compte signalé"),

@@ -39,6 +39,7 @@ def snapshot(message: Message) -> dict:
         "author_id": message.author_id,
         "body": message.body,
         "created": message.created.isoformat(),
+        "edited": message.edited.isoformat() if message.edited else None,
         "deleted": message.deleted_at is not None,
     }
 

@@ -11,8 +11,10 @@ the helpers that write a Message (store, hide, restore) come first.
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial, wraps
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Greatest
@@ -29,8 +31,12 @@ from rooms.models import (
     Block,
     ContactRequest,
     ContactRequestStatus,
+    Ignore,
     InvitationStatus,
+    Mention,
     Message,
+    MessageVersion,
+    Reaction,
     Room,
     RoomInvitation,
     RoomKind,
@@ -40,9 +46,9 @@ from rooms.models import (
     direct_key,
 )
 from rooms.presence import presence_deadline
-from rooms.protocol import MAX_BODY_LENGTH, CloseCode
+from rooms.protocol import EDIT_WINDOW_SECONDS, MAX_BODY_LENGTH, CloseCode
 from rooms.ratelimit import take_token
-from rooms.text import clean_body, message_json
+from rooms.text import clean_body, mentioned_names, message_json, reaction_emoji
 
 
 def runs_after_refusal(action):
@@ -81,7 +87,7 @@ def locked_message(message_id: int) -> Message:
 
 
 def store_message(
-    room: Room, author, body: str, *, client_id: str | None = None
+    room: Room, author, body: str, *, client_id: str | None = None, reply_to: Message | None = None
 ) -> tuple[Message, dict]:
     """Stores a message that the caller has checked (`policy.can_post`) in `room`,
     whose row the caller holds locked (ids then commit in order).
@@ -89,12 +95,24 @@ def store_message(
     On commit the room's sockets get it (`message.new`) and the other members'
     conversation pages are told. In a direct room whose first-contact request is
     not accepted, only the first message of the request reaches its recipient.
+    `reply_to`: the original it answers, checked by the caller (same room,
+    visible). Its @mentions are stored with it and told to those they reach.
     Returns the message and its JSON (docs/protocol.md), serialised once.
     """
-    message = Message.objects.create(room=room, author=author, body=body, client_id=client_id)
+    mentions = queries.existing_usernames(mentioned_names(body)) if "@" in body else []
+    message = Message.objects.create(
+        room=room,
+        author=author,
+        body=body,
+        client_id=client_id,
+        reply_to=reply_to,
+        mentions=mentions,
+    )
     message.room = room
     message.author = author
-    payload = message_json(message)
+    payload = message_json(message, reactions={})
+    if mentions:
+        _record_mentions(message, mentions, payload)
     notify_ids = []
     if room.kind != RoomKind.PUBLIC:
         RoomMembership.objects.filter(room=room, user=author).update(
@@ -198,7 +216,7 @@ def prepare_body(body) -> str:
 @runs_after_refusal
 @transaction.atomic(durable=True)
 def do_post_message(
-    room: Room, body, *, actor, client_id=None, account_checked: bool = False
+    room: Room, body, *, actor, client_id=None, account_checked: bool = False, reply_to=None
 ) -> PostResult:
     """Stores a message (once per client_id) and, after commit, sends it to the room.
 
@@ -230,7 +248,9 @@ def do_post_message(
             RefusalCode.RATE_LIMITED,
             _("Vous écrivez trop vite : réessayez dans %(seconds).1f s.") % {"seconds": wait},
         )
-    message, payload = store_message(room, actor, body, client_id=client_id)
+    message, payload = store_message(
+        room, actor, body, client_id=client_id, reply_to=_reply_target(room, reply_to)
+    )
     return PostResult(message, True, payload)
 
 
@@ -245,7 +265,8 @@ def do_delete_message(message: Message, *, actor, reason: str = "") -> Message:
         raise Refused(RefusalCode.FORBIDDEN, _("Vous ne pouvez pas supprimer ce message."))
     if not is_author and not reason.strip():
         raise Refused(RefusalCode.INVALID, _("Indiquez le motif de la suppression."))
-    if not hide_message(message, actor=actor, reason=reason.strip()):
+    reason = reason.strip() or (AUTHOR_DELETION_REASON if is_author else "")
+    if not hide_message(message, actor=actor, reason=reason):
         return message
     if not is_author:
         record(
@@ -515,6 +536,8 @@ def do_block_user(target, *, actor) -> Block:
                 partial(notify.close_user_sockets, user.pk, int(CloseCode.FORBIDDEN), room.id)
             )
             transaction.on_commit(partial(notify.conversation_changed, user.pk, room.slug))
+    for user in (target, actor):
+        transaction.on_commit(partial(notify.relations_changed, user.pk))
     return block
 
 
@@ -525,6 +548,9 @@ def do_unblock_user(target, *, actor) -> bool:
     ContactRequest.objects.filter(
         sender=target, recipient=actor, status=ContactRequestStatus.BLOCKED
     ).update(status=ContactRequestStatus.IGNORED)
+    if deleted:
+        for user in (target, actor):
+            transaction.on_commit(partial(notify.relations_changed, user.pk))
     return bool(deleted)
 
 
@@ -619,6 +645,8 @@ def do_forget_deleted_message_texts(message_ids, *, actor, reason: str) -> int:
     messages = _deleted_messages(message_ids).exclude(body="")
     ids = sorted(messages.values_list("pk", flat=True))
     emptied = Message.objects.filter(pk__in=ids).update(body="")
+    # Earlier texts of an edited message go with its last one.
+    MessageVersion.objects.filter(message_id__in=ids).update(body="")
     if emptied:
         record(
             AuditEvent.DELETED_MESSAGE_TEXTS_FORGOTTEN,
@@ -646,3 +674,200 @@ def do_forget_deleted_messages(message_ids, *, actor, reason: str) -> int:
             details={"messages": removed, "first_id": ids[0], "last_id": ids[-1]},
         )
     return removed
+
+
+# --- conversation: replies, mentions, edits, deletions, reactions, ignores -----------------
+
+
+def message_id_of(value) -> int:
+    """A message id sent by a client, or a refusal (`invalid`)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise Refused(RefusalCode.INVALID, _("id doit être un identifiant de message."))
+    return value
+
+
+def _reply_target(room: Room, reply_to) -> Message | None:
+    """The original a post answers: a visible message of the same room."""
+    if reply_to is None:
+        return None
+    if isinstance(reply_to, bool) or not isinstance(reply_to, int) or reply_to <= 0:
+        raise Refused(RefusalCode.INVALID, _("reply_to doit être un identifiant de message."))
+    original = (
+        Message.objects.filter(pk=reply_to, room=room, deleted_at__isnull=True)
+        .select_related("author")
+        .first()
+    )
+    if original is None:
+        raise Refused(
+            RefusalCode.INVALID, _("Le message auquel vous répondez n'existe pas dans ce salon.")
+        )
+    return original
+
+
+def _record_mentions(message: Message, usernames: list[str], payload: dict) -> None:
+    """Stores the mentions that reach their person and tells them after commit,
+    on every socket of theirs (the conversations page included). None reaches
+    the author, someone who blocks or ignores the author (or is blocked by
+    them), nor someone who may not read the room."""
+    already = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
+    users = get_user_model().objects.filter(username__in=usernames, is_active=True)
+    reached = []
+    for user in users.exclude(pk=message.author_id).exclude(pk__in=already):
+        if message.author_id in queries.hidden_from(user):
+            continue
+        if not policy.can_join(user, message.room):
+            continue
+        reached.append(user)
+    Mention.objects.bulk_create([Mention(message=message, user=user) for user in reached])
+    for user in reached:
+        transaction.on_commit(partial(notify.mentioned, user.pk, message.room.slug, payload))
+
+
+def _own_message(message_id, *, actor) -> Message:
+    """The actor's own visible message, locked; `invalid` when there is no
+    such message (or it is deleted), `forbidden` when it is someone else's."""
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("room", "author", "reply_to", "reply_to__author")
+        .filter(pk=message_id_of(message_id), deleted_at__isnull=True)
+        .first()
+    )
+    if message is None:
+        raise Refused(RefusalCode.NOT_FOUND, _("Ce message n'existe pas ou plus."))
+    if message.author_id != actor.pk:
+        raise Refused(
+            RefusalCode.FORBIDDEN, _("Seul l'auteur d'un message peut le modifier ou le supprimer.")
+        )
+    return message
+
+
+@runs_after_refusal
+@transaction.atomic(durable=True)
+def do_edit_message(message_id: int, body, *, actor, account_checked: bool = False) -> Message:
+    """The author changes their message's text within EDIT_WINDOW_SECONDS.
+
+    The new text passes the checks of a post (account, room, mute, filters,
+    safety signals, length, rate limit; not the slow mode, which is about new
+    messages). The text it replaces is kept as a MessageVersion, for
+    moderation and legal requests, never shown to members. A filter that would
+    hold a post for review refuses the edit instead: the published text stays.
+    """
+    body = prepare_body(body)
+    message = _own_message(message_id, actor=actor)
+    if timezone.now() - message.created > timedelta(seconds=EDIT_WINDOW_SECONDS):
+        raise Refused(
+            RefusalCode.FORBIDDEN,
+            _("Un message se modifie dans les %(minutes)d minutes qui suivent son envoi.")
+            % {"minutes": EDIT_WINDOW_SECONDS // 60},
+        )
+    if body == message.body:
+        return message
+    verdict = policy.can_post(
+        actor, message.room, body, account_checked=account_checked, editing=True
+    )
+    if not verdict:
+        raise Refused(verdict.code, verdict.detail)
+    wait = take_token(actor.pk)
+    if wait:
+        raise Refused(
+            RefusalCode.RATE_LIMITED,
+            _("Vous écrivez trop vite : réessayez dans %(seconds).1f s.") % {"seconds": wait},
+        )
+    now = timezone.now()
+    MessageVersion.objects.create(
+        message=message,
+        number=MessageVersion.objects.filter(message=message).count(),
+        body=message.body,
+        written_at=message.edited or message.created,
+        replaced_at=now,
+    )
+    message.body = body
+    message.edited = now
+    message.mentions = queries.existing_usernames(mentioned_names(body)) if "@" in body else []
+    message.save(update_fields=["body", "edited", "mentions"])
+    payload = message_json(message)
+    if message.mentions:
+        _record_mentions(message, message.mentions, payload)
+    update = {
+        "id": message.id,
+        "body": message.body,
+        "edited": message.edited.isoformat(),
+        "mentions": message.mentions,
+    }
+    transaction.on_commit(partial(notify.message_updated, message.room_id, update))
+    return message
+
+
+@transaction.atomic(durable=True)
+def do_delete_own_message(message_id: int, *, actor) -> Message:
+    """The author deletes their message: hidden like a moderator's removal
+    (who and when kept, reason "author"), kept under a legal hold and purged
+    otherwise by the retention policy; the room is told."""
+    message = _own_message(message_id, actor=actor)
+    hide_message(message, actor=actor, reason=AUTHOR_DELETION_REASON)
+    return message
+
+
+# The deletion reason of a message its author deleted: the transparency report
+# counts these apart from moderators' removals.
+AUTHOR_DELETION_REASON = "author"
+
+
+@transaction.atomic(durable=True)
+def do_react(message_id: int, emoji, *, actor, add: bool) -> dict[str, int]:
+    """Adds or takes back the actor's `emoji` on a message of a room they may
+    read; one of each emoji per person. Returns the message's counts; the room
+    gets them (`reactions`) when they changed."""
+    chosen = reaction_emoji(emoji)
+    if chosen is None:
+        raise Refused(RefusalCode.INVALID, _("Cette réaction n'est pas proposée."))
+    # The lock orders concurrent reactions, so the last counts sent are the true ones.
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("room")
+        .filter(pk=message_id_of(message_id), deleted_at__isnull=True)
+        .first()
+    )
+    if message is None or not policy.can_join(actor, message.room):
+        raise Refused(RefusalCode.NOT_FOUND, _("Ce message n'existe pas ou plus."))
+    if add:
+        changed = not Reaction.objects.filter(message=message, user=actor, emoji=chosen).exists()
+        if changed:
+            wait = take_token(actor.pk)
+            if wait:
+                raise Refused(
+                    RefusalCode.RATE_LIMITED,
+                    _("Vous réagissez trop vite : réessayez dans %(seconds).1f s.")
+                    % {"seconds": wait},
+                )
+            Reaction.objects.create(message=message, user=actor, emoji=chosen)
+    else:
+        changed = bool(
+            Reaction.objects.filter(message=message, user=actor, emoji=chosen).delete()[0]
+        )
+    counts = queries.reaction_counts([message.id]).get(message.id, {})
+    if changed:
+        transaction.on_commit(
+            partial(notify.reactions_changed, message.room_id, message.id, counts)
+        )
+    return counts
+
+
+@transaction.atomic(durable=True)
+def do_ignore_user(target, *, actor) -> Ignore:
+    """`actor` ignores `target`: target's messages collapse for the actor, their
+    mentions and typing stop reaching them. Target is not told."""
+    if target.pk == actor.pk:
+        raise Refused(RefusalCode.INVALID, _("Vous ne pouvez pas vous ignorer vous-même."))
+    ignore, _created = Ignore.objects.get_or_create(ignorer=actor, ignored=target)
+    transaction.on_commit(partial(notify.relations_changed, actor.pk))
+    return ignore
+
+
+@transaction.atomic(durable=True)
+def do_unignore_user(target, *, actor) -> bool:
+    """Lifts actor's ignore on target; True if there was one."""
+    deleted, _detail = Ignore.objects.filter(ignorer=actor, ignored=target).delete()
+    if deleted:
+        transaction.on_commit(partial(notify.relations_changed, actor.pk))
+    return bool(deleted)

@@ -23,6 +23,7 @@ from rooms.models import (
     ContactRequest,
     DirectConversation,
     Message,
+    MessageVersion,
     Room,
     RoomInvitation,
     RoomKind,
@@ -166,6 +167,23 @@ class RoomAdmin(admin.ModelAdmin):
         )
 
 
+class MessageVersionInline(admin.TabularInline):
+    """Earlier texts of an edited message: for staff, never shown to members."""
+
+    model = MessageVersion
+    extra = 0
+    can_delete = False
+    fields = ["number", "written_at", "replaced_at", "body"]
+    readonly_fields = fields
+    verbose_name_plural = _("historique des modifications")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "room", "author", "excerpt", "created", "deleted_at"]
@@ -177,12 +195,16 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "author",
         "body",
         "created",
+        "edited",
+        "reply_to",
+        "mentions",
         "client_id",
         "deleted_at",
         "deleted_by",
         "deletion_reason",
     ]
     readonly_fields = fields
+    inlines = [MessageVersionInline]
     actions = ["hide_messages"]
 
     def get_queryset(self, request):

@@ -8,9 +8,15 @@ from django.utils.translation import gettext as _
 
 from core.jsonapi import error, json_object, json_view
 from core.refusals import RefusalCode, Refused
-from rooms import actions, policy, queries
+from rooms import actions, policy, queries, search
 from rooms.models import Message, Room
-from rooms.protocol import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, CloseCode
+from rooms.protocol import (
+    DEFAULT_PAGE_LIMIT,
+    MAX_PAGE_LIMIT,
+    SEARCH_MIN_QUERY,
+    SEARCH_PAGE_LIMIT,
+    CloseCode,
+)
 from rooms.queries import find_user
 from rooms.text import message_json
 
@@ -105,7 +111,18 @@ def room_messages(request: HttpRequest, slug: str) -> JsonResponse:
     )
     # Reading history changes nothing (no write on GET): the page marks what
     # was seen with POST .../read/, the socket what arrives live.
-    return JsonResponse({"messages": [message_json(message) for message in messages]})
+    return JsonResponse(
+        {
+            "messages": [message_json(message) for message in messages],
+            # The reader's own reactions on these messages, for the pressed buttons.
+            "my_reactions": {
+                str(message_id): emojis
+                for message_id, emojis in queries.my_reactions(
+                    request.user, [m.id for m in messages]
+                ).items()
+            },
+        }
+    )
 
 
 def _readable_room(request: HttpRequest, slug: str) -> Room:
@@ -171,6 +188,93 @@ def unblock(request: HttpRequest, username: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+@api_view("PATCH", "DELETE")
+def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
+    """The author edits (PATCH {"body"}) or deletes their message; anyone
+    else gets 403 `forbidden`, an unknown or deleted message 404."""
+    if request.method == "DELETE":
+        actions.do_delete_own_message(message_id, actor=request.user)
+        return HttpResponse(status=204)
+    message = actions.do_edit_message(
+        message_id, json_object(request).get("body"), actor=request.user
+    )
+    return JsonResponse(message_json(message))
+
+
+@api_view("GET", "POST")
+def message_reactions(request: HttpRequest, message_id: int) -> JsonResponse:
+    """GET: who reacted with what ({"reactions": {emoji: [username, ...]}});
+    POST {"emoji"}: adds the user's reaction, answers the counts."""
+    if request.method == "POST":
+        counts = actions.do_react(
+            message_id, json_object(request).get("emoji"), actor=request.user, add=True
+        )
+        return JsonResponse({"id": message_id, "counts": counts})
+    message = Message.objects.filter(pk=message_id, deleted_at__isnull=True).first()
+    if message is None or not policy.can_join(request.user, message.room):
+        return error(404, "not_found", _("Ce message n'existe pas ou plus."))
+    return JsonResponse({"id": message_id, "reactions": queries.reactors(message)})
+
+
+@api_view("DELETE")
+def message_reaction(request: HttpRequest, message_id: int, emoji: str) -> JsonResponse:
+    counts = actions.do_react(message_id, emoji, actor=request.user, add=False)
+    return JsonResponse({"id": message_id, "counts": counts})
+
+
+@api_view("GET")
+def search_messages(request: HttpRequest) -> JsonResponse:
+    """GET /api/search/?q=<text>[&room=<slug>][&before=<id>][&limit=<n>]:
+    newest first, with each hit's highlighted ranges and the next page's `before`."""
+    text = request.GET.get("q", "").strip()
+    if len(text) < SEARCH_MIN_QUERY:
+        return error(
+            400,
+            "invalid",
+            _("Cherchez au moins %(min)d caractères.") % {"min": SEARCH_MIN_QUERY},
+        )
+    if len(text) > 200:
+        return error(400, "too_long", _("Recherche trop longue (200 caractères au plus)."))
+    room = None
+    if slug := request.GET.get("room"):
+        room = _readable_room(request, slug)
+        if not policy.can_join(request.user, room):
+            raise Refused(RefusalCode.FORBIDDEN, _("Vous n'avez pas accès à ce salon."))
+    limit = _int_param(request, "limit", 20)
+    if not 1 <= limit <= SEARCH_PAGE_LIMIT:
+        return error(400, "invalid", _("limit va de 1 à %(max)d.") % {"max": SEARCH_PAGE_LIMIT})
+    hits, next_before = search.search_messages(
+        request.user, text, room=room, before=_int_param(request, "before"), limit=limit
+    )
+    return JsonResponse(
+        {
+            "messages": [
+                {**message_json(hit.message), "highlights": hit.highlights} for hit in hits
+            ],
+            "next_before": next_before,
+        }
+    )
+
+
+@api_view("GET", "POST")
+def ignores(request: HttpRequest) -> JsonResponse:
+    if request.method == "GET":
+        names = request.user.ignores_made.order_by("ignored__username").values_list(
+            "ignored__username", flat=True
+        )
+        return JsonResponse({"ignored": list(names)})
+    target = _user_named(json_object(request).get("username"))
+    actions.do_ignore_user(target, actor=request.user)
+    return JsonResponse({"ignored": target.username}, status=201)
+
+
+@api_view("DELETE")
+def unignore(request: HttpRequest, username: str) -> HttpResponse:
+    target = _user_named(username)
+    actions.do_unignore_user(target, actor=request.user)
+    return HttpResponse(status=204)
+
+
 @api_view("GET")
 def conversations(request: HttpRequest) -> JsonResponse:
     """The conversations page's data: unread counts, requests, invitations."""
@@ -191,6 +295,8 @@ def conversations(request: HttpRequest) -> JsonResponse:
                 }
                 for request_ in queries.pending_contact_requests(user)
             ],
+            # Mentions of the user that they may still read, newest first.
+            "mentions": [message_json(message) for message in queries.recent_mentions(user)],
             "invitations": [
                 {
                     "id": invitation.id,

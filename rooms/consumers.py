@@ -47,6 +47,7 @@ from core import metrics
 from core.refusals import RefusalCode, Refused
 from core.staff import has_staff_powers
 from rooms import actions, fanout, policy, presence, queries, socket_limit
+from rooms.consumer_frames import ConversationFrames
 from rooms.models import Room, RoomKind, session_group, user_group
 from rooms.protocol import (
     BACKFILL_CHUNK,
@@ -166,12 +167,12 @@ def _backfill_chunk(room: Room, after: int) -> list[dict]:
     ]
 
 
-def _post(room: Room, user, body, client_id) -> dict:
+def _post(room: Room, user, body, client_id, reply_to=None) -> dict:
     """The frame to send back to this socket: the message or an error. The
     socket has checked the session and the account (`_check_access`)."""
     try:
         result = actions.do_post_message(
-            room, body, actor=user, client_id=client_id, account_checked=True
+            room, body, actor=user, client_id=client_id, account_checked=True, reply_to=reply_to
         )
     except Refused as refusal:
         echoed = client_id if isinstance(client_id, str) else None
@@ -181,7 +182,7 @@ def _post(room: Room, user, body, client_id) -> dict:
     return {"type": ServerEvent.MESSAGE_NEW, **result.payload}
 
 
-class RoomConsumer(AsyncJsonWebsocketConsumer):
+class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
     room: Room | None = None
     user = None
 
@@ -330,6 +331,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "revalidate_task", None) is not None:
             self.revalidate_task.cancel()
             self.revalidate_task = None
+        await self.stop_conversation_tasks()
         if self.post_task is not None:
             # Posts not yet started are dropped: their senders never got them
             # back and resend them (same client_id) when they reconnect. The
@@ -392,6 +394,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         client_id = content.get("client_id")
         if not isinstance(client_id, str):
             client_id = None
+        # Edit, delete, reactions, typing: rooms/consumer_frames.py.
+        if await self.receive_conversation_frame(content, client_id):
+            return
         if content["type"] != ClientEvent.MESSAGE_SEND:
             await self.send_json(
                 error_frame(RefusalCode.INVALID, _("Type de message inconnu."), client_id)
@@ -408,7 +413,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 )
             )
             return
-        self.posts.put_nowait((content.get("body"), content.get("client_id")))
+        self.posts.put_nowait(
+            (content.get("body"), content.get("client_id"), content.get("reply_to"))
+        )
         if self.post_task is None or self.post_task.done():
             self.post_task = asyncio.get_running_loop().create_task(self._store_posts())
 
@@ -417,13 +424,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         while the socket goes on reading frames (and sanctions)."""
         store = database_sync_to_async(_post, thread_sensitive=False, executor=_executor())
         while self.room is not None and not self.posts.empty():
-            body, client_id = self.posts.get_nowait()
+            body, client_id, reply_to = self.posts.get_nowait()
             try:
                 stale = time.monotonic() - self.checked_at > REVALIDATE_BEFORE_POST_SECONDS
                 if stale and not await self._revalidate():
                     return
                 async with _room_lock(self.room.id):
-                    reply = await store(self.room, self.user, body, client_id)
+                    reply = await store(self.room, self.user, body, client_id, reply_to)
             except DatabaseError as error:
                 if not _is_busy(error):
                     logger.exception("could not store a post in room %s", self.room.id)
@@ -471,6 +478,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     async def _relay_now(self, event: dict, text: str | None) -> None:
         if self.room is None:
             return
+        if event.get("type") == GroupEvent.ROOM_TYPING:
+            await self.relay_typing(event)  # filtered per socket: rooms/consumer_frames.py
+            return
         if text is None:
             if event.get("type") == GroupEvent.ROOM_CLOSE:
                 await self.close(code=event["code"])
@@ -492,6 +502,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self.base_send({"type": "websocket.send", "text": text})
             if not restored:  # its delay since creation is no delivery latency
                 metrics.message_delivered(message)
+            await self.typing_ended(message["author"])
             if self.room.kind != RoomKind.PUBLIC and message["author"] != self.user.username:
                 self._mark_read_later(message_id)
             return
@@ -595,6 +606,14 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
 
     async def user_conversation(self, event) -> None:
         await self.send_json({"type": ServerEvent.CONVERSATION_CHANGED, "room": event["room"]})
+
+    async def user_mention(self, event) -> None:
+        await self.send_json(
+            {"type": ServerEvent.MENTION, "room": event["room"], "message": event["message"]}
+        )
+
+    async def user_relations(self, event) -> None:
+        pass  # for room sockets (typing); nothing to show here
 
     async def user_close(self, event) -> None:
         if event.get("room") is None:

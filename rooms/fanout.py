@@ -36,6 +36,16 @@ def frame_text(event: dict) -> str | None:
         frame = {"type": ServerEvent.MESSAGE_NEW, **event["message"]}
     elif kind == GroupEvent.ROOM_MESSAGE_DELETED:
         frame = {"type": ServerEvent.MESSAGE_DELETED, "id": event["id"]}
+    elif kind == GroupEvent.ROOM_MESSAGE_UPDATED:
+        frame = {
+            "type": ServerEvent.MESSAGE_UPDATED,
+            "id": event["id"],
+            "body": event["body"],
+            "edited": event["edited"],
+            "mentions": event.get("mentions", []),
+        }
+    elif kind == GroupEvent.ROOM_REACTIONS:
+        frame = {"type": ServerEvent.REACTIONS, "id": event["id"], "counts": event["counts"]}
     elif kind == GroupEvent.ROOM_PRESENCE:
         frame = {"type": ServerEvent.PRESENCE, "users": event["users"]}
     else:

@@ -213,6 +213,20 @@ class Message(models.Model):
         related_name="+",
     )
     deletion_reason = models.TextField(_("motif de la suppression"), blank=True)
+    # SET_NULL: a reply outlives its original once retention purges the original.
+    reply_to = models.ForeignKey(
+        "self",
+        verbose_name=_("en réponse à"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
+    # When the body was last changed by its author; its earlier bodies are MessageVersions.
+    edited = models.DateTimeField(_("modifié le"), null=True, blank=True)
+    # The existing usernames named with @name, in order, computed when the body
+    # is stored: the message JSON needs them on every delivery, a query each otherwise.
+    mentions = models.JSONField(_("mentions"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -233,6 +247,85 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def deleted_by_author(self) -> bool:
+        return self.deleted_at is not None and self.deleted_by_id == self.author_id
+
+    def body_at_version(self, number: int) -> str:
+        """The body as it read at version `number` (0: as posted), for reports
+        filed before later edits."""
+        earlier = self.versions.filter(number=number).values_list("body", flat=True).first()
+        return self.body if earlier is None else earlier
+
+
+class MessageVersion(models.Model):
+    """An earlier body of an edited message: kept for moderation and legal
+    requests, never shown to members. Version 0 is the body as first posted;
+    the message's own body is the version after the last of these."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    body = models.TextField(_("texte"))
+    # When this body was written (the post, or the edit that produced it).
+    written_at = models.DateTimeField(_("écrit le"))
+    replaced_at = models.DateTimeField(_("remplacé le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("version d'un message")
+        verbose_name_plural = _("versions des messages")
+        ordering = ["message", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "number"], name="rooms_messageversion_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.message_id} v{self.number}"
+
+
+class Reaction(models.Model):
+    """One person's emoji on a message: at most one of each emoji per person."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(_("émoji"), max_length=16)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("réaction")
+        verbose_name_plural = _("réactions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="rooms_reaction_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.emoji} #{self.message_id}"
+
+
+class Mention(models.Model):
+    """A mention that reached its person (not every @name does: none from
+    someone they block or ignore, none in a room they cannot read)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="rooms_mention_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "-id"], name="rooms_mention_user_latest")]
+
+    def __str__(self) -> str:
+        return f"@{self.user} #{self.message_id}"
 
 
 class Block(models.Model):
@@ -256,6 +349,33 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"{self.blocker} ⊘ {self.blocked}"
+
+
+class Ignore(models.Model):
+    """`ignorer` no longer sees `ignored` in public rooms: their messages
+    collapse to a placeholder, their mentions and typing do not reach the
+    ignorer. Unlike a block, the ignored person is not told and nothing closes."""
+
+    ignorer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ignores_made"
+    )
+    ignored = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("personne ignorée")
+        verbose_name_plural = _("personnes ignorées")
+        constraints = [
+            models.UniqueConstraint(fields=["ignorer", "ignored"], name="rooms_ignore_unique"),
+            models.CheckConstraint(
+                condition=~Q(ignorer=F("ignored")), name="rooms_ignore_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ignorer} ⊘ {self.ignored} (ignore)"
 
 
 class ContactRequestStatus(models.TextChoices):

@@ -48,6 +48,29 @@ def message_deleted(room_id: int, message_id: int) -> None:
     send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_MESSAGE_DELETED, "id": message_id})
 
 
+def message_updated(room_id: int, update: dict) -> None:
+    send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_MESSAGE_UPDATED, **update})
+
+
+def reactions_changed(room_id: int, message_id: int, counts: dict) -> None:
+    send_to_group(
+        room_group(room_id),
+        {"type": GroupEvent.ROOM_REACTIONS, "id": message_id, "counts": counts},
+    )
+
+
+def mentioned(user_id: int, room_slug: str, payload: dict) -> None:
+    send_to_group(
+        user_group(user_id),
+        {"type": GroupEvent.USER_MENTION, "room": room_slug, "message": payload},
+    )
+
+
+def relations_changed(user_id: int) -> None:
+    """The user's blocks or ignores changed: their sockets reload them (typing)."""
+    send_to_group(user_group(user_id), {"type": GroupEvent.USER_RELATIONS})
+
+
 def presence_changed(room_id: int, usernames: list[str]) -> None:
     send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_PRESENCE, "users": usernames})
 

@@ -218,7 +218,13 @@ def is_room_staff(user, room: Room) -> bool:
 
 
 def can_post(
-    user, room: Room, body: str, *, account_checked: bool = False, reviewed: bool = False
+    user,
+    room: Room,
+    body: str,
+    *,
+    account_checked: bool = False,
+    reviewed: bool = False,
+    editing: bool = False,
 ) -> Verdict:
     """May the user post this (already cleaned) text in this room now?
 
@@ -229,6 +235,9 @@ def can_post(
     (a held message released): the checks that screen the text and the slow
     mode are skipped; everything about the author's right to post here (the
     account, an archived room, membership, blocks, mutes and bans) still applies.
+    `editing`: the text replaces one of the user's messages
+    (rooms.actions.do_edit_message): every check but the slow mode, which is
+    about new messages.
     """
     if not account_checked:
         verdict = account_verdict(user)
@@ -248,7 +257,7 @@ def can_post(
         if held_for(room, user) is not None:
             # The recipient of an unanswered request answers it before writing.
             return refuse_post(RefusalCode.BLOCKED, _("Acceptez d'abord la demande de contact."))
-    if room.slow_mode_seconds and not reviewed and not is_room_staff(user, room):
+    if room.slow_mode_seconds and not reviewed and not editing and not is_room_staff(user, room):
         since = timezone.now() - timedelta(seconds=room.slow_mode_seconds)
         if Message.objects.filter(room=room, author=user, created__gt=since).exists():
             return refuse_post(

@@ -18,6 +18,24 @@ MAX_PENDING_POSTS = 32
 MAX_PAGE_LIMIT = 200
 DEFAULT_PAGE_LIMIT = 50
 
+# An author edits a message for this long after posting it (Zulip's default is
+# 10 minutes; long enough to fix a typo or a wrong word, short enough that an
+# answered message does not change under its answers). Deleting has no window.
+EDIT_WINDOW_SECONDS = 15 * 60
+# The reactions offered, in display order. A client may send ❤ with or without
+# its variation selector; it is stored as listed here.
+REACTION_EMOJIS = ("👍", "❤️", "😂", "😮", "😢", "🙏")
+# A user's typing frames are passed on at most once per this many seconds (per
+# room, across sockets and processes); a typer is shown for TYPING_SHOWN_SECONDS
+# after their last one, or until their message arrives.
+TYPING_THROTTLE_SECONDS = 3
+TYPING_SHOWN_SECONDS = 6
+# The quoted start of the original in a reply's `reply_to`.
+REPLY_EXCERPT_LENGTH = 120
+# Search: results per page at most, and the shortest query.
+SEARCH_PAGE_LIMIT = 50
+SEARCH_MIN_QUERY = 2
+
 
 class CloseCode(IntEnum):
     """Every code the server closes a socket with. Only 1000, 1001 and
@@ -74,6 +92,11 @@ class ClientEvent(StrEnum):
     """Frames a client sends."""
 
     MESSAGE_SEND = "message.send"
+    MESSAGE_EDIT = "message.edit"
+    MESSAGE_DELETE = "message.delete"
+    REACTION_ADD = "reaction.add"
+    REACTION_REMOVE = "reaction.remove"
+    TYPING = "typing"
 
 
 class ServerEvent(StrEnum):
@@ -81,10 +104,15 @@ class ServerEvent(StrEnum):
 
     MESSAGE_NEW = "message.new"
     MESSAGE_DELETED = "message.deleted"
+    MESSAGE_UPDATED = "message.updated"
+    REACTIONS = "reactions"
+    TYPING = "typing"
     ERROR = "error"
     PRESENCE = "presence"
     # On /ws/conversations/: something changed in one of the user's conversations.
     CONVERSATION_CHANGED = "conversation.changed"
+    # On /ws/conversations/: someone mentioned the user (the message JSON).
+    MENTION = "mention"
 
 
 class GroupEvent(StrEnum):
@@ -93,6 +121,10 @@ class GroupEvent(StrEnum):
     # {"message": <message JSON>, "restored": true when a hidden message is shown again}
     ROOM_MESSAGE = "room.message"
     ROOM_MESSAGE_DELETED = "room.message_deleted"  # {"id": int}
+    ROOM_MESSAGE_UPDATED = "room.message_updated"  # {"id", "body", "edited", "mentions"}
+    ROOM_REACTIONS = "room.reactions"  # {"id": int, "counts": {emoji: count}}
+    # Filtered per socket (blocks, ignores), so not encoded once for all.
+    ROOM_TYPING = "room.typing"  # {"user": username, "user_id": int}
     ROOM_PRESENCE = "room.presence"  # {"users": [username, ...]}
     ROOM_CLOSE = "room.close"  # {"code": int}: the room was archived
     # To user.<id>: close that user's sockets, in one room or all of them.
@@ -106,3 +138,6 @@ class GroupEvent(StrEnum):
     # To session.<digest>: that session changed the password, which gave it a
     # new key (Django's update_session_auth_hash): its sockets follow it.
     SESSION_REKEY = "session.rekey"  # {"key": the new session key}
+    USER_MENTION = "user.mention"  # {"room": slug, "message": <message JSON>}
+    # The user's blocks or ignores changed: their sockets reload them.
+    USER_RELATIONS = "user.relations"  # {}

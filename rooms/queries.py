@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -14,8 +14,11 @@ from rooms.models import (
     Block,
     ContactRequest,
     ContactRequestStatus,
+    Ignore,
     InvitationStatus,
+    Mention,
     Message,
+    Reaction,
     Room,
     RoomInvitation,
     RoomKind,
@@ -24,12 +27,40 @@ from rooms.models import (
     direct_key,
 )
 from rooms.presence import presence_deadline
+from rooms.text import ordered_counts
+
+# What the message JSON reads besides the message: its room, its author, and
+# the original it replies to (with that one's author).
+MESSAGE_RELATED = ("room", "author", "reply_to", "reply_to__author")
 
 
 def visible_messages(room: Room):
     return Message.objects.filter(room=room, deleted_at__isnull=True).select_related(
-        "room", "author"
+        *MESSAGE_RELATED
     )
+
+
+def reaction_counts(message_ids) -> dict[int, dict[str, int]]:
+    """{message id: {emoji: count}} for these messages, in one query."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = (
+        Reaction.objects.filter(message_id__in=list(message_ids))
+        .order_by()
+        .values_list("message_id", "emoji")
+        .annotate(total=Count("id"))
+    )
+    for message_id, emoji, total in rows:
+        counts.setdefault(message_id, {})[emoji] = total
+    return {message_id: ordered_counts(found) for message_id, found in counts.items()}
+
+
+def with_conversation_fields(messages: list[Message]) -> list[Message]:
+    """Sets each message's `reaction_counts` (one query for all), so that
+    rooms.text.message_json serialises a page without a query per message."""
+    counts = reaction_counts(m.id for m in messages) if messages else {}
+    for message in messages:
+        message.reaction_counts = counts.get(message.id, {})
+    return messages
 
 
 def messages_page(
@@ -41,8 +72,88 @@ def messages_page(
     if before is not None:
         queryset = queryset.filter(id__lt=before)
     if after is not None:
-        return list(queryset.filter(id__gt=after).order_by("id")[:limit])
-    return list(reversed(queryset.order_by("-id")[:limit]))
+        return with_conversation_fields(list(queryset.filter(id__gt=after).order_by("id")[:limit]))
+    return with_conversation_fields(list(reversed(queryset.order_by("-id")[:limit])))
+
+
+def my_reactions(user, message_ids) -> dict[int, list[str]]:
+    """{message id: [emoji, ...]} the user put on these messages."""
+    mine: dict[int, list[str]] = {}
+    rows = Reaction.objects.filter(user=user, message_id__in=list(message_ids)).values_list(
+        "message_id", "emoji"
+    )
+    for message_id, emoji in rows:
+        mine.setdefault(message_id, []).append(emoji)
+    return {
+        message_id: list(ordered_counts(dict.fromkeys(found, 1)))
+        for message_id, found in mine.items()
+    }
+
+
+def reactors(message: Message) -> dict[str, list[str]]:
+    """Who reacted with what, for the "who reacted" popover: {emoji: [username, ...]}."""
+    found: dict[str, list[str]] = {}
+    rows = (
+        Reaction.objects.filter(message=message)
+        .order_by("id")
+        .values_list("emoji", "user__username")
+    )
+    for emoji, username in rows:
+        found.setdefault(emoji, []).append(username)
+    return {emoji: found[emoji] for emoji in ordered_counts({e: len(u) for e, u in found.items()})}
+
+
+def existing_usernames(names: list[str]) -> list[str]:
+    """The active accounts among these names (letter case ignored), as the
+    accounts spell them, in the order given."""
+    if not names:
+        return []
+    lowered = [name.lower() for name in names]
+    found = {
+        username.lower(): username
+        for username in get_user_model()
+        .objects.filter(is_active=True)
+        .annotate(lowered=Lower("username"))
+        .filter(lowered__in=lowered)
+        .values_list("username", flat=True)
+    }
+    result = []
+    for name in lowered:
+        if name in found and found[name] not in result:
+            result.append(found[name])
+    return result
+
+
+def hidden_from(user) -> set[int]:
+    """The accounts whose typing and mentions do not reach `user`: blocked
+    either way, or ignored by `user`."""
+    blocked = Block.objects.filter(Q(blocker=user) | Q(blocked=user)).values_list(
+        "blocker_id", "blocked_id"
+    )
+    hidden = {other for pair in blocked for other in pair if other != user.pk}
+    hidden.update(Ignore.objects.filter(ignorer=user).values_list("ignored_id", flat=True))
+    return hidden
+
+
+def recent_mentions(user, *, limit: int = 20) -> list[Message]:
+    """The latest messages that mentioned the user and that they may still
+    read (not deleted, room still readable), newest first."""
+    mentions = (
+        Mention.objects.filter(user=user, message__deleted_at__isnull=True)
+        .order_by("-id")
+        .values_list("message_id", flat=True)[: limit * 2]
+    )
+    messages = Message.objects.filter(id__in=list(mentions)).select_related(*MESSAGE_RELATED)
+    readable: dict[int, bool] = {}
+    result = []
+    for message in messages.order_by("-id"):
+        if message.room_id not in readable:
+            readable[message.room_id] = bool(policy.can_join(user, message.room))
+        if readable[message.room_id]:
+            result.append(message)
+        if len(result) == limit:
+            break
+    return with_conversation_fields(result)
 
 
 def find_user(username: str):

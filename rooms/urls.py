@@ -32,4 +32,18 @@ urlpatterns = [
     path("api/blocks/", api.blocks, name="api_blocks"),
     path("api/blocks/<str:username>/", api.unblock, name="api_unblock"),
     path("api/conversations/", api.conversations, name="api_conversations"),
+    path("api/messages/<int:message_id>/", api.message_detail, name="api_message"),
+    path(
+        "api/messages/<int:message_id>/reactions/",
+        api.message_reactions,
+        name="api_message_reactions",
+    ),
+    path(
+        "api/messages/<int:message_id>/reactions/<str:emoji>/",
+        api.message_reaction,
+        name="api_message_reaction",
+    ),
+    path("api/search/", api.search_messages, name="api_search"),
+    path("api/ignores/", api.ignores, name="api_ignores"),
+    path("api/ignores/<str:username>/", api.unignore, name="api_unignore"),
 ]

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.refusals import RefusalCode, Refused
 from rooms import actions, policy, queries
 from rooms.forms import InviteForm, PrivateRoomForm
-from rooms.models import ContactRequest, Message, Room, RoomInvitation, RoomKind
-from rooms.protocol import MAX_BODY_LENGTH, CloseCode
+from rooms.models import ContactRequest, Ignore, Message, Room, RoomInvitation, RoomKind
+from rooms.protocol import EDIT_WINDOW_SECONDS, MAX_BODY_LENGTH, REACTION_EMOJIS, CloseCode
+from rooms.text import LINK_HOSTS_WITHOUT_WARNING
 
 
 def _gate(request: HttpRequest) -> HttpResponse | None:
@@ -148,6 +149,51 @@ def _chat_strings() -> dict:
         "online": plural_forms(
             lambda n: ngettext("%(count)d personne en ligne", "%(count)d personnes en ligne", n)
         ),
+        # static/js/chat-features.js
+        "edited": _("modifié"),
+        "reply": _("Répondre"),
+        "reply_to_name": _("Répondre à %(name)s"),
+        "reply_quote": _("En réponse à %(name)s : aller au message"),
+        "replying_to": _("En réponse à %(name)s :"),
+        "react": _("Réagir"),
+        "react_label": _("Ajouter une réaction"),
+        "react_with": _("Réagir avec %(emoji)s"),
+        "reactions": _("Réactions"),
+        "reaction_count": _("%(emoji)s : %(count)s, cliquer pour ajouter ou retirer la vôtre"),
+        "edit": _("Modifier"),
+        "edit_label": _("Modifier votre message"),
+        "delete": _("Supprimer"),
+        "delete_label": _("Supprimer votre message"),
+        "delete_confirm": _("Supprimer ce message ? Il disparaîtra pour tout le monde."),
+        "save": _("Enregistrer"),
+        "cancel": _("Annuler"),
+        "offline": _("Hors connexion : réessayez dans un instant."),
+        "typing_one": _("%(name)s écrit…"),
+        "typing_many": _("%(names)s écrivent…"),
+        "leaving": _("Vous quittez Chatsite pour %(host)s. Continuer ?"),
+        "original_gone": _("Le message d'origine n'est plus disponible."),
+        "ignored_message": _("Message de %(name)s (personne ignorée) : afficher"),
+        "ignore": _("Ignorer"),
+        "unignore": _("Ne plus ignorer"),
+        "ignore_failed": _("L'opération a échoué, réessayez."),
+        "searching": _("Recherche…"),
+        "search_none": _("Aucun message trouvé."),
+        "search_failed": _("La recherche a échoué, réessayez."),
+        "search_count": _("%(count)s résultats affichés"),
+    }
+
+
+def _features_config(user) -> dict:
+    """The settings of static/js/chat-features.js for this reader."""
+    return {
+        "emojis": list(REACTION_EMOJIS),
+        "allowed_hosts": list(LINK_HOSTS_WITHOUT_WARNING),
+        "edit_window_seconds": EDIT_WINDOW_SECONDS,
+        "ignored": list(
+            Ignore.objects.filter(ignorer=user)
+            .order_by("ignored__username")
+            .values_list("ignored__username", flat=True)
+        ),
     }
 
 
@@ -186,6 +232,7 @@ def _chat_context(request: HttpRequest, room: Room, *, membership=None, **extra)
         "rules_url": rules_url(),
         "max_body_length": MAX_BODY_LENGTH,
         "chat_strings": _chat_strings(),
+        "chat_features": _features_config(request.user),
         **extra,
     }
 

@@ -104,6 +104,7 @@ def _file_report(
         source=source,
         reporter=reporter,
         target_message=message,
+        target_message_version=message.versions.count() if message is not None else None,
         target_user=target_user if target_user is not None else getattr(message, "author", None),
         room=room if room is not None else getattr(message, "room", None),
         context=context if context is not None else [],

@@ -18,6 +18,10 @@
  * Also: times in the reader's language, the "new messages" divider and its
  * jump button, the read mark of public rooms, profile cards, and notifying
  * direct messages through notify.js.
+ *
+ * Replies, mentions, edits, reactions, typing, links, search, ignores and the
+ * message layout live in chat-features.js (window.chatsiteFeatures), loaded
+ * before this file; the hooks below call it when it is there.
  */
 (function () {
   "use strict";
@@ -38,6 +42,7 @@
   var READ_DELAY_MS = 1000;
 
   var strings = JSON.parse(document.getElementById("chat-strings").textContent);
+  var features = window.chatsiteFeatures || null;
   var slug = chat.dataset.room;
   var me = chat.dataset.me;
   var partner = chat.dataset.partner;
@@ -147,6 +152,7 @@
       if (shown) {
         shown.querySelector(".message-body").textContent = message.body;
         shown.classList.remove("deleted");
+        if (features) features.restored(shown, message, message.author === me);
       }
       return;
     }
@@ -167,6 +173,7 @@
     body.className = "message-body";
     body.textContent = message.body;
     item.append(meta, body);
+    if (features) features.renderMessage(item, message, mine);
     if (!mine) {
       // The moderation app wires the report button; hidden until then.
       var actions = document.createElement("div");
@@ -184,11 +191,12 @@
     // Keep the list in id order even if a message arrives late.
     var next = null;
     for (var node = list.lastElementChild; node; node = node.previousElementSibling) {
-      if (node === divider) continue;
+      if (!node.dataset.id) continue; // the unread divider, date separators
       if (parseInt(node.dataset.id, 10) < message.id) break;
       next = node;
     }
     list.insertBefore(item, next);
+    if (features) features.placed(item, live);
     if (stick) list.scrollTop = list.scrollHeight;
     if (live && !mine) {
       if (partner && window.chatsiteNotify) window.chatsiteNotify.directMessage(message.author, location.pathname);
@@ -204,6 +212,7 @@
       body.textContent = strings.deleted;
       item.classList.add("deleted");
     }
+    if (features) features.deleted(parseInt(id, 10), item);
   }
 
   function showPresence(users) {
@@ -297,7 +306,9 @@
     if (!entry || entry.refused) return;
     clearTimeout(entry.timer);
     if (!socket || socket.readyState !== WebSocket.OPEN) return; // sent on reconnect
-    socket.send(JSON.stringify({ type: "message.send", body: entry.body, client_id: clientId }));
+    var frame = { type: "message.send", body: entry.body, client_id: clientId };
+    if (entry.reply_to) frame.reply_to = entry.reply_to;
+    socket.send(JSON.stringify(frame));
     entry.timer = setTimeout(function () { timedOut(clientId); }, SEND_TIMEOUT_MS);
   }
 
@@ -427,12 +438,22 @@
     return scheme + location.host + "/ws/rooms/" + encodeURIComponent(slug) + "/?after=" + confirmedId;
   }
 
+  // Any other frame (edit, delete, reactions, typing); false when offline.
+  function sendRaw(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
   function onFrame(event) {
     var frame;
     try { frame = JSON.parse(event.data); } catch (e) { return; }
     if (frame.type === "message.new") { addMessage(frame, true); scheduleRepair(); }
     else if (frame.type === "message.deleted") removeMessage(frame.id);
     else if (frame.type === "presence") showPresence(frame.users || []);
+    else if (features && features.frame(frame)) { /* handled there */ }
     else if (frame.type === "error") refused(frame);
   }
 
@@ -508,7 +529,9 @@
     if (body.length > maxLength) { showError(strings.too_long); return; }
     showError("");
     var clientId = newClientId();
-    queue(clientId, body);
+    var entry = queue(clientId, body);
+    var replyTo = features ? features.takeReply() : null;
+    if (replyTo) entry.reply_to = replyTo;
     transmit(clientId);
     input.value = "";
     input.focus();
@@ -616,7 +639,33 @@
   function load(query) {
     return fetch(messagesUrl + query, { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
-      .then(function (data) { return data.messages || []; });
+      .then(function (data) {
+        if (features && data.my_reactions) features.myReactions(data.my_reactions);
+        return data.messages || [];
+      });
+  }
+
+  if (features) {
+    features.init({
+      chat: chat, list: list, input: input, form: form, strings: strings, me: me,
+      send: sendRaw, post: post, csrfToken: csrfToken, format: format, showError: showError,
+      nearBottom: nearBottom, cardButton: cardButton, timeElement: timeElement, smooth: smooth,
+      // Older pages until `id` is shown (a reply's original); resolves to its item or null.
+      loadUntil: function (id) {
+        function find() { return list.querySelector('li[data-id="' + id + '"]'); }
+        function step(rounds) {
+          if (find() || rounds === 0) return Promise.resolve(find());
+          var first = list.querySelector("li.message[data-id]");
+          var before = first ? parseInt(first.dataset.id, 10) : 0;
+          if (!before || before <= id) return Promise.resolve(find());
+          return load("?before=" + before + "&limit=" + UNREAD_HISTORY_MAX).then(function (older) {
+            older.forEach(function (message) { addMessage(message, false); });
+            return older.length ? step(rounds - 1) : find();
+          });
+        }
+        return step(10);
+      },
+    });
   }
 
   // What was typed but not echoed before a reload: pending again, and taken

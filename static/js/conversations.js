@@ -66,10 +66,35 @@
       item.append(link, " ", badge);
       list.append(item);
     });
+    renderMentions(data.mentions || []);
     // Requests and invitations carry forms: point to a reload rather than rebuild them.
     var requests = data.requests.length + data.invitations.length;
     if (knownRequests !== null && requests !== knownRequests) changedNote.hidden = false;
     knownRequests = requests;
+  }
+
+  // Mentions of the user (the server keeps only those they may still read).
+  var mentionList = document.getElementById("mention-list");
+  function renderMentions(mentions) {
+    if (!mentionList) return;
+    mentionList.replaceChildren();
+    if (!mentions.length) {
+      var empty = document.createElement("li");
+      empty.className = "muted";
+      empty.textContent = mentionList.dataset.empty;
+      mentionList.append(empty);
+    }
+    mentions.forEach(function (message) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = "/rooms/" + encodeURIComponent(message.room) + "/#message-" + message.id;
+      link.textContent = message.author + " · #" + message.room;
+      var text = document.createElement("span");
+      text.className = "muted";
+      text.textContent = " " + (message.body.length > 120 ? message.body.slice(0, 119) + "…" : message.body);
+      item.append(link, text);
+      mentionList.append(item);
+    });
   }
 
   function refresh() {

@@ -26,6 +26,8 @@ def scene(make_user, make_room, make_message, make_connection):
     room = make_room("general")
     now = timezone.now()
     in_scope = make_message(room, alice, "rendez-vous ce soir", created=now - timedelta(days=2))
+    # Edited: the package carries the text as first posted too.
+    in_scope.versions.create(number=0, body="rendez-vous demain", written_at=in_scope.created)
     too_old = make_message(room, alice, "il y a longtemps", created=now - timedelta(days=90))
     bobs = make_message(room, bob, "message de bob")
     make_connection(alice, ip="198.51.100.23", port=51515, created=now - timedelta(days=1))
@@ -105,6 +107,7 @@ def test_requisition_from_opening_to_export(
     # Only the period's connections, with the port that identifies a user behind CGNAT.
     assert [(row["ip_address"], row["port"]) for row in connections] == [("198.51.100.23", "51515")]
     assert [message["id"] for message in messages] == [scene["in_scope"].pk]
+    assert [version["body"] for version in messages[0]["versions"]] == ["rendez-vous demain"]
     assert [report["id"] for report in moderation["reports"]] == [scene["report"].pk]
     assert [sanction["kind"] for sanction in moderation["sanctions"]] == ["mute"]
 

@@ -293,3 +293,21 @@ def test_pending_identity_documents_expire_after_the_review_period_unless_held(
     client = Client()
     client.force_login(forgotten.user)
     assert "examiné à temps" in unescape(client.get("/accounts/age/").content.decode())
+
+
+def test_the_earlier_texts_of_a_deleted_message_go_with_it(make_user, make_room, make_message):
+    from rooms.models import MessageVersion
+
+    now = timezone.now()
+    grace = retention_policy().deleted_message_grace
+    author = make_user("fanny")
+    room = make_room("general")
+    edited = make_message(room, author, "version 2", deleted_at=now - grace - timedelta(hours=1))
+    kept = make_message(room, author, "toujours là")
+    for message, body in ((edited, "version 1"), (kept, "avant")):
+        MessageVersion.objects.create(message=message, number=0, body=body, written_at=now)
+
+    _purge(now=now)
+
+    bodies = dict(MessageVersion.objects.values_list("message_id", "body"))
+    assert bodies == {edited.pk: "", kept.pk: "avant"}

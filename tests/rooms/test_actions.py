@@ -46,6 +46,10 @@ def test_post_message_stores_and_broadcasts_after_commit(
         "body": "salut",
         "created": result.message.created.isoformat(),
         "client_id": "c1",
+        "edited": None,
+        "reply_to": None,
+        "mentions": [],
+        "reactions": {},
     }
 
 

@@ -89,7 +89,10 @@ def test_messages_paging(client_for, make_user, public_room, settings):
     assert bodies(f"?before={ids[3]}") == ["m0", "m1", "m2"]
     assert bodies(f"?before={ids[8]}&limit=2") == ["m6", "m7"]
     message = client.get(url + "?limit=1").json()["messages"][0]
-    assert set(message) == {"id", "room", "author", "body", "created", "client_id"}
+    assert set(message) == {
+        *("id", "room", "author", "body", "created", "client_id"),
+        *("edited", "reply_to", "mentions", "reactions"),
+    }
     for bad in ("?limit=0", "?limit=201", "?after=x", "?before=-1"):
         response = client.get(url + bad)
         assert response.status_code == 400

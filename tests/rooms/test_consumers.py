@@ -93,7 +93,10 @@ async def test_a_message_reaches_everyone_in_the_room_sender_included(
         assert frame["body"] == "Bonjour <b>tout le monde</b>"
         assert frame["room"] == "general"
         assert frame["client_id"] == "a-1"
-        assert set(frame) == {"type", "id", "room", "author", "body", "created", "client_id"}
+        assert set(frame) == {
+            *("type", "id", "room", "author", "body", "created", "client_id"),
+            *("edited", "reply_to", "mentions", "reactions"),
+        }
     [message] = await stored(public_room)
     assert message.body == "Bonjour <b>tout le monde</b>"
 
