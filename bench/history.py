@@ -124,7 +124,7 @@ def fill(target: int) -> tuple[object, object]:
             cursor.execute(
                 """
                 INSERT INTO rooms_message (room_id, author_id, body, created, client_id,
-                                           deleted_at, deleted_by_id, deletion_reason)
+                                           deleted_at, deleted_by_id, deletion_reason, mentions)
                 SELECT CASE WHEN g %% 2 = 0 THEN %(room)s ELSE (%(others)s)[1 + g %% 10] END,
                        %(author)s,
                        'message ' || g || ' ' || md5(g::text),
@@ -132,7 +132,8 @@ def fill(target: int) -> tuple[object, object]:
                        NULL,
                        CASE WHEN g %% 97 = 0 THEN now() ELSE NULL END,
                        NULL,
-                       ''
+                       '',
+                       '[]'::jsonb
                 FROM generate_series(%(start)s, %(stop)s) AS g
                 """,
                 {

@@ -129,9 +129,12 @@ def _check_access(user_id, slug: str, session_key: str | None):
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     data = sessions.session_data(session_key)
     if user is None or not sessions.session_matches(data, user):
+        # The account comes back with the refusal: a stale session of an
+        # account still active may be a password change in flight (the grace
+        # of RoomConsumer._revalidate); a closed or deactivated one never is.
         return (
             None,
-            None,
+            user,
             policy.refuse_join(
                 CloseCode.NOT_AUTHENTICATED, _("Votre session a pris fin : reconnectez-vous.")
             ),
@@ -261,7 +264,13 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         by this very session) before it counts."""
         check = database_sync_to_async(_check_access)
         _room, user, verdict = await check(self.user.pk, self.slug, self.session_key)
-        if not verdict and grace and verdict.close_code == CloseCode.NOT_AUTHENTICATED:
+        if (
+            not verdict
+            and grace
+            and verdict.close_code == CloseCode.NOT_AUTHENTICATED
+            and user is not None
+            and user.is_active
+        ):
             # Checked again in a moment, off this handler, so that a
             # `session.rekey` (this very session changed the password) is
             # handled meanwhile.
@@ -534,7 +543,7 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
             await self.close(code=event["code"])
 
     async def user_revalidate(self, event) -> None:
-        if self.room is None:
+        if self.room is None or event.get("room") not in (None, self.room.id):
             return
         try:
             await self._revalidate(grace=True)
@@ -582,6 +591,12 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
             user, ConnectionKind.WEBSOCKET, ip_address=ip_address, port=port
         )
 
+    def _check_active(self, user_id) -> tuple[policy.Verdict, bool]:
+        """The verdict, and whether the account is still active (only then may a
+        stale session be a password change in flight)."""
+        active = get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+        return self._check(user_id), active
+
     def _check(self, user_id) -> policy.Verdict:
         """The session still authenticates the account, which may still chat."""
         user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
@@ -620,10 +635,11 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=event["code"])
 
     async def user_revalidate(self, event) -> None:
-        if getattr(self, "user", None) is None:
+        # A change of one room's access does not concern this socket.
+        if getattr(self, "user", None) is None or event.get("room") is not None:
             return
-        verdict = await database_sync_to_async(self._check)(self.user.pk)
-        if not verdict and verdict.close_code == CloseCode.NOT_AUTHENTICATED:
+        verdict, active = await database_sync_to_async(self._check_active)(self.user.pk)
+        if not verdict and verdict.close_code == CloseCode.NOT_AUTHENTICATED and active:
             # As RoomConsumer: checked again off this handler (session.rekey).
             self.grace_task = asyncio.get_running_loop().create_task(self._check_later())
         elif not verdict:

@@ -90,9 +90,11 @@ def close_room_sockets(room_id: int, code: int) -> None:
     send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_CLOSE, "code": code})
 
 
-def revalidate_user_sockets(user_id: int) -> None:
-    """The account changed: each of its sockets checks its session and access again."""
-    send_to_group(user_group(user_id), {"type": GroupEvent.USER_REVALIDATE})
+def revalidate_user_sockets(user_id: int, room_id: int | None = None) -> None:
+    """The account changed (or its access to one room): each of its sockets, or
+    those in that room, checks its session and access again and closes with the
+    code of whatever ended (4401 for the account, 4403 for the room)."""
+    send_to_group(user_group(user_id), {"type": GroupEvent.USER_REVALIDATE, "room": room_id})
 
 
 def close_session_sockets(session_key: str, code: int) -> None:

@@ -13,8 +13,8 @@ the one place that decides. No rule lives here.
   of the account re-checks its session auth hash and its account, so that
   every other session's sockets close (4401) and the session that changed
   the password keeps its own (told its new key: `session.rekey`);
-- a membership removed (private or direct room): that room's sockets of that
-  user close (4403).
+- a membership removed (private or direct room): that user's sockets in that
+  room check again and close (4403; 4401 when the account itself closed).
 """
 
 from functools import partial
@@ -65,13 +65,11 @@ def on_password_changed(sender, request=None, user=None, **kwargs) -> None:
 
 
 def on_membership_removed(sender, instance, **kwargs) -> None:
+    # A re-check rather than a plain 4403: when the membership goes because the
+    # account closed, the socket must say so (4401), whatever order the
+    # closure's steps ran in.
     transaction.on_commit(
-        partial(
-            notify.close_user_sockets,
-            instance.user_id,
-            int(CloseCode.FORBIDDEN),
-            instance.room_id,
-        )
+        partial(notify.revalidate_user_sockets, instance.user_id, instance.room_id)
     )
 
 

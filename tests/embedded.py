@@ -27,6 +27,8 @@ def embedded_env(var_dir: Path, **extra: str) -> dict[str, str]:
         if key not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "AGE_ATTESTATION_PROVIDER_URL"}
     }
     env.update(
+        # `make run`'s own default (it sets DEBUG=1 unless told otherwise).
+        DEBUG="1",
         CHATSITE_VAR_DIR=str(var_dir),
         DJANGO_SETTINGS_MODULE="chatsite.settings",
         ALLOWED_HOSTS="127.0.0.1",

@@ -410,18 +410,22 @@
     return 0;
   }
 
+  function sendRead() {
+    var upTo = lastVisibleId();
+    if (!readUrl || upTo <= readSent) return;
+    readSent = upTo;
+    post(readUrl, { up_to: upTo }).catch(function () { readSent = 0; });
+  }
+
   function scheduleRead() {
     if (!readUrl || readTimer) return;
     // Coalesced: one request per second at most, whatever the traffic.
     readTimer = setTimeout(function () {
       readTimer = null;
-      if (document.hidden) return;
-      var upTo = lastVisibleId();
-      if (upTo <= readSent) return;
-      readSent = upTo;
-      post(readUrl, { up_to: upTo }).catch(function () { readSent = 0; });
+      if (!document.hidden) sendRead();
     }, READ_DELAY_MS);
   }
+
 
   list.addEventListener("scroll", function () { updateJump(); scheduleRead(); }, { passive: true });
   document.addEventListener("visibilitychange", function () {
@@ -699,7 +703,9 @@
       // Only what arrives from now on is read out by screen readers.
       list.setAttribute("aria-live", "polite");
       list.removeAttribute("aria-busy");
-      scheduleRead();
+      // What the opened page shows is read at once, not a second later: a
+      // glance at a conversation before going back to the inbox clears it.
+      if (!document.hidden) sendRead();
       connect();
     });
 })();

@@ -19,6 +19,7 @@ from accounts.models import (
     ConnectionRecord,
     DirectMessagePolicy,
     IdentityDocument,
+    WalletRequest,
 )
 from audit.events import AuditEvent
 from audit.models import AuditEntry
@@ -44,6 +45,7 @@ def test_forget_account_strips_the_row_and_removes_the_pending_file(
     _connection(user)
     _connection(other)
     AttestationNonce.objects.create(user=user, nonce="n-1")
+    WalletRequest.objects.create(user=user, state="s-1", nonce="wn-1")
     document = actions.do_submit_identity_document(
         user, SimpleUploadedFile("d.png", PNG), actor=user
     )
@@ -61,6 +63,7 @@ def test_forget_account_strips_the_row_and_removes_the_pending_file(
         "identity_documents": 1,
         "age_verification_attempts": 1,
         "attestation_nonces": 1,
+        "wallet_requests": 1,
         "otp_devices": 1,
         "groups": 1,
         "permissions": 0,

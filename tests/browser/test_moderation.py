@@ -129,8 +129,10 @@ def test_a_report_then_a_ban_from_the_admin_disconnects_the_author(setup, asgi_s
     # The author's open page was disconnected, and cannot reconnect.
     expect(author.locator("#chat-status")).to_have_text("Vous n'avez pas accès à ce salon.")
     expect(author.locator("#composer-body")).to_be_disabled()
+    # Nor read it over HTTP: the page itself is refused now.
     author.reload()
-    expect(author.locator("#chat-status")).to_have_text("Vous n'avez pas accès à ce salon.")
+    expect(author.locator("h1")).to_have_text("Accès refusé")
+    expect(author.locator("#composer-body")).to_have_count(0)
     # The account still works: the statement of reasons is there, with the appeal form.
     author.goto(asgi_server.url + "/decisions/")
     author.locator(".decision-list a").first.click()

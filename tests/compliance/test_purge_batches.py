@@ -10,7 +10,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import AccountDeletionRequest, AttestationNonce, ConnectionRecord
+from accounts.models import (
+    AccountDeletionRequest,
+    AttestationNonce,
+    ConnectionRecord,
+    DocumentStatus,
+    IdentityDocument,
+)
 from audit.events import AuditEvent
 from audit.models import AuditEntry
 from compliance import actions
@@ -26,6 +32,13 @@ YEAR = timedelta(days=365)
 EXPECTED = {
     "connections": {"old-1": False, "old-2": False, "old-3": False, "recent": True, "held": True},
     "challenges": {"old-a": False, "old-b": False, "recent": True, "held": True},
+    # status of the pending identity documents after the purge
+    "documents": {
+        "old-1": DocumentStatus.EXPIRED,
+        "old-2": DocumentStatus.EXPIRED,
+        "recent": DocumentStatus.PENDING,
+        "held": DocumentStatus.PENDING,
+    },
     # body after the purge, None when the row is gone
     "messages": {
         "visible": "visible",
@@ -51,6 +64,7 @@ EXPECTED_COUNTS = {
     "account_deletions": 3,
     "connection_records": 3,
     "attestation_challenges": 2,
+    "expired_identity_documents": 2,
     "deleted_message_texts": 5,  # the year-old ones lose their text first
     "content_operation_records": 2,
     "restricted_records": 3,
@@ -80,6 +94,19 @@ def seeded(make_user, make_room, make_message, make_connection, open_request):
             ("old-b", active, 3 * YEAR),
             ("recent", active, YEAR - timedelta(days=1)),
             ("held", suspect, 2 * YEAR),
+        ]
+    }
+    pending_period = retention_policy().pending_identity_documents
+    documents = {
+        label: IdentityDocument.objects.create(
+            user=user, content_type="image/png", size=200, uploaded_at=now - age
+        )
+        # One pending document per person: each label has its own sender.
+        for label, user, age in [
+            ("old-1", active, pending_period + timedelta(days=1)),
+            ("old-2", make_user("sender2"), pending_period + timedelta(days=2)),
+            ("recent", make_user("sender3"), pending_period - timedelta(days=1)),
+            ("held", suspect, pending_period + timedelta(days=1)),
         ]
     }
     deleted_ago = {
@@ -120,6 +147,7 @@ def seeded(make_user, make_room, make_message, make_connection, open_request):
         "now": now,
         "connections": connections,
         "challenges": challenges,
+        "documents": documents,
         "messages": messages,
         "restricted": restricted,
         "leaving": leaving,
@@ -138,6 +166,10 @@ def _state(seeded) -> dict:
         "challenges": {
             label: AttestationNonce.objects.filter(pk=row.pk).exists()
             for label, row in seeded["challenges"].items()
+        },
+        "documents": {
+            label: IdentityDocument.objects.get(pk=row.pk).status
+            for label, row in seeded["documents"].items()
         },
         "messages": {label: bodies.get(row.pk) for label, row in seeded["messages"].items()},
         "restricted": {

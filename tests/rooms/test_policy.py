@@ -5,12 +5,14 @@ pages that act on these verdicts are tested in their own modules.
 """
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import DirectMessagePolicy
 from core.refusals import RefusalCode
 from rooms import actions, policy
 from rooms.models import RoomKind, RoomMembership, RoomRole
 from rooms.protocol import CloseCode
+from tests.conftest import otp_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -68,15 +70,21 @@ def test_account_verdict_follows_the_accounts_gate(make_user, alice):
 # --- reading and joining ---------------------------------------------------------------
 
 
-def test_a_public_room_is_read_by_any_verified_adult_until_archived(make_room, make_user, alice):
+def test_a_public_room_is_read_by_any_verified_adult_until_archived(make_room, make_staff, alice):
     room = make_room()
     assert policy.can_read(alice, room)
-    moderator = make_user("modo", is_staff=True)
+    moderator = make_staff()
+    moderator.age_verified_at = timezone.now()  # the chat's own gate applies to staff too
+    moderator.save(update_fields=["age_verified_at"])
+    moderator = otp_verified(moderator)
     actions.do_archive_room(room, actor=moderator, reason="fin")
     room.refresh_from_db()
     assert_refused(policy.can_read(alice, room), close_code=CloseCode.NOT_FOUND)
-    # Staff still read an archived room (moderation and legal requests).
+    # Staff past their second factor still read an archived room (moderation and
+    # legal requests); without it, they are members like any other.
     assert policy.can_read(moderator, room)
+    unverified = type(moderator).objects.get(pk=moderator.pk)
+    assert_refused(policy.can_read(unverified, room), close_code=CloseCode.NOT_FOUND)
 
 
 def test_a_private_room_is_read_by_its_members_only(make_room, alice, bob):
@@ -108,8 +116,8 @@ def test_join_adds_the_registered_checks_to_reading(make_room, alice, bob, regis
 
     assert policy.can_join(alice, room)
     assert policy.can_join(bob, room) == refusal
-    # Reading alone does not ask the registered checks (history of a room one left).
-    assert policy.can_read(bob, room)
+    # Reading asks them too: a ban refuses the page and the history as the socket.
+    assert policy.can_read(bob, room) == refusal
 
 
 def test_a_check_registered_twice_is_asked_once_and_not_after_unregistering(
@@ -140,7 +148,7 @@ def test_post_is_refused_in_an_archived_room_and_outside_a_private_one(
     assert policy.can_post(alice, private, "bonjour")
     assert_refused(policy.can_post(bob, private, "bonjour"), code=RefusalCode.INVALID)
     public = make_room()
-    actions.do_archive_room(public, actor=make_staff(), reason="fin")
+    actions.do_archive_room(public, actor=otp_verified(make_staff()), reason="fin")
     public.refresh_from_db()
     assert_refused(policy.can_post(alice, public, "bonjour"), code=RefusalCode.INVALID)
 

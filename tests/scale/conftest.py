@@ -44,6 +44,10 @@ def cluster(transactional_db, tmp_path, redis_url):
         DJANGO_SETTINGS_MODULE="chatsite.settings",
         LOG_LEVEL="WARNING",
     )
+    # Production serving (DEBUG=0) names static files from the manifest that
+    # `collectstatic` wrote; the session already collected them once.
+    (tmp_path / "var").mkdir(exist_ok=True)
+    (tmp_path / "var" / "static").symlink_to(settings.STATIC_ROOT, target_is_directory=True)
     servers: list[DaphneProcess] = []
 
     def start(count: int, *, redis: str | None = None) -> list[DaphneProcess]:

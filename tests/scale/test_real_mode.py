@@ -48,7 +48,7 @@ async def chat_together(servers, cookies: dict[str, str]) -> None:
         )
     )
     statuses = [status for status, _ws in opened]
-    assert statuses == [200] * len(statuses), statuses
+    assert statuses == [200] * len(statuses), (statuses, servers[0].log()[-4000:])
     sockets = dict(zip(openers + senders, [ws for _status, ws in opened], strict=True))
 
     total = SENDERS * MESSAGES_EACH
