@@ -553,16 +553,30 @@
         : api.post("/api/ignores/", { username: name });
       request.then(function (response) {
         if (!response.ok) { api.showError(S.ignore_failed); return; }
-        if (was) ignored.delete(name); else ignored.add(name);
-        toggle.textContent = ignored.has(name) ? S.unignore : S.ignore;
-        api.list.querySelectorAll("li.message").forEach(function (item) {
-          if (item.dataset.author !== name) return;
-          var reveal = item.querySelector(".reveal");
-          if (was && reveal) { reveal.remove(); item.classList.remove("ignored"); }
-          if (!was && !reveal && !item.classList.contains("mine")) collapse(item);
-        });
+        applyIgnore(name, !was);
+        if (channel) channel.postMessage({ name: name, ignored: !was });
       }, function () { api.showError(S.ignore_failed); });
     });
+    // The same browser's other tabs (other rooms, the profile page) follow at
+    // once; other devices at their next page load.
+    var channel = window.BroadcastChannel ? new BroadcastChannel("chatsite:ignores") : null;
+    if (channel) {
+      channel.addEventListener("message", function (event) {
+        var data = event.data || {};
+        if (typeof data.name === "string") applyIgnore(data.name, !!data.ignored);
+      });
+    }
+
+    function applyIgnore(name, nowIgnored) {
+      if (nowIgnored) ignored.add(name); else ignored.delete(name);
+      if (toggle.dataset.name === name) toggle.textContent = nowIgnored ? S.unignore : S.ignore;
+      api.list.querySelectorAll("li.message").forEach(function (item) {
+        if (item.dataset.author !== name) return;
+        var reveal = item.querySelector(".reveal");
+        if (!nowIgnored && reveal) { reveal.remove(); item.classList.remove("ignored"); }
+        if (nowIgnored && !reveal && !item.classList.contains("mine")) collapse(item);
+      });
+    }
   }
 
   // --- set-up ------------------------------------------------------------------------------------

@@ -33,6 +33,10 @@
           method: "DELETE", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
         }).then(function (response) {
           if (!response.ok) throw new Error(String(response.status));
+          // Open room tabs show this person's messages again at once.
+          if (list.id === "ignored-list" && window.BroadcastChannel) {
+            new BroadcastChannel("chatsite:ignores").postMessage({ name: name, ignored: false });
+          }
           load(list, label);
           status.textContent = "";
         }).catch(function () { status.textContent = section.dataset.failed; });

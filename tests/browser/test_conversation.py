@@ -171,8 +171,65 @@ def test_search_links_and_ignore(sessions, asgi_server, new_context, size):
     expect(profile.locator("#ignored-list li")).to_have_text(["carol Ne plus ignorer"])
     profile.get_by_role("button", name="Ne plus ignorer carol").click()
     expect(profile.locator("#ignored-list li")).to_have_text(["Personne."])
+    # The room, open in the other tab, shows her messages again at once.
+    expect(message(alice, "coucou").locator(".reveal")).to_have_count(0)
+    expect(message(alice, "coucou").locator(".message-body")).to_be_visible()
     violations = blocking(run_axe(profile))
     assert not violations, describe(violations, where=f"{size} profile: ")
     violations = blocking(run_axe(alice))
     assert not violations, describe(violations, where=f"{size}: ")
     assert alice.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_reply_jumps_to_an_original_not_loaded_yet_and_the_pill_brings_back(
+    sessions, asgi_server, new_context, size
+):
+    """A reply to a message older than the first history page: its quote loads
+    the history back to the original and focuses it; scrolled up there, a new
+    message shows the "nouveaux messages" pill, which goes back to the latest."""
+    from django.contrib.auth import get_user_model
+
+    from rooms import actions
+    from rooms.models import Message, Room
+
+    def setup():
+        room = Room.objects.get(slug="general")
+        carol = get_user_model().objects.get(username="carol")
+        original = Message.objects.get(room=room, body="On va au cinéma ce soir ?")
+        # Filler straight into the table: the sender's rate limit is not the point here.
+        Message.objects.bulk_create(
+            Message(room=room, author=carol, body=f"bavardage {n}") for n in range(80)
+        )
+        bob = get_user_model().objects.get(username="bob")
+        actions.do_post_message(room, "Oui, à 20 h !", actor=bob, reply_to=original.pk)
+        return original.pk
+
+    # Outside Playwright's event loop, where Django allows a synchronous query.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as thread:
+        original_id = thread.submit(setup).result()
+
+    viewport = VIEWPORTS[size]
+    alice = open_as(new_context, asgi_server, sessions["alice"], viewport)
+    original = alice.locator(f'#messages li[data-id="{original_id}"]')
+    expect(message(alice, "Oui, à 20 h !")).to_be_visible()
+    expect(original).to_have_count(0)  # older than the first page of history
+
+    message(alice, "Oui, à 20 h !").locator(".reply-quote").click()
+    expect(original).to_be_in_viewport()
+    expect(original).to_be_focused()
+    expect(alice.locator("#new-messages-pill")).to_be_hidden()
+
+    # Scrolled far up: a live message shows the pill instead of moving the view.
+    bob = open_as(new_context, asgi_server, sessions["bob"], viewport)
+    send(bob, "Je réserve les places")
+    pill = alice.locator("#new-messages-pill")
+    expect(pill).to_be_visible()
+    expect(original).to_be_in_viewport()
+    pill.click()
+    expect(message(alice, "Je réserve les places")).to_be_in_viewport()
+    expect(pill).to_be_hidden()
+    expect(alice.locator("#composer-body")).to_be_focused()
+    assert not alice.csp_violations and not bob.csp_violations
