@@ -4,8 +4,6 @@ state, refusals and the events they send once committed (issue 17)."""
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from core.refusals import RefusalCode, Refused
@@ -25,33 +23,6 @@ from rooms.protocol import EDIT_WINDOW_SECONDS, MAX_BODY_LENGTH, GroupEvent
 from rooms.text import mentioned_names, message_json
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def listen(settings):
-    """Joins a group on a fresh in-memory layer; returns a function reading it."""
-    from channels.layers import channel_layers
-
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends.clear()
-    layer = get_channel_layer()
-
-    def join(group: str):
-        channel = async_to_sync(layer.new_channel)()
-        async_to_sync(layer.group_add)(group, channel)
-
-        def events() -> list[dict]:
-            received = []
-            while True:
-                try:
-                    received.append(layer.channels[channel].get_nowait()[1])
-                except Exception:  # noqa: BLE001 - the queue is empty
-                    return received
-
-        return events
-
-    yield join
-    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)
