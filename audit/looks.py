@@ -150,6 +150,8 @@ def gated(model_admin, view):
             return response
         objects = [obj] if obj is not None else _listed(response)
         people, rooms = subjects(model_admin, objects)
+        if look["event"] == event:  # no inner gate named a more precise one
+            look["event"] = _private_content_event(model_admin, objects) or event
         do_record_staff_access(
             look["event"],
             actor=request.user,
@@ -169,6 +171,22 @@ def gated(model_admin, view):
         return response
 
     return wrapped
+
+
+def _private_content_event(model_admin, objects) -> AuditEvent | None:
+    """For a ModelAdmin whose rows quote what was said in a room (`private_content_room`
+    names the row's room field: held messages, safety signals' excerpts), a page that
+    showed a direct conversation's or a private room's text is recorded as such, so
+    that it counts toward the rate alert (audit/watch.py)."""
+    field = getattr(model_admin, "private_content_room", None)
+    if field is None:
+        return None
+    kinds = {getattr(getattr(obj, field, None), "kind", None) for obj in objects}
+    if "direct" in kinds:
+        return AuditEvent.VIEW_DIRECT_CONVERSATION
+    if "private" in kinds:
+        return AuditEvent.VIEW_PRIVATE_ROOM_MESSAGES
+    return None
 
 
 def _listed(response) -> list:

@@ -573,6 +573,9 @@ def _reject(held, actor, reason):
 
 @admin.register(HeldMessage)
 class HeldMessageAdmin(BulkActionMixin, admin.ModelAdmin):
+    # Their text: a page showing a private room's or a direct conversation's held
+    # messages is recorded as a look at private content (audit/looks.py).
+    private_content_room = "room"
     list_display = ("created", "room", "author", "body", "rule", "status")
     readonly_fields = [field.name for field in HeldMessage._meta.fields]
     list_filter = ("status",)
@@ -680,6 +683,7 @@ class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(SafetySignal)
 class SafetySignalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    private_content_room = "room"  # the excerpt quotes the conversation
     list_display = ("created", "kind", "user", "room")
     list_filter = ("kind",)
     list_select_related = ("user", "room")

@@ -242,3 +242,28 @@ def test_a_report_about_a_private_room_asks_for_its_own_reason(scenario, make_st
     assert (look.target_type, look.target_id) == ("moderation.report", str(report.pk))
     assert look.reason == "Signalement 12 : harcèlement."
     assert scenario["bob"].pk in look.details["people"]  # the reporter, shown
+
+
+def test_a_page_quoting_a_private_conversation_counts_as_a_look_at_it(scenario, make_staff):
+    signal = SafetySignal.objects.create(
+        kind=SafetySignal._meta.get_field("kind").choices[0][0],
+        user=scenario["alice"],
+        room=scenario["direct"],
+        excerpt="rien que nous deux",
+    )
+    client = staff_client(make_staff("moderator"))
+    listing = reverse("admin:moderation_safetysignal_changelist")
+    client.post(listing, {REASON_FIELD: REASON})
+    before = last_seq()
+    page = client.get(reverse("admin:moderation_safetysignal_change", args=[signal.pk]))
+    assert "rien que nous deux" in page.text
+    [look] = entries_since(before)
+    # Counted toward the rate alert as a look at a direct conversation.
+    assert look.event == AuditEvent.VIEW_DIRECT_CONVERSATION
+    assert look.details["rooms"] == [scenario["direct"].pk]
+    # A page of public content only keeps the model's own event.
+    public = SafetySignal.objects.exclude(pk=signal.pk).get()
+    before = last_seq()
+    client.get(reverse("admin:moderation_safetysignal_change", args=[public.pk]))
+    [look] = entries_since(before)
+    assert look.event == AuditEvent.VIEW_PERSONAL_DATA
