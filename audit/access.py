@@ -1,11 +1,17 @@
 """The stated-reason gate for staff views of personal data.
 
 A staff member who opens someone's personal data (an account's details, a
-direct conversation, an identity document, connection records, the audit
-trail itself) first states why. The reason goes into the audit trail, one
-entry with the actor, the target and the reason, and grants this session
-access to that target for ACCESS_GRANT_SECONDS. A GET without a granted
+private or direct conversation, an identity document, connection records,
+the audit trail itself) first states why. The reason grants this session
+access to that target for ACCESS_GRANT_SECONDS; a GET without a granted
 reason never shows the data: it gets the reason form, with status 403.
+
+Every view shown under a grant is recorded, one entry each (the actor, the
+target, the reason, and in the admin the people and rooms the page showed):
+stating the reason records nothing by itself, the look does. In the admin,
+audit/looks.py gates every registered ModelAdmin's pages and records the look
+once the page is built; a gate inside such a page (access_gate) only names the
+more precise target and event that entry should carry.
 
 Staff JSON APIs send the reason in the X-Access-Reason header instead: each
 such call is recorded, and nothing is kept in the session.
@@ -29,12 +35,14 @@ from audit.forms import MIN_REASON_LENGTH, REASON_FIELD, AccessReasonForm
 from audit.trail import request_ip
 from core.jsonapi import refusal_response
 from core.refusals import RefusalCode
-from core.staff import staff_refusal
+from core.staff import report_staff_refusal, staff_refusal
 
 ACCESS_GRANT_SECONDS = 15 * 60
 REASON_HEADER = "X-Access-Reason"
 SESSION_KEY = "audit_access_grants"
 TEMPLATE = "admin/audit/access_reason.html"
+# Set on a request by audit/looks.py's admin gate: the look is recorded there.
+LOOK = "_audit_look"
 
 
 def _grant_key(target_type: str, target_id: str) -> str:
@@ -79,21 +87,15 @@ def access_gate(
     target_id = str(target_id)
     stating = request.method == "POST" and REASON_FIELD in request.POST
     # A posted reason is never passed on to the view as if it were the view's own form.
-    if not stating and granted_reason(request, target_type, target_id) is not None:
+    reason = None if stating else granted_reason(request, target_type, target_id)
+    if reason is not None:
+        note_look(request, event, target_type, target_id, reason)
         return None
     if stating:
         form = AccessReasonForm(request.POST)
         if form.is_valid():
-            reason = form.cleaned_data[REASON_FIELD]
-            do_record_staff_access(
-                event,
-                actor=request.user,
-                target_type=target_type,
-                target_id=target_id,
-                reason=reason,
-                ip_address=request_ip(request),
-            )
-            _grant(request, target_type, target_id, reason)
+            # Granted, not yet recorded: the page it leads to is the look, recorded then.
+            _grant(request, target_type, target_id, form.cleaned_data[REASON_FIELD])
             # Back to the same page with a GET: a reload does not post the reason again.
             return HttpResponseRedirect(request.get_full_path())
     else:
@@ -110,6 +112,34 @@ def access_gate(
         },
         status=403,
     )
+
+
+def note_look(request, event, target_type: str, target_id: str, reason: str) -> None:
+    """Records a look now, or, inside an admin page gated by audit/looks.py, names the
+    target and event of the entry that page records once built (one entry per look)."""
+    look = getattr(request, LOOK, None)
+    if look is not None:
+        look.update(event=event, target_type=target_type, target_id=target_id, reason=reason)
+        return
+    do_record_staff_access(
+        event,
+        actor=request.user,
+        target_type=target_type,
+        target_id=target_id,
+        reason=reason,
+        ip_address=request_ip(request),
+    )
+
+
+def mark_look_recorded(request) -> str:
+    """A gated admin page that records its own, richer entry (an export, a dashboard)
+    tells audit/looks.py not to add a second one for the same look; returns the
+    reason stated for the page, for that entry."""
+    look = getattr(request, LOOK, None)
+    if look is None:
+        return ""
+    look["recorded"] = True
+    return look.get("reason", "")
 
 
 def _api_access(request, event, target_type, target_id) -> HttpResponse | None:
@@ -142,6 +172,7 @@ def _refuse_unless_verified_staff(request, *, api: bool) -> HttpResponse | None:
     refusal = staff_refusal(request.user)
     if refusal is None:
         return None
+    report_staff_refusal(request, refusal, surface=request.path)
     if api:
         return refusal_response(refusal)
     if refusal.code == RefusalCode.NOT_AUTHENTICATED:
@@ -186,11 +217,14 @@ def reason_required(
 
 
 class ReasonRequiredAdminMixin:
-    """Puts a ModelAdmin's object pages behind the stated-reason gate.
+    """Declares a ModelAdmin's gate and keeps its own pages behind it.
 
     `access_event` names what is being looked at. By default each object needs
-    its own reason; `access_reason_covers_model = True` makes one reason cover
-    the change list and every object of the model (the audit trail uses it).
+    its own reason (audit/looks.py's OBJECT policy); `access_reason_covers_model
+    = True` makes one reason cover the change list and every object of the model
+    (MODEL). audit/looks.py gates and records every page of every ModelAdmin;
+    these overrides check the same grants again from inside (a second lock, and
+    the helpers `_access_gate`, `_gate_object_page` for custom views).
     """
 
     access_event: AuditEvent

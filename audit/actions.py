@@ -1,13 +1,18 @@
 """The audit app's own writes: staff access, checkpoints and erasure."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 from django.db.models import Q
 
+from audit import watch
 from audit.events import AuditEvent
-from audit.models import AuditEntry
+from audit.models import AuditEntry, LookedAtPerson
 from audit.trail import record, user_model_label
+from core import metrics
+
+# At most this many people and rooms are named in one look's entry (a page of a list).
+MAX_LOOK_SUBJECTS = 200
 
 
 @transaction.atomic(durable=True)
@@ -20,9 +25,25 @@ def do_record_staff_access(
     reason: str,
     ip_address: str | None,
     details: Mapping | None = None,
+    people: Iterable[int] = (),
+    rooms: Iterable[int] = (),
+    personal: Mapping | None = None,
 ) -> AuditEntry:
-    """A staff member stated why they look at someone's personal data."""
-    return record(
+    """A staff member looked at someone's personal data, for the reason they stated.
+
+    `people` and `rooms` are the ids of the accounts and rooms the look showed:
+    sealed in the entry's details and indexed (LookedAtPerson) for the review by
+    person. `personal` (a search term, filters) is kept erasable. Looks at private
+    conversations and identity files count toward the rate alert (audit/watch.py).
+    """
+    people = sorted({int(pk) for pk in people if pk is not None})[:MAX_LOOK_SUBJECTS]
+    rooms = sorted({int(pk) for pk in rooms if pk is not None})[:MAX_LOOK_SUBJECTS]
+    details = dict(details or {})
+    if people:
+        details["people"] = people
+    if rooms:
+        details["rooms"] = rooms
+    entry = record(
         event,
         actor=actor,
         target_type=target_type,
@@ -30,7 +51,41 @@ def do_record_staff_access(
         reason=reason,
         details=details,
         ip_address=ip_address,
+        personal=personal,
     )
+    LookedAtPerson.objects.bulk_create(
+        [LookedAtPerson(seq=entry.seq, person_id=person) for person in people]
+    )
+    transaction.on_commit(lambda: metrics.staff_look(event))
+    watch.check_look_rate(entry, actor=actor)
+    return entry
+
+
+@transaction.atomic(durable=True)
+def do_record_refused_staff_attempt(
+    *,
+    actor,
+    code: str,
+    surface: str,
+    detail: str = "",
+    target_type: str = "",
+    target_id: str | int = "",
+    ip_address: str | None = None,
+    details: Mapping | None = None,
+) -> AuditEntry:
+    """A staff member tried something and was refused (permission, second factor,
+    four-eyes rule): one entry per attempt (audit/refusals.py says where)."""
+    entry = record(
+        AuditEvent.STAFF_ATTEMPT_REFUSED,
+        actor=actor,
+        target_type=target_type,
+        target_id=target_id,
+        reason=detail[:500],
+        details={"code": str(code), "surface": surface[:200], **(details or {})},
+        ip_address=ip_address,
+    )
+    transaction.on_commit(lambda: metrics.staff_refused(code))
+    return entry
 
 
 @transaction.atomic(durable=True)

@@ -7,6 +7,9 @@ class AuditConfig(AppConfig):
     verbose_name = _("Journal d'audit")
 
     def ready(self) -> None:
-        from audit import admin_hooks
+        from audit import admin_hooks, looks, refusals
+        from core.staff import register_staff_refusal_listener
 
         admin_hooks.install()
+        looks.install()
+        register_staff_refusal_listener(refusals.record_refusal)

@@ -34,6 +34,8 @@ class AuditEvent(models.IntegerChoices):
     ACCOUNT_FORGOTTEN = 1040, _("compte anonymisé, profil effacé")
     CONNECTION_RECORDS_FORGOTTEN = 1041, _("données de connexion expirées effacées")
     ATTESTATION_CHALLENGES_FORGOTTEN = 1042, _("défis d'attestation d'âge expirés effacés")
+    # A staff member refused: no permission, no second factor, four-eyes rule (audit/refusals.py)
+    STAFF_ATTEMPT_REFUSED = 1050, _("tentative d'un membre du personnel refusée")
 
     # 2000-2999: admin changes, groups and permissions
     ADMIN_ADDITION = 2001, _("ajout dans l'administration")
@@ -47,10 +49,13 @@ class AuditEvent(models.IntegerChoices):
     VIEW_DIRECT_CONVERSATION = 3002, _("consultation d'une conversation privée")
     VIEW_IDENTITY_DOCUMENT = 3003, _("consultation d'un document d'identité")
     VIEW_CONNECTION_RECORDS = 3004, _("consultation des données de connexion")
+    VIEW_PERSONAL_DATA = 3005, _("consultation de données personnelles dans l'administration")
+    VIEW_PRIVATE_ROOM_MESSAGES = 3006, _("consultation de messages d'un salon privé")
     VIEW_AUDIT_TRAIL = 3010, _("consultation du journal d'audit")
     EXPORT_AUDIT_TRAIL = 3011, _("export du journal d'audit")
     AUDIT_CHECKPOINT_SIGNED = 3020, _("point de contrôle du journal signé")
     AUDIT_PERSONAL_DATA_ERASED = 3021, _("données personnelles effacées du journal")
+    STAFF_LOOK_RATE_EXCEEDED = 3030, _("consultations d'un membre du personnel au-delà du seuil")
 
     # 4000-4999: moderation
     REPORT_FILED = 4001, _("signalement déposé")

@@ -70,3 +70,34 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seq} {self.hash[:12]}"
+
+
+class LookedAtPerson(models.Model):
+    """Who a staff look showed: one row per (look, person), for reviewing looks by person.
+
+    An index beside the trail, written in the look's own transaction: the entry
+    (`seq`) seals the same ids in its details, so this table adds no evidence,
+    only a way to find "every look at this account" without scanning JSON.
+    """
+
+    seq = models.PositiveBigIntegerField(_("n° de l'entrée"), db_index=True)
+    person_id = models.BigIntegerField(_("personne consultée (id)"), db_index=True)
+
+    class Meta:
+        verbose_name = _("personne consultée")
+        verbose_name_plural = _("personnes consultées")
+        constraints = [
+            models.UniqueConstraint(fields=["seq", "person_id"], name="audit_look_person_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} → {self.person_id}"
+
+
+class StaffLook(AuditEntry):
+    """The trail's staff looks at personal data, for compliance's review (audit/admin.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("consultation du personnel")
+        verbose_name_plural = _("consultations du personnel")

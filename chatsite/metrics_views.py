@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from chatsite.metrics_collectors import exposition
 from core.jsonapi import error, refusal_response
 from core.refusals import RefusalCode
-from core.staff import staff_refusal
+from core.staff import report_staff_refusal, staff_refusal
 
 
 @never_cache
@@ -19,5 +19,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
         return response
     refusal = staff_refusal(request.user)
     if refusal is not None:
+        report_staff_refusal(request, refusal, surface=request.path)
         return refusal_response(refusal)
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # A staff member's PermissionDenied is a refused attempt: audited (audit/refusals.py).
+    "audit.refusals.StaffRefusalMiddleware",
     "chatsite.logs.LogUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -258,6 +260,14 @@ if "AUDIT_SIGNING_KEY" in os.environ:
     AUDIT_SIGNING_KEY = os.environ["AUDIT_SIGNING_KEY"]
 if "AUDIT_VERIFY_KEY" in os.environ:
     AUDIT_VERIFY_KEY = os.environ["AUDIT_VERIFY_KEY"]
+# Who watches the watchers: the rate of staff looks at private conversations and
+# identity files that raises an alert (audit/watch.py, docs/audit.md).
+if "AUDIT_LOOK_ALERT_THRESHOLD" in os.environ:
+    AUDIT_LOOK_ALERT_THRESHOLD = int(os.environ["AUDIT_LOOK_ALERT_THRESHOLD"])
+if "AUDIT_LOOK_ALERT_WINDOW_SECONDS" in os.environ:
+    AUDIT_LOOK_ALERT_WINDOW_SECONDS = int(os.environ["AUDIT_LOOK_ALERT_WINDOW_SECONDS"])
+if "AUDIT_LOOK_ALERT_EMAIL" in os.environ:
+    AUDIT_LOOK_ALERT_EMAIL = os.environ["AUDIT_LOOK_ALERT_EMAIL"]
 
 # --- Channels and messaging ---------------------------------------------------
 # The sending limit and the sockets one user may hold open (rooms/app_settings.py).

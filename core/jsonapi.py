@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from core.refusals import RefusalCode, Refused
-from core.staff import staff_refusal
+from core.staff import AUTHORITY_CODES, report_staff_refusal, staff_refusal
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 MAX_REQUEST_BODY = 64 * 1024
@@ -44,8 +44,12 @@ def staff_gate(permission: str | None = None) -> Gate:
 
     def gate(request: HttpRequest) -> JsonResponse | None:
         refusal = staff_refusal(request.user, permission)
-        return refusal_response(refusal) if refusal is not None else None
+        if refusal is None:
+            return None
+        report_staff_refusal(request, refusal, surface=request.path)
+        return refusal_response(refusal)
 
+    gate.staff = True
     return gate
 
 
@@ -70,6 +74,9 @@ def json_view(*methods: str, gate: Gate) -> Callable:
             try:
                 return view(request, *args, **kwargs)
             except Refused as refused:
+                if getattr(gate, "staff", False) and refused.code in AUTHORITY_CODES:
+                    # A staff API's action said no to this staff member: audited once.
+                    report_staff_refusal(request, refused, surface=request.path)
                 return refusal_response(refused)
 
         return wrapper

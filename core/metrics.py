@@ -54,6 +54,21 @@ FILTER_HITS = Counter(
     "mute, flag).",
     ["action"],
 )
+STAFF_LOOKS = Counter(
+    "chatsite_staff_looks_total",
+    "Staff looks at personal data recorded in the audit trail, by audit event code.",
+    ["event"],
+)
+STAFF_LOOK_ALERTS = Counter(
+    "chatsite_staff_look_alerts_total",
+    "Staff members whose looks at private conversations or identity files went over "
+    "AUDIT_LOOK_ALERT_THRESHOLD within the window (one per member and window).",
+)
+STAFF_REFUSALS = Counter(
+    "chatsite_staff_refusals_total",
+    "Refused staff attempts recorded in the audit trail, by refusal code.",
+    ["code"],
+)
 
 
 def socket_opened(consumer: str) -> None:
@@ -89,3 +104,15 @@ def channel_layer_error(operation: str) -> None:
 
 def filter_hit(action: str) -> None:
     FILTER_HITS.labels(action=str(action)).inc()
+
+
+def staff_look(event: int) -> None:
+    STAFF_LOOKS.labels(event=str(int(event))).inc()
+
+
+def staff_look_alert() -> None:
+    STAFF_LOOK_ALERTS.inc()
+
+
+def staff_refused(code: str) -> None:
+    STAFF_REFUSALS.labels(code=str(code)).inc()

@@ -5,9 +5,47 @@ Used by the moderation API, /metrics, the audit trail's stated-reason gate and
 the chat's staff powers (`has_staff_powers`).
 """
 
+from collections.abc import Callable
+
 from django.utils.translation import gettext as _
 
 from core.refusals import RefusalCode, Refused
+
+# Refusals that say "not you, not like this" to a staff member: their attempts are
+# audited (audit/refusals.py). Workflow refusals (wrong state, duplicate) are not.
+AUTHORITY_CODES = frozenset(
+    {
+        RefusalCode.FORBIDDEN,
+        RefusalCode.OTP_REQUIRED,
+        RefusalCode.SAME_OFFICER,
+        RefusalCode.APPROVAL_REQUIRED,
+    }
+)
+_REPORTED = "_staff_refusal_reported"
+_refusal_listeners: list[Callable] = []
+
+
+def register_staff_refusal_listener(listener: Callable) -> None:
+    """Lets the audit app record refused staff attempts (core sits below audit,
+    as rooms below moderation: the lower layer declares, the higher one answers)."""
+    if listener not in _refusal_listeners:
+        _refusal_listeners.append(listener)
+
+
+def report_staff_refusal(request, refusal: Refused, *, surface: str) -> None:
+    """Tells the listeners that a staff member was refused; once per request and per
+    refusal, so that one attempt makes one entry however many layers see it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return
+    if refusal.code not in AUTHORITY_CODES and refusal.code != RefusalCode.NOT_AUTHENTICATED:
+        return
+    if getattr(request, _REPORTED, False) or getattr(refusal, "audited", False):
+        return
+    setattr(request, _REPORTED, True)
+    refusal.audited = True
+    for listener in _refusal_listeners:
+        listener(request, refusal, surface=surface)
 
 
 def is_otp_verified(user) -> bool:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.access import access_gate
 from audit.events import AuditEvent
+from audit.looks import LookPolicy
 from core.admin import ReadOnlyAdminMixin
 from core.refusals import Refused
 from moderation import actions, queries
@@ -56,7 +57,7 @@ from moderation.models import (
     ThreatEscalation,
     TrustedFlagger,
 )
-from rooms.models import Room
+from rooms.models import Room, RoomKind
 
 MAX_BULK = 200
 
@@ -204,6 +205,9 @@ def queue_badge() -> str:
 
 @admin.register(Report)
 class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
+    # One reason covers the queue for a while; a report about private content asks
+    # for its own (decide_view). Each page is recorded (audit/looks.py).
+    look_policy = LookPolicy.MODEL
     # Severity and deadline first: what to do next reads at a glance, even on a narrow screen.
     list_display = (
         "severity_badge",
@@ -320,11 +324,14 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
             return HttpResponseRedirect(
                 reverse("admin:moderation_report_decide", args=[report.duplicate_of_id])
             )
-        if report.room is not None and report.room.is_direct:
-            # A private conversation: the moderator states why they open it.
+        if report.room is not None and report.room.kind != RoomKind.PUBLIC:
+            # A private room or conversation (its text, versions and context snapshot):
+            # the moderator states why they open this one.
             refusal = access_gate(
                 request,
-                AuditEvent.VIEW_DIRECT_CONVERSATION,
+                AuditEvent.VIEW_DIRECT_CONVERSATION
+                if report.room.is_direct
+                else AuditEvent.VIEW_PRIVATE_ROOM_MESSAGES,
                 "moderation.report",
                 report.pk,
                 context=self.admin_site.each_context(request),
@@ -566,6 +573,9 @@ def _reject(held, actor, reason):
 
 @admin.register(HeldMessage)
 class HeldMessageAdmin(BulkActionMixin, admin.ModelAdmin):
+    # Their text: a page showing a private room's or a direct conversation's held
+    # messages is recorded as a look at private content (audit/looks.py).
+    private_content_room = "room"
     list_display = ("created", "room", "author", "body", "rule", "status")
     readonly_fields = [field.name for field in HeldMessage._meta.fields]
     list_filter = ("status",)
@@ -597,8 +607,15 @@ class HeldMessageAdmin(BulkActionMixin, admin.ModelAdmin):
 
 @admin.register(ThreatEscalation)
 class ThreatEscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # The list needs a reason, and each escalation its own (it carries connection data).
+    look_policy = LookPolicy.OBJECT
+    access_event = AuditEvent.VIEW_CONNECTION_RECORDS
     list_display = ("created", "report", "authority", "transmitted_at", "authority_reference")
     list_filter = ("authority",)
+    list_select_related = ("report",)
+
+    def look_subjects(self, escalation) -> tuple[list[int], list[int]]:
+        return [escalation.report.target_user_id], [escalation.report.room_id]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
@@ -645,6 +662,7 @@ class ThreatEscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(FilterRule)
 class FilterRuleAdmin(admin.ModelAdmin):
+    look_policy = LookPolicy.NO_PERSONAL_DATA  # patterns and settings, nobody's data
     list_display = ("name", "room", "kind", "action", "category", "is_active")
     list_filter = ("kind", "action", "is_active")
     list_editable = ("is_active",)
@@ -665,6 +683,7 @@ class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(SafetySignal)
 class SafetySignalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    private_content_room = "room"  # the excerpt quotes the conversation
     list_display = ("created", "kind", "user", "room")
     list_filter = ("kind",)
     list_select_related = ("user", "room")

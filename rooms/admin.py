@@ -1,8 +1,13 @@
 """The rooms back office. Changes go through rooms/actions.py, like the API's.
 
-Direct conversations are personal data: their messages are only shown on a
-direct room's own page, after the staff member has stated a reason (recorded in
-the audit trail); the message list leaves direct rooms out.
+Where the line runs (docs/audit.md): the messages of public rooms, which any
+verified adult member can read, are listed without a stated reason
+(`MessageAdmin`, PUBLIC_CONTENT). Private rooms' messages have their own list
+(`PrivateRoomMessageAdmin`), and direct conversations are shown only on a
+direct room's own page (`DirectConversationAdmin`): both behind a stated
+reason, each look recorded with the rooms and authors it showed (audit/looks.py).
+Every other page here shows people (members, blocks, invitations) and is gated
+by default.
 """
 
 from django import forms
@@ -15,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.access import ReasonRequiredAdminMixin
 from audit.events import AuditEvent
+from audit.looks import LookPolicy
 from core.admin import ReadOnlyAdminMixin
 from core.refusals import Refused
 from rooms import actions
@@ -24,6 +30,7 @@ from rooms.models import (
     DirectConversation,
     Message,
     MessageVersion,
+    PrivateRoomMessage,
     Room,
     RoomInvitation,
     RoomKind,
@@ -186,8 +193,12 @@ class MessageVersionInline(admin.TabularInline):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Public rooms' messages: what any verified adult member can read, not gated."""
+
+    look_policy = LookPolicy.PUBLIC_CONTENT
+    shown_room_kind = RoomKind.PUBLIC
     list_display = ["id", "room", "author", "excerpt", "created", "deleted_at"]
-    list_filter = [("deleted_at", admin.EmptyFieldListFilter), "room__kind"]
+    list_filter = [("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["body", "author__username", "room__slug"]
     list_select_related = ["room", "author"]
     fields = [
@@ -208,8 +219,8 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ["hide_messages"]
 
     def get_queryset(self, request):
-        # Direct messages only through the reason-gated conversation page.
-        return super().get_queryset(request).exclude(room__kind=RoomKind.DIRECT)
+        # Each list shows one kind of room: the line between gated and not is the kind.
+        return super().get_queryset(request).filter(room__kind=self.shown_room_kind)
 
     @admin.display(description=_("texte"))
     def excerpt(self, message: Message) -> str:
@@ -228,6 +239,16 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
+@admin.register(PrivateRoomMessage)
+class PrivateRoomMessageAdmin(MessageAdmin):
+    """Private rooms' messages: a stated reason first, each list, search and message
+    recorded with the rooms and authors shown (audit/looks.py)."""
+
+    look_policy = LookPolicy.MODEL
+    access_event = AuditEvent.VIEW_PRIVATE_ROOM_MESSAGES
+    shown_room_kind = RoomKind.PRIVATE
+
+
 @admin.register(DirectConversation)
 class DirectConversationAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     access_event = AuditEvent.VIEW_DIRECT_CONVERSATION
@@ -243,6 +264,10 @@ class DirectConversationAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admi
             .annotate(message_total=Count("messages", distinct=True))
             .prefetch_related("memberships__user")
         )
+
+    def look_subjects(self, room: Room) -> tuple[list[int], list[int]]:
+        # The people a conversation's page shows: its members (audit/looks.py).
+        return [m.user_id for m in room.memberships.all()], [room.pk]
 
     @admin.display(description=_("membres"))
     def members(self, room: Room) -> str:

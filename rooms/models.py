@@ -259,6 +259,23 @@ class Message(models.Model):
         return self.body if earlier is None else earlier
 
 
+class PrivateRoomMessageManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(room__kind=RoomKind.PRIVATE)
+
+
+class PrivateRoomMessage(Message):
+    """Messages of private rooms, for the admin: read behind a stated reason, each
+    look recorded (audit/looks.py); public rooms' messages are listed apart."""
+
+    objects = PrivateRoomMessageManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("message d'un salon privé")
+        verbose_name_plural = _("messages des salons privés")
+
+
 class MessageVersion(models.Model):
     """An earlier body of an edited message: kept for moderation and legal
     requests, never shown to members. Version 0 is the body as first posted;

@@ -246,3 +246,39 @@ def otp_verified(user):
 
     device = TOTPDevice.objects.get(user=user)
     return verify_second_factor(user, {DEVICE_ID_SESSION_KEY: device.persistent_id})
+
+
+def grant_looks(
+    client, *targets, reason: str = "tests : motif déclaré d'avance", seconds: int | None = None
+):
+    """Puts `targets` ("app.model" for a model-wide grant, or ("app.model", id))
+    in the client's session as if a reason had been stated for each: for tests of
+    what a gated admin page does, not of the gate (tests/audit/test_looks.py)."""
+    import time
+
+    from audit.access import ACCESS_GRANT_SECONDS, SESSION_KEY
+
+    session = client.session
+    grants = dict(session.get(SESSION_KEY, {}))
+    for target in targets:
+        label, target_id = (target, "") if isinstance(target, str) else target
+        grants[f"{label}:{target_id}"] = {
+            "reason": reason,
+            "until": time.time() + (seconds or ACCESS_GRANT_SECONDS),
+        }
+    session[SESSION_KEY] = grants
+    session.save()
+    return client
+
+
+def grant_model_looks(client, app_label: str | None = None):
+    """grant_looks for every registered model (of `app_label`), model-wide only:
+    per-object gates (a report about a private conversation, an escalation) still ask."""
+    from django.contrib import admin
+
+    labels = [
+        model._meta.label_lower
+        for model in admin.site._registry
+        if app_label is None or model._meta.app_label == app_label
+    ]
+    return grant_looks(client, *labels)

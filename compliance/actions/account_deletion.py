@@ -11,6 +11,7 @@ from accounts import actions as accounts_actions
 from accounts.actions import DELETED_USERNAME_PREFIX  # noqa: F401 - the package re-exports it
 from accounts.models import AccountDeletionRequest, ConnectionRecord, User
 from audit.events import AuditEvent
+from audit.refusals import records_staff_refusals
 from audit.trail import record, user_model_label
 from compliance import queries
 from compliance.actions.common import _check_permission
@@ -118,6 +119,7 @@ def _complete_account_deletion(
     )
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_complete_account_deletion(
     deletion: AccountDeletionRequest, *, actor, now: datetime | None = None

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
+from audit.refusals import records_staff_refusals
 from audit.trail import record
 from compliance.actions.common import (
     CHANGE_PERMISSION,
@@ -32,6 +33,7 @@ def _place_hold(request: LegalRequest, *, user=None, room=None, actor) -> LegalH
     return LegalHold.objects.create(request=request, user=user, room=room, placed_by=actor)
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_release_hold(hold: LegalHold, *, actor, reason) -> LegalHold:
     """Ends a hold: the data it protected follows the retention policy again."""

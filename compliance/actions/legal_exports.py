@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
+from audit.refusals import records_staff_refusals
 from compliance import queries
 from compliance.actions.common import (
     EXPORT_PERMISSION,
@@ -123,6 +124,7 @@ def _write_zip(files: dict[str, bytes], directory: Path) -> tuple[Path, str]:
     return temporary, digest
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_export_legal_request(request: LegalRequest, *, actor, out_dir) -> ExportedPackage:
     """Produces the requisition's zip in `out_dir`, after a second officer's approval.

@@ -12,6 +12,7 @@ from accounts.models import (
     User,
 )
 from audit.events import AuditEvent
+from audit.refusals import records_staff_refusals
 from compliance.actions.common import (
     APPROVE_PERMISSION,
     CHANGE_PERMISSION,
@@ -48,6 +49,7 @@ def _clean_categories(categories) -> list[str]:
     return sorted(values)
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_open_legal_request(
     *,
@@ -122,6 +124,7 @@ def do_open_legal_request(
     return request
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_verify_legal_request(request: LegalRequest, *, actor) -> LegalRequest:
     """The officer checked the requisition's authenticity and the authority's competence."""
@@ -136,6 +139,7 @@ def do_verify_legal_request(request: LegalRequest, *, actor) -> LegalRequest:
     return request
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_put_legal_request_on_hold(request: LegalRequest, *, actor, reason) -> LegalRequest:
     """Waiting on the authority (a clarification, a missing signature...)."""
@@ -157,6 +161,7 @@ def do_put_legal_request_on_hold(request: LegalRequest, *, actor, reason) -> Leg
     return request
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_approve_legal_export(request: LegalRequest, *, actor: User) -> LegalExportApproval:
     """A second officer agrees that the package may be produced (four-eyes rule)."""
@@ -179,6 +184,7 @@ def do_approve_legal_export(request: LegalRequest, *, actor: User) -> LegalExpor
     return approval
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_answer_legal_request(request: LegalRequest, *, actor, note: str = "") -> LegalRequest:
     """The package was handed to the authority: the requisition is answered."""
@@ -199,6 +205,7 @@ def do_answer_legal_request(request: LegalRequest, *, actor, note: str = "") -> 
     return request
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_refuse_legal_request(request: LegalRequest, *, actor, reason) -> LegalRequest:
     """Refuses (not a valid requisition, not our data...), always with the reason."""

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
+from audit.refusals import records_staff_refusals
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
 from moderation.actions.common import (
@@ -134,6 +135,7 @@ def _issue_sanction(
     return sanction
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_issue_sanction(
     user,
@@ -165,6 +167,7 @@ def do_issue_sanction(
     )
 
 
+@records_staff_refusals
 @transaction.atomic(durable=True)
 def do_lift_sanction(sanction: Sanction, *, actor, reason) -> Sanction:
     sanction = Sanction.objects.select_for_update().get(pk=sanction.pk)

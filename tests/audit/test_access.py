@@ -44,21 +44,26 @@ def test_a_blank_or_short_reason_is_refused(moderator_client):
     assert entries_since(before) == []
 
 
-def test_with_a_reason_the_view_is_recorded_then_shown(moderator_client, moderator):
+def test_with_a_reason_each_view_is_recorded_then_shown(moderator_client, moderator):
     before = last_seq()
     response = moderator_client.post(URL, {"access_reason": f"  {REASON}  "})
     assert response.status_code == 302
     assert response["Location"] == URL
+    # Stating the reason shows nothing and records nothing: the look does.
+    assert entries_since(before) == []
+
+    shown = moderator_client.get(URL)
+    assert shown.status_code == 200
+    assert shown.json()["messages"] == ["bonjour"]
     [entry] = entries_since(before)
     assert entry.event == AuditEvent.VIEW_DIRECT_CONVERSATION
     assert entry.actor_id == moderator.pk
     assert (entry.target_type, entry.target_id) == ("rooms.room", "dm-alice-bob")
     assert entry.reason == REASON
     assert entry.ip_address == "127.0.0.1"
-
-    shown = moderator_client.get(URL)
-    assert shown.status_code == 200
-    assert shown.json()["messages"] == ["bonjour"]
+    # Each look under the grant is an entry of its own.
+    moderator_client.get(URL)
+    assert len(entries_since(before)) == 2
     # The reason covers this conversation only.
     assert moderator_client.get("/staff/dm/another-room/").status_code == 403
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from audit.events import AuditEvent
 from tests.audit.conftest import entries_since, last_seq
+from tests.conftest import grant_looks
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.audit.urls")]
 
@@ -21,7 +22,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.audit.urls")]
 @pytest.fixture
 def admin_client(client, superuser):
     client.force_login(superuser)
-    return client
+    # These tests are about what a change records; the gate has tests of its own.
+    return grant_looks(client, "accounts.user", "auth.group")
 
 
 def _permission(codename):

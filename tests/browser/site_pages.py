@@ -40,13 +40,27 @@ class Site:
     ids: dict = field(default_factory=dict)
 
 
-def session_of(user, *, otp_verified: bool = False) -> str:
-    """A signed-in session's cookie value; `otp_verified` as after the admin's TOTP step."""
-    from django.conf import settings
+# The model whose list the staff session has stated no reason for: its page is the
+# reason form itself ("legal-requests-reason" below). Every other model is granted,
+# so the staff pages show what they show after a reason (audit/looks.py).
+UNGRANTED_MODEL = "audit.auditentry"
 
+
+def session_of(user, *, otp_verified: bool = False, grant_looks: bool = False) -> str:
+    """A signed-in session's cookie value; `otp_verified` as after the admin's TOTP step;
+    `grant_looks`: a reason already stated for every admin model but UNGRANTED_MODEL."""
+    from django.conf import settings
+    from django.contrib import admin
+
+    from tests.conftest import grant_looks as grant
     from tests.conftest import staff_client
 
     client = staff_client(user, otp_verified=otp_verified)
+    if grant_looks:
+        labels = [model._meta.label_lower for model in admin.site._registry]
+        # For the whole run, however long the browsers take.
+        granted = (label for label in labels if label != UNGRANTED_MODEL)
+        grant(client, *granted, seconds=24 * 3600)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
@@ -132,7 +146,7 @@ def populate_site() -> Site:
     statement = StatementOfReasons.objects.filter(user=member).latest("created")
     return Site(
         member_session=session_of(member),
-        staff_session=session_of(staff.user, otp_verified=True),
+        staff_session=session_of(staff.user, otp_verified=True, grant_looks=True),
         room_slug=ROOM_SLUG,
         report_id=report.pk,
         statement_id=statement.pk,
@@ -211,7 +225,8 @@ def site_pages(site: Site) -> dict[str, list[tuple[str, str]]]:
         ("report-decide", reverse("admin:moderation_report_decide", args=[site.report_id])),
         ("appeals", reverse("admin:moderation_appeal_changelist")),
         ("compliance-dashboard", reverse("admin:compliance_dashboard")),
-        # Legal requests ask the officer for a reason first (audited access): that page.
-        ("legal-requests-reason", reverse("admin:compliance_legalrequest_changelist")),
+        ("legal-requests", reverse("admin:compliance_legalrequest_changelist")),
+        # Every page of personal data asks for a reason first (audited access): that page.
+        ("audit-trail-reason", reverse("admin:audit_auditentry_changelist")),
     ]
     return {"anonymous": anonymous, "member": member, "staff": staff}

@@ -117,6 +117,9 @@ def test_a_report_then_a_ban_from_the_admin_disconnects_the_author(setup, asgi_s
     moderator = watched(new_context().new_page())
     sign_in_to_admin(moderator, asgi_server, setup)
     moderator.goto(asgi_server.url + "/admin/moderation/report/")
+    # The queue shows people: the moderator states why first (audit/looks.py).
+    moderator.locator("textarea[name=access_reason]").fill("Traitement de la file du jour.")
+    moderator.locator("form input[type=submit]").last.click()
     expect(moderator.locator('[data-count="urgent"]')).to_have_text("1")
     moderator.locator("#result_list a", has_text="menace").first.click()
     expect(moderator.locator(".report-context")).to_contain_text(REPORTED_TEXT)

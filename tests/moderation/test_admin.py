@@ -19,6 +19,7 @@ from moderation.models import (
     Sanction,
 )
 from rooms.models import Message
+from tests.conftest import grant_model_looks
 from tests.moderation.conftest import post_message, verified_client
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,9 @@ QUEUE = "/admin/moderation/report/"
 
 @pytest.fixture
 def client_(moderator):
-    return verified_client(moderator)
+    # The queue and the lists are gated model-wide (tests/audit/test_looks.py tests
+    # that); the per-report and per-escalation gates still ask here.
+    return grant_model_looks(verified_client(moderator))
 
 
 def file(room, make_user, category, *, reporters=1, body="texte"):
@@ -151,7 +154,9 @@ def test_an_appeal_in_the_admin_is_refused_to_the_decider(
     assert "un autre modérateur" in response.content.decode()
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.OPEN
-    verified_client(other_moderator).post(url, {"reverse_decision": "0", "answer": "Confirmé."})
+    grant_model_looks(verified_client(other_moderator)).post(
+        url, {"reverse_decision": "0", "answer": "Confirmé."}
+    )
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.UPHELD
     assert Appeal.objects.get().decided_by == other_moderator

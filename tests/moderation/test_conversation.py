@@ -11,6 +11,7 @@ from compliance.transparency import Period, build_report, render_csv
 from moderation import actions
 from moderation.models import StatementOfReasons
 from rooms import actions as room_actions
+from tests.conftest import grant_model_looks
 from tests.moderation.conftest import post_message, verified_client
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,8 @@ def test_a_report_points_to_the_version_reported(room, make_user, moderator):
     assert message.body_at_version(report.target_message_version) == "première version, insultante"
     assert message.body_at_version(later.target_message_version) == "version polie"
 
-    page = verified_client(moderator).get(f"/admin/moderation/report/{report.pk}/decide/")
+    client = grant_model_looks(verified_client(moderator))
+    page = client.get(f"/admin/moderation/report/{report.pk}/decide/")
     text = page.content.decode()
     assert page.status_code == 200
     assert page.context["reported_text"] == "première version, insultante"

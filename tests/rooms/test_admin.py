@@ -10,6 +10,7 @@ from audit.events import AuditEvent
 from audit.models import AuditEntry
 from rooms import actions
 from rooms.models import ContactRequest, DirectConversation, Message, Room, RoomKind
+from tests.conftest import grant_looks
 
 pytestmark = pytest.mark.django_db
 
@@ -37,21 +38,34 @@ def direct_room(make_user):
 
 def test_direct_conversations_need_a_stated_reason(admin_client, direct_room):
     url = f"/admin/rooms/directconversation/{direct_room.pk}/change/"
-    listing = admin_client.get("/admin/rooms/directconversation/")
+    listing_url = "/admin/rooms/directconversation/"
+    # Who talks with whom is personal too: the list asks for a reason of its own.
+    assert admin_client.get(listing_url).status_code == 403
+    admin_client.post(listing_url, {"access_reason": "revue des conversations signalées"})
+    listing = admin_client.get(listing_url)
     assert listing.status_code == 200
     assert "très privé" not in listing.text
     response = admin_client.get(url)
     assert response.status_code == 403
     assert "très privé" not in response.text
-    assert not AuditEntry.objects.filter(event=AuditEvent.VIEW_DIRECT_CONVERSATION).exists()
+    # The list's look is recorded (model-wide); this conversation's is not, yet.
+    assert AuditEntry.objects.filter(
+        event=AuditEvent.VIEW_DIRECT_CONVERSATION, target_id=""
+    ).exists()
+    assert not AuditEntry.objects.filter(target_id=str(direct_room.pk)).exists()
 
     response = admin_client.post(url, {"access_reason": "signalement 42 pour harcèlement"})
     assert response.status_code == 302
-    entry = AuditEntry.objects.get(event=AuditEvent.VIEW_DIRECT_CONVERSATION)
-    assert entry.actor_id == admin_client.user.pk
-    assert entry.target_id == str(direct_room.pk)
     page = admin_client.get(url).text
     assert "&lt;b&gt;mot&lt;/b&gt; très privé" in page  # shown, as text
+    entry = AuditEntry.objects.get(
+        event=AuditEvent.VIEW_DIRECT_CONVERSATION, target_id=str(direct_room.pk)
+    )
+    assert entry.actor_id == admin_client.user.pk
+    assert entry.reason == "signalement 42 pour harcèlement"
+    members = sorted(direct_room.memberships.values_list("user_id", flat=True))
+    assert entry.details["people"] == members
+    assert entry.details["rooms"] == [direct_room.pk]
 
 
 def test_the_message_list_leaves_direct_rooms_out(
@@ -61,6 +75,7 @@ def test_the_message_list_leaves_direct_rooms_out(
     page = admin_client.get("/admin/rooms/message/").text
     assert "message public" in page
     assert "très privé" not in page
+    grant_looks(admin_client, "rooms.room")
     assert admin_client.get("/admin/rooms/room/").status_code == 200
     assert direct_room.slug not in admin_client.get("/admin/rooms/room/").text
     assert list(DirectConversation.objects.all()) == [direct_room]
@@ -83,6 +98,7 @@ def test_hiding_messages_asks_a_reason_then_uses_the_action(admin_client, public
 
 
 def test_archiving_and_creating_rooms(admin_client, public_room):
+    grant_looks(admin_client, "rooms.room")
     form = {"action": "archive_rooms", "_selected_action": [public_room.pk]}
     admin_client.post("/admin/rooms/room/", {**form, "apply": "1", "reason": "fusion"})
     public_room.refresh_from_db()
@@ -129,6 +145,8 @@ def test_promoting_a_plain_member_of_a_public_room_updates_their_membership(
     admin_client, public_room, make_user
 ):
     from rooms.models import RoomMembership, RoomRole
+
+    grant_looks(admin_client, "rooms.room")
 
     regular = make_user("habitue")
     joined, _ = actions.do_join_public_room(public_room, actor=regular)
