@@ -114,3 +114,18 @@ def category_for(ground: str, provision_code: str = "") -> str:
     if cited is not None:
         return cited.category
     return GROUND_CATEGORY.get(ground, DsaCategory.SCOPE_OF_SERVICE)
+
+
+# What members and notifiers report, in the statement categories (the
+# transparency report counts notices by these). Keyed by ReportCategory values.
+REPORT_CATEGORY = {
+    "child_safety": DsaCategory.PROTECTION_OF_MINORS,
+    "threat": DsaCategory.VIOLENCE,
+    "harassment": DsaCategory.NON_CONSENSUAL_BEHAVIOUR,
+    "hate": DsaCategory.ILLEGAL_OR_HARMFUL_SPEECH,
+    "sexual_content": DsaCategory.NON_CONSENSUAL_BEHAVIOUR,
+    "scam": DsaCategory.SCAMS_AND_FRAUD,
+    "spam": DsaCategory.SCOPE_OF_SERVICE,
+    "illegal_other": DsaCategory.ILLEGAL_OR_HARMFUL_SPEECH,
+    "other": DsaCategory.SCOPE_OF_SERVICE,
+}

@@ -115,9 +115,7 @@ def test_the_statement_names_and_links_the_provision(
     assert "Loi du 29 juillet 1881, art. 24" in mail.body
 
 
-def test_the_member_page_shows_the_provision_source_and_category(
-    message, moderator, author
-):
+def test_the_member_page_shows_the_provision_source_and_category(message, moderator, author):
     actions.do_remove_message(message, actor=moderator, reason="r", legal_provision="CP-222-17")
     statement = StatementOfReasons.objects.get()
     page = staff_client(author, otp_verified=False).get(statement.get_absolute_url())
@@ -275,9 +273,7 @@ def test_an_automatic_filter_resting_on_the_law_needs_no_provision(room, make_us
 # --- the admin's bulk removal -------------------------------------------------------------------
 
 
-def test_the_admins_bulk_removal_writes_a_statement_for_each(
-    room, make_user, moderator, make_room
-):
+def test_the_admins_bulk_removal_writes_a_statement_for_each(room, make_user, moderator, make_room):
     first = post_message(room, make_user("un"), "pub 1")
     second = post_message(room, make_user("deux"), "pub 2")
     client = staff_client(moderator)
