@@ -301,3 +301,25 @@ def test_the_admins_bulk_removal_writes_a_statement_for_each(room, make_user, mo
     first.refresh_from_db()
     assert first.deleted_by == moderator and first.deleted_at is not None
     assert len(audit_rows(AuditEvent.MESSAGE_REMOVED)) == 2
+
+
+def test_the_decision_page_asks_the_provision_for_illegal_content(message, reporter, moderator):
+    report = actions.do_file_report(actor=reporter, category="illegal_other", message=message)
+    client = staff_client(moderator)
+    url = f"/admin/moderation/report/{report.pk}/decide/"
+    page = client.get(url).text
+    assert '<option value="CP-227-23">Code pénal, art. 227-23' in page
+    # The category's ground is illegal content: without a provision, refused and shown.
+    refused = client.post(url, {"outcome": "remove", "reason": "Contenu illégal."})
+    assert refused.status_code == 200
+    assert "disposition légale" in refused.text
+    report.refresh_from_db()
+    assert report.is_open and not StatementOfReasons.objects.exists()
+    done = client.post(
+        url, {"outcome": "remove", "reason": "Contenu illégal.", "legal_provision": "CP-313-1"}
+    )
+    assert done.status_code == 302
+    statement = StatementOfReasons.objects.get()
+    assert statement.legal_provision == "CP-313-1"
+    assert statement.category == DsaCategory.SCAMS_AND_FRAUD
+    assert statement.source_type == SourceType.ARTICLE_16
