@@ -690,6 +690,9 @@ class StatementOfReasonsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "scope",
         "ground",
         "clause",
+        "legal_provision",
+        "category",
+        "source_type",
         "automated_decision",
     )
     list_filter = ("measure", "ground", "clause", "category", "source_type", "automated_decision")

@@ -547,6 +547,15 @@ class StatementOfReasons(models.Model):
         blank=True,
         related_name="statements",
     )
+    # A held message a moderator refused: reversing the refusal on appeal publishes it.
+    held_message = models.ForeignKey(
+        "HeldMessage",
+        verbose_name=_("message retenu refusé"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="statements",
+    )
     territorial_scope = models.JSONField(_("portée territoriale"), default=list, blank=True)
     content_date = models.DateTimeField(_("date du contenu"), null=True, blank=True)
     explanation = models.TextField(_("explication du fondement"))

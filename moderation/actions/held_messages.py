@@ -127,6 +127,7 @@ def do_reject_held_message(
         automated_detection=True,
         automation=AutomatedDecision.PARTIALLY,
         content_date=held.created,
+        held_message=held,
     )
     record(
         AuditEvent.HELD_MESSAGE_REJECTED,
@@ -142,6 +143,39 @@ def do_reject_held_message(
         },
     )
     return held
+
+
+def _publish_rejected(held_id: int, *, actor, reason: str, appeal_id: int) -> Message | None:
+    """A refusal reversed on appeal: the held message is published now, through
+    rooms' one write path, if its author may still write there (else it stays
+    unpublished, and the audit entry says so). In the caller's transaction."""
+    held = HeldMessage.objects.select_for_update().get(pk=held_id)
+    if held.status != HeldStatus.REJECTED:
+        return None
+    room = Room.objects.select_for_update().get(pk=held.room_id)
+    verdict = policy.can_post(held.author, room, held.body, reviewed=True)
+    message = None
+    if verdict:
+        message, _payload = room_actions.store_message(room, held.author, held.body)
+        held.status = HeldStatus.RELEASED
+        held.decided_by = actor
+        held.decided_at = timezone.now()
+        held.message = message
+        held.save(update_fields=["status", "decided_by", "decided_at", "message"])
+    record(
+        AuditEvent.HELD_MESSAGE_RELEASED,
+        actor=actor,
+        target_type=HELD_TARGET,
+        target_id=held.pk,
+        reason=reason,
+        details={
+            "message": message.pk if message is not None else None,
+            "room": room.pk,
+            "appeal": appeal_id,
+            "published": message is not None,
+        },
+    )
+    return message
 
 
 @transaction.atomic(durable=True)

@@ -81,6 +81,7 @@ def _statement(
     automation: str | None = None,
     content_date=None,
     notify: bool = True,
+    held_message=None,
 ) -> StatementOfReasons:
     """`automated`: a filter decided alone (detected and decided automatically).
     Otherwise a moderator decided; `automated_detection` and `automation` say
@@ -109,6 +110,7 @@ def _statement(
         category=category_for(ground, legal_provision),
         source_type=source_type_for(report),
         report=report,
+        held_message=held_message,
         territorial_scope=list(app_settings.MODERATION_TERRITORIAL_SCOPE),
         content_date=content_date,
         explanation=_explanation(ground, clause, legal_provision),
@@ -146,13 +148,20 @@ def _explanation(ground: str, clause: str, legal_provision: str = "") -> str:
     """The ground in words, naming the legal provision (DSA Art. 17(3)(d)) or the
     rule (Art. 17(3)(e)) the decision cites."""
     provision = legal_provisions.provision(legal_provision) if legal_provision else None
-    if provision is not None:
-        return _(
-            "Cette décision se fonde sur la loi : le contenu a été jugé illégal au regard de "
-            "%(reference)s (%(title)s), texte consultable sur Légifrance : %(url)s. Il "
-            "enfreint aussi la règle R11 des règles de la communauté (« Rien d'illégal »)."
-        ) % {"reference": provision.reference, "title": provision.title, "url": provision.url}
     cited = rules.clause(clause) if clause else None
+    if provision is not None:
+        text = _(
+            "Cette décision se fonde sur la loi : le contenu a été jugé illégal au regard de "
+            "%(reference)s (%(title)s), texte consultable sur Légifrance : %(url)s."
+        ) % {"reference": provision.reference, "title": provision.title, "url": provision.url}
+        if cited is None:
+            return text
+        return (
+            text
+            + " "
+            + _("Il enfreint aussi la règle %(code)s des règles de la communauté (« %(title)s »).")
+            % {"code": cited.code, "title": cited.title}
+        )
     if cited is None:
         return _(
             "Cette décision se fonde sur : %(ground)s. Les conditions d'utilisation de "

@@ -114,6 +114,18 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="statementofreasons",
+            name="held_message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="statements",
+                to="moderation.heldmessage",
+                verbose_name="message retenu refusé",
+            ),
+        ),
+        migrations.AddField(
+            model_name="statementofreasons",
             name="territorial_scope",
             field=models.JSONField(blank=True, default=list, verbose_name="portée territoriale"),
         ),

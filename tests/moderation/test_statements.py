@@ -109,6 +109,7 @@ def test_the_statement_names_and_links_the_provision(
     assert statement.category == DsaCategory.ILLEGAL_OR_HARMFUL_SPEECH
     assert "Loi du 29 juillet 1881, art. 24" in statement.explanation
     assert "legifrance.gouv.fr" in statement.explanation
+    assert "règle R11" in statement.explanation  # the rule cited with it
     assert statement.content_date == message.created
     assert audit_rows(AuditEvent.MESSAGE_REMOVED)[0].details["legal_provision"] == "L1881-24"
     [mail] = mailoutbox
@@ -323,3 +324,27 @@ def test_the_decision_page_asks_the_provision_for_illegal_content(message, repor
     assert statement.legal_provision == "CP-313-1"
     assert statement.category == DsaCategory.SCAMS_AND_FRAUD
     assert statement.source_type == SourceType.ARTICLE_16
+
+
+def test_a_refusal_reversed_on_appeal_publishes_the_held_message(
+    room, make_user, moderator, other_moderator
+):
+    FilterRule.objects.create(name="liens", kind=FilterKind.LINKS, action=FilterAction.HOLD)
+    sender = make_user("expediteur")
+    with pytest.raises(Refused):
+        room_actions.do_post_message(room, "ma recette : https://cuisine.example", actor=sender)
+    held = HeldMessage.objects.get()
+    actions.do_reject_held_message(held, actor=moderator, reason="Lien.")
+    statement = StatementOfReasons.objects.get()
+    assert statement.held_message == held
+    appeal = actions.do_file_appeal(statement, actor=sender, text="C'est une recette.")
+    actions.do_decide_appeal(
+        appeal, actor=other_moderator, reverse_decision=True, answer="Lien inoffensif."
+    )
+    published = Message.objects.get()
+    assert (published.author, published.body) == (sender, "ma recette : https://cuisine.example")
+    held.refresh_from_db()
+    assert held.status == "released" and held.message == published
+    row = audit_rows(AuditEvent.HELD_MESSAGE_RELEASED)[-1]
+    assert row.details["appeal"] == appeal.pk and row.details["published"] is True
+    assert row.actor_id == other_moderator.pk
