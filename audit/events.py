@@ -70,6 +70,7 @@ class AuditEvent(models.IntegerChoices):
     HELD_MESSAGE_RELEASED = 4022, _("message retenu publié")
     HELD_MESSAGE_REJECTED = 4023, _("message retenu refusé")
     MESSAGE_FLAGGED = 4024, _("message signalé par un filtre")
+    MESSAGE_BLOCKED = 4025, _("message bloqué par un filtre")
     APPEAL_FILED = 4030, _("recours déposé")
     APPEAL_DECIDED = 4031, _("recours décidé")
     SAFETY_SIGNAL_RAISED = 4040, _("signal de sécurité relevé")
@@ -95,6 +96,7 @@ class AuditEvent(models.IntegerChoices):
     VIEW_LEGAL_REQUESTS = 5050, _("consultation des réquisitions judiciaires")
     VIEW_RESTRICTED_RECORDS = 5051, _("consultation des données conservées à titre légal")
     VIEW_TRANSPARENCY_DASHBOARD = 5052, _("consultation du tableau de bord de transparence")
+    TRANSPARENCY_REPORT_PUBLISHED = 5060, _("rapport de transparence publié")
 
     # 6000-6999: rooms (staff and room-staff actions; rooms/actions.py)
     ROOM_CREATED = 6001, _("salon créé")

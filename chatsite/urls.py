@@ -34,4 +34,16 @@ urlpatterns = [
     path("privacy/", compliance_views.privacy, name="privacy"),
     path("legal/", compliance_views.legal_notice, name="legal_notice"),
     path("authorities/", compliance_views.authorities, name="authorities"),
+    # The published transparency reports, each as HTML and CSV (DSA Art. 15 and 24).
+    path("transparency/", compliance_views.transparency_index, name="transparency"),
+    path(
+        "transparency/<str:period>.csv",
+        compliance_views.transparency_report_csv,
+        name="transparency_report_csv",
+    ),
+    path(
+        "transparency/<str:period>/",
+        compliance_views.transparency_report,
+        name="transparency_report",
+    ),
 ]

@@ -32,6 +32,7 @@ from compliance.models import (
     LegalHold,
     LegalRequest,
     LegalRequestStatus,
+    PublishedTransparencyReport,
     RestrictedRecord,
 )
 from core.admin import ReadOnlyAdminMixin
@@ -39,6 +40,7 @@ from core.refusals import Refused
 
 S = LegalRequestStatus
 DELETION_PERMISSION = "accounts.change_accountdeletionrequest"
+PUBLISH_PERMISSION = "compliance.add_publishedtransparencyreport"
 
 
 def export_directory():
@@ -105,6 +107,11 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
                 "deletions/<int:deletion_id>/complete/",
                 view(self.complete_deletion_view),
                 name="compliance_complete_deletion",
+            ),
+            path(
+                "transparency/publish/",
+                view(self.publish_transparency_view),
+                name="compliance_publish_transparency",
             ),
             path(
                 "holds/<int:hold_id>/release/",
@@ -284,6 +291,27 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
             messages.success(request, _("Compte supprimé ; les données légales sont conservées."))
         return HttpResponseRedirect(reverse("admin:compliance_pending_deletions"))
 
+    def publish_transparency_view(self, request: HttpRequest) -> HttpResponse:
+        """POST from the dashboard: publishes the period shown (a closed one)."""
+        if request.method != "POST" or not request.user.has_perm(PUBLISH_PERMISSION):
+            raise PermissionDenied
+        form = PeriodForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Période invalide."))
+        else:
+            try:
+                published = actions.do_publish_transparency_report(
+                    form.cleaned_data["start"], form.cleaned_data["end"], actor=request.user
+                )
+            except Refused as refusal:
+                messages.error(request, refusal.detail)
+            else:
+                messages.success(
+                    request,
+                    _("Rapport publié : %(url)s") % {"url": published.get_absolute_url()},
+                )
+        return HttpResponseRedirect(reverse("admin:compliance_dashboard"))
+
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         """The transparency figures with bar charts; each view is recorded."""
         if not self.has_view_permission(request):
@@ -315,6 +343,9 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
                     "deadline"
                 )[:20],
                 **transparency.chart_context(report),
+                period_start=start,
+                period_end=end,
+                may_publish=request.user.has_perm(PUBLISH_PERMISSION),
             ),
         )
 
@@ -336,4 +367,13 @@ class RestrictedRecordAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.
     list_filter = ("category",)
     search_fields = ("=user__id",)
     fields = ("user", "category", "data", "occurred_at", "retain_until", "created")
+    actions = None
+
+
+@admin.register(PublishedTransparencyReport)
+class PublishedTransparencyReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Published from the dashboard (its "publish" button); never edited afterwards."""
+
+    list_display = ("period_start", "period_end", "published_at", "published_by")
+    exclude = ("figures_json",)
     actions = None

@@ -14,6 +14,9 @@ from core.app_settings import setting
 class AppSettings:
     # Retention periods (days) that differ from compliance/retention.py's defaults.
     COMPLIANCE_RETENTION = setting("COMPLIANCE_RETENTION", None, lambda value: dict(value or {}))
+    # The prefix of the platform's unique id (puid) of each statement of reasons
+    # sent to the DSA Transparency Database: "<prefix>-<statement id>", never reused.
+    COMPLIANCE_DSA_PUID_PREFIX = setting("COMPLIANCE_DSA_PUID_PREFIX", "chatsite-sor")
 
     @property
     def COMPLIANCE_EXPORT_DIR(self) -> Path:

@@ -4,11 +4,13 @@ The retention periods themselves are settings, not rows (compliance/retention.py
 they change with the law, by deployment, never by a click in the admin.
 """
 
+import json
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -222,3 +224,58 @@ class RestrictedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.user_id} {self.get_category_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class PublishedTransparencyReport(models.Model):
+    """A transparency report made public at /transparency/ (DSA Art. 15 and 24).
+
+    A compliance officer publishes a closed period (compliance/actions/transparency.py);
+    its figures are frozen then, so that a later purge or a reversed decision never
+    changes what was published. The period is whole days, both ends included.
+    """
+
+    period_start = models.DateField(_("du"))
+    period_end = models.DateField(_("au"))
+    # JSON as text, not a JSONField: PostgreSQL's jsonb reorders keys, and the
+    # published HTML and CSV follow the template's order as built.
+    figures_json = models.TextField(_("chiffres (JSON)"))
+    published_at = models.DateTimeField(_("publié le"), default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("publié par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("rapport de transparence publié")
+        verbose_name_plural = _("rapports de transparence publiés")
+        ordering = ["-period_start", "-period_end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period_start", "period_end"], name="compliance_published_report_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__lte=models.F("period_end")),
+                name="compliance_published_report_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_start} / {self.period_end}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("transparency_report", kwargs={"period": self.slug})
+
+    @property
+    def slug(self) -> str:
+        return f"{self.period_start.isoformat()}_{self.period_end.isoformat()}"
+
+    @property
+    def figures(self) -> dict:
+        return json.loads(self.figures_json)
+
+    def get_csv_url(self) -> str:
+        return reverse("transparency_report_csv", kwargs={"period": self.slug})

@@ -286,6 +286,11 @@ def moderation_rows(request: LegalRequest) -> dict:
                 "scope": statement.scope,
                 "facts": statement.facts,
                 "ground": statement.ground,
+                "legal_provision": statement.legal_provision,
+                "category": statement.category,
+                "source_type": statement.source_type,
+                "automated_detection": statement.automated_detection,
+                "automated_decision": statement.automated_decision,
                 "created": _iso(statement.created),
             }
             for statement in statements

@@ -1,6 +1,14 @@
 """Transparency figures for a period (DSA Art. 15 and 24), from the moderation and
-compliance records; the CSV follows the sections of the EU harmonised template
-(Implementing Regulation (EU) 2024/2835, Annex I) as far as they apply to us.
+compliance records.
+
+`build_report` gives the figures; its "template" part follows the Commission's
+harmonised template (Implementing Regulation (EU) 2024/2835, Annex I): orders
+from authorities (Art. 9 and 10) with their median times, notices (Art. 16) by
+the template's categories with the median time to act, own-initiative
+moderation by category, restriction and automation, complaints (Art. 20),
+out-of-court disputes (Art. 21), Art. 23 suspensions apart from other bans,
+and the average monthly active recipients (Art. 24(2)). `render_csv` writes
+that part one figure a row, in TEMPLATE_COLUMNS (docs/compliance.md).
 
 A period is whole days in the site's time zone, both ends included.
 """
@@ -13,14 +21,18 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ConnectionRecord
 from audit.events import AuditEvent
 from audit.models import AuditEntry
 from compliance.models import LegalBasis, LegalRequest, LegalRequestStatus
+from moderation.dsa import REPORT_CATEGORY, DsaCategory
 from moderation.models import (
+    CONTENT_MEASURES,
     Appeal,
     AppealStatus,
+    Ground,
     Measure,
     Notice,
     Report,
@@ -30,17 +42,36 @@ from moderation.models import (
     Sanction,
     StatementOfReasons,
 )
+from rooms.actions import AUTHOR_DELETION_REASON
 from rooms.models import Message
 
-CSV_COLUMNS = (
+# The CSV's columns: the template's section and item, the category of the
+# statement categories when the item is broken down by category (else empty),
+# a further breakdown (restriction type, detection, basis...) and the figure.
+TEMPLATE_COLUMNS = (
     "period_start",
     "period_end",
     "section",
-    "metric",
+    "item",
+    "category",
     "breakdown",
-    "breakdown_value",
     "value",
 )
+CSV_COLUMNS = TEMPLATE_COLUMNS
+
+# The template's sections, in its order (Annex I of Implementing Regulation 2024/2835).
+TEMPLATE_SECTIONS = (
+    "orders_art9",
+    "orders_art10",
+    "notices_art16",
+    "own_initiative",
+    "complaints_art20",
+    "out_of_court_disputes_art21",
+    "suspensions_art23",
+    "other_account_restrictions",
+    "average_monthly_active_recipients",
+)
+CATEGORIES = tuple(DsaCategory.values)
 
 # Our report sources, named as the template's notice submitters and detection means.
 SOURCE_LABELS = {
@@ -114,9 +145,150 @@ def _monthly_active_users(period: Period) -> dict:
 
 
 def _message_deletions(period: Period) -> dict[str, int]:
+    """Messages hidden in the period: by their authors (rooms' author deletion)
+    apart from moderators' removals (site or room staff)."""
     deleted = Message.objects.filter(**period.filter("deleted_at"))
-    by_authors = deleted.filter(deleted_by=F("author")).count()
+    by_authors = deleted.filter(
+        deleted_by=F("author"), deletion_reason=AUTHOR_DELETION_REASON
+    ).count()
     return {"by_moderators": deleted.count() - by_authors, "by_authors": by_authors}
+
+
+def _by_category(values) -> dict[str, int]:
+    counts = dict.fromkeys(CATEGORIES, 0)
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def _restriction(statement) -> str:
+    """The template's type of restriction of a statement."""
+    if statement.measure in CONTENT_MEASURES:
+        return "visibility"
+    site_wide = statement.sanction_id is not None and statement.sanction.room_id is None
+    if statement.measure == Measure.BAN and site_wide:
+        return "account"
+    if statement.measure == Measure.WARN:
+        return "none"
+    return "provision"
+
+
+def _template(period: Period) -> dict:
+    """The figures in the structure of the Commission's template."""
+    statements = list(
+        StatementOfReasons.objects.filter(**period.filter("created")).select_related("sanction")
+    )
+    restricting = [s for s in statements if s.measure != Measure.WARN]
+    from_notices = [s for s in restricting if s.source_type != "SOURCE_VOLUNTARY"]
+    own = [s for s in restricting if s.source_type == "SOURCE_VOLUNTARY"]
+    notices = Report.objects.filter(**period.filter("created")).exclude(
+        source=ReportSource.AUTOMATIC
+    )
+    acted = Report.objects.filter(
+        status=ReportStatus.ACTIONED, **period.filter("decided_at")
+    ).exclude(source=ReportSource.AUTOMATIC)
+    orders = LegalRequest.objects.filter(**period.filter("received_at"))
+    answered = LegalRequest.objects.filter(
+        status=LegalRequestStatus.ANSWERED, **period.filter("answered_at")
+    )
+    complaints = Appeal.objects.filter(**period.filter("created"))
+    complaints_decided = Appeal.objects.filter(
+        status__in=(AppealStatus.UPHELD, AppealStatus.REVERSED), **period.filter("decided_at")
+    )
+    bans = [s for s in restricting if s.measure == Measure.BAN and _restriction(s) == "account"]
+    return {
+        "orders_art9": {
+            # Orders to act against illegal content: none exist yet (issue 16, item 6).
+            "received_by_category": dict.fromkeys(CATEGORIES, 0),
+            "median_hours_to_acknowledge": None,
+            "median_hours_to_give_effect": None,
+        },
+        "orders_art10": {
+            "received": orders.count(),
+            "received_by_legal_basis": _counts(orders, "legal_basis", LegalBasis.values),
+            "median_hours_to_give_effect": _median_hours(
+                [r.answered_at - r.received_at for r in answered.only("received_at", "answered_at")]
+            ),
+        },
+        "notices_art16": {
+            "received_by_category": _by_category(
+                REPORT_CATEGORY[c] for c in notices.values_list("category", flat=True)
+            ),
+            "from_trusted_flaggers_by_category": _by_category(
+                REPORT_CATEGORY[c]
+                for c in notices.filter(source=ReportSource.TRUSTED_FLAGGER).values_list(
+                    "category", flat=True
+                )
+            ),
+            "actions_by_basis": {
+                "law": sum(1 for s in from_notices if s.ground == Ground.ILLEGAL),
+                "terms": sum(1 for s in from_notices if s.ground != Ground.ILLEGAL),
+            },
+            "actions_by_category": _by_category(s.category for s in from_notices),
+            "processed_by_automated_means": sum(
+                1 for s in from_notices if s.automated_decision != "not"
+            ),
+            "median_hours_to_act": _median_hours(
+                [r.decided_at - r.created for r in acted.only("created", "decided_at")]
+            ),
+        },
+        "own_initiative": {
+            "measures_by_category": _by_category(s.category for s in own),
+            "measures_by_restriction": {
+                kind: sum(1 for s in own if _restriction(s) == kind)
+                for kind in ("visibility", "provision", "account")
+            },
+            "measures_by_detection": {
+                "automated": sum(1 for s in own if s.automated_detection),
+                "not_automated": sum(1 for s in own if not s.automated_detection),
+            },
+            "measures_by_decision": {
+                level: sum(1 for s in own if s.automated_decision == level)
+                for level in ("fully", "partially", "not")
+            },
+            "measures_by_basis": {
+                "law": sum(1 for s in own if s.ground == Ground.ILLEGAL),
+                "terms": sum(1 for s in own if s.ground != Ground.ILLEGAL),
+            },
+            # Not measures against anyone: counted apart (rooms' author deletion).
+            "message_deletions": _message_deletions(period),
+        },
+        "complaints_art20": {
+            "received": complaints.count(),
+            "received_by_basis": {
+                "against_a_measure": complaints.filter(statement__isnull=False).count(),
+                "against_a_dismissed_notice": complaints.filter(report__isnull=False).count(),
+            },
+            "decisions_upheld": complaints_decided.filter(status=AppealStatus.UPHELD).count(),
+            "decisions_reversed": complaints_decided.filter(status=AppealStatus.REVERSED).count(),
+            "median_hours_to_decide": _median_hours(
+                [a.decided_at - a.created for a in complaints_decided.only("created", "decided_at")]
+            ),
+        },
+        "out_of_court_disputes_art21": {
+            # Not recorded yet: no certified body has been seized.
+            "submitted": 0,
+        },
+        "suspensions_art23": {
+            # Art. 23(1), for frequently providing manifestly illegal content: the
+            # warning-then-suspension procedure is issue 16, item 7; until then none.
+            "manifestly_illegal_content": 0,
+            # Art. 23(2): reporting suspended for manifestly unfounded notices.
+            "manifestly_unfounded_notices": AuditEntry.objects.filter(
+                event=AuditEvent.REPORTING_SUSPENDED, **period.filter("created")
+            ).count(),
+            "manifestly_unfounded_complaints": 0,
+        },
+        "other_account_restrictions": {
+            # Site-wide bans decided on a report or on our own initiative: not Art. 23.
+            "account_bans_by_category": _by_category(s.category for s in bans),
+            "account_bans_temporary": sum(1 for s in bans if s.ends_at is not None),
+            "account_bans_permanent": sum(1 for s in bans if s.ends_at is None),
+        },
+        "average_monthly_active_recipients": {
+            "average": _monthly_active_users(period)["average"],
+        },
+    }
 
 
 def build_report(period: Period) -> dict:
@@ -156,7 +328,7 @@ def build_report(period: Period) -> dict:
         "actions": {
             "total": statements.count(),
             "by_measure": _counts(statements, "measure", Measure.values),
-            "automated_decisions": statements.filter(automated_decision=True).count(),
+            "automated_decisions": statements.filter(automated_decision="fully").count(),
             "automated_detection": statements.filter(automated_detection=True).count(),
             # Messages hidden in the period: by moderators (site or room staff)
             # apart from those their authors deleted themselves.
@@ -195,35 +367,65 @@ def build_report(period: Period) -> dict:
             ),
         },
         "monthly_active_users": _monthly_active_users(period),
+        "template": _template(period),
     }
 
 
-def _csv_rows(report: dict):
-    """Long form, one figure a row, grouped by the template's sections."""
-    sections = {
-        "notices": "notices_art16",
-        "actions": "own_initiative_and_decisions",
-        "appeals": "complaints_art20",
-        "suspensions": "suspensions_art23",
-        "legal_requests": "orders_from_authorities_art9_10",
-        "monthly_active_users": "average_monthly_active_recipients",
-    }
-    for key, section in sections.items():
-        for metric, value in report[key].items():
+def template_rows(report: dict):
+    """(section, item, category, breakdown, value): the template part, one figure a row."""
+    template = report["template"]
+    for section in TEMPLATE_SECTIONS:
+        for item, value in template[section].items():
             if isinstance(value, dict):
-                breakdown = metric.removeprefix("by_")
-                for name, count in value.items():
-                    yield section, metric, breakdown, name, count
+                for key, count in value.items():
+                    if key in CATEGORIES:
+                        yield section, item, key, "", count
+                    else:
+                        yield section, item, "", key, count
             else:
-                yield section, metric, "", "", "" if value is None else value
+                yield section, item, "", "", "" if value is None else value
+
+
+SECTION_LABELS = {
+    "orders_art9": _("Injonctions d'agir contre des contenus illicites (article 9)"),
+    "orders_art10": _("Injonctions de fournir des informations (article 10)"),
+    "notices_art16": _("Notifications (article 16)"),
+    "own_initiative": _("Modération à l'initiative de la plateforme"),
+    "complaints_art20": _("Réclamations internes (article 20)"),
+    "out_of_court_disputes_art21": _("Règlement extrajudiciaire des litiges (article 21)"),
+    "suspensions_art23": _("Suspensions au titre de l'article 23"),
+    "other_account_restrictions": _("Autres restrictions de comptes (bannissements)"),
+    "average_monthly_active_recipients": _("Nombre mensuel moyen de destinataires actifs"),
+}
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    item: str
+    category: str
+    breakdown: str
+    value: object
+
+
+def template_sections(report: dict) -> list[tuple[str, list[TemplateRow]]]:
+    """The template part for the HTML page: (section label, rows), in the template's order."""
+    if "template" not in report:
+        return []
+    labels = dict(DsaCategory.choices)
+    sections: dict[str, list[TemplateRow]] = {}
+    for section, item, category, breakdown, value in template_rows(report):
+        sections.setdefault(section, []).append(
+            TemplateRow(item, str(labels.get(category, "")), breakdown, value)
+        )
+    return [(SECTION_LABELS[section], rows) for section, rows in sections.items()]
 
 
 def render_csv(report: dict) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(TEMPLATE_COLUMNS)
     start, end = report["period"]["start"], report["period"]["end"]
-    for row in _csv_rows(report):
+    for row in template_rows(report):
         writer.writerow([start, end, *row])
     return buffer.getvalue()
 
@@ -245,8 +447,16 @@ def bars(values: dict, labels: dict | None = None) -> list[Bar]:
 
 
 def chart_context(report: dict) -> dict:
+    template = report.get("template")
     return {
         "report": report,
+        "template": template,
+        "template_category_labels": dict(DsaCategory.choices),
+        "notice_category_bars": bars(
+            template["notices_art16"]["received_by_category"], dict(DsaCategory.choices)
+        )
+        if template
+        else [],
         "category_bars": bars(report["notices"]["by_category"], dict(ReportCategory.choices)),
         "source_bars": bars(report["notices"]["by_source"]),
         "measure_bars": bars(report["actions"]["by_measure"], dict(Measure.choices)),

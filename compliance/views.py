@@ -1,5 +1,6 @@
 """Public reference pages of compliance: the privacy policy (GDPR Art. 13), the
-legal notice (LCEN art. 6-III) and the contact for authorities (DSA Art. 11).
+legal notice (LCEN art. 6-III), the contact for authorities (DSA Art. 11) and
+the published transparency reports (DSA Art. 15 and 24), each in HTML and CSV.
 
 The durations on these pages come from the retention policy the purge applies
 (retention.py, `COMPLIANCE_RETENTION`), never from the template: the page and
@@ -7,15 +8,18 @@ the purge cannot disagree. Names and addresses come from settings (LEGAL_*).
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
+from compliance import transparency
+from compliance.models import PublishedTransparencyReport
 from compliance.retention import retention_policy
 
 DAYS_PER_YEAR = 365
@@ -175,3 +179,56 @@ def authorities(request: HttpRequest) -> HttpResponse:
             "deleted_text_kept": duration_text(days["deleted_message_grace"]),
         },
     )
+
+
+@require_GET
+def transparency_index(request: HttpRequest) -> HttpResponse:
+    """GET /transparency/: every published report, newest period first."""
+    return render(
+        request,
+        "compliance/transparency_index.html",
+        {
+            "title": _("Rapports de transparence"),
+            "reports": PublishedTransparencyReport.objects.all(),
+        },
+    )
+
+
+def _published(period: str) -> PublishedTransparencyReport:
+    """ "2026-01-01_2026-06-30" -> the report published for that period, or 404."""
+    start, _sep, end = period.partition("_")
+    try:
+        start_day, end_day = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        raise Http404 from None
+    return get_object_or_404(
+        PublishedTransparencyReport, period_start=start_day, period_end=end_day
+    )
+
+
+@require_GET
+def transparency_report(request: HttpRequest, period: str) -> HttpResponse:
+    published = _published(period)
+    return render(
+        request,
+        "compliance/transparency_published.html",
+        {
+            "title": _("Rapport de transparence du %(start)s au %(end)s")
+            % {"start": published.period_start, "end": published.period_end},
+            "published": published,
+            "sections": transparency.template_sections(published.figures),
+            **transparency.chart_context(published.figures),
+        },
+    )
+
+
+@require_GET
+def transparency_report_csv(request: HttpRequest, period: str) -> HttpResponse:
+    published = _published(period)
+    response = HttpResponse(
+        transparency.render_csv(published.figures), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="chatsite-transparency-{published.slug}.csv"'
+    )
+    return response

@@ -37,6 +37,7 @@ from moderation.forms import (
     AppealDecisionForm,
     DecisionForm,
     ReasonForm,
+    RemovalForm,
     SanctionForm,
     TransmissionForm,
 )
@@ -57,7 +58,8 @@ from moderation.models import (
     ThreatEscalation,
     TrustedFlagger,
 )
-from rooms.models import Room, RoomKind
+from rooms.admin import MessageAdmin
+from rooms.models import Message, Room, RoomKind
 
 MAX_BULK = 200
 
@@ -69,8 +71,11 @@ MAX_BULK = 200
 class BulkAction:
     label: str
     permission: str
-    run: Callable  # (obj, actor, reason) -> None
+    run: Callable  # (obj, actor, reason) -> None; with form_class: (obj, actor, cleaned_data)
     needs_reason: bool = False
+    form_class: type | None = None
+    # Which ModelAdmin.has_<name>_permission offers the action in the list.
+    admin_permission: str = "change"
 
 
 class BulkActionMixin:
@@ -83,7 +88,7 @@ class BulkActionMixin:
         self.actions = [self._redirecting(verb, bulk) for verb, bulk in self.bulk_actions.items()]
 
     def _redirecting(self, verb: str, bulk: BulkAction):
-        @admin.action(description=bulk.label, permissions=["change"])
+        @admin.action(description=bulk.label, permissions=[bulk.admin_permission])
         def action(modeladmin, request, queryset):
             ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:MAX_BULK])
             url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_bulk", args=[verb])
@@ -111,15 +116,19 @@ class BulkActionMixin:
             raise PermissionDenied
         raw_ids = request.POST.get("ids") or request.GET.get("ids", "")
         ids = [int(pk) for pk in raw_ids.split(",") if pk.isdigit()][:MAX_BULK]
-        objects = list(self.get_queryset(request).model.objects.filter(pk__in=ids))
-        form = ReasonForm(request.POST or None) if bulk.needs_reason else None
+        objects = list(self.get_queryset(request).filter(pk__in=ids))
+        form_class = bulk.form_class or (ReasonForm if bulk.needs_reason else None)
+        form = form_class(request.POST or None) if form_class is not None else None
         changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
         if request.method == "POST" and (form is None or form.is_valid()):
-            reason = form.cleaned_data["reason"] if form is not None else ""
+            if bulk.form_class is not None:
+                given = form.cleaned_data
+            else:
+                given = form.cleaned_data["reason"] if form is not None else ""
             done = 0
             for obj in objects:
                 try:
-                    bulk.run(obj, request.user, reason)
+                    bulk.run(obj, request.user, given)
                     done += 1
                 except Refused as refusal:
                     messages.error(request, f"{obj}: {refusal.detail}")
@@ -395,6 +404,7 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
             ground=data["ground"] or None,
             clause=data["clause"] or None,
             threat_to_life=data["threat_to_life"],
+            legal_provision=data["legal_provision"] or None,
         )
 
     def claim_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -489,6 +499,7 @@ class SanctionAdmin(BulkActionMixin, admin.ModelAdmin):
                     reason=data["reason"],
                     ground=data["ground"],
                     clause=data["clause"] or None,
+                    legal_provision=data["legal_provision"] or None,
                 )
             except Refused as refusal:
                 form.add_error(None, refusal.detail)
@@ -698,9 +709,12 @@ class StatementOfReasonsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "scope",
         "ground",
         "clause",
+        "legal_provision",
+        "category",
+        "source_type",
         "automated_decision",
     )
-    list_filter = ("measure", "ground", "clause", "automated_decision")
+    list_filter = ("measure", "ground", "clause", "category", "source_type", "automated_decision")
     search_fields = ("user__username",)
 
 
@@ -709,3 +723,42 @@ class ModerationRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "violations", "unfounded_reports", "reporting_suspended_until")
     ordering = ("-violations",)
     search_fields = ("user__username",)
+
+
+# --- messages: removals from the message list -------------------------------------------------
+
+
+def _remove(message, actor, data):
+    actions.do_remove_message(
+        message,
+        actor=actor,
+        reason=data["reason"],
+        ground=data["ground"] or None,
+        clause=data["clause"] or None,
+        legal_provision=data["legal_provision"] or None,
+    )
+
+
+class ModeratedMessageAdmin(BulkActionMixin, MessageAdmin):
+    """Rooms' message list, whose bulk removal is moderation's: each removed
+    message gets its author's statement of reasons and counts in the
+    transparency report (do_remove_message), like a removal from the queue."""
+
+    bulk_actions = {
+        "remove": BulkAction(
+            gettext_lazy("Supprimer les messages (avec exposé des motifs)"),
+            "moderation.add_sanction",
+            _remove,
+            form_class=RemovalForm,
+            admin_permission="remove",
+        ),
+    }
+
+    def has_remove_permission(self, request) -> bool:
+        # The list is read-only; removing is a moderator's power, as in the API.
+        return request.user.has_perm("moderation.add_sanction")
+
+
+# Rooms registers the list; moderation owns what a removal means.
+admin.site.unregister(Message)
+admin.site.register(Message, ModeratedMessageAdmin)

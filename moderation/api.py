@@ -90,7 +90,8 @@ def file_alert(request: HttpRequest) -> JsonResponse:
 @json_view("POST", gate=staff_gate(SANCTION_PERMISSION))
 def issue_sanction(request: HttpRequest) -> JsonResponse:
     """POST /api/moderation/sanctions/ {"user", "kind", "room", "duration_minutes", "reason"},
-    optionally "ground" and "clause" (a rule's code, "R4": docs/moderation.md)."""
+    optionally "ground", "clause" (a rule's code, "R4") and, for illegal content,
+    "legal_provision" (a code of moderation/legal_provisions.py; docs/moderation.md)."""
     data = json_object(request)
     sanction = actions.do_issue_sanction(
         queries.user_named(data.get("user")),
@@ -101,6 +102,7 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
         reason=data.get("reason"),
         ground=data.get("ground"),
         clause=data.get("clause"),
+        legal_provision=data.get("legal_provision"),
     )
     return JsonResponse(
         {
@@ -112,6 +114,7 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
             "ends_at": sanction.ends_at.isoformat() if sanction.ends_at else None,
             "ground": sanction.ground,
             "clause": sanction.clause or None,
+            "legal_provision": sanction.statement.legal_provision or None,
         },
         status=201,
     )
@@ -119,7 +122,8 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
 
 @json_view("DELETE", gate=staff_gate(SANCTION_PERMISSION))
 def remove_message(request: HttpRequest, message_id: int) -> HttpResponse:
-    """DELETE /api/moderation/messages/<id>/ {"reason"}, optionally "ground" and "clause"."""
+    """DELETE /api/moderation/messages/<id>/ {"reason"}, optionally "ground", "clause"
+    and "legal_provision"."""
     data = json_object(request)
     actions.do_remove_message(
         _message(message_id),
@@ -127,6 +131,7 @@ def remove_message(request: HttpRequest, message_id: int) -> HttpResponse:
         reason=data.get("reason"),
         ground=data.get("ground"),
         clause=data.get("clause"),
+        legal_provision=data.get("legal_provision"),
     )
     return HttpResponse(status=204)
 

@@ -11,6 +11,7 @@ from moderation.models import (
     ReportCategory,
     SanctionKind,
     clause_choices,
+    provision_choices,
 )
 from rooms.models import Room
 
@@ -24,6 +25,19 @@ def _clause_field() -> forms.ChoiceField:
         help_text=_(
             "Citée et liée dans l'exposé des motifs. Texte des règles : /rules/. Vide : la "
             "règle habituelle du fondement choisi."
+        ),
+    )
+
+
+def _provision_field() -> forms.ChoiceField:
+    """The law an illegal-content decision rests on (moderation/legal_provisions.py)."""
+    return forms.ChoiceField(
+        label=_("Disposition légale (contenu illégal)"),
+        choices=lambda: [("", "—"), *provision_choices()],
+        required=False,
+        help_text=_(
+            "Obligatoire quand le fondement est un contenu illégal : l'article de loi, cité et "
+            "lié dans l'exposé des motifs."
         ),
     )
 
@@ -76,6 +90,7 @@ class SanctionForm(forms.Form):
     )
     ground = forms.ChoiceField(label=_("Fondement"), choices=Ground.choices)
     clause = _clause_field()
+    legal_provision = _provision_field()
     reason = forms.CharField(
         label=_("Motif (communiqué à la personne)"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -106,6 +121,7 @@ class DecisionForm(forms.Form):
     )
     ground = forms.ChoiceField(label=_("Fondement"), choices=Ground.choices, required=False)
     clause = _clause_field()
+    legal_provision = _provision_field()
     reason = forms.CharField(
         label=_("Décision motivée"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -137,6 +153,14 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Motif"), widget=forms.Textarea(attrs={"rows": 3}), max_length=REASON_MAX_LENGTH
     )
+
+
+class RemovalForm(ReasonForm):
+    """A removal's basis, for the statement of reasons each author receives."""
+
+    ground = forms.ChoiceField(label=_("Fondement"), choices=Ground.choices, required=False)
+    clause = _clause_field()
+    legal_provision = _provision_field()
 
 
 class TransmissionForm(forms.Form):

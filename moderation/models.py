@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from moderation.dsa import AutomatedDecision, DsaCategory, SourceType
+
 DETAILS_MAX_LENGTH = 2000
 REASON_MAX_LENGTH = 2000
 # The reported message and the 20 around it (10 before, 10 after).
@@ -455,6 +457,20 @@ class Measure(models.TextChoices):
     KICK = "kick", _("exclusion temporaire")
     BAN = "ban", _("bannissement")
     REMOVAL = "removal", _("suppression d'un message")
+    # A held message a moderator refused, a message a filter blocked: never published.
+    REJECTION = "rejection", _("refus d'un message retenu")
+    BLOCK = "block", _("blocage d'un message par un filtre")
+
+
+# The measures on a message (the others restrict the account or the service).
+CONTENT_MEASURES = (Measure.REMOVAL, Measure.REJECTION, Measure.BLOCK)
+
+
+def provision_choices() -> list[tuple[str, str]]:
+    """The French legal provisions a decision on illegal content cites (read when used)."""
+    from moderation.legal_provisions import provision_choices as catalogue_choices
+
+    return catalogue_choices()
 
 
 class StatementOfReasons(models.Model):
@@ -463,6 +479,10 @@ class StatementOfReasons(models.Model):
     Written once, when the decision is taken: the measure, its scope and
     duration, the facts, whether automated means were used, the ground and
     how to appeal. It stays as written even if the sanction is later lifted.
+    It also carries what the DSA Transparency Database asks (moderation/dsa.py):
+    the category, what the decision followed (`source_type`), the legal
+    provision of an illegal-content decision, the territorial scope and the
+    date of the content; compliance/dsa_export.py writes it in the API's form.
     """
 
     user = models.ForeignKey(
@@ -492,9 +512,52 @@ class StatementOfReasons(models.Model):
     ends_at = models.DateTimeField(_("fin"), null=True, blank=True)
     facts = models.TextField(_("faits"))
     automated_detection = models.BooleanField(_("détection automatisée"), default=False)
-    automated_decision = models.BooleanField(_("décision automatisée"), default=False)
+    automated_decision = models.CharField(
+        _("décision automatisée"),
+        max_length=10,
+        choices=AutomatedDecision.choices,
+        default=AutomatedDecision.NOT_AUTOMATED,
+    )
     ground = models.CharField(_("fondement"), max_length=30, choices=Ground.choices)
     clause = _clause_field()
+    legal_provision = models.CharField(
+        _("disposition légale"),
+        max_length=20,
+        choices=provision_choices,
+        blank=True,
+        help_text=_("Pour un contenu illégal : l'article de loi sur lequel la décision se fonde."),
+    )
+    category = models.CharField(
+        _("catégorie (règlement sur les services numériques)"),
+        max_length=70,
+        choices=DsaCategory.choices,
+        default=DsaCategory.SCOPE_OF_SERVICE,
+    )
+    source_type = models.CharField(
+        _("origine de la décision"),
+        max_length=40,
+        choices=SourceType.choices,
+        default=SourceType.VOLUNTARY,
+    )
+    report = models.ForeignKey(
+        "Report",
+        verbose_name=_("signalement"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="statements",
+    )
+    # A held message a moderator refused: reversing the refusal on appeal publishes it.
+    held_message = models.ForeignKey(
+        "HeldMessage",
+        verbose_name=_("message retenu refusé"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="statements",
+    )
+    territorial_scope = models.JSONField(_("portée territoriale"), default=list, blank=True)
+    content_date = models.DateTimeField(_("date du contenu"), null=True, blank=True)
     explanation = models.TextField(_("explication du fondement"))
     redress = models.TextField(_("voies de recours"))
     decided_by = models.ForeignKey(
@@ -529,6 +592,17 @@ class StatementOfReasons(models.Model):
         from moderation.rules import clause
 
         return clause(self.clause) if self.clause else None
+
+    @property
+    def cited_provision(self):
+        """The legal provision an illegal-content decision cites (legal_provisions), if any."""
+        from moderation.legal_provisions import provision
+
+        return provision(self.legal_provision) if self.legal_provision else None
+
+    @property
+    def is_fully_automated(self) -> bool:
+        return self.automated_decision == AutomatedDecision.FULLY
 
 
 class AppealStatus(models.TextChoices):

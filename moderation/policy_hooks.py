@@ -124,6 +124,15 @@ def _hold(rule_id: int, user_id: int, room_id: int, body: str) -> None:
         logger.exception("could not keep a held message for review")
 
 
+def _record_block(rule_id: int, user_id: int, room_id: int, body: str) -> None:
+    """The blocked message's statement of reasons; like a hold, a failure here
+    must not turn the refusal into a server error."""
+    try:
+        actions.do_record_filter_block(rule_id, user_id, room_id, body)
+    except Exception:
+        logger.exception("could not write the statement of reasons of a blocked message")
+
+
 def apply_filters(user, room, body) -> policy.Verdict | None:
     if has_staff_powers(user):
         return None  # moderators quote what they moderate
@@ -135,9 +144,15 @@ def apply_filters(user, room, body) -> policy.Verdict | None:
     rule, found = matched[0]
     metrics.filter_hit(rule.action)
     if rule.action == FilterAction.BLOCK:
-        return policy.refuse_post(
+        verdict = policy.refuse_post(
             RefusalCode.FILTERED,
             _("Ce message n'est pas autorisé ici (filtre « %(rule)s »).") % {"rule": rule.name},
+        )
+        return policy.Verdict(
+            False,
+            code=verdict.code,
+            detail=verdict.detail,
+            after_refusal=partial(_record_block, rule.pk, user.pk, room.pk, body),
         )
     if rule.action == FilterAction.HOLD:
         verdict = policy.refuse_post(

@@ -216,7 +216,9 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
     inlines = [MessageVersionInline]
-    actions = ["hide_messages"]
+    # Removing messages is moderation's (a statement of reasons each):
+    # moderation/admin.py registers this list with its bulk removal.
+    actions = []
 
     def get_queryset(self, request):
         # Each list shows one kind of room: the line between gated and not is the kind.
@@ -225,18 +227,6 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("texte"))
     def excerpt(self, message: Message) -> str:
         return Truncator(message.body).chars(80)
-
-    @admin.action(description=_("Masquer les messages sélectionnés"))
-    def hide_messages(self, request, queryset):
-        return reason_action(
-            self,
-            request,
-            queryset,
-            title=_("Masquer des messages"),
-            apply=lambda message, reason: actions.do_delete_message(
-                message, actor=request.user, reason=reason
-            ),
-        )
 
 
 @admin.register(PrivateRoomMessage)

@@ -49,3 +49,6 @@ from compliance.actions.retention import (  # noqa: F401
     PurgeSummary,
     do_purge_expired,
 )
+from compliance.actions.transparency import (  # noqa: F401
+    do_publish_transparency_report,
+)

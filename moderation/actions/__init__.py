@@ -39,6 +39,7 @@ from moderation.actions.filters import (  # noqa: F401
 )
 from moderation.actions.held_messages import (  # noqa: F401
     do_hold_message,
+    do_record_filter_block,
     do_reject_held_message,
     do_release_held_message,
 )

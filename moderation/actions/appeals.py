@@ -10,6 +10,7 @@ from audit.events import AuditEvent
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
 from moderation.actions.common import APPEAL_TARGET, _absolute, _mail, _require_text
+from moderation.actions.held_messages import _publish_rejected
 from moderation.actions.reports import _reopen
 from moderation.actions.sanctions import _lift
 from moderation.models import (
@@ -80,8 +81,8 @@ def do_file_report_appeal(report: Report, *, actor, text) -> Appeal:
 @transaction.atomic(durable=True)
 def do_decide_appeal(appeal: Appeal, *, actor, reverse_decision: bool, answer) -> Appeal:
     """Another moderator than the decider answers, with reasons. Reversing lifts
-    the sanction or puts the removed message back; for a dismissed report, it
-    puts the report back in the queue."""
+    the sanction, puts the removed message back or publishes the refused held
+    message; for a dismissed report, it puts the report back in the queue."""
     appeal = (
         Appeal.objects.select_for_update(of=("self",))
         .select_related("statement", "report")
@@ -110,6 +111,11 @@ def do_decide_appeal(appeal: Appeal, *, actor, reverse_decision: bool, answer) -
             # The removal is undone: the message comes back, live to the room too.
             room_actions.restore_message(
                 room_actions.locked_message(statement.message_id), actor=actor, reason=answer
+            )
+        if statement.held_message_id is not None:
+            # A refused held message: published now, as a release would have.
+            _publish_rejected(
+                statement.held_message_id, actor=actor, reason=answer, appeal_id=appeal.pk
             )
     if reverse_decision and appeal.report is not None:
         _reopen(appeal.report)

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from core.refusals import RefusalCode, Refused
-from moderation import rules
+from moderation import legal_provisions, rules
 from moderation.models import (
     Ground,
     ModerationRecord,
@@ -82,6 +82,42 @@ def _ground_and_clause(ground, clause, *, default_ground: str) -> tuple[str, str
     if ground not in Ground.values:
         raise Refused(RefusalCode.INVALID, _("Fondement inconnu."))
     return ground, clause or rules.default_clause(ground)
+
+
+def _decision_basis(
+    ground, clause, provision, *, default_ground: str, automated: bool = False
+) -> tuple[str, str, str]:
+    """The ground, the rule and the legal provision a decision rests on.
+
+    Naming a provision (moderation/legal_provisions.py) makes the ground
+    "illegal content"; a moderator who chooses that ground must name one
+    (DSA Art. 17(3)(d): the legal ground relied on). An automatic filter that
+    rests on the law without naming a provision is reported as contrary to
+    rule R11, the rule against illegal content.
+    """
+    provision = provision or ""
+    if provision:
+        if not isinstance(provision, str) or legal_provisions.provision(provision) is None:
+            raise Refused(
+                RefusalCode.INVALID,
+                _("Disposition légale inconnue : %(code)s.") % {"code": str(provision)[:30]},
+            )
+        if ground not in (None, "", Ground.ILLEGAL):
+            raise Refused(
+                RefusalCode.INVALID,
+                _("Une disposition légale ne se cite qu'avec le fondement « contenu illégal »."),
+            )
+        ground = Ground.ILLEGAL
+    ground, clause = _ground_and_clause(ground, clause, default_ground=default_ground)
+    if ground == Ground.ILLEGAL and not provision and not automated:
+        raise Refused(
+            RefusalCode.INVALID,
+            _(
+                "Un contenu illégal se juge au regard d'un texte : choisissez la disposition "
+                "légale (legal_provision), ou fondez la décision sur une règle de la communauté."
+            ),
+        )
+    return ground, clause, provision
 
 
 def _record_for(user) -> ModerationRecord:

@@ -1,18 +1,27 @@
-"""Messages a filter held for review: kept, then released or rejected by a moderator."""
+"""Messages a filter held for review: kept, then released or rejected by a
+moderator; and messages a filter blocked outright. A rejection and a block
+each write the author's statement of reasons (DSA Art. 17): the message never
+reaches the room, a restriction of its visibility."""
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
-from moderation.actions.common import HELD_TARGET, _require_text
+from moderation.actions.common import HELD_TARGET, _decision_basis, _require_text
+from moderation.actions.statements import _statement
+from moderation.dsa import AutomatedDecision
 from moderation.models import (
     REASON_MAX_LENGTH,
     FilterRule,
+    Ground,
     HeldMessage,
     HeldStatus,
+    Measure,
+    StatementOfReasons,
 )
 from rooms import actions as room_actions
 from rooms import policy
@@ -74,21 +83,144 @@ def do_release_held_message(held: HeldMessage, *, actor) -> Message:
     return message
 
 
+def _excerpt(body: str) -> str:
+    return body if len(body) <= 500 else body[:500] + "…"
+
+
 @transaction.atomic(durable=True)
-def do_reject_held_message(held: HeldMessage, *, actor, reason) -> HeldMessage:
-    held = HeldMessage.objects.select_for_update().get(pk=held.pk)
+def do_reject_held_message(
+    held: HeldMessage, *, actor, reason, ground=None, clause=None, legal_provision=None
+) -> HeldMessage:
+    """A moderator refuses a held message. Its author gets a statement of reasons:
+    detected by a filter, withheld by it, refused by a person (partially automated).
+    The ground defaults to the filter's."""
+    held = (
+        HeldMessage.objects.select_for_update(of=("self",))
+        .select_related("rule", "room", "author")
+        .get(pk=held.pk)
+    )
     if held.status != HeldStatus.PENDING:
         raise Refused(RefusalCode.CONFLICT, _("Ce message a déjà été traité."))
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
+    default_ground = held.rule.ground if held.rule is not None else Ground.TERMS_OTHER
+    ground, clause, legal_provision = _decision_basis(
+        ground, clause, legal_provision, default_ground=default_ground
+    )
     held.status = HeldStatus.REJECTED
     held.decided_by = actor
     held.decided_at = timezone.now()
     held.save(update_fields=["status", "decided_by", "decided_at"])
+    statement = _statement(
+        held.author,
+        measure=Measure.REJECTION,
+        facts=_("%(reason)s\n\nMessage retenu par un filtre le %(date)s : « %(body)s »")
+        % {
+            "reason": reason,
+            "date": date_format(timezone.localtime(held.created), "DATETIME_FORMAT"),
+            "body": _excerpt(held.body),
+        },
+        ground=ground,
+        clause=clause,
+        legal_provision=legal_provision,
+        decided_by=actor,
+        room=held.room,
+        automated_detection=True,
+        automation=AutomatedDecision.PARTIALLY,
+        content_date=held.created,
+        held_message=held,
+    )
     record(
         AuditEvent.HELD_MESSAGE_REJECTED,
         actor=actor,
         target_type=HELD_TARGET,
         target_id=held.pk,
         reason=reason,
+        details={
+            "statement": statement.pk,
+            "ground": ground,
+            "clause": clause,
+            "legal_provision": legal_provision,
+        },
     )
     return held
+
+
+def _publish_rejected(held_id: int, *, actor, reason: str, appeal_id: int) -> Message | None:
+    """A refusal reversed on appeal: the held message is published now, through
+    rooms' one write path, if its author may still write there (else it stays
+    unpublished, and the audit entry says so). In the caller's transaction."""
+    held = HeldMessage.objects.select_for_update().get(pk=held_id)
+    if held.status != HeldStatus.REJECTED:
+        return None
+    room = Room.objects.select_for_update().get(pk=held.room_id)
+    verdict = policy.can_post(held.author, room, held.body, reviewed=True)
+    message = None
+    if verdict:
+        message, _payload = room_actions.store_message(room, held.author, held.body)
+        held.status = HeldStatus.RELEASED
+        held.decided_by = actor
+        held.decided_at = timezone.now()
+        held.message = message
+        held.save(update_fields=["status", "decided_by", "decided_at", "message"])
+    record(
+        AuditEvent.HELD_MESSAGE_RELEASED,
+        actor=actor,
+        target_type=HELD_TARGET,
+        target_id=held.pk,
+        reason=reason,
+        details={
+            "message": message.pk if message is not None else None,
+            "room": room.pk,
+            "appeal": appeal_id,
+            "published": message is not None,
+        },
+    )
+    return message
+
+
+@transaction.atomic(durable=True)
+def do_record_filter_block(
+    rule_id: int, user_id: int, room_id: int, body: str
+) -> StatementOfReasons | None:
+    """A filter blocked a message: its author's statement of reasons (fully
+    automated) and the audit entry. Runs after rooms' refused post has rolled
+    back, in its own transaction. No e-mail: the sender saw the refusal at once,
+    and the statement waits on "Mes décisions"."""
+    from accounts.models import User
+    from rooms.models import Room
+
+    rule = FilterRule.objects.filter(pk=rule_id).first()
+    author = User.objects.filter(pk=user_id).first()
+    room = Room.objects.filter(pk=room_id).first()
+    if author is None or room is None:
+        return None
+    ground = rule.ground if rule is not None else Ground.TERMS_OTHER
+    ground, clause, _provision = _decision_basis(
+        ground, None, None, default_ground=Ground.TERMS_OTHER, automated=True
+    )
+    now = timezone.now()
+    statement = _statement(
+        author,
+        measure=Measure.BLOCK,
+        facts=_("Filtre automatique « %(rule)s ». Message refusé le %(date)s : « %(body)s »")
+        % {
+            "rule": rule.name if rule is not None else "—",
+            "date": date_format(timezone.localtime(now), "DATETIME_FORMAT"),
+            "body": _excerpt(body),
+        },
+        ground=ground,
+        clause=clause,
+        decided_by=None,
+        room=room,
+        automated=True,
+        content_date=now,
+        notify=False,
+    )
+    record(
+        AuditEvent.MESSAGE_BLOCKED,
+        actor=None,
+        target_type="moderation.statementofreasons",
+        target_id=statement.pk,
+        details={"rule": rule_id, "room": room_id, "user": user_id, "ground": ground},
+    )
+    return statement

@@ -7,13 +7,14 @@ from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
 from audit.trail import record
-from moderation.actions.common import MESSAGE_TARGET, _ground_and_clause, _require_text
+from moderation.actions.common import MESSAGE_TARGET, _decision_basis, _require_text
 from moderation.actions.sanctions import _count_violation
 from moderation.actions.statements import _statement
 from moderation.models import (
     REASON_MAX_LENGTH,
     Ground,
     Measure,
+    Report,
     StatementOfReasons,
 )
 from rooms import actions as room_actions
@@ -28,6 +29,8 @@ def _remove_message(
     ground: str,
     clause: str = "",
     automated: bool = False,
+    legal_provision: str = "",
+    report: Report | None = None,
 ) -> StatementOfReasons | None:
     """Hides the message through rooms (who and why kept on the row; the room is
     told after commit) and writes the author's statement of reasons."""
@@ -51,6 +54,8 @@ def _remove_message(
         room=message.room,
         message=message,
         automated=automated,
+        legal_provision=legal_provision,
+        report=report,
     )
     record(
         AuditEvent.MESSAGE_REMOVED,
@@ -63,16 +68,29 @@ def _remove_message(
             "author": message.author_id,
             "ground": ground,
             "clause": clause,
+            "legal_provision": legal_provision,
         },
     )
     return statement
 
 
 @transaction.atomic(durable=True)
-def do_remove_message(message: Message, *, actor, reason, ground=None, clause=None) -> Message:
-    """A moderator removes a message (DELETE /api/moderation/messages/<id>/, docs/moderation.md)."""
+def do_remove_message(
+    message: Message, *, actor, reason, ground=None, clause=None, legal_provision=None
+) -> Message:
+    """A moderator removes a message (DELETE /api/moderation/messages/<id>/, the
+    admin's "remove messages" action; docs/moderation.md)."""
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
-    ground, clause = _ground_and_clause(ground, clause, default_ground=Ground.TERMS_OTHER)
-    _remove_message(message, actor=actor, reason=reason, ground=ground, clause=clause)
+    ground, clause, legal_provision = _decision_basis(
+        ground, clause, legal_provision, default_ground=Ground.TERMS_OTHER
+    )
+    _remove_message(
+        message,
+        actor=actor,
+        reason=reason,
+        ground=ground,
+        clause=clause,
+        legal_provision=legal_provision,
+    )
     message.refresh_from_db()
     return message

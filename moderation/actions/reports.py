@@ -14,7 +14,7 @@ from core.refusals import RefusalCode, Refused
 from moderation import queries
 from moderation.actions.common import (
     REPORT_TARGET,
-    _ground_and_clause,
+    _decision_basis,
     _locked_report,
     _mail,
     _optional_text,
@@ -334,15 +334,17 @@ def do_decide_report(
     ground: str | None = None,
     clause: str | None = None,
     threat_to_life: bool = False,
+    legal_provision: str | None = None,
 ) -> Report:
     """Takes measures on a report's group: removes the message and/or sanctions
-    its author, with a statement of reasons for each, then closes the group."""
+    its author, with a statement of reasons for each, then closes the group.
+    A decision on illegal content names its legal provision (legal_provisions.py)."""
     report = _locked_report(report)
     if not report.is_open:
         raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
     decision = _require_text(decision, "decision", REASON_MAX_LENGTH)
-    ground, clause = _ground_and_clause(
-        ground, clause, default_ground=CATEGORY_GROUND[report.category]
+    ground, clause, legal_provision = _decision_basis(
+        ground, clause, legal_provision, default_ground=CATEGORY_GROUND[report.category]
     )
     if not remove_message and not sanction_kind:
         raise Refused(
@@ -352,7 +354,13 @@ def do_decide_report(
         if report.target_message is None:
             raise Refused(RefusalCode.INVALID, _("Ce signalement ne vise pas un message."))
         _remove_message(
-            report.target_message, actor=actor, reason=decision, ground=ground, clause=clause
+            report.target_message,
+            actor=actor,
+            reason=decision,
+            ground=ground,
+            clause=clause,
+            legal_provision=legal_provision,
+            report=report,
         )
     if sanction_kind:
         if report.target_user is None:
@@ -367,6 +375,7 @@ def do_decide_report(
             ground=ground,
             clause=clause,
             report=report,
+            legal_provision=legal_provision,
         )
     if threat_to_life and not report.threat_to_life:
         report.threat_to_life = True
@@ -386,6 +395,7 @@ def do_decide_report(
             "sanction": sanction_kind or None,
             "ground": ground,
             "clause": clause,
+            "legal_provision": legal_provision,
             "group": [member.pk for member in group],
         },
     )

@@ -13,7 +13,7 @@ from audit.trail import record
 from core.refusals import RefusalCode, Refused
 from moderation.actions.common import (
     SANCTION_TARGET,
-    _ground_and_clause,
+    _decision_basis,
     _record_for,
     _require_text,
 )
@@ -55,11 +55,14 @@ def _issue_sanction(
     report: Report | None = None,
     automated: bool = False,
     facts: str = "",
+    legal_provision=None,
 ) -> Sanction:
     if kind not in SanctionKind.values:
         raise Refused(RefusalCode.INVALID, _("Mesure inconnue : warn, mute, kick ou ban."))
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
-    ground, clause = _ground_and_clause(ground, clause, default_ground=Ground.TERMS_OTHER)
+    ground, clause, legal_provision = _decision_basis(
+        ground, clause, legal_provision, default_ground=Ground.TERMS_OTHER, automated=automated
+    )
     if duration_minutes is not None and (
         isinstance(duration_minutes, bool)
         or not isinstance(duration_minutes, int)
@@ -105,6 +108,8 @@ def _issue_sanction(
         ends_at=ends_at,
         sanction=sanction,
         automated=automated,
+        legal_provision=legal_provision,
+        report=report,
     )
     record(
         AuditEvent.SANCTION_ISSUED,
@@ -119,6 +124,7 @@ def _issue_sanction(
             "ends_at": ends_at.isoformat() if ends_at else None,
             "ground": ground,
             "clause": clause,
+            "legal_provision": legal_provision,
             "automated": automated,
             "report": report.pk if report is not None else None,
         },
@@ -148,6 +154,7 @@ def do_issue_sanction(
     ground=None,
     clause=None,
     report: Report | None = None,
+    legal_provision=None,
 ) -> Sanction:
     """Warns, mutes, kicks or bans, in a room or site-wide, for a time or for good.
 
@@ -164,6 +171,7 @@ def do_issue_sanction(
         ground=ground,
         clause=clause,
         report=report,
+        legal_provision=legal_provision,
     )
 
 

@@ -1,4 +1,10 @@
-"""Statements of reasons: what a member reads about a decision on them (DSA Art. 17)."""
+"""Statements of reasons: what a member reads about a decision on them (DSA Art. 17).
+
+Each carries, besides what the member reads, what the DSA Transparency Database
+asks (moderation/dsa.py): the category, what the decision followed, how far it
+was automated, the legal provision of an illegal-content decision, the
+territorial scope and the date of the content.
+"""
 
 from functools import partial
 
@@ -7,15 +13,44 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from moderation import rules
+from moderation import legal_provisions, rules
 from moderation.actions.common import _absolute, _mail
+from moderation.app_settings import app_settings
+from moderation.dsa import AutomatedDecision, SourceType, category_for
 from moderation.models import (
     APPEAL_WINDOW,
     Ground,
+    Report,
+    ReportCategory,
+    ReportSource,
     Sanction,
     StatementOfReasons,
 )
 from rooms.models import Message, Room
+
+# Members' reports in these categories are not about illegal content: they are
+# "other notifications", not notices under DSA Art. 16.
+TERMS_ONLY_CATEGORIES = (ReportCategory.SPAM, ReportCategory.OTHER)
+
+
+def source_type_for(report: Report | None) -> str:
+    """What the decision followed: a notice (Art. 16), a trusted flagger's
+    notice (Art. 22), another report, or nothing but our own initiative (an
+    automatic filter's flag included)."""
+    if report is None or report.source == ReportSource.AUTOMATIC:
+        return SourceType.VOLUNTARY
+    if report.is_trusted_flagger or report.source == ReportSource.TRUSTED_FLAGGER:
+        return SourceType.TRUSTED_FLAGGER
+    if report.source == ReportSource.NOTICE or report.category not in TERMS_ONLY_CATEGORIES:
+        return SourceType.ARTICLE_16
+    return SourceType.OTHER_NOTIFICATION
+
+
+def detected_automatically(report: Report | None) -> bool:
+    """A filter's flag or a safety signal brought the matter to a moderator."""
+    return report is not None and (
+        report.source == ReportSource.AUTOMATIC or report.safety_signal_id is not None
+    )
 
 
 def _scope(room: Room | None) -> str:
@@ -40,8 +75,24 @@ def _statement(
     sanction: Sanction | None = None,
     message: Message | None = None,
     automated: bool = False,
+    legal_provision: str = "",
+    report: Report | None = None,
+    automated_detection: bool | None = None,
+    automation: str | None = None,
+    content_date=None,
+    notify: bool = True,
+    held_message=None,
 ) -> StatementOfReasons:
+    """`automated`: a filter decided alone (detected and decided automatically).
+    Otherwise a moderator decided; `automated_detection` and `automation` say
+    whether a filter found the content or took a first measure (a hold)."""
     now = timezone.now()
+    if automated_detection is None:
+        automated_detection = automated or detected_automatically(report)
+    if automation is None:
+        automation = AutomatedDecision.FULLY if automated else AutomatedDecision.NOT_AUTOMATED
+    if content_date is None and message is not None:
+        content_date = message.created
     statement = StatementOfReasons.objects.create(
         user=user,
         measure=measure,
@@ -51,11 +102,18 @@ def _statement(
         starts_at=starts_at or now,
         ends_at=ends_at,
         facts=facts,
-        automated_detection=automated,
-        automated_decision=automated,
+        automated_detection=automated_detection,
+        automated_decision=automation,
         ground=ground,
         clause=clause,
-        explanation=_explanation(ground, clause),
+        legal_provision=legal_provision,
+        category=category_for(ground, legal_provision),
+        source_type=source_type_for(report),
+        report=report,
+        held_message=held_message,
+        territorial_scope=list(app_settings.MODERATION_TERRITORIAL_SCOPE),
+        content_date=content_date,
+        explanation=_explanation(ground, clause, legal_provision),
         redress="",
         decided_by=decided_by if not automated else None,
         created=now,
@@ -72,6 +130,8 @@ def _statement(
         "url": _absolute(statement.get_absolute_url()),
     }
     statement.save(update_fields=["redress"])
+    if not notify:
+        return statement
     transaction.on_commit(
         partial(
             _mail,
@@ -84,9 +144,24 @@ def _statement(
     return statement
 
 
-def _explanation(ground: str, clause: str) -> str:
-    """The ground in words, naming the rule when the decision cites one (DSA Art. 17(3)(e))."""
+def _explanation(ground: str, clause: str, legal_provision: str = "") -> str:
+    """The ground in words, naming the legal provision (DSA Art. 17(3)(d)) or the
+    rule (Art. 17(3)(e)) the decision cites."""
+    provision = legal_provisions.provision(legal_provision) if legal_provision else None
     cited = rules.clause(clause) if clause else None
+    if provision is not None:
+        text = _(
+            "Cette décision se fonde sur la loi : le contenu a été jugé illégal au regard de "
+            "%(reference)s (%(title)s), texte consultable sur Légifrance : %(url)s."
+        ) % {"reference": provision.reference, "title": provision.title, "url": provision.url}
+        if cited is None:
+            return text
+        return (
+            text
+            + " "
+            + _("Il enfreint aussi la règle %(code)s des règles de la communauté (« %(title)s »).")
+            % {"code": cited.code, "title": cited.title}
+        )
     if cited is None:
         return _(
             "Cette décision se fonde sur : %(ground)s. Les conditions d'utilisation de "

@@ -132,5 +132,13 @@ def test_home_says_what_chatsite_is_and_how_it_keeps_people_safe(client, make_us
 def test_every_footer_links_the_reference_pages(client):
     html = unescape(client.get("/").content.decode())
     footer = html[html.index('class="site-footer"') :]
-    for url in ("/rules/", "/terms/", "/privacy/", "/legal/", "/authorities/", "/notice/"):
+    for url in (
+        "/rules/",
+        "/terms/",
+        "/privacy/",
+        "/legal/",
+        "/authorities/",
+        "/transparency/",
+        "/notice/",
+    ):
         assert f'href="{url}"' in footer

@@ -6,7 +6,7 @@ views). A model added tomorrow is walked too, and fails here until it is
 declared as holding no personal data or its pages are gated and recorded.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.contrib import admin
@@ -25,7 +25,7 @@ from audit.actions import do_record_staff_access
 from audit.events import AuditEvent
 from audit.looks import LookPolicy, policy_of
 from audit.models import LookedAtPerson
-from compliance.models import LegalHold, RestrictedRecord
+from compliance.models import LegalHold, PublishedTransparencyReport, RestrictedRecord
 from core.refusals import Refused
 from moderation import actions as moderation_actions
 from moderation.models import (
@@ -93,6 +93,13 @@ def scenario(make_user, make_room, make_staff, settings, officer, open_request):
         user=alice,
         occurred_at=timezone.now(),
         retain_until=timezone.now() + timedelta(days=365),
+    )
+    # Aggregate figures, but it names the officer who published them: gated too.
+    PublishedTransparencyReport.objects.create(
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 6, 30),
+        figures_json="{}",
+        published_by=officer,
     )
     do_record_staff_access(
         AuditEvent.VIEW_ACCOUNT_DETAILS,

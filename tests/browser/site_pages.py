@@ -144,6 +144,15 @@ def populate_site() -> Site:
     from moderation.models import StatementOfReasons
 
     statement = StatementOfReasons.objects.filter(user=member).latest("created")
+    # A published transparency report (a closed period: yesterday) for /transparency/.
+    from datetime import timedelta
+
+    from compliance.actions import do_publish_transparency_report
+
+    yesterday = timezone.localdate() - timedelta(days=1)
+    published = do_publish_transparency_report(
+        yesterday.replace(day=1) if yesterday.day > 1 else yesterday, yesterday, actor=staff.user
+    )
     return Site(
         member_session=session_of(member),
         staff_session=session_of(staff.user, otp_verified=True, grant_looks=True),
@@ -151,6 +160,7 @@ def populate_site() -> Site:
         report_id=report.pk,
         statement_id=statement.pk,
         member_report_id=member_report.pk,
+        ids={"transparency_report": published.get_absolute_url()},
     )
 
 
@@ -171,6 +181,7 @@ OPTIONAL_ANONYMOUS = [
     "legal",
     "privacy",
     "authorities",
+    "transparency",
     "pages:rules",
     "pages:terms",
     "pages:legal_notice",
@@ -198,6 +209,8 @@ def site_pages(site: Site) -> dict[str, list[tuple[str, str]]]:
         path = _url(name)
         if path and path not in {p for _, p in anonymous}:
             anonymous.append((name.rsplit(":", 1)[-1], path))
+    if "transparency_report" in site.ids:
+        anonymous.append(("transparency-report", site.ids["transparency_report"]))
     member = [
         ("rooms", reverse("rooms:list")),
         ("room", reverse("rooms:room", args=[site.room_slug])),

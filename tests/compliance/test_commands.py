@@ -129,5 +129,8 @@ def test_transparency_report_to_a_file(db, tmp_path):
     )
     assert out == ""
     lines = target.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "period_start,period_end,section,metric,breakdown,breakdown_value,value"
-    assert "2026-01-01,2026-01-31,notices_art16,total,,,0" in lines
+    assert lines[0] == "period_start,period_end,section,item,category,breakdown,value"
+    assert (
+        "2026-01-01,2026-01-31,notices_art16,received_by_category,STATEMENT_CATEGORY_VIOLENCE,,0"
+    ) in lines
+    assert "2026-01-01,2026-01-31,notices_art16,median_hours_to_act,,," in lines

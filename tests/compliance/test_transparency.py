@@ -11,7 +11,16 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from compliance.transparency import Period, build_report, render_csv
+from audit.events import AuditEvent
+from audit.models import AuditEntry
+from compliance.transparency import (
+    TEMPLATE_COLUMNS,
+    TEMPLATE_SECTIONS,
+    Period,
+    build_report,
+    render_csv,
+)
+from moderation.dsa import DsaCategory
 
 OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
 
@@ -72,7 +81,8 @@ def activity(make_user, make_room, make_message, make_connection, officer):
             explanation="explication",
             redress="recours",
             appeal_until=created + timedelta(days=183),
-            automated_decision=automated,
+            automated_decision="fully" if automated else "not",
+            automated_detection=automated,
             created=created,
         )
 
@@ -169,7 +179,15 @@ def test_figures_match_the_fixture(activity):
 
     actions = report["actions"]
     assert actions["total"] == 5
-    assert actions["by_measure"] == {"warn": 0, "mute": 2, "kick": 0, "ban": 1, "removal": 2}
+    assert actions["by_measure"] == {
+        "warn": 0,
+        "mute": 2,
+        "kick": 0,
+        "ban": 1,
+        "removal": 2,
+        "rejection": 0,
+        "block": 0,
+    }
     assert actions["automated_decisions"] == 1
     assert actions["own_initiative_sanctions"] == 1
 
@@ -210,34 +228,6 @@ def test_reporting_suspensions_come_from_the_audit_trail(db):
     assert build_report(OCTOBER)["suspensions"]["reporting_suspensions"] == 0
 
 
-def test_csv_follows_the_template_sections(activity):
-    rows = list(csv.DictReader(io.StringIO(render_csv(build_report(OCTOBER)))))
-    assert set(rows[0]) == {
-        "period_start",
-        "period_end",
-        "section",
-        "metric",
-        "breakdown",
-        "breakdown_value",
-        "value",
-    }
-    assert {row["section"] for row in rows} == {
-        "notices_art16",
-        "own_initiative_and_decisions",
-        "complaints_art20",
-        "suspensions_art23",
-        "orders_from_authorities_art9_10",
-        "average_monthly_active_recipients",
-    }
-    harassment = [
-        row
-        for row in rows
-        if row["breakdown"] == "category" and row["breakdown_value"] == "harassment"
-    ]
-    assert [row["value"] for row in harassment] == ["3"]
-    assert all(row["period_start"] == "2026-10-01" for row in rows)
-
-
 @pytest.mark.parametrize("output_format", ["json", "csv", "html"])
 def test_the_command_writes_each_format(activity, output_format):
     out = StringIO()
@@ -255,8 +245,205 @@ def test_the_command_writes_each_format(activity, output_format):
     if output_format == "json":
         assert json.loads(text)["notices"]["total"] == 6
     elif output_format == "csv":
-        assert text.startswith("period_start,period_end,section,metric")
+        assert text.startswith("period_start,period_end,section,item,category,breakdown,value")
     else:
         assert text.startswith("<!DOCTYPE html>")
         assert "<svg" in text and "Rapport de transparence" in text
         assert "style=" not in text, "the CSP forbids inline styles"
+
+
+# --- the Commission's template (Implementing Regulation (EU) 2024/2835) --------------------------
+
+
+def test_the_template_part_follows_the_commissions_categories(activity):
+    template = build_report(OCTOBER)["template"]
+    assert list(template) == list(TEMPLATE_SECTIONS)
+    notices = template["notices_art16"]
+    # Members' and trusted flaggers' reports and public notices; a filter's flag is not a notice.
+    assert set(notices["received_by_category"]) == set(DsaCategory.values)
+    assert notices["received_by_category"]["STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR"] == 3
+    assert notices["received_by_category"]["STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"] == 1
+    assert notices["received_by_category"]["STATEMENT_CATEGORY_VIOLENCE"] == 1
+    assert sum(notices["received_by_category"].values()) == 5
+    assert (
+        notices["from_trusted_flaggers_by_category"]["STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"]
+        == 1
+    )
+    assert notices["median_hours_to_act"] == 3.0  # 2 h and 4 h; the filter's dismissal is not
+    orders = template["orders_art10"]
+    assert orders["received"] == 2
+    assert orders["median_hours_to_give_effect"] == 48.0
+    assert template["orders_art9"]["median_hours_to_give_effect"] is None
+    complaints = template["complaints_art20"]
+    assert complaints["received"] == 3
+    assert (complaints["decisions_upheld"], complaints["decisions_reversed"]) == (1, 1)
+    assert complaints["median_hours_to_decide"] == 36.0
+    assert template["average_monthly_active_recipients"]["average"] == 4
+
+
+def test_art_23_suspensions_are_apart_from_other_bans(db, make_user, make_staff):
+    from audit.trail import record
+    from moderation import actions
+
+    moderator = make_staff("moderator", username="modo9")
+    actions.do_issue_sanction(make_user("a"), actor=moderator, kind="ban", reason="r", clause="R4")
+    actions.do_issue_sanction(
+        make_user("b"), actor=moderator, kind="ban", reason="r", clause="R9", duration_minutes=60
+    )
+    with transaction.atomic():
+        record(AuditEvent.REPORTING_SUSPENDED, actor=None, target_type="accounts.user", target_id=1)
+    today = timezone.localdate()
+    template = build_report(Period(today, today))["template"]
+    assert template["suspensions_art23"] == {
+        "manifestly_illegal_content": 0,
+        "manifestly_unfounded_notices": 1,
+        "manifestly_unfounded_complaints": 0,
+    }
+    bans = template["other_account_restrictions"]
+    assert (bans["account_bans_permanent"], bans["account_bans_temporary"]) == (1, 1)
+    assert bans["account_bans_by_category"]["STATEMENT_CATEGORY_SCAMS_AND_FRAUD"] == 1
+    own = template["own_initiative"]
+    assert own["measures_by_restriction"] == {"visibility": 0, "provision": 0, "account": 2}
+
+
+def test_deletions_by_moderators_are_apart_from_deletions_by_authors(
+    db, make_user, make_staff, make_room
+):
+    from moderation import actions
+    from rooms import actions as room_actions
+
+    moderator = make_staff("moderator", username="modo8")
+    room = make_room()
+    author = make_user("ecrivain")
+    own = room_actions.do_post_message(room, "je retire", actor=author).message
+    removed = room_actions.do_post_message(room, "spam", actor=author).message
+    room_actions.do_delete_own_message(own.pk, actor=author)
+    actions.do_remove_message(removed, actor=moderator, reason="Spam.", clause="R10")
+    today = timezone.localdate()
+    template = build_report(Period(today, today))["template"]
+    assert template["own_initiative"]["message_deletions"] == {"by_moderators": 1, "by_authors": 1}
+    assert template["own_initiative"]["measures_by_restriction"]["visibility"] == 1
+
+
+def test_the_csv_has_the_template_columns_and_every_section(activity):
+    text = render_csv(build_report(OCTOBER))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert (
+        tuple(rows[0])
+        == TEMPLATE_COLUMNS
+        == (
+            "period_start",
+            "period_end",
+            "section",
+            "item",
+            "category",
+            "breakdown",
+            "value",
+        )
+    )
+    body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert list(dict.fromkeys(row["section"] for row in body)) == list(TEMPLATE_SECTIONS)
+    received = [
+        row
+        for row in body
+        if (row["section"], row["item"]) == ("notices_art16", "received_by_category")
+    ]
+    assert [row["category"] for row in received] == list(DsaCategory.values)
+    harassment = [r for r in received if r["category"].endswith("NON_CONSENSUAL_BEHAVIOUR")]
+    assert [r["value"] for r in harassment] == ["3"]
+    median = [r for r in body if r["item"] == "median_hours_to_act"]
+    assert [r["value"] for r in median] == ["3.0"]
+    assert all(row["period_start"] == "2026-10-01" for row in body)
+
+
+# --- publication at /transparency/ ---------------------------------------------------------------
+
+
+def test_only_a_closed_period_is_published_once_with_an_audit_entry(activity, officer):
+    from compliance.actions import do_publish_transparency_report
+    from core.refusals import Refused
+
+    today = timezone.localdate()
+    with pytest.raises(Refused) as refusal:
+        do_publish_transparency_report(today.replace(day=1), today, actor=officer)
+    assert refusal.value.code == "conflict"
+    published = do_publish_transparency_report(OCTOBER.start, OCTOBER.end, actor=officer)
+    assert published.figures["notices"]["total"] == 6
+    entry = AuditEntry.objects.get(event=AuditEvent.TRANSPARENCY_REPORT_PUBLISHED)
+    assert entry.actor_id == officer.pk and entry.target_id == str(published.pk)
+    assert entry.details == {"start": "2026-10-01", "end": "2026-10-31"}
+    with pytest.raises(Refused):
+        do_publish_transparency_report(OCTOBER.start, OCTOBER.end, actor=officer)
+
+
+def test_the_public_pages_list_and_show_published_reports(activity, officer, client):
+    from compliance.actions import do_publish_transparency_report
+    from moderation.models import Report
+
+    empty = client.get("/transparency/")
+    assert empty.status_code == 200
+    assert '<html lang="fr"' in empty.text
+    assert "Aucun rapport" in empty.text
+    published = do_publish_transparency_report(OCTOBER.start, OCTOBER.end, actor=officer)
+    index = client.get("/transparency/")
+    assert "/transparency/2026-10-01_2026-10-31/" in index.text
+    assert "/transparency/2026-10-01_2026-10-31.csv" in index.text
+
+    # Figures are frozen: a report filed later for October changes nothing published.
+    Report.objects.create(
+        category="hate",
+        source="user",
+        severity=2,
+        created=at(10, 20),
+        deadline=at(10, 21),
+        target_user=activity[0],
+    )
+    page = client.get(published.get_absolute_url())
+    assert page.status_code == 200
+    assert '<html lang="fr"' in page.text
+    assert "Notifications (article 16)" in page.text
+    assert "Suspensions au titre de l&#x27;article 23" in page.text
+    csv_answer = client.get(published.get_csv_url())
+    assert csv_answer.status_code == 200
+    assert csv_answer["Content-Type"].startswith("text/csv")
+    text = csv_answer.content.decode()
+    assert text == render_csv(published.figures)
+    received = [
+        row
+        for row in csv.DictReader(io.StringIO(text))
+        if row["item"] == "received_by_category" and row["section"] == "notices_art16"
+    ]
+    assert sum(int(row["value"]) for row in received) == 5
+    assert client.get("/transparency/2026-09-01_2026-09-30/").status_code == 404
+    assert client.get("/transparency/nimporte/").status_code == 404
+    assert client.get("/transparency/", HTTP_ACCEPT_LANGUAGE="en").text.count('lang="en"') >= 1
+
+
+def test_the_published_page_escapes_what_it_shows(db, officer, client):
+    from compliance.models import PublishedTransparencyReport
+
+    figures = build_report(OCTOBER)
+    figures["template"]["own_initiative"]["measures_by_decision"]["<script>x</script>"] = 1
+    published = PublishedTransparencyReport.objects.create(
+        period_start=OCTOBER.start,
+        period_end=OCTOBER.end,
+        figures_json=json.dumps(figures),
+        published_by=officer,
+    )
+    page = client.get(published.get_absolute_url()).text
+    assert "<script>x</script>" not in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_the_dashboard_publishes_a_closed_period(activity, officer):
+    from compliance.models import PublishedTransparencyReport
+    from tests.conftest import grant_model_looks, staff_client
+
+    client = grant_model_looks(staff_client(officer))  # the reason gate: tests/audit
+    response = client.post(
+        "/admin/compliance/legalrequest/transparency/publish/",
+        {"start": "2026-10-01", "end": "2026-10-31"},
+    )
+    assert response.status_code == 302
+    assert PublishedTransparencyReport.objects.get().period_end == OCTOBER.end
+    assert client.get("/admin/compliance/legalrequest/transparency/publish/").status_code == 403

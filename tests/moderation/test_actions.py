@@ -9,6 +9,7 @@ from audit.events import AuditEvent
 from audit.models import AuditEntry
 from core.refusals import Refused
 from moderation import actions, queries
+from moderation.dsa import AutomatedDecision, DsaCategory, SourceType
 from moderation.models import (
     Appeal,
     AppealStatus,
@@ -378,7 +379,12 @@ def test_the_statement_of_reasons_says_everything_art_17_asks(
     assert statement.scope == "le salon « Général »"
     assert statement.ends_at - statement.starts_at == timedelta(minutes=90)
     assert statement.facts == "Insultes envers plusieurs membres."
-    assert not statement.automated_detection and not statement.automated_decision
+    assert not statement.automated_detection
+    assert statement.automated_decision == AutomatedDecision.NOT_AUTOMATED
+    # What the DSA Transparency Database asks: own initiative, its category, the EEA.
+    assert statement.source_type == SourceType.VOLUNTARY
+    assert statement.category == DsaCategory.NON_CONSENSUAL_BEHAVIOUR
+    assert "FR" in statement.territorial_scope and len(statement.territorial_scope) == 30
     assert statement.ground == Ground.TERMS_HARASSMENT
     # The ground's usual rule is cited and linked (R4, "Pas de harcèlement").
     assert statement.clause == sanction.clause == "R4"
@@ -546,9 +552,16 @@ def test_a_sanction_cites_the_rule_the_moderator_chose(room, author, moderator):
 
 def test_a_chosen_rule_and_a_chosen_ground_are_both_kept(room, author, moderator):
     sanction = actions.do_issue_sanction(
-        author, actor=moderator, kind="warn", reason="r", ground=Ground.ILLEGAL, clause="R5"
+        author,
+        actor=moderator,
+        kind="warn",
+        reason="r",
+        ground=Ground.ILLEGAL,
+        clause="R5",
+        legal_provision="L1881-24",
     )
     assert (sanction.ground, sanction.clause) == (Ground.ILLEGAL, "R5")
+    assert sanction.statement.legal_provision == "L1881-24"
 
 
 def test_without_rule_nor_ground_nothing_is_cited(room, author, moderator):

@@ -254,3 +254,26 @@ def test_the_queue_counts(moderator, message, make_user):
     actions.do_file_report(actor=make_user(), category="child_safety", message=message)
     counts = verified_client(moderator).get("/api/moderation/queue/").json()
     assert counts["open"] == 1 and counts["urgent"] == 1
+
+
+def test_the_api_takes_the_legal_provision_of_an_illegal_content_decision(moderator, message):
+    client = verified_client(moderator)
+    url = f"/api/moderation/messages/{message.pk}/"
+    refused = call(client, "delete", url, {"reason": "Illégal.", "ground": "illegal"})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid" and "legal_provision" in refused.json()["detail"]
+    assert not StatementOfReasons.objects.exists()
+    unknown = call(client, "delete", url, {"reason": "Illégal.", "legal_provision": "CP-0"})
+    assert unknown.status_code == 400
+    removed = call(client, "delete", url, {"reason": "Menace.", "legal_provision": "CP-222-17"})
+    assert removed.status_code == 204
+    assert StatementOfReasons.objects.get(message=message).legal_provision == "CP-222-17"
+    response = call(
+        client,
+        "post",
+        "/api/moderation/sanctions/",
+        {"user": "fautif", "kind": "ban", "reason": "Menaces.", "legal_provision": "CP-222-17"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["legal_provision"] == "CP-222-17"
+    assert response.json()["ground"] == "illegal" and response.json()["clause"] == "R11"

@@ -58,8 +58,12 @@ def test_transparency_counts_author_deletions_apart(room, make_user, moderator):
     report = build_report(Period(today, today))
     assert report["actions"]["message_deletions"] == {"by_moderators": 1, "by_authors": 2}
     csv_text = render_csv(report)
-    assert "message_deletions,by_authors,2" in csv_text
-    assert "message_deletions,by_moderators,1" in csv_text
+    assert "own_initiative,message_deletions,,by_authors,2" in csv_text
+    assert "own_initiative,message_deletions,,by_moderators,1" in csv_text
+    assert report["template"]["own_initiative"]["message_deletions"] == {
+        "by_moderators": 1,
+        "by_authors": 2,
+    }
     # Only the moderator's removal has a statement of reasons.
     assert StatementOfReasons.objects.filter(message=removed).count() == 1
     assert StatementOfReasons.objects.count() == 1

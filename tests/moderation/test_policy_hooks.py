@@ -151,7 +151,7 @@ def test_mute_lets_the_message_through_then_mutes_the_author(room, make_user):
     [mute] = Sanction.objects.all()
     assert mute.kind == "mute" and mute.automated and mute.issued_by is None
     statement = StatementOfReasons.objects.get(sanction=mute)
-    assert statement.automated_decision and statement.automated_detection
+    assert statement.automated_decision == "fully" and statement.automated_detection
     assert statement.decided_by is None
     assert refusal_of(room, user, "bonjour").code == RefusalCode.MUTED
     assert audit_events(AuditEvent.SANCTION_ISSUED)[0].details["automated"] is True

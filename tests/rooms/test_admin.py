@@ -81,20 +81,28 @@ def test_the_message_list_leaves_direct_rooms_out(
     assert list(DirectConversation.objects.all()) == [direct_room]
 
 
-def test_hiding_messages_asks_a_reason_then_uses_the_action(admin_client, public_room, make_user):
+def test_removing_messages_from_the_list_is_moderations_with_a_statement(
+    admin_client, public_room, make_user
+):
+    from moderation.models import StatementOfReasons
+
     message = actions.do_post_message(public_room, "spam spam", actor=make_user()).message
-    form = {"action": "hide_messages", "_selected_action": [message.pk]}
+    form = {"action": "bulk_remove", "_selected_action": [message.pk]}
     response = admin_client.post("/admin/rooms/message/", form)
-    assert response.status_code == 200 and 'name="reason"' in response.text
+    assert response.status_code == 302
+    confirm = response["Location"]
+    page = admin_client.get(confirm)
+    assert 'name="reason"' in page.text
     message.refresh_from_db()
     assert message.deleted_at is None
     response = admin_client.post(
-        "/admin/rooms/message/", {**form, "apply": "1", "reason": "publicité"}
+        confirm, {"ids": str(message.pk), "reason": "publicité", "clause": "R10"}
     )
     assert response.status_code == 302
     message.refresh_from_db()
     assert message.deleted_by == admin_client.user and message.deletion_reason == "publicité"
-    assert AuditEntry.objects.get(event=AuditEvent.ROOM_MESSAGE_DELETED).reason == "publicité"
+    assert AuditEntry.objects.get(event=AuditEvent.MESSAGE_REMOVED).reason == "publicité"
+    assert StatementOfReasons.objects.get(message=message).clause == "R10"
 
 
 def test_archiving_and_creating_rooms(admin_client, public_room):

@@ -41,7 +41,11 @@ class Command(BaseCommand):
         else:
             with translation.override("fr"):
                 text = render_to_string(
-                    "compliance/transparency_report.html", transparency.chart_context(report)
+                    "compliance/transparency_report.html",
+                    {
+                        **transparency.chart_context(report),
+                        "sections": transparency.template_sections(report),
+                    },
                 )
         if out:
             with open(out, "w", encoding="utf-8", newline="") as handle:
