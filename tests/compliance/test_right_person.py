@@ -15,12 +15,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from accounts.actions import do_request_account_deletion
 from accounts.models import ConnectionKind, ConnectionRecord, ReservedPseudonym
 from chatsite.asgi import application
 from compliance import actions
 from compliance.models import SubjectSource
 from rooms.models import ContentOperation, Message
+from tests.conftest import DEFAULT_PASSWORD
 from tests.rooms.conftest import ORIGIN, RECEIVE_TIMEOUT, Socket, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,8 +83,11 @@ def test_a_requisition_for_the_earlier_period_names_the_closed_account_and_its_a
     assert sorted((r.ip_address, r.port) for r in sockets) == sorted([HOME, PHONE])
     record_ids = {record.ip_address: record.pk for record in sockets}
 
-    # Closed: the account is anonymised, its pseudonym reserved.
-    do_request_account_deletion(camille, actor=camille)
+    # Closed by the member (/accounts/delete/): anonymised, its pseudonym reserved.
+    member = Client()
+    member.force_login(camille)
+    response = member.post("/accounts/delete/", {"password": DEFAULT_PASSWORD, "confirm": "on"})
+    assert response.status_code == 302
     camille.refresh_from_db()
     assert camille.username.startswith("supprime-")
     assert ReservedPseudonym.objects.filter(user=camille).exists()
