@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rooms", "0003_conversation"),
+        ("rooms", "0004_private_room_message_admin"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
