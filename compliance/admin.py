@@ -264,9 +264,9 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
         )
 
     def lookup_view(self, request: HttpRequest) -> HttpResponse:
-        """Who used this address and port at that time. Not behind the model's
-        reason grant: each look states its own reason and is audited by the
-        action, whatever it finds."""
+        """Who used this address and port at that time. Behind the back office's
+        reason grant like every page here (audit/looks.py), and each look states
+        its own reason besides, audited by the action whatever it finds."""
         if not request.user.has_perm(actions.LOOKUP_PERMISSION):
             raise PermissionDenied
         form = AddressLookupForm(request.POST or None)

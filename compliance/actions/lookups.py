@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
 from audit.forms import MIN_REASON_LENGTH
+from audit.refusals import records_staff_refusals
 from audit.trail import record
 from compliance import queries
 from compliance.actions.common import _check_permission
@@ -21,6 +22,7 @@ LOOKUP_TARGET = "accounts.connectionrecord"
 MAX_LOOKUP_WINDOW = timedelta(hours=24)
 
 
+@records_staff_refusals
 def do_look_up_address(
     *,
     ip_address: str,

@@ -106,11 +106,14 @@ def test_refusals_record_nothing(shared_address, officer, changes, code):
     assert audit_entries(AuditEvent.VIEW_ADDRESS_LOOKUP) == []
 
 
-def test_a_moderator_may_not_look(shared_address, moderator):
+def test_a_moderator_may_not_look_and_the_attempt_is_recorded(shared_address, moderator):
     _first, _second, now = shared_address
     with pytest.raises(Refused) as refused:
         do_look_up_address(ip_address=CGNAT, port=40002, when=now, reason=REASON, actor=moderator)
     assert refused.value.code == RefusalCode.FORBIDDEN
+    assert audit_entries(AuditEvent.VIEW_ADDRESS_LOOKUP) == []
+    (attempt,) = audit_entries(AuditEvent.STAFF_ATTEMPT_REFUSED)
+    assert attempt.actor_id == moderator.pk
 
 
 def test_the_admin_page_asks_the_reason_and_shows_the_accounts(shared_address, officer, moderator):
@@ -118,6 +121,9 @@ def test_the_admin_page_asks_the_reason_and_shows_the_accounts(shared_address, o
     url = "/admin/compliance/legalrequest/lookup/"
     assert verified_client(moderator).get(url).status_code == 403
     client = verified_client(officer)
+    # The back office's own reason first (audit/looks.py), as on every compliance page.
+    assert client.get(url).status_code == 403
+    client.post(url, {"access_reason": "Réquisition PV-2026-0042 du parquet"})
     form = client.get(url)
     assert form.status_code == 200 and audit_entries(AuditEvent.VIEW_ADDRESS_LOOKUP) == []
     data = {
