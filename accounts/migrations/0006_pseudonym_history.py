@@ -12,7 +12,7 @@ def backfill_history(apps, schema_editor):
     """Every existing account gets its current name's period: from sign-up, or,
     for an account already closed (anonymised), from its closure. The names
     closed accounts held before go to compliance's restricted store
-    (compliance 0002)."""
+    (compliance 0003)."""
     User = apps.get_model("accounts", "User")
     PseudonymHistory = apps.get_model("accounts", "PseudonymHistory")
     AccountDeletionRequest = apps.get_model("accounts", "AccountDeletionRequest")

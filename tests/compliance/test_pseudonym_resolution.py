@@ -146,7 +146,7 @@ def test_backfill_gives_accounts_closed_before_the_history_their_pseudonym(make_
     """An account closed before this change kept its name only in its account
     record; the migration makes it a pseudonym record, found by period."""
     migration = importlib.import_module(
-        "compliance.migrations.0002_named_subjects_pseudonym_records"
+        "compliance.migrations.0003_named_subjects_pseudonym_records"
     )
     old = make_user("camille", date_joined=timezone.now() - 60 * DAY)
     closed_at = timezone.now() - 5 * DAY

@@ -40,7 +40,7 @@ def backfill_pseudonym_records(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("compliance", "0001_initial"),
+        ("compliance", "0002_published_transparency_reports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
