@@ -29,6 +29,7 @@ from accounts.models import (
     DirectMessagePolicy,
     DocumentStatus,
     IdentityDocument,
+    PseudonymHistory,
     ReservedPseudonym,
     User,
     WalletRequest,
@@ -362,7 +363,11 @@ def do_request_account_deletion(user: User, *, actor: User) -> AccountDeletionRe
     request = AccountDeletionRequest.objects.create(user=user)
     WalletRequest.objects.filter(user=user).delete()
     # The pseudonym stays reserved once the account (and its name) is gone.
-    ReservedPseudonym.objects.create(pseudonym_key=pseudonym_key(user.username))
+    # For at least the retention period of account data (the purge's
+    # "reserved_pseudonyms" step), longer while the account is held.
+    ReservedPseudonym.objects.create(
+        pseudonym_key=pseudonym_key(user.username), reserved_at=request.requested_at, user=user
+    )
     user.is_active = False
     user.save(update_fields=["is_active"])
     record(
@@ -503,9 +508,11 @@ def do_forget_account(
     The row stays (messages, reports and sanctions point to it) under a
     `supprime-<random>` pseudonym, with no e-mail, names, birth date, password,
     staff rights or second factor; its connection records, addresses,
-    age-verification attempts and challenges and identity documents go (a
-    pending document's file once the transaction commits). Atomic but not
-    durable: compliance calls it inside its deletion's transaction.
+    age-verification attempts and challenges, identity documents and
+    pseudonym history go (a pending document's file once the transaction
+    commits). The rename is the history's last entry: the anonymous name's
+    period opens at the closure. Atomic but not durable: compliance calls it
+    inside its deletion's transaction.
     """
     deletion = AccountDeletionRequest.objects.select_for_update().get(pk=deletion.pk)
     user = User.objects.select_for_update().get(pk=deletion.user_id)
@@ -520,6 +527,7 @@ def do_forget_account(
         "age_verification_attempts": user.age_verification_attempts.all().delete()[0],
         "attestation_nonces": AttestationNonce.objects.filter(user=user).delete()[0],
         "wallet_requests": WalletRequest.objects.filter(user=user).delete()[0],
+        "pseudonyms": PseudonymHistory.objects.filter(user=user).delete()[0],
         "otp_devices": TOTPDevice.objects.filter(user=user).delete()[0]
         + StaticDevice.objects.filter(user=user).delete()[0],
         "groups": user.groups.count(),
@@ -538,6 +546,7 @@ def do_forget_account(
     user.is_staff = False
     user.is_superuser = False
     user.save()
+    PseudonymHistory.objects.record(user, at=deletion.requested_at)
     user.groups.clear()
     user.user_permissions.clear()
     deletion.completed_at = now or timezone.now()
@@ -586,5 +595,23 @@ def do_forget_attestation_challenges(challenge_ids, *, actor, reason: str) -> in
             target_type="accounts.attestationnonce",
             reason=reason,
             details={"challenges": deleted, "first_id": ids[0], "last_id": ids[-1]},
+        )
+    return deleted
+
+
+@transaction.atomic
+def do_forget_reserved_pseudonyms(reservation_ids, *, actor, reason: str) -> int:
+    """Frees closed accounts' pseudonyms whose reservation period is over; returns how many."""
+    ids = sorted(
+        ReservedPseudonym.objects.filter(pk__in=list(reservation_ids)).values_list("pk", flat=True)
+    )
+    deleted = ReservedPseudonym.objects.filter(pk__in=ids).delete()[0]
+    if deleted:
+        record(
+            AuditEvent.RESERVED_PSEUDONYMS_FORGOTTEN,
+            actor=actor,
+            target_type="accounts.reservedpseudonym",
+            reason=reason,
+            details={"reservations": deleted, "first_id": ids[0], "last_id": ids[-1]},
         )
     return deleted

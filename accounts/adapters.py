@@ -7,6 +7,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.urls import reverse
 
+from accounts.models import PseudonymHistory
 from accounts.pseudonyms import validate_pseudonym, validate_pseudonym_is_free
 from accounts.records import client_address
 
@@ -23,7 +24,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         # The form has already refused anyone under 18: only adults reach here.
         user.date_of_birth = form.cleaned_data["date_of_birth"]
-        return super().save_user(request, user, form, commit=commit)
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            # The account's first pseudonym period (a requisition resolves names by period).
+            PseudonymHistory.objects.record(user, at=user.date_joined)
+        return user
 
     def get_signup_redirect_url(self, request) -> str:
         # Where the confirmation link lands a new member: the age check.

@@ -22,6 +22,7 @@ from accounts.models import (
     ConnectionRecord,
     DocumentStatus,
     IdentityDocument,
+    PseudonymHistory,
     User,
 )
 from audit.access import ReasonRequiredAdminMixin, reason_required
@@ -53,6 +54,12 @@ class UserAdmin(ReasonRequiredAdminMixin, DjangoUserAdmin):
         ),
     )
     readonly_fields = ("age_verified_at", "age_verification_method", "last_login", "date_joined")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A name given or changed here enters the pseudonym history like any other.
+        if not change or "username" in form.changed_data:
+            PseudonymHistory.objects.record(obj)
 
 
 @admin.register(ConnectionRecord)

@@ -1,5 +1,5 @@
-from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,18 @@ class DirectMessagePolicy(models.TextChoices):
     EVERYONE = "everyone", _("tous les adultes vérifiés")
     CONTACTS = "contacts", _("les personnes avec qui je discute déjà")
     NOBODY = "nobody", _("personne")
+
+
+class AccountManager(UserManager):
+    """Django's manager, with the pseudonym history opened for every account it
+    creates (create_user, create_superuser: commands, staff accounts, tests).
+    Sign-up and the admin's add form save through allauth and the admin, which
+    open it themselves (accounts/adapters.py, accounts/admin.py)."""
+
+    def _create_user(self, username, email, password, **extra_fields):
+        user = super()._create_user(username, email, password, **extra_fields)
+        PseudonymHistory.objects.record(user, at=user.date_joined)
+        return user
 
 
 class User(AbstractUser):
@@ -51,6 +63,8 @@ class User(AbstractUser):
         default="",
     )
 
+    objects = AccountManager()
+
     class Meta(AbstractUser.Meta):
         verbose_name = _("utilisateur")
         verbose_name_plural = _("utilisateurs")
@@ -77,13 +91,85 @@ class User(AbstractUser):
         return self.age_verified_at is not None
 
 
+class PseudonymHistoryManager(models.Manager):
+    def record(self, user, *, at=None) -> "PseudonymHistory":
+        """Keeps the history in step with `user.username`: closes the period of
+        the name it held (at `at`) and opens one for its current name. Nothing
+        when the name did not change. Called inside the caller's transaction by
+        every path that creates or renames an account."""
+        with transaction.atomic():
+            return self._record(user, at or timezone.now())
+
+    def _record(self, user, at) -> "PseudonymHistory":
+        current = self.select_for_update().filter(user=user, valid_to__isnull=True).first()
+        if current is not None:
+            if current.name == user.username:
+                return current
+            current.valid_to = max(at, current.valid_from)
+            current.save(update_fields=["valid_to"])
+        return self.create(
+            user=user,
+            name=user.username,
+            pseudonym_key=pseudonym_key(user.username),
+            valid_from=at if current is None else current.valid_to,
+        )
+
+
+class PseudonymHistory(models.Model):
+    """Which account held which pseudonym, from when to when (`valid_to` empty:
+    still held). A requisition names a pseudonym and a period; this says which
+    account that was then, not which account holds the name today
+    (compliance.queries.resolve_pseudonym). At closure the closed account's
+    rows move to the restricted store (compliance) and a row opens for its
+    anonymous name."""
+
+    # Account rows are anonymised, never deleted, by every flow of ours; an
+    # administrator's hard delete of an account that never connected (whose
+    # connection records would PROTECT it) takes its history along.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="pseudonym_history", verbose_name=_("compte")
+    )
+    name = models.CharField(_("pseudonyme"), max_length=150)
+    pseudonym_key = models.CharField(_("squelette du pseudonyme"), max_length=255, db_index=True)
+    valid_from = models.DateTimeField(_("du"))
+    valid_to = models.DateTimeField(_("au"), null=True, blank=True)
+
+    objects = PseudonymHistoryManager()
+
+    class Meta:
+        verbose_name = _("pseudonyme porté")
+        verbose_name_plural = _("historique des pseudonymes")
+        ordering = ["user_id", "valid_from", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(valid_to__isnull=True),
+                name="accounts_one_current_pseudonym",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.valid_from:%Y-%m-%d} → {self.valid_to or '…'})"
+
+
 class ReservedPseudonym(models.Model):
     """The skeleton of a closed account's pseudonym: nobody may take a
     look-alike of it, so that nobody passes for a member who left. Kept at
-    least the retention period of account data (docs/accounts.md)."""
+    least the retention period of account data, then purged by the retention
+    purge (compliance/retention.py, "reserved_pseudonyms"); kept while the
+    account is under a legal hold."""
 
     pseudonym_key = models.CharField(_("squelette du pseudonyme"), max_length=255, db_index=True)
-    reserved_at = models.DateTimeField(_("réservé le"), default=timezone.now)
+    reserved_at = models.DateTimeField(_("réservé le"), default=timezone.now, db_index=True)
+    # The closed account (anonymised): a legal hold on it keeps the reservation.
+    user = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("compte fermé"),
+    )
 
     class Meta:
         verbose_name = _("pseudonyme réservé")

@@ -9,6 +9,7 @@ that nobody else can forge them.
 
 import ipaddress
 import logging
+from dataclasses import dataclass
 
 from django.http import HttpRequest
 
@@ -96,3 +97,34 @@ def record_connection(user, kind: ConnectionKind, *, ip_address: str | None, por
     return ConnectionRecord.objects.create(
         user=user, kind=kind, ip_address=_valid_ip(ip_address), port=_valid_port(port)
     )
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """The connection that carried a write: the ConnectionRecord of a socket
+    (None for an HTTP request, which has none of its own), the client's
+    address and source port, and the protocol (`ws`, `wss`, `http`, `https`).
+    rooms copies it onto each content operation (rooms.models.ContentOperation)."""
+
+    connection_id: int | None
+    ip_address: str | None
+    port: int | None
+    protocol: str
+
+    def as_fields(self) -> dict:
+        return {
+            "connection_id": self.connection_id,
+            "ip_address": self.ip_address,
+            "port": self.port,
+            "protocol": self.protocol,
+        }
+
+
+def socket_carrier(record: ConnectionRecord, scope) -> Carrier:
+    """The carrier of a socket's writes: its connection record (written on open)."""
+    return Carrier(record.pk, record.ip_address, record.port, scope.get("scheme") or "ws")
+
+
+def request_carrier(request: HttpRequest) -> Carrier:
+    ip_address, port = client_address(request)
+    return Carrier(None, ip_address, port, "https" if request.is_secure() else "http")

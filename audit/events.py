@@ -34,6 +34,7 @@ class AuditEvent(models.IntegerChoices):
     ACCOUNT_FORGOTTEN = 1040, _("compte anonymisé, profil effacé")
     CONNECTION_RECORDS_FORGOTTEN = 1041, _("données de connexion expirées effacées")
     ATTESTATION_CHALLENGES_FORGOTTEN = 1042, _("défis d'attestation d'âge expirés effacés")
+    RESERVED_PSEUDONYMS_FORGOTTEN = 1043, _("réservations de pseudonymes expirées levées")
     # A staff member refused: no permission, no second factor, four-eyes rule (audit/refusals.py)
     STAFF_ATTEMPT_REFUSED = 1050, _("tentative d'un membre du personnel refusée")
 
@@ -96,6 +97,7 @@ class AuditEvent(models.IntegerChoices):
     VIEW_LEGAL_REQUESTS = 5050, _("consultation des réquisitions judiciaires")
     VIEW_RESTRICTED_RECORDS = 5051, _("consultation des données conservées à titre légal")
     VIEW_TRANSPARENCY_DASHBOARD = 5052, _("consultation du tableau de bord de transparence")
+    VIEW_ADDRESS_LOOKUP = 5053, _("recherche d'un compte par adresse IP, port et date")
     TRANSPARENCY_REPORT_PUBLISHED = 5060, _("rapport de transparence publié")
 
     # 6000-6999: rooms (staff and room-staff actions; rooms/actions.py)
@@ -106,6 +108,7 @@ class AuditEvent(models.IntegerChoices):
     ROOMS_MEMBER_FORGOTTEN = 6030, _("compte supprimé : liens aux salons effacés")
     DELETED_MESSAGE_TEXTS_FORGOTTEN = 6031, _("textes de messages supprimés effacés")
     DELETED_MESSAGES_FORGOTTEN = 6032, _("opérations sur des messages supprimés effacées")
+    CONTENT_OPERATIONS_FORGOTTEN = 6033, _("traces d'opérations sur les contenus expirées effacées")
 
 
 def event_choices() -> list[tuple[int, str]]:

@@ -8,6 +8,8 @@ compliance/actions/: those actions are durable transactions of their own,
 which the admin's change forms (run inside a transaction) could not call.
 """
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -26,7 +28,7 @@ from audit.events import AuditEvent
 from audit.trail import request_ip
 from compliance import actions, queries, transparency
 from compliance.app_settings import app_settings
-from compliance.forms import LegalRequestForm, PeriodForm, ReasonForm
+from compliance.forms import AddressLookupForm, LegalRequestForm, PeriodForm, ReasonForm
 from compliance.models import (
     DataCategory,
     LegalHold,
@@ -99,6 +101,11 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
                 name="compliance_legalrequest_package",
             ),
             path(
+                "lookup/",
+                view(self.lookup_view),
+                name="compliance_address_lookup",
+            ),
+            path(
                 "deletions/",
                 view(self.deletions_view),
                 name="compliance_pending_deletions",
@@ -166,6 +173,7 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
                 legal_request=legal_request,
                 categories=[DataCategory(value).label for value in legal_request.data_categories],
                 holds=legal_request.holds.select_related("user", "room"),
+                subjects=legal_request.subjects.all(),
                 approvals=legal_request.approvals.select_related("officer"),
                 reason_form=ReasonForm(),
                 can_change=request.user.has_perm(actions.CHANGE_PERMISSION),
@@ -254,6 +262,41 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
         return HttpResponseRedirect(
             reverse("admin:compliance_legalrequest_change", args=[hold.request_id])
         )
+
+    def lookup_view(self, request: HttpRequest) -> HttpResponse:
+        """Who used this address and port at that time. Behind the back office's
+        reason grant like every page here (audit/looks.py), and each look states
+        its own reason besides, audited by the action whatever it finds."""
+        if not request.user.has_perm(actions.LOOKUP_PERMISSION):
+            raise PermissionDenied
+        form = AddressLookupForm(request.POST or None)
+        rows = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                rows = actions.do_look_up_address(
+                    ip_address=data["ip_address"],
+                    port=data["port"],
+                    when=data["when"],
+                    window=timedelta(minutes=data["window_minutes"]),
+                    reason=data["reason"],
+                    actor=request.user,
+                    actor_ip=request_ip(request),
+                )
+            except Refused as refusal:
+                form.add_error(None, refusal.detail)
+        response = TemplateResponse(
+            request,
+            "admin/compliance/lookup.html",
+            self._context(
+                request,
+                form=form,
+                rows=rows,
+                title=_("Recherche d'un compte par adresse IP, port et date"),
+            ),
+        )
+        response["Cache-Control"] = "no-store, private"
+        return response
 
     def deletions_view(self, request: HttpRequest) -> HttpResponse:
         """Pending account deletions, to complete now rather than at the next purge run."""

@@ -8,7 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.staff import COMPLIANCE
+from audit.forms import MIN_REASON_LENGTH
+from compliance.actions.legal_requests import resolve_named_pseudonyms
 from compliance.models import REASON_MAX_LENGTH, REFERENCE_MAX_LENGTH, DataCategory, LegalBasis
+from core.refusals import Refused
 from rooms.models import Room
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -32,8 +35,19 @@ class LegalRequestForm(forms.Form):
     accounts = forms.CharField(
         label=_("Comptes visés"),
         required=False,
-        help_text=_("Pseudonymes ou numéros de compte, séparés par des virgules."),
+        help_text=_(
+            "Pseudonymes ou numéros de compte, séparés par des virgules. Un pseudonyme désigne "
+            "le ou les comptes qui l'ont porté pendant la période demandée, pas forcément "
+            "celui qui le porte aujourd'hui."
+        ),
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    allow_ambiguous = forms.BooleanField(
+        label=_(
+            "Viser tous les comptes qui ont porté un pseudonyme désigné pendant la période "
+            "(quand il y en a plusieurs)"
+        ),
+        required=False,
     )
     rooms = forms.CharField(
         label=_("Salons visés"),
@@ -64,15 +78,35 @@ class LegalRequestForm(forms.Form):
         )
 
     def clean_accounts(self) -> list:
+        """Account numbers here; pseudonyms are resolved over the period in clean()."""
         users = []
         model = get_user_model()
+        self.named_pseudonyms = []
         for name in _names(self.cleaned_data["accounts"]):
-            lookup = {"pk": int(name)} if name.isdigit() else {"username__iexact": name}
-            user = model.objects.filter(**lookup).first()
+            if not name.isdigit():
+                self.named_pseudonyms.append(name)
+                continue
+            user = model.objects.filter(pk=int(name)).first()
             if user is None:
                 raise forms.ValidationError(_("Compte inconnu : %(name)s") % {"name": name})
             users.append(user)
         return users
+
+    def clean(self):
+        data = super().clean()
+        names = getattr(self, "named_pseudonyms", [])
+        data["named_pseudonyms"] = names
+        start, end = data.get("period_start"), data.get("period_end")
+        if names and start and end and start <= end:
+            # The action resolves them again, in its transaction; this shows the
+            # officer the warning before anything is recorded.
+            try:
+                resolve_named_pseudonyms(
+                    names, start, end, allow_ambiguous=data.get("allow_ambiguous", False)
+                )
+            except Refused as refusal:
+                self.add_error("accounts", refusal.detail)
+        return data
 
     def clean_rooms(self) -> list:
         rooms = []
@@ -106,3 +140,32 @@ class PeriodForm(forms.Form):
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             raise forms.ValidationError(_("La période se termine avant de commencer."))
         return data
+
+
+class AddressLookupForm(forms.Form):
+    """The reverse look-up: an address, a port, a time, and why."""
+
+    ip_address = forms.GenericIPAddressField(label=_("Adresse IP"))
+    port = forms.IntegerField(
+        label=_("Port source"),
+        required=False,
+        min_value=1,
+        max_value=65535,
+        help_text=_("Indispensable derrière un NAT partagé (CGNAT)."),
+    )
+    when = forms.DateTimeField(label=_("Date et heure"), widget=DATETIME_INPUT)
+    window_minutes = forms.IntegerField(
+        label=_("Tolérance (minutes, de part et d'autre)"),
+        initial=5,
+        min_value=0,
+        max_value=24 * 60,
+    )
+    reason = forms.CharField(
+        label=_("Motif de la recherche"),
+        min_length=MIN_REASON_LENGTH,
+        max_length=500,
+        help_text=_(
+            "Par exemple : « réquisition PV-2026-0042 ». Enregistré dans le journal d'audit."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

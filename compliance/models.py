@@ -115,6 +115,41 @@ class LegalRequest(models.Model):
         )
 
 
+class SubjectSource(models.TextChoices):
+    LIVE = "live", _("historique des pseudonymes")
+    RESTRICTED = "restricted", _("données conservées d'un compte fermé")
+    CURRENT = "current", _("pseudonyme actuel (aucun historique)")
+
+
+class LegalRequestSubject(models.Model):
+    """How a pseudonym named by a requisition was resolved: the account that held
+    it during the requested period, and from where we know it. Several rows for
+    one name: several accounts held it (or a look-alike) during the period, and
+    the officer was warned (compliance.queries.resolve_pseudonym)."""
+
+    request = models.ForeignKey(LegalRequest, on_delete=models.CASCADE, related_name="subjects")
+    named = models.CharField(_("pseudonyme désigné"), max_length=150)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("compte"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    held_name = models.CharField(_("pseudonyme porté"), max_length=150)
+    held_from = models.DateTimeField(_("porté du"))
+    held_to = models.DateTimeField(_("porté jusqu'au"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=SubjectSource.choices)
+    ambiguous = models.BooleanField(_("plusieurs comptes correspondent"), default=False)
+
+    class Meta:
+        verbose_name = _("personne visée par son pseudonyme")
+        verbose_name_plural = _("personnes visées par leur pseudonyme")
+        ordering = ["request_id", "named", "held_from", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.named} → #{self.user_id}"
+
+
 class LegalExportApproval(models.Model):
     """A second compliance officer's agreement that the package may go out."""
 
@@ -191,6 +226,9 @@ class RestrictedCategory(models.TextChoices):
     IDENTITY = "identity", _("identité (e-mail, date de naissance)")
     ACCOUNT = "account", _("compte (pseudonyme, dates, vérification de l'âge)")
     CONNECTION = "connection", _("connexion (IP, port, horodatage)")
+    # One row per pseudonym the closed account held, with its period: a
+    # requisition naming that pseudonym for that period finds the account.
+    PSEUDONYM = "pseudonym", _("pseudonyme porté (nom, du, au)")
 
 
 class RestrictedRecord(models.Model):

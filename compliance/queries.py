@@ -1,12 +1,25 @@
 """Reads of the compliance app: holds, the GDPR export and a requisition's data."""
 
-from django.db.models import Q
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from accounts.models import ConnectionRecord, User
-from compliance.models import DataCategory, LegalHold, LegalRequest, RestrictedRecord
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import ConnectionRecord, PseudonymHistory, User
+from accounts.pseudonyms import pseudonym_key
+from compliance.models import (
+    DataCategory,
+    LegalHold,
+    LegalRequest,
+    RestrictedCategory,
+    RestrictedRecord,
+    SubjectSource,
+)
 from moderation import queries as moderation_queries
 from moderation.models import Appeal, Report, Sanction, StatementOfReasons
-from rooms.models import Block, Message, RoomMembership
+from rooms.models import Block, ContentOperation, Message, RoomMembership
 
 
 def _iso(value) -> str | None:
@@ -114,7 +127,195 @@ def gdpr_export(user: User) -> dict:
             _connection_row(record)
             for record in ConnectionRecord.objects.filter(user=user).order_by("created", "id")
         ],
+        "pseudonyms": [
+            {"name": row.name, "from": _iso(row.valid_from), "to": _iso(row.valid_to)}
+            for row in PseudonymHistory.objects.filter(user=user)
+        ],
+        # What they posted, edited and deleted, from which address and port.
+        "content_operations": [
+            {"message_id": operation.content_id, **_operation_row(operation)}
+            for operation in ContentOperation.objects.filter(actor=user).order_by("at", "id")
+        ],
     }
+
+
+# --- who held a pseudonym, when (requisitions name a pseudonym and a period) ----------------
+
+
+@dataclass(frozen=True)
+class PseudonymHolder:
+    """One account that held `held_name` (the named pseudonym or a look-alike,
+    same UTS #39 skeleton) from `held_from` to `held_to` (None: still holds it)."""
+
+    user_id: int
+    held_name: str
+    held_from: datetime
+    held_to: datetime | None
+    source: str  # SubjectSource
+
+    def as_dict(self) -> dict:
+        return {
+            "account_id": self.user_id,
+            "held_name": self.held_name,
+            "held_from": _iso(self.held_from),
+            "held_to": _iso(self.held_to),
+            "source": self.source,
+        }
+
+
+def _overlaps(held_from, held_to, start, end) -> bool:
+    return held_from <= end and (held_to is None or held_to >= start)
+
+
+def resolve_pseudonym(name: str, start: datetime, end: datetime) -> list[PseudonymHolder]:
+    """Every account that held `name` (or a look-alike of it) at some time between
+    `start` and `end`: the live pseudonym history, and the restricted store of
+    closed accounts, whose names went there at closure. Never simply the
+    account that holds the name today: "camille" closed and a new "camille"
+    registered are two holders, each for their own period. More than one
+    holder is for the officer to settle (docs/compliance.md)."""
+    key = pseudonym_key(name.strip())
+    holders = [
+        PseudonymHolder(row.user_id, row.name, row.valid_from, row.valid_to, SubjectSource.LIVE)
+        for row in PseudonymHistory.objects.filter(pseudonym_key=key, valid_from__lte=end)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+        .order_by("valid_from", "id")
+    ]
+    retained = RestrictedRecord.objects.filter(
+        category=RestrictedCategory.PSEUDONYM, data__pseudonym_key=key, occurred_at__lte=end
+    ).order_by("occurred_at", "id")
+    for record in retained:
+        held_to = parse_datetime(record.data["to"]) if record.data.get("to") else None
+        if _overlaps(record.occurred_at, held_to, start, end):
+            holders.append(
+                PseudonymHolder(
+                    record.user_id,
+                    record.data.get("name", ""),
+                    record.occurred_at,
+                    held_to,
+                    SubjectSource.RESTRICTED,
+                )
+            )
+    # An account created before the history existed and never given a row
+    # (the migration backfills every account; this is the safety net).
+    known = {holder.user_id for holder in holders}
+    for user in User.objects.filter(pseudonym_key=key, date_joined__lte=end).exclude(pk__in=known):
+        if not PseudonymHistory.objects.filter(user=user).exists():
+            holders.append(
+                PseudonymHolder(
+                    user.pk, user.username, user.date_joined, None, SubjectSource.CURRENT
+                )
+            )
+    holders.sort(key=lambda holder: (holder.held_from, holder.user_id))
+    return holders
+
+
+def pseudonyms_held(user_id: int) -> list[dict]:
+    """Every pseudonym the account held, live or from the restricted store, oldest first."""
+    rows = [
+        {"name": row.name, "from": _iso(row.valid_from), "to": _iso(row.valid_to), "source": "live"}
+        for row in PseudonymHistory.objects.filter(user_id=user_id)
+    ]
+    rows += [
+        {
+            "name": record.data.get("name", ""),
+            "from": _iso(record.occurred_at),
+            "to": record.data.get("to"),
+            "source": "restricted",
+        }
+        for record in RestrictedRecord.objects.filter(
+            user_id=user_id, category=RestrictedCategory.PSEUDONYM
+        )
+    ]
+    rows.sort(key=lambda row: row["from"])
+    return rows
+
+
+def pseudonym_at(user_id: int, when: datetime) -> str:
+    """The pseudonym the account held at `when` ("" when unknown)."""
+    for row in pseudonyms_held(user_id):
+        held_from = parse_datetime(row["from"])
+        held_to = parse_datetime(row["to"]) if row["to"] else None
+        if held_from <= when and (held_to is None or when < held_to):
+            return row["name"]
+    return ""
+
+
+# --- reverse look-up: which account used this address and port, then -----------------------
+
+DEFAULT_LOOKUP_WINDOW = timedelta(minutes=5)
+
+
+def normalised_ip(value: str) -> str:
+    """The address as stored (GenericIPAddressField's form); ValueError when it is not one."""
+    return str(ipaddress.ip_address(value.strip()))
+
+
+def reverse_lookup(
+    ip_address: str, port: int | None, when: datetime, window: timedelta = DEFAULT_LOOKUP_WINDOW
+) -> list[dict]:
+    """Who used `ip_address` (and `port`, when given) around `when`: content
+    operations carried from there, connections opened from there (live, or
+    in the restricted store of closed accounts), within `when` ± `window`.
+    One row per piece of evidence, oldest first, with the pseudonym the
+    account held at that time. The caller (compliance.actions.lookups) checks
+    the permission and audits the look."""
+    ip_address = normalised_ip(ip_address)
+    start, end = when - window, when + window
+    rows = []
+    operations = ContentOperation.objects.filter(ip_address=ip_address, at__range=(start, end))
+    connections = ConnectionRecord.objects.filter(
+        ip_address=ip_address, created__range=(start, end)
+    )
+    retained = RestrictedRecord.objects.filter(
+        category=RestrictedCategory.CONNECTION,
+        data__ip_address=ip_address,
+        occurred_at__range=(start, end),
+    )
+    if port is not None:
+        operations = operations.filter(port=port)
+        connections = connections.filter(port=port)
+        retained = retained.filter(data__port=port)
+    for operation in operations.order_by("at", "id"):
+        rows.append(
+            {
+                "source": "content_operation",
+                "account_id": operation.actor_id,
+                "time": operation.at,
+                "what": f"{operation.kind} #{operation.content_id}",
+                "ip_address": operation.ip_address,
+                "port": operation.port,
+                "protocol": operation.protocol,
+            }
+        )
+    for record in connections.order_by("created", "id"):
+        rows.append(
+            {
+                "source": "connection",
+                "account_id": record.user_id,
+                "time": record.created,
+                "what": record.kind,
+                "ip_address": record.ip_address,
+                "port": record.port,
+                "protocol": "",
+            }
+        )
+    for record in retained.order_by("occurred_at", "id"):
+        rows.append(
+            {
+                "source": "restricted_connection",
+                "account_id": record.user_id,
+                "time": record.occurred_at,
+                "what": record.data.get("kind", ""),
+                "ip_address": record.data.get("ip_address"),
+                "port": record.data.get("port"),
+                "protocol": "",
+            }
+        )
+    rows.sort(key=lambda row: (row["time"], row["account_id"]))
+    for row in rows:
+        row["pseudonym_then"] = pseudonym_at(row["account_id"], row["time"])
+    return rows
 
 
 # --- a requisition's data -------------------------------------------------------------------
@@ -154,6 +355,7 @@ def identity_rows(request: LegalRequest) -> list[dict]:
                 "is_active": user.is_active,
                 "age_verified_at": _iso(user.age_verified_at),
                 "age_verification_method": user.age_verification_method,
+                "pseudonyms": pseudonyms_held(user.pk),
                 "deleted_account_identity": retained.get("identity"),
                 "deleted_account_data": retained.get("account"),
             }
@@ -202,7 +404,27 @@ def connection_rows(request: LegalRequest) -> list[dict]:
     return rows
 
 
+def _operation_row(operation: ContentOperation) -> dict:
+    return {
+        "kind": operation.kind,
+        "time": _iso(operation.at),
+        "actor_id": operation.actor_id,
+        "connection_record_id": operation.connection_id,
+        "ip_address": operation.ip_address,
+        "port": operation.port,
+        "protocol": operation.protocol,
+    }
+
+
 def message_rows(request: LegalRequest) -> list[dict]:
+    """The messages in scope, each with its content operations (created, edited,
+    deleted: when, by whom, from which address, port and protocol)."""
+    messages = list(scoped_messages(request))
+    operations: dict[int, list[dict]] = {}
+    for operation in ContentOperation.objects.filter(
+        content_id__in=[message.pk for message in messages]
+    ).order_by("at", "id"):
+        operations.setdefault(operation.content_id, []).append(_operation_row(operation))
     return [
         {
             "id": message.pk,
@@ -227,8 +449,9 @@ def message_rows(request: LegalRequest) -> list[dict]:
                 }
                 for version in message.versions.all()
             ],
+            "operations": operations.get(message.pk, []),
         }
-        for message in scoped_messages(request)
+        for message in messages
     ]
 
 

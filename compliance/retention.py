@@ -20,16 +20,19 @@ from accounts.models import (
     ConnectionRecord,
     DocumentStatus,
     IdentityDocument,
+    ReservedPseudonym,
 )
 from compliance.app_settings import app_settings
 from compliance.models import RestrictedRecord
-from rooms.models import Message
+from rooms.models import ContentOperation, Message
 
 DEFAULT_RETENTION_DAYS = {
     # Who created, changed or deleted which message, from which IP and port, when:
     # one year from the operation (décret 2021-1362).
     "content_operations": 365,
-    # Pseudonym, dates, age-verification outcome: one year after closure.
+    # Pseudonyms held, password verifier, dates, age-verification outcome: one
+    # year after closure (décret 2021-1362, art. 1 II). A closed account's
+    # pseudonym stays reserved as long.
     "account_data": 365,
     # E-mail address, date of birth: five years after closure (civil identity).
     "identity_data": 5 * 365,
@@ -82,6 +85,8 @@ PURGE_STEPS = (
     "expired_identity_documents",
     "deleted_message_texts",
     "content_operation_records",
+    "content_operations",
+    "reserved_pseudonyms",
     "restricted_records",
 )
 
@@ -132,6 +137,18 @@ def expired(
     if step == "content_operation_records":
         row_expiry = now - max(policy.content_operations, policy.deleted_message_grace)
         return deleted_messages.filter(deleted_at__lt=row_expiry)
+    if step == "content_operations":
+        # Who created, edited or deleted a message, when, from which address,
+        # port and protocol (rooms.models.ContentOperation): one year.
+        return ContentOperation.objects.filter(at__lt=now - policy.content_operations).exclude(
+            Q(actor_id__in=held_users) | Q(room_id__in=held_rooms)
+        )
+    if step == "reserved_pseudonyms":
+        # A closed account's pseudonym, reserved as long as its account data
+        # are kept (docs/accounts.md), longer while the account is held.
+        return ReservedPseudonym.objects.filter(reserved_at__lt=now - policy.account_data).exclude(
+            user_id__in=held_users
+        )
     if step == "restricted_records":
         return RestrictedRecord.objects.filter(retain_until__lt=now).exclude(user_id__in=held_users)
     raise ValueError(f"unknown purge step {step!r}; known: {PURGE_STEPS}")

@@ -66,8 +66,9 @@ def retention_rows() -> list[RetentionRow]:
         ),
         RetentionRow(
             gettext_lazy(
-                "Traces de création et de suppression des messages (qui, quand, dans quel "
-                "salon, sans le texte)"
+                "Traces de création, de modification et de suppression des messages (qui, "
+                "quand, dans quel salon, depuis quelle adresse IP, quel port et quel protocole, "
+                "sans le texte)"
             ),
             _("%(duration)s à compter de l'opération")
             % {"duration": duration_text(days["content_operations"])},
@@ -84,8 +85,9 @@ def retention_rows() -> list[RetentionRow]:
         ),
         RetentionRow(
             gettext_lazy(
-                "Après la fermeture du compte : pseudonyme, dates, résultat de la vérification "
-                "d'âge"
+                "Après la fermeture du compte : pseudonymes portés, dates, empreinte du mot de "
+                "passe (jamais le mot de passe), résultat de la vérification d'âge ; votre "
+                "pseudonyme reste réservé pendant ce temps"
             ),
             _("%(duration)s après la fermeture")
             % {"duration": duration_text(days["account_data"])},

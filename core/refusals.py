@@ -35,6 +35,7 @@ class RefusalCode(StrEnum):
     DUPLICATE = "duplicate"
     SAME_OFFICER = "same_officer"  # four-eyes rule: a second person must act
     APPROVAL_REQUIRED = "approval_required"
+    AMBIGUOUS = "ambiguous"  # several matches where one was meant: a person must choose
 
 
 HTTP_STATUS: dict[RefusalCode, int] = {
@@ -57,6 +58,7 @@ HTTP_STATUS: dict[RefusalCode, int] = {
     RefusalCode.DUPLICATE: HTTPStatus.CONFLICT,
     RefusalCode.SAME_OFFICER: HTTPStatus.FORBIDDEN,
     RefusalCode.APPROVAL_REQUIRED: HTTPStatus.CONFLICT,
+    RefusalCode.AMBIGUOUS: HTTPStatus.CONFLICT,
 }
 
 

@@ -21,6 +21,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.records import Carrier
 from audit.events import AuditEvent
 from audit.trail import record, user_model_label
 from core import metrics
@@ -31,6 +32,8 @@ from rooms.models import (
     Block,
     ContactRequest,
     ContactRequestStatus,
+    ContentOperation,
+    ContentOperationKind,
     Ignore,
     InvitationStatus,
     Mention,
@@ -86,8 +89,30 @@ def locked_message(message_id: int) -> Message:
     )
 
 
+def record_content_operation(
+    kind: ContentOperationKind, message: Message, *, actor, at, via: Carrier | None
+) -> None:
+    """The legal trace of a write (rooms.models.ContentOperation): one insert,
+    in the write's transaction. `via`: the connection that carried it; None
+    when nothing did (a held message released by a moderator, the admin)."""
+    ContentOperation.objects.create(
+        content_id=message.pk,
+        room_id=message.room_id,
+        kind=kind,
+        at=at,
+        actor=actor,
+        **(via.as_fields() if via is not None else {}),
+    )
+
+
 def store_message(
-    room: Room, author, body: str, *, client_id: str | None = None, reply_to: Message | None = None
+    room: Room,
+    author,
+    body: str,
+    *,
+    client_id: str | None = None,
+    reply_to: Message | None = None,
+    via: Carrier | None = None,
 ) -> tuple[Message, dict]:
     """Stores a message that the caller has checked (`policy.can_post`) in `room`,
     whose row the caller holds locked (ids then commit in order).
@@ -98,6 +123,7 @@ def store_message(
     `reply_to`: the original it answers, checked by the caller (same room,
     visible). Its @mentions are stored with it and told to those they reach.
     Returns the message and its JSON (docs/protocol.md), serialised once.
+    `via`: the connection that carried the post (its content operation).
     """
     mentions = queries.existing_usernames(mentioned_names(body)) if "@" in body else []
     message = Message.objects.create(
@@ -110,6 +136,9 @@ def store_message(
     )
     message.room = room
     message.author = author
+    record_content_operation(
+        ContentOperationKind.CREATE, message, actor=author, at=message.created, via=via
+    )
     payload = message_json(message, reactions={})
     if mentions:
         _record_mentions(message, mentions, payload)
@@ -133,7 +162,7 @@ def store_message(
     return message, payload
 
 
-def hide_message(message: Message, *, actor, reason: str) -> bool:
+def hide_message(message: Message, *, actor, reason: str, via: Carrier | None = None) -> bool:
     """Hides a message (soft delete: who, when and why stay on the row) and, on
     commit, tells the room (`message.deleted`). `message` comes from
     `locked_message`. False when it was already hidden."""
@@ -143,6 +172,9 @@ def hide_message(message: Message, *, actor, reason: str) -> bool:
     message.deleted_by = actor
     message.deletion_reason = reason
     message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
+    record_content_operation(
+        ContentOperationKind.DELETE, message, actor=actor, at=message.deleted_at, via=via
+    )
     transaction.on_commit(partial(notify.message_deleted, message.room_id, message.id))
     return True
 
@@ -216,7 +248,14 @@ def prepare_body(body) -> str:
 @runs_after_refusal
 @transaction.atomic(durable=True)
 def do_post_message(
-    room: Room, body, *, actor, client_id=None, account_checked: bool = False, reply_to=None
+    room: Room,
+    body,
+    *,
+    actor,
+    client_id=None,
+    account_checked: bool = False,
+    reply_to=None,
+    via: Carrier | None = None,
 ) -> PostResult:
     """Stores a message (once per client_id) and, after commit, sends it to the room.
 
@@ -249,7 +288,7 @@ def do_post_message(
             _("Vous écrivez trop vite : réessayez dans %(seconds).1f s.") % {"seconds": wait},
         )
     message, payload = store_message(
-        room, actor, body, client_id=client_id, reply_to=_reply_target(room, reply_to)
+        room, actor, body, client_id=client_id, reply_to=_reply_target(room, reply_to), via=via
     )
     return PostResult(message, True, payload)
 
@@ -257,7 +296,9 @@ def do_post_message(
 # Not durable: the admin calls this inside its own transaction (audit/admin_hooks.py
 # makes admin actions atomic), and the on-commit events then wait for that one.
 @transaction.atomic
-def do_delete_message(message: Message, *, actor, reason: str = "") -> Message:
+def do_delete_message(
+    message: Message, *, actor, reason: str = "", via: Carrier | None = None
+) -> Message:
     """Hides a message (soft delete, who and why kept) and tells the room."""
     message = locked_message(message.pk)
     is_author = message.author_id == actor.pk
@@ -266,7 +307,7 @@ def do_delete_message(message: Message, *, actor, reason: str = "") -> Message:
     if not is_author and not reason.strip():
         raise Refused(RefusalCode.INVALID, _("Indiquez le motif de la suppression."))
     reason = reason.strip() or (AUTHOR_DELETION_REASON if is_author else "")
-    if not hide_message(message, actor=actor, reason=reason):
+    if not hide_message(message, actor=actor, reason=reason, via=via):
         return message
     if not is_author:
         record(
@@ -676,6 +717,24 @@ def do_forget_deleted_messages(message_ids, *, actor, reason: str) -> int:
     return removed
 
 
+@transaction.atomic
+def do_forget_content_operations(operation_ids, *, actor, reason: str) -> int:
+    """Deletes content operation records whose retention period is over; returns how many."""
+    ids = sorted(
+        ContentOperation.objects.filter(pk__in=list(operation_ids)).values_list("pk", flat=True)
+    )
+    deleted = ContentOperation.objects.filter(pk__in=ids).delete()[0]
+    if deleted:
+        record(
+            AuditEvent.CONTENT_OPERATIONS_FORGOTTEN,
+            actor=actor,
+            target_type="rooms.contentoperation",
+            reason=reason,
+            details={"operations": deleted, "first_id": ids[0], "last_id": ids[-1]},
+        )
+    return deleted
+
+
 # --- conversation: replies, mentions, edits, deletions, reactions, ignores -----------------
 
 
@@ -743,7 +802,14 @@ def _own_message(message_id, *, actor) -> Message:
 
 @runs_after_refusal
 @transaction.atomic(durable=True)
-def do_edit_message(message_id: int, body, *, actor, account_checked: bool = False) -> Message:
+def do_edit_message(
+    message_id: int,
+    body,
+    *,
+    actor,
+    account_checked: bool = False,
+    via: Carrier | None = None,
+) -> Message:
     """The author changes their message's text within EDIT_WINDOW_SECONDS.
 
     The new text passes the checks of a post (account, room, mute, filters,
@@ -785,6 +851,7 @@ def do_edit_message(message_id: int, body, *, actor, account_checked: bool = Fal
     message.edited = now
     message.mentions = queries.existing_usernames(mentioned_names(body)) if "@" in body else []
     message.save(update_fields=["body", "edited", "mentions"])
+    record_content_operation(ContentOperationKind.EDIT, message, actor=actor, at=now, via=via)
     payload = message_json(message)
     if message.mentions:
         _record_mentions(message, message.mentions, payload)
@@ -799,12 +866,12 @@ def do_edit_message(message_id: int, body, *, actor, account_checked: bool = Fal
 
 
 @transaction.atomic(durable=True)
-def do_delete_own_message(message_id: int, *, actor) -> Message:
+def do_delete_own_message(message_id: int, *, actor, via: Carrier | None = None) -> Message:
     """The author deletes their message: hidden like a moderator's removal
     (who and when kept, reason "author"), kept under a legal hold and purged
     otherwise by the retention policy; the room is told."""
     message = _own_message(message_id, actor=actor)
-    hide_message(message, actor=actor, reason=AUTHOR_DELETION_REASON)
+    hide_message(message, actor=actor, reason=AUTHOR_DELETION_REASON, via=via)
     return message
 
 

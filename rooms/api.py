@@ -6,6 +6,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from accounts.records import request_carrier
 from core.jsonapi import error, json_object, json_view
 from core.refusals import RefusalCode, Refused
 from rooms import actions, policy, queries, search
@@ -193,10 +194,13 @@ def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
     """The author edits (PATCH {"body"}) or deletes their message; anyone
     else gets 403 `forbidden`, an unknown or deleted message 404."""
     if request.method == "DELETE":
-        actions.do_delete_own_message(message_id, actor=request.user)
+        actions.do_delete_own_message(message_id, actor=request.user, via=request_carrier(request))
         return HttpResponse(status=204)
     message = actions.do_edit_message(
-        message_id, json_object(request).get("body"), actor=request.user
+        message_id,
+        json_object(request).get("body"),
+        actor=request.user,
+        via=request_carrier(request),
     )
     return JsonResponse(message_json(message))
 

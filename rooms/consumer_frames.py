@@ -78,12 +78,16 @@ class ConversationFrames:
 
     async def frame_edit(self, content: dict) -> None:
         await database_sync_to_async(actions.do_edit_message)(
-            content.get("id"), content.get("body"), actor=self.user, account_checked=True
+            content.get("id"),
+            content.get("body"),
+            actor=self.user,
+            account_checked=True,
+            via=self.carrier,
         )
 
     async def frame_delete(self, content: dict) -> None:
         await database_sync_to_async(actions.do_delete_own_message)(
-            content.get("id"), actor=self.user
+            content.get("id"), actor=self.user, via=self.carrier
         )
 
     async def frame_reaction(self, content: dict) -> None:

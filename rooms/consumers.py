@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from accounts import sessions
 from accounts.models import ConnectionKind
-from accounts.records import client_address, record_connection
+from accounts.records import Carrier, client_address, record_connection, socket_carrier
 from core import metrics
 from core.refusals import RefusalCode, Refused
 from core.staff import has_staff_powers
@@ -156,11 +156,13 @@ def _session_key(scope) -> str | None:
     return getattr(session, "session_key", None) if session is not None else None
 
 
-def _enter_room(room: Room, user, channel_name: str, scope) -> None:
-    """Records the connection (décret 2021-1362) and the presence."""
+def _enter_room(room: Room, user, channel_name: str, scope) -> Carrier:
+    """Records the connection (décret 2021-1362) and the presence; returns the
+    carrier that the socket's writes name in their content operations."""
     ip_address, port = client_address(scope)
-    record_connection(user, ConnectionKind.WEBSOCKET, ip_address=ip_address, port=port)
+    record = record_connection(user, ConnectionKind.WEBSOCKET, ip_address=ip_address, port=port)
     actions.do_enter_room(room, channel_name, actor=user)
+    return socket_carrier(record, scope)
 
 
 def _backfill_chunk(room: Room, after: int) -> list[dict]:
@@ -170,12 +172,18 @@ def _backfill_chunk(room: Room, after: int) -> list[dict]:
     ]
 
 
-def _post(room: Room, user, body, client_id, reply_to=None) -> dict:
+def _post(room: Room, user, body, client_id, reply_to=None, via: Carrier | None = None) -> dict:
     """The frame to send back to this socket: the message or an error. The
     socket has checked the session and the account (`_check_access`)."""
     try:
         result = actions.do_post_message(
-            room, body, actor=user, client_id=client_id, account_checked=True, reply_to=reply_to
+            room,
+            body,
+            actor=user,
+            client_id=client_id,
+            account_checked=True,
+            reply_to=reply_to,
+            via=via,
         )
     except Refused as refusal:
         echoed = client_id if isinstance(client_id, str) else None
@@ -188,6 +196,8 @@ def _post(room: Room, user, body, client_id, reply_to=None) -> dict:
 class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
     room: Room | None = None
     user = None
+    # This socket's connection record, named by each write it carries.
+    carrier: Carrier | None = None
 
     async def connect(self) -> None:
         metrics.socket_opened("room")
@@ -222,7 +232,9 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         await self._join_group(session_group(self.session_key))
         await self.accept()
         self.checked_at = time.monotonic()
-        await database_sync_to_async(_enter_room)(room, self.user, self.channel_name, self.scope)
+        self.carrier = await database_sync_to_async(_enter_room)(
+            room, self.user, self.channel_name, self.scope
+        )
         presence.track(self.channel_name)
         self.room = room
         after = self._after_parameter()
@@ -439,7 +451,9 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
                 if stale and not await self._revalidate():
                     return
                 async with _room_lock(self.room.id):
-                    reply = await store(self.room, self.user, body, client_id, reply_to)
+                    reply = await store(
+                        self.room, self.user, body, client_id, reply_to, self.carrier
+                    )
             except DatabaseError as error:
                 if not _is_busy(error):
                     logger.exception("could not store a post in room %s", self.room.id)

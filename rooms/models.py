@@ -302,6 +302,54 @@ class MessageVersion(models.Model):
         return f"#{self.message_id} v{self.number}"
 
 
+class ContentOperationKind(models.TextChoices):
+    CREATE = "create", _("création")
+    EDIT = "edit", _("modification")
+    DELETE = "delete", _("suppression")
+
+
+class ContentOperation(models.Model):
+    """One creation, edit or deletion of a message, and the connection that
+    carried it (décret n° 2021-1362, art. 3: the content's identifier, the
+    operation, its time, its author, the connection's identifier and
+    protocols), kept one year from the operation (compliance/retention.py).
+
+    Written by rooms/actions.py in the operation's own transaction, one insert.
+    The address, port and protocol are copied from the carrier (the socket's
+    ConnectionRecord, or the HTTP request): the operation keeps them its own
+    year even once the connection record is purged or moved to the restricted
+    store at closure. The message and the record are referred to by id, not
+    by foreign key, for the same reason.
+    """
+
+    content_id = models.BigIntegerField(_("identifiant du message"), db_index=True)
+    room_id = models.BigIntegerField(_("salon"))
+    kind = models.CharField(_("opération"), max_length=10, choices=ContentOperationKind.choices)
+    at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+    # PROTECT: account rows are anonymised at closure, never deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("auteur de l'opération"),
+    )
+    connection_id = models.BigIntegerField(_("enregistrement de connexion"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    port = models.PositiveIntegerField(_("port source"), null=True, blank=True)
+    protocol = models.CharField(_("protocole"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("opération sur un contenu")
+        verbose_name_plural = _("opérations sur les contenus")
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["ip_address", "at"], name="rooms_contentop_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.content_id} {self.at:%Y-%m-%d %H:%M}"
+
+
 class Reaction(models.Model):
     """One person's emoji on a message: at most one of each emoji per person."""
 

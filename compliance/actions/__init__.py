@@ -41,6 +41,11 @@ from compliance.actions.legal_requests import (  # noqa: F401
     do_put_legal_request_on_hold,
     do_refuse_legal_request,
     do_verify_legal_request,
+    resolve_named_pseudonyms,
+)
+from compliance.actions.lookups import (  # noqa: F401
+    LOOKUP_PERMISSION,
+    do_look_up_address,
 )
 from compliance.actions.retention import (  # noqa: F401
     PURGE_BATCH,

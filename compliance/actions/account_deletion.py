@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts import actions as accounts_actions
 from accounts.actions import DELETED_USERNAME_PREFIX  # noqa: F401 - the package re-exports it
-from accounts.models import AccountDeletionRequest, ConnectionRecord, User
+from accounts.models import AccountDeletionRequest, ConnectionRecord, PseudonymHistory, User
 from audit.events import AuditEvent
 from audit.refusals import records_staff_refusals
 from audit.trail import record, user_model_label
@@ -66,6 +66,9 @@ def _complete_account_deletion(
         retain_until=closed_at + policy.account_data,
         data={
             "username": user.username,
+            # The password verifier in its last version (décret 2021-1362,
+            # art. 1 II 3°): a hash, never the password.
+            "password": user.password,
             "date_joined": _iso(user.date_joined),
             "last_login": _iso(user.last_login),
             "closed_at": _iso(closed_at),
@@ -82,6 +85,31 @@ def _complete_account_deletion(
             ],
         },
     )
+    # Each pseudonym held, with its period: a requisition naming it for that
+    # period finds this account (queries.resolve_pseudonym). The name held
+    # until now is held until the closure.
+    held_names = list(PseudonymHistory.objects.filter(user=user).order_by("valid_from", "id")) or [
+        PseudonymHistory(
+            user=user,
+            name=user.username,
+            pseudonym_key=user.pseudonym_key,
+            valid_from=user.date_joined,
+        )
+    ]
+    RestrictedRecord.objects.bulk_create(
+        RestrictedRecord(
+            category=RestrictedCategory.PSEUDONYM,
+            user=user,
+            occurred_at=held.valid_from,
+            retain_until=closed_at + policy.account_data,
+            data={
+                "name": held.name,
+                "pseudonym_key": held.pseudonym_key,
+                "to": _iso(held.valid_to or max(closed_at, held.valid_from)),
+            },
+        )
+        for held in held_names
+    )
     connections = list(ConnectionRecord.objects.filter(user=user).order_by("created", "id"))
     RestrictedRecord.objects.bulk_create(
         RestrictedRecord(
@@ -90,6 +118,7 @@ def _complete_account_deletion(
             occurred_at=connection.created,
             retain_until=connection.created + policy.content_operations,
             data={
+                "connection_record_id": connection.pk,
                 "kind": connection.kind,
                 "ip_address": connection.ip_address,
                 "port": connection.port,

@@ -85,6 +85,20 @@ def _package_files(request: LegalRequest, *, actor, now: datetime) -> dict[str, 
                 "accounts": list(request.accounts.order_by("id").values_list("id", flat=True)),
                 "rooms": list(request.rooms.order_by("id").values_list("slug", flat=True)),
                 "data_categories": request.data_categories,
+                # How each pseudonym the authority named was resolved: who held
+                # it during the period, and whether several accounts did.
+                "named_subjects": [
+                    {
+                        "named": subject.named,
+                        "account_id": subject.user_id,
+                        "held_name": subject.held_name,
+                        "held_from": subject.held_from.isoformat(),
+                        "held_to": subject.held_to.isoformat() if subject.held_to else None,
+                        "source": subject.source,
+                        "several_accounts_matched": subject.ambiguous,
+                    }
+                    for subject in request.subjects.all()
+                ],
             }
         )
     }

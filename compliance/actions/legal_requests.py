@@ -13,6 +13,7 @@ from accounts.models import (
 )
 from audit.events import AuditEvent
 from audit.refusals import records_staff_refusals
+from compliance import queries
 from compliance.actions.common import (
     APPROVE_PERMISSION,
     CHANGE_PERMISSION,
@@ -31,9 +32,55 @@ from compliance.models import (
     LegalExportApproval,
     LegalRequest,
     LegalRequestStatus,
+    LegalRequestSubject,
 )
 from core.refusals import RefusalCode, Refused
 from rooms.models import Room
+
+
+def _holders_text(holders) -> str:
+    return "; ".join(
+        _("compte n° %(id)s, « %(name)s » du %(start)s au %(end)s")
+        % {
+            "id": holder.user_id,
+            "name": holder.held_name,
+            "start": f"{holder.held_from:%Y-%m-%d %H:%M}",
+            "end": f"{holder.held_to:%Y-%m-%d %H:%M}" if holder.held_to else _("aujourd'hui"),
+        }
+        for holder in holders
+    )
+
+
+def resolve_named_pseudonyms(
+    names: Iterable[str], period_start: datetime, period_end: datetime, *, allow_ambiguous: bool
+) -> dict[str, list[queries.PseudonymHolder]]:
+    """Each name to the accounts that held it during the period. Refused when a
+    name matches nobody, and when it matches several accounts unless the officer
+    has seen the warning and chosen to include them all (`allow_ambiguous`)."""
+    resolved = {}
+    for name in dict.fromkeys(name.strip() for name in names if name and name.strip()):
+        holders = queries.resolve_pseudonym(name, period_start, period_end)
+        if not holders:
+            raise Refused(
+                RefusalCode.NOT_FOUND,
+                _(
+                    "Compte inconnu : %(name)s (aucun compte n'a porté ce pseudonyme pendant "
+                    "la période)."
+                )
+                % {"name": name},
+            )
+        if len({holder.user_id for holder in holders}) > 1 and not allow_ambiguous:
+            raise Refused(
+                RefusalCode.AMBIGUOUS,
+                _(
+                    "Attention : plusieurs comptes ont porté le pseudonyme « %(name)s » (ou un "
+                    "pseudonyme qui lui ressemble) pendant la période : %(holders)s. Désignez le "
+                    "compte visé par son numéro, ou confirmez que la réquisition les vise tous."
+                )
+                % {"name": name, "holders": _holders_text(holders)},
+            )
+        resolved[name] = holders
+    return resolved
 
 
 def _clean_categories(categories) -> list[str]:
@@ -64,11 +111,18 @@ def do_open_legal_request(
     assigned_officer: User,
     accounts: Iterable[User] = (),
     rooms: Iterable[Room] = (),
+    named_pseudonyms: Iterable[str] = (),
+    allow_ambiguous: bool = False,
     legal_basis_detail: str = "",
     place_holds: bool = True,
     actor,
 ) -> LegalRequest:
-    """Records a requisition as received; with `place_holds`, holds its accounts and rooms."""
+    """Records a requisition as received; with `place_holds`, holds its accounts and rooms.
+
+    `named_pseudonyms`: pseudonyms as the authority wrote them. Each is
+    resolved to the account(s) that held it during the requested period
+    (`resolve_named_pseudonyms`), never to whoever holds it today; how is
+    kept (LegalRequestSubject) and goes into the package."""
     _check_permission(actor, "compliance.add_legalrequest")
     reference = _required_text(reference, _("référence"), REFERENCE_MAX_LENGTH)
     authority = _required_text(authority, _("autorité requérante"), 200)
@@ -83,7 +137,12 @@ def do_open_legal_request(
         raise Refused(RefusalCode.INVALID, _("L'échéance précède la réception."))
     if not assigned_officer.has_perm(CHANGE_PERMISSION):
         raise Refused(RefusalCode.INVALID, _("L'agent chargé doit être un agent de conformité."))
+    resolved = resolve_named_pseudonyms(
+        named_pseudonyms, period_start, period_end, allow_ambiguous=allow_ambiguous
+    )
     accounts, rooms = list(accounts), list(rooms)
+    named_ids = {holder.user_id for holders in resolved.values() for holder in holders}
+    accounts += list(User.objects.filter(pk__in=named_ids).exclude(pk__in=[a.pk for a in accounts]))
     if not accounts and not rooms:
         raise Refused(RefusalCode.INVALID, _("Indiquez au moins un compte ou un salon visé."))
     if LegalRequest.objects.filter(reference=reference).exists():
@@ -102,6 +161,20 @@ def do_open_legal_request(
     )
     request.accounts.set(accounts)
     request.rooms.set(rooms)
+    subjects = LegalRequestSubject.objects.bulk_create(
+        LegalRequestSubject(
+            request=request,
+            named=name,
+            user_id=holder.user_id,
+            held_name=holder.held_name,
+            held_from=holder.held_from,
+            held_to=holder.held_to,
+            source=holder.source,
+            ambiguous=len({each.user_id for each in holders}) > 1,
+        )
+        for name, holders in resolved.items()
+        for holder in holders
+    )
     holds = []
     if place_holds:
         holds = [_place_hold(request, user=user, actor=actor) for user in accounts]
@@ -119,6 +192,10 @@ def do_open_legal_request(
             "deadline": request.deadline.isoformat(),
             "assigned_officer": assigned_officer.pk,
             "holds": [hold.pk for hold in holds],
+            "named": {
+                name: [holder.user_id for holder in holders] for name, holders in resolved.items()
+            },
+            "ambiguous": sorted({subject.named for subject in subjects if subject.ambiguous}),
         },
     )
     return request

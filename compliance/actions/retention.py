@@ -196,6 +196,14 @@ def _apply_content_operation_records(ids, *, actor, **_kwargs) -> tuple[int, int
     return rooms_actions.do_forget_deleted_messages(ids, actor=actor, reason=REASON), 0
 
 
+def _apply_content_operations(ids, *, actor, **_kwargs) -> tuple[int, int]:
+    return rooms_actions.do_forget_content_operations(ids, actor=actor, reason=REASON), 0
+
+
+def _apply_reserved_pseudonyms(ids, *, actor, **_kwargs) -> tuple[int, int]:
+    return accounts_actions.do_forget_reserved_pseudonyms(ids, actor=actor, reason=REASON), 0
+
+
 def _apply_restricted_records(ids, *, actor, **_kwargs) -> tuple[int, int]:
     records = RestrictedRecord.objects.filter(pk__in=ids)
     expired_accounts = list(
@@ -216,5 +224,7 @@ _PURGE_APPLY = {
     "expired_identity_documents": _apply_expired_identity_documents,
     "deleted_message_texts": _apply_deleted_message_texts,
     "content_operation_records": _apply_content_operation_records,
+    "content_operations": _apply_content_operations,
+    "reserved_pseudonyms": _apply_reserved_pseudonyms,
     "restricted_records": _apply_restricted_records,
 }

@@ -19,6 +19,7 @@ from accounts.models import (
     ConnectionRecord,
     DirectMessagePolicy,
     IdentityDocument,
+    PseudonymHistory,
     WalletRequest,
 )
 from audit.events import AuditEvent
@@ -64,6 +65,7 @@ def test_forget_account_strips_the_row_and_removes_the_pending_file(
         "age_verification_attempts": 1,
         "attestation_nonces": 1,
         "wallet_requests": 1,
+        "pseudonyms": 1,
         "otp_devices": 1,
         "groups": 1,
         "permissions": 0,
@@ -75,6 +77,14 @@ def test_forget_account_strips_the_row_and_removes_the_pending_file(
     assert not (user.is_active or user.is_staff or user.is_superuser)
     assert user.age_verified_at is None
     assert user.direct_messages_from == DirectMessagePolicy.NOBODY
+    # The old name's period went (compliance keeps it in its restricted store);
+    # the anonymous name's opens at the closure.
+    (held,) = PseudonymHistory.objects.filter(user=user)
+    assert (held.name, held.valid_from, held.valid_to) == (
+        user.username,
+        deletion.requested_at,
+        None,
+    )
     assert not user.groups.exists()
     for model in (EmailAddress, IdentityDocument, AgeVerificationAttempt, AttestationNonce):
         assert not model.objects.filter(user=user).exists()

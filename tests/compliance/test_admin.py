@@ -1,6 +1,6 @@
 """The compliance back office: Compliance group only, every access audited."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -51,7 +51,8 @@ def test_every_access_needs_a_recorded_reason(officer):
 
 
 def test_opening_a_requisition_in_the_admin(officer_client, officer, make_user, make_room):
-    make_user("quentin")
+    # A pseudonym names whoever held it during the period: quentin signed up before it.
+    make_user("quentin", date_joined=datetime(2026, 9, 1, tzinfo=UTC))
     make_room("general")
     response = officer_client.post(
         f"{CHANGELIST}add/",

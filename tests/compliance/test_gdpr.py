@@ -34,3 +34,25 @@ def test_export_own_data_returns_only_the_members_data_and_audits_the_export(
     assert (entry.actor_id, entry.target_id) == (member.pk, str(member.pk))
     # Counts only: the exported data itself is never sealed into the trail.
     assert entry.details == {"messages": 2, "connections": 1}
+
+
+def test_export_includes_the_pseudonym_history_and_own_content_operations(make_user, make_room):
+    from accounts.records import Carrier
+    from rooms.actions import do_post_message
+
+    member, other = make_user("ines"), make_user("jules")
+    room = make_room("general")
+    via = Carrier(None, "198.51.100.77", 6060, "https")
+    mine = do_post_message(room, "le mien", actor=member, via=via).message
+    do_post_message(room, "pas le mien", actor=other, via=via)
+
+    data = do_export_own_data(member, actor=member)
+
+    assert [(p["name"], p["to"]) for p in data["pseudonyms"]] == [("ines", None)]
+    (operation,) = data["content_operations"]
+    assert (operation["message_id"], operation["kind"], operation["ip_address"]) == (
+        mine.pk,
+        "create",
+        "198.51.100.77",
+    )
+    assert (operation["port"], operation["protocol"]) == (6060, "https")

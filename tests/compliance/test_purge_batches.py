@@ -16,13 +16,14 @@ from accounts.models import (
     ConnectionRecord,
     DocumentStatus,
     IdentityDocument,
+    ReservedPseudonym,
 )
 from audit.events import AuditEvent
 from audit.models import AuditEntry
 from compliance import actions
 from compliance.models import RestrictedCategory, RestrictedRecord
 from compliance.retention import PURGE_STEPS, retention_policy
-from rooms.models import Message
+from rooms.models import ContentOperation, ContentOperationKind, Message
 from tests.compliance.conftest import audit_entries
 
 YEAR = timedelta(days=365)
@@ -58,6 +59,16 @@ EXPECTED = {
         "current-identity": True,
         "held-expired": True,
     },
+    # content operations kept after the purge (one year from the operation)
+    "operations": {
+        "old-1": False,
+        "old-2": False,
+        "recent": True,
+        "held-author": True,
+        "held-room": True,
+    },
+    # closed accounts' pseudonym reservations kept (account-data period)
+    "reservations": {"old": False, "recent": True, "held": True},
 }
 # Rows each step applies to (pending deletions are completed, not removed).
 EXPECTED_COUNTS = {
@@ -67,6 +78,8 @@ EXPECTED_COUNTS = {
     "expired_identity_documents": 2,
     "deleted_message_texts": 5,  # the year-old ones lose their text first
     "content_operation_records": 2,
+    "content_operations": 2,
+    "reserved_pseudonyms": 1,
     "restricted_records": 3,
 }
 
@@ -138,6 +151,37 @@ def seeded(make_user, make_room, make_message, make_connection, open_request):
             ("held-expired", RestrictedCategory.ACCOUNT, suspect, now - timedelta(days=1)),
         ]
     }
+    operations = {
+        label: ContentOperation.objects.create(
+            content_id=1000 + number,
+            room_id=operation_room.pk,
+            kind=ContentOperationKind.CREATE,
+            at=now - age,
+            actor=author,
+            ip_address="198.51.100.4",
+            port=50000 + number,
+            protocol="wss",
+        )
+        for number, (label, author, operation_room, age) in enumerate(
+            [
+                ("old-1", active, room, YEAR + timedelta(days=1)),
+                ("old-2", active, room, 2 * YEAR),
+                ("recent", active, room, YEAR - timedelta(days=1)),
+                ("held-author", suspect, room, 2 * YEAR),
+                ("held-room", active, held_room, 2 * YEAR),
+            ]
+        )
+    }
+    reservations = {
+        label: ReservedPseudonym.objects.create(
+            pseudonym_key=f"reserved-{label}", reserved_at=now - age, user=user
+        )
+        for label, user, age in [
+            ("old", closed[2], YEAR + timedelta(days=1)),
+            ("recent", closed[1], YEAR - timedelta(days=1)),
+            ("held", suspect, 2 * YEAR),
+        ]
+    }
     # Requests left pending (filed before completion became immediate): the
     # purge's first step completes them.
     leaving = [make_user(f"leaving{n}") for n in range(1, 4)]
@@ -150,6 +194,8 @@ def seeded(make_user, make_room, make_message, make_connection, open_request):
         "documents": documents,
         "messages": messages,
         "restricted": restricted,
+        "operations": operations,
+        "reservations": reservations,
         "leaving": leaving,
         "erased": [closed[0], closed[1]],
     }
@@ -175,6 +221,14 @@ def _state(seeded) -> dict:
         "restricted": {
             label: RestrictedRecord.objects.filter(pk=row.pk).exists()
             for label, row in seeded["restricted"].items()
+        },
+        "operations": {
+            label: ContentOperation.objects.filter(pk=row.pk).exists()
+            for label, row in seeded["operations"].items()
+        },
+        "reservations": {
+            label: ReservedPseudonym.objects.filter(pk=row.pk).exists()
+            for label, row in seeded["reservations"].items()
         },
     }
 

@@ -52,6 +52,7 @@ def test_deletion_keeps_exactly_the_retained_categories(member, officer):
         RestrictedCategory.CONNECTION,
         RestrictedCategory.CONNECTION,
         RestrictedCategory.IDENTITY,
+        RestrictedCategory.PSEUDONYM,
     ]
     identity = records.get(category=RestrictedCategory.IDENTITY)
     assert identity.data["email"] == "carole@example.org"
@@ -106,17 +107,18 @@ def test_held_account_survives_the_purge_and_unheld_one_is_purged_on_schedule(
 
     first = _purge(now=start)
     assert first.counts["account_deletions"] == 0  # both completed when requested
-    assert RestrictedRecord.objects.filter(user=held).count() == 3
-    assert RestrictedRecord.objects.filter(user=free).count() == 3
+    # identity, account, pseudonym, connection
+    assert RestrictedRecord.objects.filter(user=held).count() == 4
+    assert RestrictedRecord.objects.filter(user=free).count() == 4
 
-    # One year and a day later: account data and connection records have expired.
+    # One year and a day later: account data, pseudonyms and connection records have expired.
     later = _purge(now=start + YEAR + timedelta(days=1))
-    assert later.counts["restricted_records"] == 2
+    assert later.counts["restricted_records"] == 3
     assert later.audit_erasures == 1
     assert list(RestrictedRecord.objects.filter(user=free).values_list("category", flat=True)) == [
         RestrictedCategory.IDENTITY
     ]
-    assert RestrictedRecord.objects.filter(user=held).count() == 3
+    assert RestrictedRecord.objects.filter(user=held).count() == 4
     # The audit trail forgets the free account's personal columns, not the held one's.
     (erasure,) = audit_entries(AuditEvent.AUDIT_PERSONAL_DATA_ERASED)
     assert erasure.details["subject_id"] == str(free.pk)
@@ -124,10 +126,10 @@ def test_held_account_survives_the_purge_and_unheld_one_is_purged_on_schedule(
     # Five years on, the identity data goes too; the held account still keeps everything.
     _purge(now=start + 5 * YEAR + timedelta(days=1))
     assert not RestrictedRecord.objects.filter(user=free).exists()
-    assert RestrictedRecord.objects.filter(user=held).count() == 3
+    assert RestrictedRecord.objects.filter(user=held).count() == 4
 
     runs = audit_entries(AuditEvent.RETENTION_PURGE_RUN)
-    assert [run.details["counts"]["restricted_records"] for run in runs] == [0, 2, 1]
+    assert [run.details["counts"]["restricted_records"] for run in runs] == [0, 3, 1]
     assert all(run.details["held_accounts"] == 1 for run in runs)
 
 

@@ -13,6 +13,8 @@ STEP_LABELS = {
     "expired_identity_documents": "unreviewed identity documents expired (files deleted)",
     "deleted_message_texts": "deleted message texts purged",
     "content_operation_records": "content operation records purged",
+    "content_operations": "content operations (who posted, edited, deleted, from where) purged",
+    "reserved_pseudonyms": "closed accounts' pseudonym reservations ended",
     "restricted_records": "restricted records purged",
 }
 
