@@ -18,6 +18,8 @@
   var errorBox = dialog.querySelector(".report-error");
   var done = dialog.querySelector(".report-done");
   var send = dialog.querySelector(".report-send");
+  var quote = dialog.querySelector(".report-quote");
+  var select = form.elements.category;
   var target = null; // {message: id} | {user: name} | {alert: true}
 
   function csrfToken() {
@@ -31,6 +33,14 @@
     errorBox.textContent = "";
     done.hidden = true;
     send.hidden = false;
+    select.removeAttribute("aria-invalid");
+    // The reported message, quoted so that the reporter sees what they report.
+    var item = target.message && document.querySelector('li.message[data-id="' + target.message + '"]');
+    quote.hidden = !item;
+    if (item) {
+      quote.firstChild.textContent = quote.dataset.caption.replace("%(name)s", item.querySelector(".message-author").textContent);
+      quote.lastChild.textContent = item.querySelector(".message-body").textContent;
+    }
     var isAlert = Boolean(target.alert);
     category.hidden = isAlert;
     help.hidden = !isAlert;
@@ -63,7 +73,14 @@
       url = dialog.dataset.alertUrl;
       payload.room = dialog.dataset.room;
     } else {
-      payload.category = form.elements.category.value;
+      // No category is chosen in advance: a hasty send must not file the gravest one.
+      if (!select.value) {
+        errorBox.textContent = select.dataset.missing;
+        select.setAttribute("aria-invalid", "true");
+        select.focus();
+        return;
+      }
+      payload.category = select.value;
       if (target.message) payload.message = target.message;
       else payload.user = target.user;
     }
