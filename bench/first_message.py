@@ -40,7 +40,7 @@ from tests.servers import free_port, healthz  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
-PASSWORD = "Un mot de passe solide 42!"
+PASSWORD = "Un mot de passe solide 42!"  # noqa: S105 (a scratch account)
 
 
 class Walk:
@@ -167,13 +167,19 @@ def main() -> int:
         )
         manage = [sys.executable, "manage.py"]
         for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo"]):
-            subprocess.run(
-                [*manage, *command], cwd=root, env=env, check=True, capture_output=True
-            )
+            subprocess.run([*manage, *command], cwd=root, env=env, check=True, capture_output=True)
         log = (folder / "daphne.log").open("w")
         server = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-            + ["chatsite.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "chatsite.asgi:application",
+            ],
             cwd=root,
             env=env,
             stdout=log,

@@ -163,7 +163,6 @@ class DecisionForm(forms.Form):
         required=False,
     )
 
-
     def clean(self):
         data = super().clean()
         if data.get("outcome") not in (None, "", self.OUTCOME_DISMISS) and not data.get("ground"):

@@ -189,11 +189,10 @@ def can_read(user, room: Room) -> Verdict:
             return refuse_join(CloseCode.NOT_FOUND, _("Ce salon n'existe pas."))
     elif membership(user, room) is None:
         return refuse_join(CloseCode.FORBIDDEN, _("Ce salon est réservé à ses membres."))
-    if room.is_direct:
-        # A block closes the conversation but keeps its history readable by both
-        # (docs/rooms.md, "Blocking"): can_join refuses its socket, can_post its posts.
-        if held_for(room, user) is not None:
-            return refuse_join(CloseCode.FORBIDDEN, _("Acceptez d'abord la demande de contact."))
+    # A block closes a direct room but keeps its history readable by both
+    # (docs/protocol.md, "Blocks"): can_join refuses its socket, can_post its posts.
+    if room.is_direct and held_for(room, user) is not None:
+        return refuse_join(CloseCode.FORBIDDEN, _("Acceptez d'abord la demande de contact."))
     for check in _join_checks:
         extra = check(user, room)
         if extra is not None and not extra:

@@ -265,7 +265,7 @@ class ProfileCard:
 def profile_card(viewer, username: str) -> ProfileCard | None:
     """Another member's card, or None when there is no such active account.
     Someone who blocks the viewer shows the card of anyone who takes no direct
-    messages from them: the blocked viewer is not told (docs/rooms.md)."""
+    messages from them: the blocked viewer is not told (docs/protocol.md, "Blocks")."""
     user = find_user(username)
     if user is None:
         return None

@@ -335,7 +335,7 @@ def direct_room(request: HttpRequest, username: str) -> HttpResponse:
         return _refused(request, verdict.detail)
     outgoing = ContactRequest.objects.filter(room=room, sender=request.user).first()
     # A block keeps the history readable: the blocker may lift it here; the
-    # other side reads only that the conversation is closed (docs/rooms.md).
+    # other side reads only that the conversation is closed (docs/protocol.md, "Blocks").
     closed = policy.is_blocked_between(request.user, other)
     return render(
         request,

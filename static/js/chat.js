@@ -505,7 +505,7 @@
       outbox.forEach(function (entry) { clearTimeout(entry.timer); });
       if (CLOSE_REFUSED[event.code]) {
         stopped = true;
-        // A direct room closed by a block reads the same on both sides (docs/rooms.md).
+        // A direct room closed by a block reads the same on both sides (docs/protocol.md, "Blocks").
         setStatus(partner && event.code === 4403 ? "closed" : CLOSE_REFUSED[event.code]);
         input.disabled = true;
         return;

@@ -43,7 +43,8 @@ def test_the_confirmation_mail_is_branded_french_html_and_text(client, mailoutbo
     text = mail.body
     assert text.startswith("Bonjour,")
     assert "Pour finir de créer votre compte Chatsite (Zoe_75)" in text
-    assert f"L'équipe de Chatsite, des salons de discussion entre adultes vérifiés, modérés.\n{settings.SITE_URL}" in text
+    signature = "L'équipe de Chatsite, des salons de discussion entre adultes vérifiés, modérés."
+    assert f"{signature}\n{settings.SITE_URL}" in text
     # allauth's stock text named the bare host ("Hello from 127.0.0.1:8000!").
     host = urlsplit(settings.SITE_URL).netloc
     assert "Hello" not in text and not re.search(rf"(?<!//){re.escape(host)}", text)

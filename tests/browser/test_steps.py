@@ -197,11 +197,13 @@ def test_the_moderate_dialog_starts_blank(people, asgi_server, new_context, size
     dialog.locator("#moderate-reason").fill("Hors sujet.")
     dialog.locator(".moderate-send").click()
     expect(dialog.locator(".moderate-error")).to_have_text(
-        "Choisissez une mesure : supprimer le message, sanctionner l’auteur, ou les deux."
+        "Choisissez une mesure : supprimer le message, sanctionner l\u2019auteur, ou les deux."
     )
     dialog.locator("input[name=remove]").check()
     dialog.locator(".moderate-send").click()
-    expect(dialog.locator(".moderate-error")).to_have_text("Choisissez le fondement de la décision.")
+    expect(dialog.locator(".moderate-error")).to_have_text(
+        "Choisissez le fondement de la décision."
+    )
     clean(page, f"{size} moderate dialog")
     dialog.locator("#moderate-ground").select_option("terms_spam")
     dialog.locator(".moderate-send").click()

@@ -1,4 +1,4 @@
-"""Issue 18, item 4: a block does what its words say (docs/rooms.md, "Blocking").
+"""Issue 18, item 4: a block does what its words say (docs/protocol.md, "Blocks").
 
 The blocker keeps the conversation's history and may lift the block from the page;
 the blocked person reads only that the conversation is closed; the people one blocks

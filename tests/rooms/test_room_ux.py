@@ -311,7 +311,7 @@ def test_profile_card_respects_blocks_and_settings(make_user):
     card = client.get("/api/users/bob/card/").json()
     assert (card["blocked"], card["can_message"]) == (True, False)
     # Someone who blocks you shows the card of anyone who takes no direct
-    # message from you: the block itself is not told (docs/rooms.md).
+    # message from you: the block itself is not told (docs/protocol.md, "Blocks").
     card = client_for(bob).get("/api/users/alice/card/").json()
     assert (card["username"], card["blocked"], card["can_message"]) == ("alice", False, False)
     assert client.get("/api/users/nobody-here/card/").status_code == 404
