@@ -154,7 +154,6 @@ def _chat_strings() -> dict:
         "unblock": _("Débloquer"),
         "closed": _("Cette conversation est fermée : l'historique reste lisible."),
         "blocked_message": _("Message de %(name)s (personne bloquée) : afficher"),
-        "blocked": _("Personne bloquée."),
         "block_failed": _("Le blocage a échoué, réessayez."),
         "new_messages": _("Nouveaux messages"),
         "card_failed": _("Ce profil n'est pas disponible."),
