@@ -5,6 +5,7 @@ start blank and say what is missing; the room's dialogs start blank."""
 import pytest
 
 from moderation.models import Report, Sanction
+from tests.conftest import grant_model_looks
 from tests.moderation.conftest import post_message, verified_client
 from tests.moderation.test_admin import QUEUE, file
 from tests.moderation.test_api import call
@@ -62,18 +63,20 @@ def test_a_sanction_without_the_ground_key_keeps_the_contract(moderator, room, m
 
 
 def test_the_decision_form_starts_blank_and_names_what_is_missing(moderator, room, make_user):
-    client = verified_client(moderator)
-    report = file(room, make_user, "child_safety")
+    client = grant_model_looks(verified_client(moderator))
+    report = file(room, make_user, "harassment")
     page = client.get(f"{QUEUE}{report.pk}/decide/")
-    form = page.context["form"]
+    form = page.context_data["form"]
     assert form["outcome"].value() is None and form["ground"].value() is None
     html = page.content.decode()
     assert '<option value="" selected>— Choisissez une décision —</option>' in html
     assert '<option value="" selected>— Choisissez un fondement —</option>' in html
     response = client.post(f"{QUEUE}{report.pk}/decide/", {"reason": "motif"})
-    assert response.context["form"].errors["outcome"] == ["Choisissez une décision."]
+    assert response.context_data["form"].errors["outcome"] == ["Choisissez une décision."]
     response = client.post(f"{QUEUE}{report.pk}/decide/", {"outcome": "remove", "reason": "m"})
-    assert response.context["form"].errors["ground"] == ["Choisissez le fondement de la décision."]
+    assert response.context_data["form"].errors["ground"] == [
+        "Choisissez le fondement de la décision."
+    ]
     report.refresh_from_db()
     assert report.is_open
     # Dismissing needs no ground.
@@ -82,13 +85,13 @@ def test_the_decision_form_starts_blank_and_names_what_is_missing(moderator, roo
 
 
 def test_the_sanction_form_starts_blank(moderator, make_user):
-    client = verified_client(moderator)
+    client = grant_model_looks(verified_client(moderator))
     make_user("fautif")
     page = client.get("/admin/moderation/sanction/add/?user=fautif")
     html = page.content.decode()
     assert '<option value="" selected>— Choisissez une mesure —</option>' in html
     response = client.post("/admin/moderation/sanction/add/", {"user": "fautif", "reason": "r"})
-    errors = response.context["form"].errors
+    errors = response.context_data["form"].errors
     assert errors["kind"] == ["Choisissez une mesure."]
     assert errors["ground"] == ["Choisissez le fondement de la décision."]
     assert not Sanction.objects.exists()
