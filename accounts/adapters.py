@@ -7,6 +7,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.urls import reverse
 
+from accounts.confirmation import remember_confirmation_asked
 from accounts.models import PseudonymHistory
 from accounts.pseudonyms import validate_pseudonym, validate_pseudonym_is_free
 from accounts.records import client_address
@@ -49,9 +50,18 @@ class AccountAdapter(DefaultAccountAdapter):
         return settings.SITE_URL + urlsplit(super().get_reset_password_from_key_url(key)).path
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        # Mails greet from "Chatsite" at SITE_URL, not from the request's Host.
+        # Mails are signed "Chatsite" with SITE_URL, never the request's Host nor a
+        # bare host:port (templates/account/email/, HTML and text).
         site = SimpleNamespace(name="Chatsite", domain=urlsplit(settings.SITE_URL).netloc)
-        super().send_mail(template_prefix, email, {"current_site": site, **context})
+        context = {"current_site": site, "site_url": settings.SITE_URL, **context}
+        super().send_mail(template_prefix, email, context)
+
+    def send_confirmation_mail(self, request, emailconfirmation, signup: bool) -> None:
+        # This browser asked for the link: opening it here confirms at once
+        # (accounts/views.py ConfirmEmailOnClickView).
+        if request is not None and hasattr(request, "session"):
+            remember_confirmation_asked(request, emailconfirmation.email_address.email)
+        super().send_confirmation_mail(request, emailconfirmation, signup)
 
     def get_client_ip(self, request) -> str:
         # Same answer as the connection records: honours TRUSTED_PROXIES only.

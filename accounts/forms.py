@@ -28,7 +28,12 @@ class SignupForm(AllauthSignupForm):
         label=_("Date de naissance"),
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("Chatsite est réservé aux personnes de 18 ans et plus."),
+        help_text=_(
+            "Chatsite est réservé aux personnes de 18 ans et plus : cette date refuse "
+            "tout de suite l'inscription d'un mineur. Elle n'est jamais montrée aux membres. "
+            "Une date déclarée ne prouvant rien, vous vérifierez ensuite votre âge une fois "
+            "(étape 3) ; la date est alors effacée."
+        ),
         error_messages={"invalid": _("Saisissez une date au format AAAA-MM-JJ.")},
     )
 

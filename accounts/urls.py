@@ -1,10 +1,17 @@
 """Chatsite's own pages under /accounts/ (allauth's are included after these)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from accounts import views
+from accounts.confirmation import ConfirmEmailOnClickView
 
 urlpatterns = [
+    # Before allauth's own route of the same name and pattern (accounts/confirmation.py).
+    re_path(
+        r"^confirm-email/(?P<key>[-:\w]+)/$",
+        ConfirmEmailOnClickView.as_view(),
+        name="account_confirm_email",
+    ),
     path("age/", views.age_status, name="accounts_age"),
     path("age/attestation/start/", views.attestation_start, name="accounts_age_attestation_start"),
     path(

@@ -16,6 +16,7 @@ urlpatterns = [
     # The service worker, at the root so that its scope is the whole site.
     path("sw.js", views.service_worker, name="service_worker"),
     path("offline/", views.offline, name="offline"),
+    *(path(name, views.root_icon, {"name": name}) for name in views.ROOT_ICONS),
     path("i18n/", include("django.conf.urls.i18n")),
     # Chatsite's own account pages first (age, profile, staff 2FA), then allauth's.
     path("accounts/", include("accounts.urls")),

@@ -31,6 +31,23 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+# Browsers and home screens ask these at the root whatever the page links
+# (Safari: no SVG favicon; iOS: the touch icon): each answers with the static file.
+ROOT_ICONS = {
+    "favicon.ico": "icons/favicon.ico",
+    "apple-touch-icon.png": "icons/apple-touch-icon.png",
+    "apple-touch-icon-precomposed.png": "icons/apple-touch-icon.png",
+}
+
+
+@require_GET
+def root_icon(request: HttpRequest, name: str) -> HttpResponse:
+    response = HttpResponse(status=301)
+    response["Location"] = static(ROOT_ICONS[name])
+    response["Cache-Control"] = "max-age=86400"
+    return response
+
+
 @require_GET
 def manifest(request: HttpRequest) -> JsonResponse:
     data = {

@@ -56,6 +56,9 @@ def file_report(request: HttpRequest) -> JsonResponse:
     has_message, has_user = "message" in data, "user" in data
     if has_message == has_user:
         raise Refused(RefusalCode.INVALID, _("Indiquez soit message, soit user."))
+    if not data.get("category"):
+        # No default category: the reporter chooses (the gravest must not be a slip).
+        raise Refused(RefusalCode.INVALID, _("Choisissez le motif du signalement (category)."))
     report = actions.do_file_report(
         actor=request.user,
         category=data.get("category"),
@@ -87,6 +90,14 @@ def file_alert(request: HttpRequest) -> JsonResponse:
 # --- moderators --------------------------------------------------------------------------------
 
 
+def _ground(data: dict):
+    """The decision's ground: absent, the documented default (docs/moderation.md);
+    sent empty (a form left on its blank choice), refused rather than guessed."""
+    if "ground" in data and not data["ground"]:
+        raise Refused(RefusalCode.INVALID, _("Choisissez le fondement de la décision (ground)."))
+    return data.get("ground")
+
+
 @json_view("POST", gate=staff_gate(SANCTION_PERMISSION))
 def issue_sanction(request: HttpRequest) -> JsonResponse:
     """POST /api/moderation/sanctions/ {"user", "kind", "room", "duration_minutes", "reason"},
@@ -100,7 +111,7 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
         room=_room(data.get("room")),
         duration_minutes=data.get("duration_minutes"),
         reason=data.get("reason"),
-        ground=data.get("ground"),
+        ground=_ground(data),
         clause=data.get("clause"),
         legal_provision=data.get("legal_provision"),
     )
@@ -129,7 +140,7 @@ def remove_message(request: HttpRequest, message_id: int) -> HttpResponse:
         _message(message_id),
         actor=request.user,
         reason=data.get("reason"),
-        ground=data.get("ground"),
+        ground=_ground(data),
         clause=data.get("clause"),
         legal_provision=data.get("legal_provision"),
     )

@@ -15,6 +15,15 @@ from moderation.models import (
 )
 from rooms.models import Room
 
+# Decisions start on a blank choice (issue 18): a hasty submit must not apply the
+# first measure or ground of a list, and the form says what is missing.
+_CHOOSE_MEASURE = _("Choisissez une mesure.")
+_CHOOSE_GROUND = _("Choisissez le fondement de la décision.")
+
+
+def _blank(label, choices) -> list:
+    return [("", label), *choices]
+
 
 def _clause_field() -> forms.ChoiceField:
     """The rule a decision cites; left empty, the ground's usual rule (rules.py)."""
@@ -45,7 +54,11 @@ def _provision_field() -> forms.ChoiceField:
 class NoticeForm(forms.Form):
     """DSA Art. 16: works without an account."""
 
-    category = forms.ChoiceField(label=_("Type de contenu"), choices=ReportCategory.choices)
+    category = forms.ChoiceField(
+        label=_("Type de contenu"),
+        choices=_blank(_("— Choisissez un type —"), ReportCategory.choices),
+        error_messages={"required": _("Choisissez le type de contenu signalé.")},
+    )
     location = forms.URLField(
         label=_("Adresse exacte du contenu (URL)"),
         max_length=500,
@@ -81,14 +94,22 @@ class SanctionForm(forms.Form):
     """The admin's sanction form (and the decision form's measure)."""
 
     user = forms.CharField(label=_("Pseudonyme"), max_length=150)
-    kind = forms.ChoiceField(label=_("Mesure"), choices=SanctionKind.choices)
+    kind = forms.ChoiceField(
+        label=_("Mesure"),
+        choices=_blank(_("— Choisissez une mesure —"), SanctionKind.choices),
+        error_messages={"required": _CHOOSE_MEASURE},
+    )
     room = forms.ModelChoiceField(
         label=_("Salon (vide : tout le site)"), queryset=Room.objects.all(), required=False
     )
     duration_minutes = forms.IntegerField(
         label=_("Durée en minutes (vide : définitive)"), min_value=1, required=False
     )
-    ground = forms.ChoiceField(label=_("Fondement"), choices=Ground.choices)
+    ground = forms.ChoiceField(
+        label=_("Fondement"),
+        choices=_blank(_("— Choisissez un fondement —"), Ground.choices),
+        error_messages={"required": _CHOOSE_GROUND},
+    )
     clause = _clause_field()
     legal_provision = _provision_field()
     reason = forms.CharField(
@@ -103,6 +124,7 @@ class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Décision"),
         choices=[
+            ("", _("— Choisissez une décision —")),
             ("remove", _("Supprimer le message")),
             ("remove_warn", _("Supprimer le message et avertir")),
             ("warn", _("Avertir")),
@@ -112,6 +134,7 @@ class DecisionForm(forms.Form):
             ("remove_ban", _("Supprimer le message et bannir")),
             (OUTCOME_DISMISS, _("Classer sans suite")),
         ],
+        error_messages={"required": _("Choisissez une décision.")},
     )
     site_wide = forms.BooleanField(
         label=_("Sur tout le site (sinon : dans le salon du signalement)"), required=False
@@ -119,7 +142,12 @@ class DecisionForm(forms.Form):
     duration_minutes = forms.IntegerField(
         label=_("Durée en minutes (vide : définitive)"), min_value=1, required=False
     )
-    ground = forms.ChoiceField(label=_("Fondement"), choices=Ground.choices, required=False)
+    # Required unless the report is dismissed (clean).
+    ground = forms.ChoiceField(
+        label=_("Fondement"),
+        choices=_blank(_("— Choisissez un fondement —"), Ground.choices),
+        required=False,
+    )
     clause = _clause_field()
     legal_provision = _provision_field()
     reason = forms.CharField(
@@ -134,6 +162,12 @@ class DecisionForm(forms.Form):
         label=_("Menace pour la vie ou la sécurité : préparer le signalement aux autorités"),
         required=False,
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") not in (None, "", self.OUTCOME_DISMISS) and not data.get("ground"):
+            self.add_error("ground", _CHOOSE_GROUND)
+        return data
 
 
 class AppealDecisionForm(forms.Form):

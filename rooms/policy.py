@@ -189,12 +189,10 @@ def can_read(user, room: Room) -> Verdict:
             return refuse_join(CloseCode.NOT_FOUND, _("Ce salon n'existe pas."))
     elif membership(user, room) is None:
         return refuse_join(CloseCode.FORBIDDEN, _("Ce salon est réservé à ses membres."))
-    if room.is_direct:
-        partner = direct_partner(room, user)
-        if partner is not None and is_blocked_between(user, partner):
-            return refuse_join(CloseCode.FORBIDDEN, _("Cette conversation est bloquée."))
-        if held_for(room, user) is not None:
-            return refuse_join(CloseCode.FORBIDDEN, _("Acceptez d'abord la demande de contact."))
+    # A block closes a direct room but keeps its history readable by both
+    # (docs/protocol.md, "Blocks"): can_join refuses its socket, can_post its posts.
+    if room.is_direct and held_for(room, user) is not None:
+        return refuse_join(CloseCode.FORBIDDEN, _("Acceptez d'abord la demande de contact."))
     for check in _join_checks:
         extra = check(user, room)
         if extra is not None and not extra:
@@ -203,9 +201,16 @@ def can_read(user, room: Room) -> Verdict:
 
 
 def can_join(user, room: Room) -> Verdict:
-    """May the user open a live socket in this room? Exactly when they may
-    read it (a ban refuses with 4403)."""
-    return can_read(user, room)
+    """May the user open a live socket in this room? When they may read it (a
+    ban refuses with 4403), except a direct room closed by a block either way:
+    readable history, no live socket, and the same words for both sides, so
+    that the blocked person is not told who did what."""
+    verdict = can_read(user, room)
+    if verdict and room.is_direct:
+        partner = direct_partner(room, user)
+        if partner is not None and is_blocked_between(user, partner):
+            return refuse_join(CloseCode.FORBIDDEN, _("Cette conversation est fermée."))
+    return verdict
 
 
 def is_room_staff(user, room: Room) -> bool:

@@ -263,8 +263,9 @@ class ProfileCard:
 
 
 def profile_card(viewer, username: str) -> ProfileCard | None:
-    """Another member's card, or None when there is none to show: no such
-    active account, or one that blocks the viewer (who then learns nothing)."""
+    """Another member's card, or None when there is no such active account.
+    Someone who blocks the viewer shows the card of anyone who takes no direct
+    messages from them: the blocked viewer is not told (docs/protocol.md, "Blocks")."""
     user = find_user(username)
     if user is None:
         return None
@@ -275,8 +276,6 @@ def profile_card(viewer, username: str) -> ProfileCard | None:
             blocker__in=(viewer.pk, user.pk), blocked__in=(viewer.pk, user.pk)
         ).values_list("blocker_id", flat=True)
     )
-    if user.pk in blocks:
-        return None
     low, high = sorted((viewer.pk, user.pk))
     room = Room.objects.filter(direct_key=f"{low}:{high}").first()
     can_message = not blocks and bool(policy.direct_message_verdict(viewer, user, room))

@@ -13,7 +13,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.refusals import RefusalCode, Refused
 from rooms import actions, policy, queries
 from rooms.forms import InviteForm, PrivateRoomForm
-from rooms.models import ContactRequest, Ignore, Message, Room, RoomInvitation, RoomKind
+from rooms.models import (
+    Block,
+    ContactRequest,
+    Ignore,
+    Message,
+    Room,
+    RoomInvitation,
+    RoomKind,
+)
 from rooms.protocol import EDIT_WINDOW_SECONDS, MAX_BODY_LENGTH, REACTION_EMOJIS, CloseCode
 from rooms.text import LINK_HOSTS_WITHOUT_WARNING
 
@@ -138,8 +146,14 @@ def _chat_strings() -> dict:
         "deleted": _("Message supprimé"),
         "report": _("Signaler"),
         "report_message": _("Signaler le message de %(name)s"),
-        "block_confirm": _("Bloquer cette personne ? Vous ne recevrez plus ses messages."),
-        "blocked": _("Personne bloquée."),
+        "block_confirm": _(
+            "Bloquer cette personne ? Elle ne pourra plus vous écrire en privé et ses messages "
+            "seront repliés dans les salons publics. Elle n'en est pas prévenue ; votre "
+            "conversation reste lisible, fermée. Vous pourrez la débloquer."
+        ),
+        "unblock": _("Débloquer"),
+        "closed": _("Cette conversation est fermée : l'historique reste lisible."),
+        "blocked_message": _("Message de %(name)s (personne bloquée) : afficher"),
         "block_failed": _("Le blocage a échoué, réessayez."),
         "new_messages": _("Nouveaux messages"),
         "card_failed": _("Ce profil n'est pas disponible."),
@@ -193,6 +207,12 @@ def _features_config(user) -> dict:
             Ignore.objects.filter(ignorer=user)
             .order_by("ignored__username")
             .values_list("ignored__username", flat=True)
+        ),
+        # Their messages are folded in public rooms, as the block's confirmation says.
+        "blocked": list(
+            Block.objects.filter(blocker=user)
+            .order_by("blocked__username")
+            .values_list("blocked__username", flat=True)
         ),
     }
 
@@ -304,7 +324,7 @@ def direct_room(request: HttpRequest, username: str) -> HttpResponse:
     held = policy.held_for(room, request.user)
     if held is not None:
         if policy.is_blocked_between(request.user, other):
-            return _refused(request, _("Cette conversation est bloquée."))
+            return _refused(request, _("Cette conversation est fermée."))
         first = queries.visible_messages(room).filter(author=held.sender_id).first()
         return render(
             request, "rooms/contact_request.html", {"contact_request": held, "first_message": first}
@@ -313,6 +333,9 @@ def direct_room(request: HttpRequest, username: str) -> HttpResponse:
     if not verdict:
         return _refused(request, verdict.detail)
     outgoing = ContactRequest.objects.filter(room=room, sender=request.user).first()
+    # A block keeps the history readable: the blocker may lift it here; the
+    # other side reads only that the conversation is closed (docs/protocol.md, "Blocks").
+    closed = policy.is_blocked_between(request.user, other)
     return render(
         request,
         "rooms/room.html",
@@ -321,7 +344,9 @@ def direct_room(request: HttpRequest, username: str) -> HttpResponse:
             room,
             title=other.username,
             partner=other,
-            awaiting_answer=outgoing is not None and not outgoing.is_accepted,
+            awaiting_answer=outgoing is not None and not outgoing.is_accepted and not closed,
+            closed=closed,
+            blocking=closed and Block.objects.filter(blocker=request.user, blocked=other).exists(),
         ),
     )
 

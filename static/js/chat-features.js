@@ -23,6 +23,7 @@
   var allowedHosts = [];
   var editWindowMs = 0;
   var ignored = new Set();
+  var blocked = new Set(); // folded too, as the block's confirmation says
   var myReactions = new Map(); // message id -> Set of emoji
   var knownNames = new Set();
   var replyTo = null; // {id, author, excerpt} of the message being answered
@@ -174,12 +175,15 @@
       remove.dataset.action = "delete";
       actions.append(edit, remove);
     }
-    if (ignored.has(message.author) && !mine) collapse(item);
+    if (folded(message.author) && !mine) collapse(item);
   }
+
+  function folded(name) { return ignored.has(name) || blocked.has(name); }
 
   function collapse(item) {
     item.classList.add("ignored");
-    var reveal = button("link small reveal", api.format(S.ignored_message, { name: item.dataset.author }));
+    var name = item.dataset.author;
+    var reveal = button("link small reveal", api.format(blocked.has(name) ? S.blocked_message : S.ignored_message, { name: name }));
     reveal.dataset.action = "reveal";
     reveal.setAttribute("aria-expanded", "false");
     item.prepend(reveal);
@@ -570,13 +574,18 @@
     function applyIgnore(name, nowIgnored) {
       if (nowIgnored) ignored.add(name); else ignored.delete(name);
       if (toggle.dataset.name === name) toggle.textContent = nowIgnored ? S.unignore : S.ignore;
-      api.list.querySelectorAll("li.message").forEach(function (item) {
-        if (item.dataset.author !== name) return;
-        var reveal = item.querySelector(".reveal");
-        if (!nowIgnored && reveal) { reveal.remove(); item.classList.remove("ignored"); }
-        if (nowIgnored && !reveal && !item.classList.contains("mine")) collapse(item);
-      });
+      refold(name);
     }
+  }
+
+  // Folds or unfolds someone's messages after an ignore or a block changed.
+  function refold(name) {
+    api.list.querySelectorAll("li.message").forEach(function (item) {
+      if (item.dataset.author !== name || item.classList.contains("mine")) return;
+      var reveal = item.querySelector(".reveal");
+      if (reveal) { reveal.remove(); item.classList.remove("ignored"); }
+      if (folded(name)) collapse(item);
+    });
   }
 
   // --- set-up ------------------------------------------------------------------------------------
@@ -589,6 +598,7 @@
     allowedHosts = config.allowed_hosts;
     editWindowMs = config.edit_window_seconds * 1000;
     config.ignored.forEach(function (name) { ignored.add(name); });
+    config.blocked.forEach(function (name) { blocked.add(name); });
     pill = document.getElementById("new-messages-pill");
     typingLine = document.getElementById("typing");
     replyBar = document.getElementById("reply-bar");
@@ -628,6 +638,7 @@
 
   window.chatsiteFeatures = {
     init: init,
+    fold: function (name, on) { blocked[on ? "add" : "delete"](name); refold(name); },
     renderMessage: renderMessage,
     placed: placed,
     frame: frame,

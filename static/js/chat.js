@@ -505,7 +505,8 @@
       outbox.forEach(function (entry) { clearTimeout(entry.timer); });
       if (CLOSE_REFUSED[event.code]) {
         stopped = true;
-        setStatus(CLOSE_REFUSED[event.code]);
+        // A direct room closed by a block reads the same on both sides (docs/protocol.md, "Blocks").
+        setStatus(partner && event.code === 4403 ? "closed" : CLOSE_REFUSED[event.code]);
         input.disabled = true;
         return;
       }
@@ -554,21 +555,28 @@
     input.focus();
   });
 
-  function block(name, done) {
-    if (!window.confirm(strings.block_confirm)) return;
-    post(chat.dataset.blocksUrl, { username: name }).then(function (response) {
-      if (response.ok) done(); else showError(strings.block_failed);
+  // Block (after the confirmation), or lift a block: DELETE /api/blocks/<name>/.
+  function block(name, done, lift) {
+    if (!lift && !window.confirm(strings.block_confirm)) return;
+    (lift ? fetch(chat.dataset.blocksUrl + encodeURIComponent(name) + "/", {
+      method: "DELETE", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
+    }) : post(chat.dataset.blocksUrl, { username: name })).then(function (response) {
+      if (!response.ok) return showError(strings.block_failed);
+      if (features) features.fold(name, !lift);
+      done();
     }, function () { showError(strings.block_failed); });
+  }
+  var unblockButton = document.getElementById("unblock-button");
+  if (unblockButton) {
+    unblockButton.addEventListener("click", function () {
+      block(partner, function () { location.reload(); }, true);
+    });
   }
 
   var blockButton = document.getElementById("block-button");
   if (blockButton) {
     blockButton.addEventListener("click", function () {
-      block(partner, function () {
-        blockButton.disabled = true;
-        setStatus("blocked");
-        input.disabled = true;
-      });
+      block(partner, function () { location.reload(); });
     });
   }
 
@@ -590,7 +598,8 @@
     age.textContent = "";
     cardPart("verified").hidden = !(data && data.age_verified);
     cardPart("dm").hidden = !(data && data.can_message);
-    cardPart("block").hidden = !data || data.is_self || data.blocked;
+    cardPart("block").hidden = !data || data.is_self;
+    cardPart("block").textContent = data && data.blocked ? strings.unblock : cardPart("block").dataset.block;
     cardPart("report").hidden = !data || data.is_self;
     if (!data) return;
     since.dateTime = data.member_since;
@@ -630,7 +639,11 @@
   // The report dialog takes over: close the card first, so that only one is open.
   cardPart("report").addEventListener("click", function () { card.close(); });
   cardPart("block").addEventListener("click", function () {
-    block(cardName, function () { if (cardData) showCard(Object.assign({}, cardData, { blocked: true, can_message: false })); });
+    var lift = cardData && cardData.blocked;
+    block(cardName, function () {
+      // Lifted: the card is read again (may they write to each other now?).
+      if (lift) openCard(cardName, opener); else if (cardData) showCard(Object.assign({}, cardData, { blocked: true, can_message: false }));
+    }, lift);
   });
   card.addEventListener("close", function () {
     // Back to where the reader was, unless another dialog (the report) took focus.
@@ -706,6 +719,6 @@
       // What the opened page shows is read at once, not a second later: a
       // glance at a conversation before going back to the inbox clears it.
       if (!document.hidden) sendRead();
-      connect();
+      if (chat.hasAttribute("data-closed")) { setStatus("closed"); input.disabled = true; } else connect();
     });
 })();

@@ -124,6 +124,8 @@ def test_a_report_then_a_ban_from_the_admin_disconnects_the_author(setup, asgi_s
     moderator.locator("#result_list a", has_text="menace").first.click()
     expect(moderator.locator(".report-context")).to_contain_text(REPORTED_TEXT)
     moderator.locator("select[name=outcome]").select_option("ban")
+    # Nothing is chosen in advance (issue 18): the ground too.
+    moderator.locator("select[name=ground]").select_option("terms_violence")
     moderator.locator("input[name=site_wide]").check()
     moderator.locator("textarea[name=reason]").fill("Menaces envers un membre.")
     moderator.locator("#decision-form input[type=submit]").click()
@@ -158,7 +160,9 @@ def test_a_moderator_removes_and_bans_from_the_room(setup, asgi_server, new_cont
     message.locator(".moderate-button").click()
     dialog = moderator.locator("#moderate-dialog")
     expect(dialog.locator(".moderate-author")).to_have_text("auteur")
+    dialog.locator("input[name=remove]").check()  # unchecked at first (issue 18)
     dialog.locator("select[name=kind]").select_option("ban")
+    dialog.locator("select[name=ground]").select_option("terms_violence")
     dialog.locator("textarea[name=reason]").fill("Menaces envers un membre.")
     dialog.locator(".moderate-send").click()
     expect(dialog.locator(".moderate-done")).to_be_visible()

@@ -262,7 +262,8 @@ def test_profile_card(setup, asgi_server, new_context, viewport):
     page.once("dialog", lambda dialog: dialog.accept())
     card.locator("#profile-card-block").click()
     expect(card.locator("#profile-card-status")).to_have_text("Vous bloquez cette personne.")
-    expect(card.locator("#profile-card-block")).to_be_hidden()
+    # The same button now lifts the block (issue 18: unblock from the card).
+    expect(card.locator("#profile-card-block")).to_have_text("Débloquer")
     expect(card.locator("#profile-card-dm")).to_be_hidden()
     assert in_thread(
         lambda: Block.objects.filter(blocker__username="alice", blocked__username="bob").exists()

@@ -310,14 +310,22 @@ def test_the_decision_page_asks_the_provision_for_illegal_content(message, repor
     url = f"/admin/moderation/report/{report.pk}/decide/"
     page = client.get(url).text
     assert '<option value="CP-227-23">Code pénal, art. 227-23' in page
-    # The category's ground is illegal content: without a provision, refused and shown.
-    refused = client.post(url, {"outcome": "remove", "reason": "Contenu illégal."})
+    # Ground illegal content (chosen: no default, issue 18): without a provision, refused.
+    refused = client.post(
+        url, {"outcome": "remove", "ground": "illegal", "reason": "Contenu illégal."}
+    )
     assert refused.status_code == 200
     assert "disposition légale" in refused.text
     report.refresh_from_db()
     assert report.is_open and not StatementOfReasons.objects.exists()
     done = client.post(
-        url, {"outcome": "remove", "reason": "Contenu illégal.", "legal_provision": "CP-313-1"}
+        url,
+        {
+            "outcome": "remove",
+            "ground": "illegal",
+            "reason": "Contenu illégal.",
+            "legal_provision": "CP-313-1",
+        },
     )
     assert done.status_code == 302
     statement = StatementOfReasons.objects.get()

@@ -102,8 +102,14 @@ def test_a_direct_room_waits_for_its_recipient_then_closes_on_a_block(alice, bob
     actions.do_accept_contact_request(policy.held_for(room, bob), actor=bob)
     assert policy.held_for(room, bob) is None and policy.can_read(bob, room)
     actions.do_block_user(alice, actor=bob)
+    # Closed, not taken away: both keep the history, neither gets a live socket
+    # nor may post, and both read the same words (the blocked one is not told).
     for user in (alice, bob):
-        assert_refused(policy.can_read(user, room), close_code=CloseCode.FORBIDDEN)
+        assert policy.can_read(user, room)
+        refusal = policy.can_join(user, room)
+        assert_refused(refusal, close_code=CloseCode.FORBIDDEN)
+        assert refusal.detail == "Cette conversation est fermée."
+        assert_refused(policy.can_post(user, room, "encore ?"), code=RefusalCode.BLOCKED)
 
 
 def test_join_adds_the_registered_checks_to_reading(make_room, alice, bob, registered):

@@ -310,9 +310,10 @@ def test_profile_card_respects_blocks_and_settings(make_user):
     actions.do_block_user(bob, actor=alice)
     card = client.get("/api/users/bob/card/").json()
     assert (card["blocked"], card["can_message"]) == (True, False)
-    # Someone who blocks you shows you nothing, not even that they exist.
-    response = client_for(bob).get("/api/users/alice/card/")
-    assert response.status_code == 404 and response.json()["error"] == "not_found"
+    # Someone who blocks you shows the card of anyone who takes no direct
+    # message from you: the block itself is not told (docs/protocol.md, "Blocks").
+    card = client_for(bob).get("/api/users/alice/card/").json()
+    assert (card["username"], card["blocked"], card["can_message"]) == ("alice", False, False)
     assert client.get("/api/users/nobody-here/card/").status_code == 404
 
 

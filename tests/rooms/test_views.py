@@ -101,7 +101,9 @@ def test_answering_a_request_block_and_ignore(client_for, make_user):
     from_alice.refresh_from_db()
     from_carol.refresh_from_db()
     assert (from_alice.status, from_carol.status) == ("blocked", "ignored")
-    assert client_for(alice).get("/dm/bob/").status_code == 403
+    # Closed, not refused: alice reads her own request, and no more (docs/protocol.md).
+    closed = client_for(alice).get("/dm/bob/")
+    assert closed.status_code == 200 and "Cette conversation est fermée" in closed.content.decode()
     assert bob_client.get(f"/conversations/requests/{from_carol.pk}/accept/").status_code == 405
 
 

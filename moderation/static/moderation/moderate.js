@@ -64,6 +64,10 @@
     // Empty: the server cites the ground's usual rule (moderation/rules.py).
     var clause = form.elements.clause.value || null;
     var kind = form.elements.kind.value;
+    // Nothing is chosen in advance: the moderator picks the measure and its ground.
+    var missing = !form.elements.remove.checked && !kind ? "noMeasure" : !ground ? "noGround" : "";
+    errorBox.textContent = missing ? errorBox.dataset[missing] : "";
+    if (missing) return;
     var steps = Promise.resolve(null);
     if (form.elements.remove.checked) {
       steps = steps.then(function () {

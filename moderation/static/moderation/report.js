@@ -1,43 +1,14 @@
 /* Report buttons of the room page (on each message, on the conversation
  * partner) and the "Alerte" button of direct conversations.
  *
- * The buttons are rendered hidden by rooms; this shows them and opens the
- * dialog of templates/moderation/_report_dialog.html, whose translated
- * strings it uses. Sends POST /api/reports/ or /api/reports/alert/. */
+ * The buttons are rendered hidden by rooms; this shows them and, at the first
+ * click, loads report-dialog.js (the dialog's code, on demand) and opens it. */
 (function () {
   "use strict";
 
   var dialog = document.getElementById("report-dialog");
   if (!dialog || typeof dialog.showModal !== "function") return;
-  var form = dialog.querySelector("form");
-  var title = dialog.querySelector(".report-title");
-  var help = dialog.querySelector(".report-alert-help");
-  var category = dialog.querySelector(".report-category");
-  var details = dialog.querySelector("#report-details");
-  var threat = dialog.querySelector("#report-threat");
-  var errorBox = dialog.querySelector(".report-error");
-  var done = dialog.querySelector(".report-done");
-  var send = dialog.querySelector(".report-send");
-  var target = null; // {message: id} | {user: name} | {alert: true}
-
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function open(newTarget) {
-    target = newTarget;
-    form.reset();
-    errorBox.textContent = "";
-    done.hidden = true;
-    send.hidden = false;
-    var isAlert = Boolean(target.alert);
-    category.hidden = isAlert;
-    help.hidden = !isAlert;
-    title.textContent = isAlert ? title.dataset.alertTitle
-      : target.message ? title.dataset.reportTitle : title.dataset.userTitle;
-    dialog.showModal();
-  }
+  var loading = null;
 
   function reveal(root) {
     root.querySelectorAll(".report-button[hidden], .alert-button[hidden]").forEach(function (button) {
@@ -45,45 +16,23 @@
     });
   }
 
+  function load() {
+    return loading || (loading = new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = dialog.dataset.script;
+      script.onload = function () { resolve(window.chatsiteReport); };
+      script.onerror = function () { loading = null; reject(); };
+      document.head.append(script);
+    }));
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest(".report-button, .alert-button");
     if (!button) return;
-    if (button.classList.contains("alert-button")) open({ alert: true });
-    else if (button.dataset.reportMessage) open({ message: parseInt(button.dataset.reportMessage, 10) });
-    else if (button.dataset.reportUser) open({ user: button.dataset.reportUser });
-  });
-
-  dialog.querySelector(".report-cancel").addEventListener("click", function () { dialog.close(); });
-
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var url = dialog.dataset.reportsUrl;
-    var payload = { details: details.value, threat_to_life: threat.checked };
-    if (target.alert) {
-      url = dialog.dataset.alertUrl;
-      payload.room = dialog.dataset.room;
-    } else {
-      payload.category = form.elements.category.value;
-      if (target.message) payload.message = target.message;
-      else payload.user = target.user;
-    }
-    send.disabled = true;
-    fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(payload),
-    }).then(function (response) {
-      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-    }).then(function (result) {
-      send.disabled = false;
-      if (!result.ok) { errorBox.textContent = result.data.detail || ""; return; }
-      done.textContent = done.dataset.text;
-      done.hidden = false;
-      send.hidden = true;
-      // The focused button just went away: keep keyboard users in the dialog.
-      dialog.querySelector(".report-cancel").focus();
-    }, function () { send.disabled = false; });
+    var target = button.classList.contains("alert-button") ? { alert: true }
+      : button.dataset.reportMessage ? { message: parseInt(button.dataset.reportMessage, 10) }
+      : button.dataset.reportUser ? { user: button.dataset.reportUser } : null;
+    if (target) load().then(function (open) { open(target); }, function () {});
   });
 
   reveal(document);
