@@ -100,7 +100,7 @@ class AuditEvent(models.IntegerChoices):
     VIEW_ADDRESS_LOOKUP = 5053, _("recherche d'un compte par adresse IP, port et date")
     TRANSPARENCY_REPORT_PUBLISHED = 5060, _("rapport de transparence publié")
 
-    # 6000-6999: rooms (staff and room-staff actions; rooms/actions.py)
+    # 6000-6999: rooms (staff and room-staff actions; rooms/actions/)
     ROOM_CREATED = 6001, _("salon créé")
     ROOM_ARCHIVED = 6002, _("salon archivé")
     ROOM_MESSAGE_DELETED = 6010, _("message masqué par un responsable")

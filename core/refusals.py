@@ -74,7 +74,7 @@ class Refused(Exception):
     """A refusal to show the caller: `code` for programs, `detail` for people.
 
     `after_refusal`: run once the refused action's transaction has rolled back
-    (rooms/actions.py `runs_after_refusal`): what must outlive the refusal, such
+    (rooms/actions/common.py `runs_after_refusal`): what must outlive the refusal, such
     as a message held for review, is written there.
     """
 

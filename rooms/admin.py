@@ -1,4 +1,4 @@
-"""The rooms back office. Changes go through rooms/actions.py, like the API's.
+"""The rooms back office. Changes go through rooms/actions/, like the API's.
 
 Where the line runs (docs/audit.md): the messages of public rooms, which any
 verified adult member can read, are listed without a stated reason

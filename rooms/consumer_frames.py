@@ -2,7 +2,7 @@
 reactions and typing from the client; typing to the client, filtered per
 socket. A mixin of rooms.consumers.RoomConsumer, kept apart from the post path.
 
-Each client frame goes to one synchronous, atomic action of rooms/actions.py
+Each client frame goes to one synchronous, atomic action of rooms/actions/
 (the JSON API calls the same ones); a refusal comes back as an `error` frame
 and the socket stays open. What changed reaches every socket of the room from
 the action's on-commit event, this one included.

@@ -314,7 +314,7 @@ class ContentOperation(models.Model):
     operation, its time, its author, the connection's identifier and
     protocols), kept one year from the operation (compliance/retention.py).
 
-    Written by rooms/actions.py in the operation's own transaction, one insert.
+    Written by rooms/actions/write_path.py in the operation's own transaction, one insert.
     The address, port and protocol are copied from the carrier (the socket's
     ConnectionRecord, or the HTTP request): the operation keeps them its own
     year even once the connection record is purged or moved to the restricted

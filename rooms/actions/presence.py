@@ -1,0 +1,51 @@
+"""Who is in a room now (the presence rows behind the online list)."""
+
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from rooms import notify, queries
+from rooms.actions.messages import (
+    _join_public_room,
+)
+from rooms.models import (
+    Room,
+    RoomKind,
+    RoomPresence,
+)
+from rooms.presence import presence_deadline
+
+
+@transaction.atomic(durable=True)
+def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
+    """Records an open socket; tells the room if its online set changed.
+
+    Opening a public room's socket is what makes a newcomer a member (never
+    fetching its page: pages change nothing on GET). The handshake carries
+    the exact-Origin check, so no other site can make a browser join."""
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    if room.kind == RoomKind.PUBLIC and not room.is_archived:
+        _join_public_room(room, actor)
+    before = queries.online_usernames(room)
+    # Sockets of a dead process stopped being refreshed: forget them here.
+    RoomPresence.objects.filter(room=room, seen_at__lt=presence_deadline()).delete()
+    RoomPresence.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={"room": room, "user": actor, "seen_at": timezone.now()},
+    )
+    after = queries.online_usernames(room)
+    if after != before:
+        transaction.on_commit(partial(notify.presence_changed, room.id, after))
+    return after
+
+
+@transaction.atomic(durable=True)
+def do_leave_room(room: Room, channel_name: str, *, actor) -> list[str]:
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    before = queries.online_usernames(room)
+    RoomPresence.objects.filter(channel_name=channel_name, user=actor).delete()
+    after = queries.online_usernames(room)
+    if after != before:
+        transaction.on_commit(partial(notify.presence_changed, room.id, after))
+    return after

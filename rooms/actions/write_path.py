@@ -1,0 +1,179 @@
+"""The one write path of a message.
+
+Every write to a Message goes through the helpers here: posting, the author's
+edit and deletion, moderation's release of a held message, its removals and the
+reversal of a removal on appeal. They are not durable: each runs inside its
+caller's transaction (the caller checks who may do it and writes its own audit
+row), records the content operation (who, when, through which connection), and
+tells the room's sockets only once that transaction commits.
+"""
+
+from functools import partial
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.records import Carrier
+from audit.events import AuditEvent
+from audit.trail import record
+from core import metrics
+from rooms import notify, policy, queries
+from rooms.models import (
+    ContactRequest,
+    ContactRequestStatus,
+    ContentOperation,
+    ContentOperationKind,
+    Mention,
+    Message,
+    Room,
+    RoomKind,
+    RoomMembership,
+)
+from rooms.text import mentioned_names, message_json
+
+
+def locked_message(message_id: int) -> Message:
+    """The message, its row locked until the caller's transaction ends (two
+    moderators hiding or restoring it at once then act one after the other)."""
+    return (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("room", "author")
+        .get(pk=message_id)
+    )
+
+
+def record_content_operation(
+    kind: ContentOperationKind, message: Message, *, actor, at, via: Carrier | None
+) -> None:
+    """The legal trace of a write (rooms.models.ContentOperation): one insert,
+    in the write's transaction. `via`: the connection that carried it; None
+    when nothing did (a held message released by a moderator, the admin)."""
+    ContentOperation.objects.create(
+        content_id=message.pk,
+        room_id=message.room_id,
+        kind=kind,
+        at=at,
+        actor=actor,
+        **(via.as_fields() if via is not None else {}),
+    )
+
+
+def store_message(
+    room: Room,
+    author,
+    body: str,
+    *,
+    client_id: str | None = None,
+    reply_to: Message | None = None,
+    via: Carrier | None = None,
+) -> tuple[Message, dict]:
+    """Stores a message that the caller has checked (`policy.can_post`) in `room`,
+    whose row the caller holds locked (ids then commit in order).
+
+    On commit the room's sockets get it (`message.new`) and the other members'
+    conversation pages are told. In a direct room whose first-contact request is
+    not accepted, only the first message of the request reaches its recipient.
+    `reply_to`: the original it answers, checked by the caller (same room,
+    visible). Its @mentions are stored with it and told to those they reach.
+    Returns the message and its JSON (docs/protocol.md), serialised once.
+    `via`: the connection that carried the post (its content operation).
+    """
+    mentions = queries.existing_usernames(mentioned_names(body)) if "@" in body else []
+    message = Message.objects.create(
+        room=room,
+        author=author,
+        body=body,
+        client_id=client_id,
+        reply_to=reply_to,
+        mentions=mentions,
+    )
+    message.room = room
+    message.author = author
+    record_content_operation(
+        ContentOperationKind.CREATE, message, actor=author, at=message.created, via=via
+    )
+    payload = message_json(message, reactions={})
+    if mentions:
+        _record_mentions(message, mentions, payload)
+    notify_ids = []
+    if room.kind != RoomKind.PUBLIC:
+        RoomMembership.objects.filter(room=room, user=author).update(
+            last_read_message_id=message.id
+        )
+        notify_ids = list(
+            RoomMembership.objects.filter(room=room)
+            .exclude(user=author)
+            .values_list("user_id", flat=True)
+        )
+        request = ContactRequest.objects.filter(room=room, sender=author).first()
+        if request is not None and not request.is_accepted:
+            first = not Message.objects.filter(room=room, author=author, id__lt=message.id).exists()
+            show_request = first and request.status == ContactRequestStatus.PENDING
+            notify_ids = [request.recipient_id] if show_request else []
+    transaction.on_commit(partial(metrics.message_stored, room.kind))
+    transaction.on_commit(partial(notify.message_posted, room.id, payload, notify_ids))
+    return message, payload
+
+
+def hide_message(message: Message, *, actor, reason: str, via: Carrier | None = None) -> bool:
+    """Hides a message (soft delete: who, when and why stay on the row) and, on
+    commit, tells the room (`message.deleted`). `message` comes from
+    `locked_message`. False when it was already hidden."""
+    if message.deleted_at is not None:
+        return False
+    message.deleted_at = timezone.now()
+    message.deleted_by = actor
+    message.deletion_reason = reason
+    message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
+    record_content_operation(
+        ContentOperationKind.DELETE, message, actor=actor, at=message.deleted_at, via=via
+    )
+    transaction.on_commit(partial(notify.message_deleted, message.room_id, message.id))
+    return True
+
+
+def restore_message(message: Message, *, actor, reason: str) -> bool:
+    """Shows a hidden message again and, on commit, sends it to the room's open
+    sockets (`message.new` with its original id: clients place it by id).
+    `message` comes from `locked_message`. False when it was not hidden.
+
+    The row forgets who hid it and why, so the restore is written to the audit
+    trail here, with who restored it and why.
+    """
+    if message.deleted_at is None:
+        return False
+    hidden_by = message.deleted_by_id
+    message.deleted_at = None
+    message.deleted_by = None
+    message.deletion_reason = ""
+    message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
+    record(
+        AuditEvent.ROOM_MESSAGE_RESTORED,
+        actor=actor,
+        target_type="rooms.message",
+        target_id=message.pk,
+        reason=reason,
+        details={"room": message.room_id, "author": message.author_id, "hidden_by": hidden_by},
+    )
+    transaction.on_commit(partial(notify.message_restored, message.room_id, message_json(message)))
+    return True
+
+
+def _record_mentions(message: Message, usernames: list[str], payload: dict) -> None:
+    """Stores the mentions that reach their person and tells them after commit,
+    on every socket of theirs (the conversations page included). None reaches
+    the author, someone who blocks or ignores the author (or is blocked by
+    them), nor someone who may not read the room."""
+    already = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
+    users = get_user_model().objects.filter(username__in=usernames, is_active=True)
+    reached = []
+    for user in users.exclude(pk=message.author_id).exclude(pk__in=already):
+        if message.author_id in queries.hidden_from(user):
+            continue
+        if not policy.can_join(user, message.room):
+            continue
+        reached.append(user)
+    Mention.objects.bulk_create([Mention(message=message, user=user) for user in reached])
+    for user in reached:
+        transaction.on_commit(partial(notify.mentioned, user.pk, message.room.slug, payload))
