@@ -29,6 +29,19 @@ CHROMIUM_ARGS = [
 
 pytestmark = pytest.mark.browser
 
+# `expect` waits until its condition holds; on CI's shared 2-core machine, with a
+# daphne and several Chromium pages per test, a page may take more than the
+# default 5 s to show what it will show. A longer wait times nothing: it only
+# keeps a slow machine from failing a correct page.
+EXPECT_TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _patient_expect():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
 
 @dataclass
 class LiveServer:
