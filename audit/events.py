@@ -78,6 +78,9 @@ class AuditEvent(models.IntegerChoices):
     THREAT_ESCALATED = 4050, _("menace pour la vie : signalement aux autorités préparé")
     ESCALATION_TRANSMITTED = 4051, _("signalement transmis aux autorités")
     REPORTING_SUSPENDED = 4060, _("signalements d'un compte suspendus (abus)")
+    # DSA Art. 23, terms clause T14: the warning that comes before either suspension.
+    MISUSE_WARNING_ISSUED = 4061, _("avertissement au titre de l'article 23")
+    ACCOUNT_SUSPENDED_ART23 = 4062, _("compte suspendu : contenus manifestement illicites")
     MODERATION_MEMBER_FORGOTTEN = 4070, _("compte supprimé : état de modération oublié")
 
     # 5000-5999: compliance (compliance/actions/)

@@ -272,6 +272,19 @@ if "AUDIT_LOOK_ALERT_WINDOW_SECONDS" in os.environ:
 if "AUDIT_LOOK_ALERT_EMAIL" in os.environ:
     AUDIT_LOOK_ALERT_EMAIL = os.environ["AUDIT_LOOK_ALERT_EMAIL"]
 
+# --- Moderation: DSA Art. 23 thresholds (moderation/app_settings.py, terms clause T14) ---
+for _name in (
+    "MODERATION_UNFOUNDED_REPORTS_MIN_DECIDED",
+    "MODERATION_UNFOUNDED_REPORTS_PERCENT",
+    "MODERATION_UNFOUNDED_REPORTS_WINDOW_DAYS",
+    "MODERATION_REPORTING_SUSPENSION_DAYS",
+    "MODERATION_ILLEGAL_CONTENT_THRESHOLD",
+    "MODERATION_ILLEGAL_CONTENT_WINDOW_DAYS",
+    "MODERATION_ILLEGAL_CONTENT_SUSPENSION_DAYS",
+):
+    if _name in os.environ:
+        globals()[_name] = int(os.environ[_name])
+
 # --- Channels and messaging ---------------------------------------------------
 # The sending limit and the sockets one user may hold open (rooms/app_settings.py).
 if "MESSAGE_RATE_LIMIT" in os.environ:

@@ -35,8 +35,11 @@ from rooms.models import RoomKind
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "dsa_transparency_database_statement.schema.json"
 
-# Measures the database takes: every one but the warning.
-EXPORTED_MEASURES = tuple(value for value in Measure.values if value != Measure.WARN)
+# Measures the database takes: every one but the warning and the suspension of
+# reporting (DSA Art. 23(2): no restriction on content or on the account's use).
+EXPORTED_MEASURES = tuple(
+    value for value in Measure.values if value not in (Measure.WARN, Measure.REPORTING)
+)
 
 MEASURE_WORDS = {
     Measure.REMOVAL: "Suppression d'un message texte",

@@ -34,6 +34,8 @@ from moderation.models import (
     AppealStatus,
     Ground,
     Measure,
+    MisuseMeasure,
+    MisuseStep,
     Notice,
     Report,
     ReportCategory,
@@ -178,7 +180,13 @@ def _template(period: Period) -> dict:
     statements = list(
         StatementOfReasons.objects.filter(**period.filter("created")).select_related("sanction")
     )
-    restricting = [s for s in statements if s.measure != Measure.WARN]
+    # A suspension of reporting restricts no content and no use of the account.
+    restricting = [s for s in statements if s.measure not in (Measure.WARN, Measure.REPORTING)]
+    # Art. 23(1) suspensions: counted apart from the other bans.
+    art23_suspensions = MisuseMeasure.objects.filter(
+        kind=MisuseStep.PROVIDER_SUSPENSION, **period.filter("created")
+    )
+    art23_sanctions = set(art23_suspensions.values_list("sanction_id", flat=True))
     from_notices = [s for s in restricting if s.source_type != "SOURCE_VOLUNTARY"]
     own = [s for s in restricting if s.source_type == "SOURCE_VOLUNTARY"]
     notices = Report.objects.filter(**period.filter("created")).exclude(
@@ -195,7 +203,13 @@ def _template(period: Period) -> dict:
     complaints_decided = Appeal.objects.filter(
         status__in=(AppealStatus.UPHELD, AppealStatus.REVERSED), **period.filter("decided_at")
     )
-    bans = [s for s in restricting if s.measure == Measure.BAN and _restriction(s) == "account"]
+    bans = [
+        s
+        for s in restricting
+        if s.measure == Measure.BAN
+        and _restriction(s) == "account"
+        and s.sanction_id not in art23_sanctions
+    ]
     return {
         "orders_art9": {
             # Orders to act against illegal content: none exist yet (issue 16, item 6).
@@ -271,8 +285,8 @@ def _template(period: Period) -> dict:
         },
         "suspensions_art23": {
             # Art. 23(1), for frequently providing manifestly illegal content: the
-            # warning-then-suspension procedure is issue 16, item 7; until then none.
-            "manifestly_illegal_content": 0,
+            # timed bans of the warning-then-suspension procedure (terms clause T14).
+            "manifestly_illegal_content": art23_suspensions.count(),
             # Art. 23(2): reporting suspended for manifestly unfounded notices.
             "manifestly_unfounded_notices": AuditEntry.objects.filter(
                 event=AuditEvent.REPORTING_SUSPENDED, **period.filter("created")
@@ -280,7 +294,8 @@ def _template(period: Period) -> dict:
             "manifestly_unfounded_complaints": 0,
         },
         "other_account_restrictions": {
-            # Site-wide bans decided on a report or on our own initiative: not Art. 23.
+            # Site-wide bans decided on a report or on our own initiative, the
+            # Art. 23(1) suspensions left out.
             "account_bans_by_category": _by_category(s.category for s in bans),
             "account_bans_temporary": sum(1 for s in bans if s.ends_at is not None),
             "account_bans_permanent": sum(1 for s in bans if s.ends_at is None),

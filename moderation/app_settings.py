@@ -12,5 +12,28 @@ class AppSettings:
         "MODERATION_TERRITORIAL_SCOPE", EEA_COUNTRIES, lambda value: tuple(value)
     )
 
+    # DSA Art. 23(2), terms clause T14: a member with at least this many reports
+    # decided over the window, at least this percentage of them manifestly
+    # unfounded, is warned; if it goes on, reporting is suspended for this long.
+    MODERATION_UNFOUNDED_REPORTS_MIN_DECIDED = setting(
+        "MODERATION_UNFOUNDED_REPORTS_MIN_DECIDED", 10, int
+    )
+    MODERATION_UNFOUNDED_REPORTS_PERCENT = setting("MODERATION_UNFOUNDED_REPORTS_PERCENT", 50, int)
+    MODERATION_UNFOUNDED_REPORTS_WINDOW_DAYS = setting(
+        "MODERATION_UNFOUNDED_REPORTS_WINDOW_DAYS", 90, int
+    )
+    MODERATION_REPORTING_SUSPENSION_DAYS = setting("MODERATION_REPORTING_SUSPENSION_DAYS", 30, int)
+
+    # DSA Art. 23(1), terms clause T14: this many contents removed or refused as
+    # illegal over the window earn a warning; one more after it, a site-wide ban
+    # for this long.
+    MODERATION_ILLEGAL_CONTENT_THRESHOLD = setting("MODERATION_ILLEGAL_CONTENT_THRESHOLD", 3, int)
+    MODERATION_ILLEGAL_CONTENT_WINDOW_DAYS = setting(
+        "MODERATION_ILLEGAL_CONTENT_WINDOW_DAYS", 180, int
+    )
+    MODERATION_ILLEGAL_CONTENT_SUSPENSION_DAYS = setting(
+        "MODERATION_ILLEGAL_CONTENT_SUSPENSION_DAYS", 30, int
+    )
+
 
 app_settings = AppSettings()

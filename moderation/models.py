@@ -460,6 +460,8 @@ class Measure(models.TextChoices):
     # A held message a moderator refused, a message a filter blocked: never published.
     REJECTION = "rejection", _("refus d'un message retenu")
     BLOCK = "block", _("blocage d'un message par un filtre")
+    # DSA Art. 23(2): the member's reports are refused for a while (not an Art. 17 measure).
+    REPORTING = "reporting", _("suspension des signalements")
 
 
 # The measures on a message (the others restrict the account or the service).
@@ -834,3 +836,55 @@ class ModerationRecord(models.Model):
             self.reporting_suspended_until is not None
             and self.reporting_suspended_until > timezone.now()
         )
+
+
+class MisuseStep(models.TextChoices):
+    NOTIFIER_WARNING = "notifier_warning", _("avertissement : signalements manifestement infondés")
+    NOTIFIER_SUSPENSION = "notifier_suspension", _("suspension des signalements")
+    PROVIDER_WARNING = "provider_warning", _("avertissement : contenus manifestement illicites")
+    PROVIDER_SUSPENSION = (
+        "provider_suspension",
+        _("suspension du compte : contenus manifestement illicites"),
+    )
+
+
+NOTIFIER_STEPS = (MisuseStep.NOTIFIER_WARNING, MisuseStep.NOTIFIER_SUSPENSION)
+PROVIDER_STEPS = (MisuseStep.PROVIDER_WARNING, MisuseStep.PROVIDER_SUSPENSION)
+
+
+class MisuseMeasure(models.Model):
+    """One step of the DSA Art. 23 procedure (terms clause T14): a warning, then,
+    if the behaviour goes on, a timed suspension. For members who often file
+    manifestly unfounded reports (Art. 23(2): reporting suspended) and for those
+    who often provide manifestly illegal content (Art. 23(1): account banned
+    for a while). `figures` keeps what crossed the threshold, as assessed then."""
+
+    kind = models.CharField(_("étape"), max_length=20, choices=MisuseStep.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("compte"),
+        on_delete=models.CASCADE,
+        related_name="misuse_measures",
+    )
+    created = models.DateTimeField(_("décidée le"), default=timezone.now)
+    ends_at = models.DateTimeField(_("fin de la suspension"), null=True, blank=True)
+    statement = models.OneToOneField(
+        StatementOfReasons,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="misuse_measure",
+    )
+    sanction = models.OneToOneField(
+        Sanction, on_delete=models.SET_NULL, null=True, blank=True, related_name="misuse_measure"
+    )
+    figures = models.JSONField(_("chiffres constatés"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("mesure au titre de l'article 23")
+        verbose_name_plural = _("mesures au titre de l'article 23")
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["user", "kind", "created"], name="moderation_misuse_user")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.user}"

@@ -14,9 +14,10 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.urls import reverse
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
+from moderation.app_settings import app_settings
 from moderation.models import Ground
 
 # When the current wording took effect (DSA Art. 14(2): members are told of changes).
@@ -47,6 +48,41 @@ class Clause:
 
     def __str__(self) -> str:
         return f"{self.code} · {self.title}"
+
+
+def _notifier_terms() -> str:
+    """DSA Art. 23(2) and (4): the thresholds in words, from the settings the
+    procedure applies (moderation/actions/misuse.py), read when shown."""
+    return _(
+        "Signalements manifestement infondés (article 23, paragraphe 2, du règlement sur les "
+        "services numériques) : si, sur les %(days)d derniers jours, au moins %(decided)d de "
+        "vos signalements ont été examinés et au moins %(percent)d %% d'entre eux jugés "
+        "manifestement infondés, vous recevez un avertissement. Si un autre de vos "
+        "signalements est ensuite jugé manifestement infondé alors que ces seuils sont "
+        "toujours atteints, vos nouveaux signalements sont refusés pendant %(suspension)d "
+        "jours. Le bouton « Alerte » reste disponible."
+    ) % {
+        "days": app_settings.MODERATION_UNFOUNDED_REPORTS_WINDOW_DAYS,
+        "decided": app_settings.MODERATION_UNFOUNDED_REPORTS_MIN_DECIDED,
+        "percent": app_settings.MODERATION_UNFOUNDED_REPORTS_PERCENT,
+        "suspension": app_settings.MODERATION_REPORTING_SUSPENSION_DAYS,
+    }
+
+
+def _provider_terms() -> str:
+    """DSA Art. 23(1) and (4), as _notifier_terms."""
+    return _(
+        "Contenus manifestement illicites (article 23, paragraphe 1, du même règlement) : si, "
+        "sur les %(days)d derniers jours, au moins %(count)d de vos messages ont été "
+        "supprimés ou refusés par un modérateur parce qu'ils étaient manifestement "
+        "illicites, vous recevez un avertissement. Si vous publiez ensuite un autre contenu "
+        "manifestement illicite alors que ce seuil est toujours atteint, votre compte est "
+        "suspendu sur tout le site pendant %(suspension)d jours."
+    ) % {
+        "days": app_settings.MODERATION_ILLEGAL_CONTENT_WINDOW_DAYS,
+        "count": app_settings.MODERATION_ILLEGAL_CONTENT_THRESHOLD,
+        "suspension": app_settings.MODERATION_ILLEGAL_CONTENT_SUSPENSION_DAYS,
+    }
 
 
 RULES: tuple[Clause, ...] = (
@@ -254,8 +290,9 @@ RULES: tuple[Clause, ...] = (
             ),
             _(
                 "La personne signalée ne sait pas qui l'a signalée. Les signalements "
-                "manifestement infondés répétés entraînent la suspension temporaire du droit de "
-                "signaler."
+                "manifestement infondés répétés entraînent, après un avertissement, la "
+                "suspension temporaire du droit de signaler (article T14 des conditions "
+                "d'utilisation)."
             ),
         ),
         links=((_("Formulaire de notification"), "moderation:notice"),),
@@ -506,6 +543,22 @@ TERMS: tuple[Clause, ...] = (
                 "règles impératives du pays où vous résidez dans l'Union européenne."
             ),
         ),
+        page="terms",
+    ),
+    Clause(
+        "T14",
+        _("Usage abusif : avertissement, puis suspension"),
+        (
+            lazy(_notifier_terms, str)(),
+            lazy(_provider_terms, str)(),
+            _(
+                "Chaque mesure fait l'objet d'une décision motivée, visible sur la page « Mes "
+                "décisions » et contestable comme toute décision de modération. Une suspension "
+                "prend fin d'elle-même à la date indiquée ; les faits antérieurs à une "
+                "suspension ne comptent plus pour la suivante."
+            ),
+        ),
+        ground=Ground.TERMS_OTHER,
         page="terms",
     ),
 )

@@ -43,6 +43,9 @@ from moderation.actions.held_messages import (  # noqa: F401
     do_reject_held_message,
     do_release_held_message,
 )
+from moderation.actions.misuse import (  # noqa: F401
+    MISUSE_CLAUSE,
+)
 from moderation.actions.notices import (  # noqa: F401
     do_file_notice,
 )
@@ -51,9 +54,7 @@ from moderation.actions.removals import (  # noqa: F401
 )
 from moderation.actions.reports import (  # noqa: F401
     ALERT_CONTEXT_MESSAGES,
-    REPORTING_SUSPENSION,
     REPORTS_PER_HOUR,
-    UNFOUNDED_REPORTS_THRESHOLD,
     do_claim_report,
     do_decide_report,
     do_dismiss_report,

@@ -11,6 +11,7 @@ from audit.trail import record
 from core.refusals import RefusalCode, Refused
 from moderation.actions.common import APPEAL_TARGET, _absolute, _mail, _require_text
 from moderation.actions.held_messages import _publish_rejected
+from moderation.actions.misuse import _end_reporting_suspension
 from moderation.actions.reports import _reopen
 from moderation.actions.sanctions import _lift
 from moderation.models import (
@@ -112,6 +113,8 @@ def do_decide_appeal(appeal: Appeal, *, actor, reverse_decision: bool, answer) -
             room_actions.restore_message(
                 room_actions.locked_message(statement.message_id), actor=actor, reason=answer
             )
+        # A suspension of reporting (Art. 23(2)) ends now.
+        _end_reporting_suspension(statement)
         if statement.held_message_id is not None:
             # A refused held message: published now, as a release would have.
             _publish_rejected(

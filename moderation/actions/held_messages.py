@@ -12,6 +12,7 @@ from audit.events import AuditEvent
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
 from moderation.actions.common import HELD_TARGET, _decision_basis, _require_text
+from moderation.actions.misuse import _assess_provider
 from moderation.actions.statements import _statement
 from moderation.dsa import AutomatedDecision
 from moderation.models import (
@@ -142,6 +143,9 @@ def do_reject_held_message(
             "legal_provision": legal_provision,
         },
     )
+    if ground == Ground.ILLEGAL:
+        # Art. 23(1): a warning, then a timed ban if it goes on (misuse.py).
+        _assess_provider(held.author, actor=actor)
     return held
 
 

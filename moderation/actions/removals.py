@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from audit.events import AuditEvent
 from audit.trail import record
 from moderation.actions.common import MESSAGE_TARGET, _decision_basis, _require_text
+from moderation.actions.misuse import _assess_provider
 from moderation.actions.sanctions import _count_violation
 from moderation.actions.statements import _statement
 from moderation.models import (
@@ -92,5 +93,8 @@ def do_remove_message(
         clause=clause,
         legal_provision=legal_provision,
     )
+    if ground == Ground.ILLEGAL:
+        # Art. 23(1): a warning, then a timed ban if it goes on (misuse.py).
+        _assess_provider(message.author, actor=actor)
     message.refresh_from_db()
     return message

@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
-from audit.trail import record, user_model_label
+from audit.trail import record
 from core.refusals import RefusalCode, Refused
 from moderation import queries
 from moderation.actions.common import (
@@ -22,6 +22,7 @@ from moderation.actions.common import (
     _require_text,
 )
 from moderation.actions.escalations import _escalate
+from moderation.actions.misuse import _assess_notifier, _assess_provider
 from moderation.actions.removals import _remove_message
 from moderation.actions.sanctions import _issue_sanction
 from moderation.models import (
@@ -30,6 +31,7 @@ from moderation.models import (
     OPEN_STATUSES,
     REASON_MAX_LENGTH,
     SEVERITY_DEADLINE,
+    Ground,
     ModerationRecord,
     Notice,
     Report,
@@ -46,13 +48,6 @@ from rooms.models import Message, Room, RoomKind, RoomMembership
 
 # Anti-abuse: a member files at most this many reports an hour.
 REPORTS_PER_HOUR = 30
-
-
-# Art. 23: this many manifestly unfounded reports suspend reporting for a while.
-UNFOUNDED_REPORTS_THRESHOLD = 5
-
-
-REPORTING_SUSPENSION = timedelta(days=30)
 
 
 # An alert attaches this much of the conversation.
@@ -147,7 +142,7 @@ def _check_reporter(reporter) -> str:
             RefusalCode.SUSPENDED,
             _(
                 "Vos signalements sont suspendus jusqu'au %(date)s : trop d'entre eux étaient "
-                "manifestement infondés."
+                "manifestement infondés (article T14 des conditions d'utilisation)."
             )
             % {"date": date_format(timezone.localtime(record_.reporting_suspended_until))},
         )
@@ -399,6 +394,9 @@ def do_decide_report(
             "group": [member.pk for member in group],
         },
     )
+    if ground == Ground.ILLEGAL and remove_message:
+        # Art. 23(1): a warning, then a timed ban if it goes on (misuse.py).
+        _assess_provider(report.target_user, actor=actor)
     _tell_reporters(group)
     return report
 
@@ -414,13 +412,14 @@ def do_dismiss_report(
         raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
     group = _close_group(report, actor=actor, status=ReportStatus.DISMISSED, decision=reason)
-    suspended = []
+    reporters = {}
     if manifestly_unfounded:
         for member in group:
             member.manifestly_unfounded = True
             member.save(update_fields=["manifestly_unfounded"])
-            if member.reporter is not None and _count_unfounded(member.reporter):
-                suspended.append(member.reporter_id)
+            if member.reporter is not None:
+                _count_unfounded(member.reporter)
+                reporters[member.reporter_id] = member.reporter
     record(
         AuditEvent.REPORT_DISMISSED,
         actor=actor,
@@ -432,30 +431,18 @@ def do_dismiss_report(
             "group": [member.pk for member in group],
         },
     )
-    for user_id in suspended:
-        record(
-            AuditEvent.REPORTING_SUSPENDED,
-            actor=actor,
-            target_type=user_model_label(),
-            target_id=user_id,
-            details={"days": REPORTING_SUSPENSION.days},
-        )
+    for reporter in reporters.values():
+        # Art. 23(2): a warning, then a suspension if it goes on (misuse.py).
+        _assess_notifier(reporter, actor=actor)
     _tell_reporters(group)
     return report
 
 
-def _count_unfounded(reporter) -> bool:
-    """Counts one manifestly unfounded report; True if this suspends reporting."""
+def _count_unfounded(reporter) -> None:
+    """The running total shown in the admin; the assessment reads the reports themselves."""
     record_ = _record_for(reporter)
     record_.unfounded_reports += 1
-    suspend = (
-        record_.unfounded_reports % UNFOUNDED_REPORTS_THRESHOLD == 0
-        and not record_.reporting_suspended
-    )
-    if suspend:
-        record_.reporting_suspended_until = timezone.now() + REPORTING_SUSPENSION
-    record_.save(update_fields=["unfounded_reports", "reporting_suspended_until"])
-    return suspend
+    record_.save(update_fields=["unfounded_reports"])
 
 
 def _reopen(report: Report) -> None:

@@ -187,6 +187,7 @@ def test_figures_match_the_fixture(activity):
         "removal": 2,
         "rejection": 0,
         "block": 0,
+        "reporting": 0,
     }
     assert actions["automated_decisions"] == 1
     assert actions["own_initiative_sanctions"] == 1
@@ -304,6 +305,38 @@ def test_art_23_suspensions_are_apart_from_other_bans(db, make_user, make_staff)
     assert bans["account_bans_by_category"]["STATEMENT_CATEGORY_SCAMS_AND_FRAUD"] == 1
     own = template["own_initiative"]
     assert own["measures_by_restriction"] == {"visibility": 0, "provision": 0, "account": 2}
+
+
+def test_art_23_1_suspensions_come_from_the_procedure_not_from_other_bans(
+    db, make_user, make_staff, make_room, settings
+):
+    from moderation import actions
+    from moderation.models import MisuseMeasure, MisuseStep
+    from rooms.actions import do_post_message
+
+    settings.MODERATION_ILLEGAL_CONTENT_THRESHOLD = 1
+    moderator = make_staff("moderator", username="modo23")
+    room = make_room(slug="salon23")
+    provider = make_user("provider")
+    for _number in range(2):  # the first earns the warning, the second the suspension
+        message = do_post_message(room, "illicite", actor=provider).message
+        actions.do_remove_message(
+            message, actor=moderator, reason="r", legal_provision="CP-222-33-2-2"
+        )
+    actions.do_issue_sanction(
+        make_user("other"), actor=moderator, kind="ban", reason="r", clause="R4"
+    )
+    [suspension] = MisuseMeasure.objects.filter(kind=MisuseStep.PROVIDER_SUSPENSION)
+    assert suspension.sanction.kind == "ban" and suspension.sanction.ends_at is not None
+    today = timezone.localdate()
+    template = build_report(Period(today, today))["template"]
+    assert template["suspensions_art23"]["manifestly_illegal_content"] == 1
+    bans = template["other_account_restrictions"]
+    # Only the other ban: the Art. 23 suspension is not counted twice.
+    assert (bans["account_bans_permanent"], bans["account_bans_temporary"]) == (1, 0)
+    yesterday = today - timedelta(days=1)
+    earlier = build_report(Period(yesterday, yesterday))["template"]
+    assert earlier["suspensions_art23"]["manifestly_illegal_content"] == 0
 
 
 def test_deletions_by_moderators_are_apart_from_deletions_by_authors(
