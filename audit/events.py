@@ -79,6 +79,8 @@ class AuditEvent(models.IntegerChoices):
     ESCALATION_TRANSMITTED = 4051, _("signalement transmis aux autorités")
     REPORTING_SUSPENDED = 4060, _("signalements d'un compte suspendus (abus)")
     MODERATION_MEMBER_FORGOTTEN = 4070, _("compte supprimé : état de modération oublié")
+    MODERATION_RECORDS_FORGOTTEN = 4080, _("dossiers de modération expirés effacés")
+    REPORT_SNAPSHOTS_REDACTED = 4081, _("contexte des signalements expurgé des textes effacés")
 
     # 5000-5999: compliance (compliance/actions/)
     LEGAL_REQUEST_OPENED = 5001, _("réquisition judiciaire enregistrée")

@@ -23,6 +23,23 @@ from audit.models import AuditEntry
 from compliance import actions
 from compliance.models import RestrictedCategory, RestrictedRecord
 from compliance.retention import PURGE_STEPS, retention_policy
+from moderation.models import (
+    Appeal,
+    AppealStatus,
+    HeldMessage,
+    HeldStatus,
+    Measure,
+    Notice,
+    Report,
+    ReportSource,
+    ReportStatus,
+    SafetySignal,
+    SafetySignalKind,
+    Sanction,
+    SanctionKind,
+    StatementOfReasons,
+    ThreatEscalation,
+)
 from rooms.models import ContentOperation, ContentOperationKind, Message
 from tests.compliance.conftest import audit_entries
 
@@ -69,6 +86,28 @@ EXPECTED = {
     },
     # closed accounts' pseudonym reservations kept (account-data period)
     "reservations": {"old": False, "recent": True, "held": True},
+    # moderation's records kept (a year after the case closes, holds and open cases kept)
+    "escalations": {"old": False, "recent": True},
+    "appeals": {"decided-old": False, "open": True},
+    "statements": {"old": False, "recent": True, "permanent-ban": True, "held": True},
+    "reports": {
+        "closed-old": False,
+        "escalated-old": False,
+        "closed-recent": True,
+        "open-old": True,
+        "held-target": True,
+        "escalated-recent": True,
+        "appealed": True,
+    },
+    "notices": {"old": False, "recent": True, "of-open-report": True},
+    "signals": {"old": False, "recent": True, "held": True},
+    "held_messages": {"rejected-old": False, "pending-old": True, "recent": True, "held": True},
+    # the context snapshots' texts of the kept reports: a purged message's text goes
+    # from the snapshot too, except in a report on a held account
+    "snapshots": {
+        "closed-recent": ["visible", "", "in-grace"],
+        "held-target": ["visible", "past-grace-2"],
+    },
 }
 # Rows each step applies to (pending deletions are completed, not removed).
 EXPECTED_COUNTS = {
@@ -79,6 +118,13 @@ EXPECTED_COUNTS = {
     "deleted_message_texts": 5,  # the year-old ones lose their text first
     "content_operation_records": 2,
     "content_operations": 2,
+    "threat_escalations": 1,
+    "appeals": 1,
+    "statements_of_reasons": 1,
+    "reports": 2,
+    "notices": 1,
+    "safety_signals": 1,
+    "held_messages": 1,
     "reserved_pseudonyms": 1,
     "restricted_records": 3,
 }
@@ -182,12 +228,14 @@ def seeded(make_user, make_room, make_message, make_connection, open_request):
             ("held", suspect, 2 * YEAR),
         ]
     }
+    moderation = _seed_moderation(now, active, suspect, make_user("witness"), room, messages)
     # Requests left pending (filed before completion became immediate): the
     # purge's first step completes them.
     leaving = [make_user(f"leaving{n}") for n in range(1, 4)]
     for user in leaving:
         AccountDeletionRequest.objects.create(user=user)
     return {
+        **moderation,
         "now": now,
         "connections": connections,
         "challenges": challenges,
@@ -199,6 +247,154 @@ def seeded(make_user, make_room, make_message, make_connection, open_request):
         "leaving": leaving,
         "erased": [closed[0], closed[1]],
     }
+
+
+def _seed_moderation(now, active, suspect, witness, room, messages) -> dict:
+    """Moderation's records of every kind, their case closed more or less than the
+    moderation-records period ago, held or not, still open or not."""
+    period = retention_policy().moderation_records
+    old, recent, day = now - 2 * period, now - period + timedelta(days=1), timedelta(days=1)
+
+    def snapshot(*labels):
+        return [
+            {"id": messages[label].pk, "author": "active", "body": label, "deleted": False}
+            for label in labels
+        ]
+
+    def report(status, decided_at, *, target=active, context=(), notice=None, created=None):
+        return Report.objects.create(
+            category="harassment",
+            source=ReportSource.USER,
+            reporter=witness,
+            target_user=target,
+            room=room,
+            context=snapshot(*context),
+            notice=notice,
+            status=status,
+            decided_at=decided_at,
+            severity=3,
+            created=created or (decided_at or old) - day,
+            deadline=(decided_at or old) + day,
+        )
+
+    notices = {
+        label: Notice.objects.create(
+            explanation="contenu illicite",
+            location="https://chat.example/r/general/",
+            name="Témoin",
+            email="temoin@example.org",
+            good_faith=True,
+            created=created,
+        )
+        for label, created in [("old", old), ("recent", recent), ("of-open-report", old)]
+    }
+    reports = {
+        "closed-old": report(ReportStatus.DISMISSED, now - period - day, context=["visible"]),
+        "escalated-old": report(ReportStatus.ACTIONED, old),
+        "closed-recent": report(
+            ReportStatus.ACTIONED, recent, context=["visible", "past-grace-1", "in-grace"]
+        ),
+        "open-old": report(ReportStatus.OPEN, None, notice=notices["of-open-report"], created=old),
+        "held-target": report(
+            ReportStatus.DISMISSED, old, target=suspect, context=["visible", "past-grace-2"]
+        ),
+        "escalated-recent": report(ReportStatus.ACTIONED, old),
+        "appealed": report(ReportStatus.DISMISSED, old),
+    }
+    escalations = {
+        label: ThreatEscalation.objects.create(
+            report=reports[report_label],
+            information={"email": "active@example.org", "ip_address": "203.0.113.7"},
+            created=old,
+            transmitted_at=transmitted_at,
+        )
+        for label, report_label, transmitted_at in [
+            ("old", "escalated-old", old),
+            ("recent", "escalated-recent", recent),
+        ]
+    }
+    ban = Sanction.objects.create(
+        kind=SanctionKind.BAN, user=active, reason="menaces", ground="terms_violence", starts_at=old
+    )
+
+    def statement(user, appeal_until, sanction=None):
+        return StatementOfReasons.objects.create(
+            user=user,
+            measure=Measure.BAN if sanction else Measure.REMOVAL,
+            sanction=sanction,
+            scope="tout le site",
+            starts_at=appeal_until - 180 * day,
+            facts="« un message cité »",
+            ground="terms_harassment",
+            explanation="harcèlement",
+            redress="recours",
+            appeal_until=appeal_until,
+            created=appeal_until - 180 * day,
+        )
+
+    statements = {
+        "old": statement(active, now - period - day),
+        "recent": statement(active, recent),
+        "permanent-ban": statement(active, old, sanction=ban),
+        "held": statement(suspect, old),
+    }
+    appeals = {
+        "decided-old": Appeal.objects.create(
+            statement=statements["old"],
+            appellant=active,
+            text="je conteste",
+            status=AppealStatus.UPHELD,
+            created=old,
+            decided_at=old + day,
+        ),
+        "open": Appeal.objects.create(
+            report=reports["appealed"], appellant=witness, text="je conteste", created=old
+        ),
+    }
+    signals = {
+        label: SafetySignal.objects.create(
+            kind=SafetySignalKind.MEETUP_WITH_CONTACT,
+            user=user,
+            excerpt="06 12 34 56 78",
+            created=created,
+        )
+        for label, user, created in [
+            ("old", active, old),
+            ("recent", active, recent),
+            ("held", suspect, old),
+        ]
+    }
+    held_messages = {
+        label: HeldMessage.objects.create(
+            room=room, author=user, body=label, status=status, created=at, decided_at=decided
+        )
+        for label, user, status, at, decided in [
+            ("rejected-old", active, HeldStatus.REJECTED, old, old),
+            ("pending-old", active, HeldStatus.PENDING, old, None),
+            ("recent", active, HeldStatus.RELEASED, recent, recent),
+            ("held", suspect, HeldStatus.REJECTED, old, old),
+        ]
+    }
+    return {
+        "escalations": escalations,
+        "appeals": appeals,
+        "statements": statements,
+        "reports": reports,
+        "notices": notices,
+        "signals": signals,
+        "held_messages": held_messages,
+    }
+
+
+MODERATION_MODELS = {
+    "escalations": ThreatEscalation,
+    "appeals": Appeal,
+    "statements": StatementOfReasons,
+    "reports": Report,
+    "notices": Notice,
+    "signals": SafetySignal,
+    "held_messages": HeldMessage,
+}
 
 
 def _state(seeded) -> dict:
@@ -229,6 +425,20 @@ def _state(seeded) -> dict:
         "reservations": {
             label: ReservedPseudonym.objects.filter(pk=row.pk).exists()
             for label, row in seeded["reservations"].items()
+        },
+        **{
+            kind: {
+                label: model.objects.filter(pk=row.pk).exists()
+                for label, row in seeded[kind].items()
+            }
+            for kind, model in MODERATION_MODELS.items()
+        },
+        "snapshots": {
+            label: [
+                entry["body"]
+                for entry in Report.objects.get(pk=seeded["reports"][label].pk).context
+            ]
+            for label in ("closed-recent", "held-target")
         },
     }
 
