@@ -434,11 +434,13 @@ def _state(seeded) -> dict:
             for kind, model in MODERATION_MODELS.items()
         },
         "snapshots": {
-            label: [
-                entry["body"]
-                for entry in Report.objects.get(pk=seeded["reports"][label].pk).context
-            ]
+            label: None if context is None else [entry["body"] for entry in context]
             for label in ("closed-recent", "held-target")
+            for context in [
+                Report.objects.filter(pk=seeded["reports"][label].pk)
+                .values_list("context", flat=True)
+                .first()
+            ]
         },
     }
 
@@ -604,3 +606,28 @@ def test_holds_placed_during_the_run_are_respected(
     assert placed
     assert all(ConnectionRecord.objects.filter(pk=r.pk).exists() for r in late_records)
     assert _state(seeded) == EXPECTED
+
+
+def test_a_purge_far_in_the_future_keeps_only_open_cases_and_holds(seeded):
+    """2,000 days on, moderation keeps nothing of a closed case but what a hold or a
+    measure still in force needs (the finding of issue 16: reports, statements and an
+    escalation with an e-mail and IP address outliving the promise)."""
+    actions.do_purge_expired(actor=None, now=seeded["now"] + timedelta(days=2000))
+
+    state = _state(seeded)
+    kept = {
+        kind: {label for label, present in state[kind].items() if present}
+        for kind in MODERATION_MODELS
+    }
+    assert kept == {
+        "escalations": set(),
+        "appeals": {"open"},  # not decided yet
+        "statements": {"permanent-ban", "held"},  # a ban in force; a held account
+        "reports": {"open-old", "held-target", "appealed"},
+        "notices": {"of-open-report"},
+        "signals": {"held"},
+        "held_messages": {"pending-old", "held"},
+    }
+    # Nothing else is left in moderation's tables.
+    for kind, model in MODERATION_MODELS.items():
+        assert model.objects.count() == len(kept[kind]), kind
