@@ -14,6 +14,13 @@ STEP_LABELS = {
     "deleted_message_texts": "deleted message texts purged",
     "content_operation_records": "content operation records purged",
     "content_operations": "content operations (who posted, edited, deleted, from where) purged",
+    "threat_escalations": "threat escalations to the authorities purged",
+    "appeals": "decided appeals purged",
+    "statements_of_reasons": "statements of reasons purged",
+    "reports": "closed reports (with their context snapshots) purged",
+    "notices": "public notices purged",
+    "safety_signals": "safety signals purged",
+    "held_messages": "decided held messages purged",
     "reserved_pseudonyms": "closed accounts' pseudonym reservations ended",
     "restricted_records": "restricted records purged",
 }
