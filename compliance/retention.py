@@ -23,7 +23,7 @@ from accounts.models import (
     ReservedPseudonym,
 )
 from compliance.app_settings import app_settings
-from compliance.models import RestrictedRecord
+from compliance.models import CLOSED_STATUSES, LegalHold, LegalRequest, RestrictedRecord
 from moderation.models import (
     OPEN_STATUSES,
     Appeal,
@@ -61,6 +61,10 @@ DEFAULT_RETENTION_DAYS = {
     # (DSA Art. 16 to 20 and 24 record-keeping: redress runs six months, the
     # yearly transparency report is published and frozen by then).
     "moderation_records": 365,
+    # A requisition's export package (a copy of what was handed over): deleted
+    # this long after the request is answered or refused, holds excepted; the
+    # package's SHA-256 and the audit trail still prove what was sent.
+    "requisition_packages": 90,
 }
 
 
@@ -72,6 +76,7 @@ class RetentionPolicy:
     deleted_message_grace: timedelta
     pending_identity_documents: timedelta
     moderation_records: timedelta
+    requisition_packages: timedelta
 
     def as_days(self) -> dict[str, int]:
         return {name: getattr(self, name).days for name in DEFAULT_RETENTION_DAYS}
@@ -115,6 +120,7 @@ PURGE_STEPS = (
     "notices",
     "safety_signals",
     "held_messages",
+    "requisition_packages",
     "reserved_pseudonyms",
     "restricted_records",
 )
@@ -279,6 +285,18 @@ def expired(
     if step in MODERATION_STEPS:
         return _expired_moderation_records(
             step, now - policy.moderation_records, held_users, held_rooms
+        )
+    if step == "requisition_packages":
+        # Kept while a hold of the request is active or any hold covers one of
+        # its accounts or rooms: the package is part of what the hold preserves.
+        active = LegalHold.objects.filter(released_at__isnull=True)
+        return (
+            LegalRequest.objects.filter(status__in=CLOSED_STATUSES)
+            .exclude(package_name="")
+            .filter(answered_at__lt=now - policy.requisition_packages)
+            .exclude(pk__in=active.values("request_id"))
+            .exclude(accounts__in=held_users)
+            .exclude(rooms__in=held_rooms)
         )
     if step == "reserved_pseudonyms":
         # A closed account's pseudonym, reserved as long as its account data

@@ -141,6 +141,18 @@ def retention_rows() -> list[RetentionRow]:
             ),
             key="moderation_records",
         ),
+        RetentionRow(
+            gettext_lazy(
+                "Copie des données remises à la justice sur réquisition (le paquet exporté)"
+            ),
+            _("%(duration)s après la réponse à la réquisition")
+            % {"duration": duration_text(days["requisition_packages"])},
+            gettext_lazy(
+                "obligation légale : répondre aux réquisitions judiciaires (code de procédure "
+                "pénale) ; son empreinte seule reste ensuite, pour prouver ce qui a été transmis"
+            ),
+            key="requisition_packages",
+        ),
     ]
 
 

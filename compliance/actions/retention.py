@@ -18,6 +18,8 @@ from audit.trail import record
 from compliance import queries
 from compliance.actions.account_deletion import _complete_account_deletion
 from compliance.actions.common import _check_permission
+from compliance.actions.legal_exports import do_rotate_requisition_packages
+from compliance.app_settings import app_settings
 from compliance.models import RestrictedCategory, RestrictedRecord
 from compliance.retention import MODERATION_STEPS, PURGE_STEPS, expired, retention_policy
 from core.refusals import RefusalCode, Refused
@@ -205,6 +207,11 @@ def _apply_content_operations(ids, *, actor, **_kwargs) -> tuple[int, int]:
     return rooms_actions.do_forget_content_operations(ids, actor=actor, reason=REASON), 0
 
 
+def _apply_requisition_packages(ids, *, actor, **_kwargs) -> tuple[int, int]:
+    directory = app_settings.COMPLIANCE_EXPORT_DIR
+    return do_rotate_requisition_packages(ids, actor=actor, reason=REASON, directory=directory), 0
+
+
 def _apply_reserved_pseudonyms(ids, *, actor, **_kwargs) -> tuple[int, int]:
     return accounts_actions.do_forget_reserved_pseudonyms(ids, actor=actor, reason=REASON), 0
 
@@ -240,6 +247,7 @@ _PURGE_APPLY = {
     "content_operation_records": _apply_content_operation_records,
     "content_operations": _apply_content_operations,
     **{step: _moderation_records_applier(step) for step in MODERATION_STEPS},
+    "requisition_packages": _apply_requisition_packages,
     "reserved_pseudonyms": _apply_reserved_pseudonyms,
     "restricted_records": _apply_restricted_records,
 }

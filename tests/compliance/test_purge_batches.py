@@ -21,7 +21,13 @@ from accounts.models import (
 from audit.events import AuditEvent
 from audit.models import AuditEntry
 from compliance import actions
-from compliance.models import RestrictedCategory, RestrictedRecord
+from compliance.models import (
+    LegalBasis,
+    LegalRequest,
+    LegalRequestStatus,
+    RestrictedCategory,
+    RestrictedRecord,
+)
 from compliance.retention import PURGE_STEPS, retention_policy
 from moderation.models import (
     Appeal,
@@ -104,6 +110,15 @@ EXPECTED = {
     "held_messages": {"rejected-old": False, "pending-old": True, "recent": True, "held": True},
     # the context snapshots' texts of the kept reports: a purged message's text goes
     # from the snapshot too, except in a report on a held account
+    # export packages left on disk (by export time): answered more than the
+    # package period ago and not held, they go, every export of the request
+    "packages": {
+        "old": [],
+        "recent": ["20260101T000000Z.zip", "20260102T000000Z.zip"],
+        "held": ["20260101T000000Z.zip", "20260102T000000Z.zip"],
+    },
+    # a request whose reference only starts like another's keeps its package
+    "other_package": True,
     "snapshots": {
         "closed-recent": ["visible", "", "in-grace"],
         "held-target": ["visible", "past-grace-2"],
@@ -125,13 +140,16 @@ EXPECTED_COUNTS = {
     "notices": 1,
     "safety_signals": 1,
     "held_messages": 1,
+    "requisition_packages": 1,
     "reserved_pseudonyms": 1,
     "restricted_records": 3,
 }
 
 
 @pytest.fixture
-def seeded(make_user, make_room, make_message, make_connection, open_request):
+def seeded(
+    make_user, make_room, make_message, make_connection, open_request, officer, settings, tmp_path
+):
     """Every kind of row the purge touches, expired or not, held or not; returns the labels."""
     now = timezone.now()
     grace = retention_policy().deleted_message_grace
@@ -229,6 +247,8 @@ def seeded(make_user, make_room, make_message, make_connection, open_request):
         ]
     }
     moderation = _seed_moderation(now, active, suspect, make_user("witness"), room, messages)
+    settings.COMPLIANCE_EXPORT_DIR = tmp_path
+    packages = _seed_packages(now, officer, active, suspect, tmp_path)
     # Requests left pending (filed before completion became immediate): the
     # purge's first step completes them.
     leaving = [make_user(f"leaving{n}") for n in range(1, 4)]
@@ -236,6 +256,7 @@ def seeded(make_user, make_room, make_message, make_connection, open_request):
         AccountDeletionRequest.objects.create(user=user)
     return {
         **moderation,
+        "packages": packages,
         "now": now,
         "connections": connections,
         "challenges": challenges,
@@ -386,6 +407,39 @@ def _seed_moderation(now, active, suspect, witness, room, messages) -> dict:
     }
 
 
+def _seed_packages(now, officer, active, suspect, directory) -> dict:
+    """Answered requisitions with their export package on disk: answered more or less
+    than the package period ago, on a held account or not."""
+    period = retention_policy().requisition_packages
+    packages = {}
+    for label, account, answered_ago in [
+        ("old", active, period + timedelta(days=1)),
+        ("recent", active, period - timedelta(days=1)),
+        ("held", suspect, 2 * period),
+    ]:
+        request = LegalRequest.objects.create(
+            reference=f"PV-PKG-{label}",
+            authority="Parquet",
+            legal_basis=LegalBasis.CPP_77_1_1,
+            received_at=now - 3 * period,
+            deadline=now - 3 * period + timedelta(days=10),
+            period_start=now - 4 * period,
+            period_end=now - 3 * period,
+            assigned_officer=officer,
+            status=LegalRequestStatus.ANSWERED,
+            answered_at=now - answered_ago,
+            package_name=f"requisition-pv-pkg-{label}-20260101T000000Z.zip",
+            package_sha256="0" * 64,
+        )
+        request.accounts.add(account)
+        # Two exports of the same request, both go; another request's stay.
+        for stamp in ("20260101T000000Z", "20260102T000000Z"):
+            (directory / f"requisition-pv-pkg-{label}-{stamp}.zip").write_bytes(b"zip")
+        packages[label] = request
+    (directory / "requisition-pv-pkg-old-2-20260101T000000Z.zip").write_bytes(b"other")
+    return packages
+
+
 MODERATION_MODELS = {
     "escalations": ThreatEscalation,
     "appeals": Appeal,
@@ -399,6 +453,8 @@ MODERATION_MODELS = {
 
 def _state(seeded) -> dict:
     """The seeded rows as EXPECTED describes them."""
+    from django.conf import settings
+
     bodies = dict(Message.objects.values_list("pk", "body"))
     return {
         "connections": {
@@ -433,6 +489,16 @@ def _state(seeded) -> dict:
             }
             for kind, model in MODERATION_MODELS.items()
         },
+        "packages": {
+            label: sorted(
+                path.name.rsplit("-", 1)[1]
+                for path in actions.package_files(request, settings.COMPLIANCE_EXPORT_DIR)
+            )
+            for label, request in seeded["packages"].items()
+        },
+        "other_package": (
+            settings.COMPLIANCE_EXPORT_DIR / "requisition-pv-pkg-old-2-20260101T000000Z.zip"
+        ).exists(),
         "snapshots": {
             label: None if context is None else [entry["body"] for entry in context]
             for label in ("closed-recent", "held-target")
@@ -631,3 +697,19 @@ def test_a_purge_far_in_the_future_keeps_only_open_cases_and_holds(seeded):
     # Nothing else is left in moderation's tables.
     for kind, model in MODERATION_MODELS.items():
         assert model.objects.count() == len(kept[kind]), kind
+
+
+def test_package_rotation_is_audited_with_the_files_it_deleted(seeded):
+    actions.do_purge_expired(actor=None, now=seeded["now"])
+
+    (entry,) = audit_entries(AuditEvent.REQUISITION_PACKAGES_ROTATED)
+    assert entry.details == {
+        "requests": [seeded["packages"]["old"].pk],
+        "files": [
+            "requisition-pv-pkg-old-20260101T000000Z.zip",
+            "requisition-pv-pkg-old-20260102T000000Z.zip",
+        ],
+    }
+    request = LegalRequest.objects.get(pk=seeded["packages"]["old"].pk)
+    # What was handed over stays provable: the digest is kept, only the file went.
+    assert request.package_name == "" and request.package_sha256 == "0" * 64
