@@ -82,6 +82,8 @@ class AuditEvent(models.IntegerChoices):
     MISUSE_WARNING_ISSUED = 4061, _("avertissement au titre de l'article 23")
     ACCOUNT_SUSPENDED_ART23 = 4062, _("compte suspendu : contenus manifestement illicites")
     MODERATION_MEMBER_FORGOTTEN = 4070, _("compte supprimé : état de modération oublié")
+    MODERATION_RECORDS_FORGOTTEN = 4080, _("dossiers de modération expirés effacés")
+    REPORT_SNAPSHOTS_REDACTED = 4081, _("contexte des signalements expurgé des textes effacés")
 
     # 5000-5999: compliance (compliance/actions/)
     LEGAL_REQUEST_OPENED = 5001, _("réquisition judiciaire enregistrée")
@@ -95,6 +97,7 @@ class AuditEvent(models.IntegerChoices):
     LEGAL_HOLD_RELEASED = 5011, _("conservation légale levée")
     RETENTION_PURGE_RUN = 5020, _("purge de conservation exécutée")
     RETENTION_PURGE_BATCH = 5021, _("lot de la purge de conservation appliqué")
+    REQUISITION_PACKAGES_ROTATED = 5025, _("paquets de réquisition expirés supprimés")
     ACCOUNT_DELETION_COMPLETED = 5030, _("suppression de compte effectuée")
     GDPR_DATA_EXPORTED = 5040, _("export RGPD de ses données par un membre")
     VIEW_LEGAL_REQUESTS = 5050, _("consultation des réquisitions judiciaires")

@@ -23,7 +23,19 @@ from accounts.models import (
     ReservedPseudonym,
 )
 from compliance.app_settings import app_settings
-from compliance.models import RestrictedRecord
+from compliance.models import CLOSED_STATUSES, LegalHold, LegalRequest, RestrictedRecord
+from moderation.models import (
+    OPEN_STATUSES,
+    Appeal,
+    AppealStatus,
+    HeldMessage,
+    HeldStatus,
+    Notice,
+    Report,
+    SafetySignal,
+    StatementOfReasons,
+    ThreatEscalation,
+)
 from rooms.models import ContentOperation, Message
 
 DEFAULT_RETENTION_DAYS = {
@@ -43,6 +55,16 @@ DEFAULT_RETENTION_DAYS = {
     # file is deleted (minimisation; the member may send another or use the
     # wallet). Legal holds suspend it like every other purge.
     documents.RETENTION_KEY: documents.PENDING_REVIEW_DAYS,
+    # Moderation's records (reports with their context snapshots, statements of
+    # reasons, appeals, notices, safety signals, held messages, threat
+    # escalations): one year after the case closes, as long as the account data
+    # (DSA Art. 16 to 20 and 24 record-keeping: redress runs six months, the
+    # yearly transparency report is published and frozen by then).
+    "moderation_records": 365,
+    # A requisition's export package (a copy of what was handed over): deleted
+    # this long after the request is answered or refused, holds excepted; the
+    # package's SHA-256 and the audit trail still prove what was sent.
+    "requisition_packages": 90,
 }
 
 
@@ -53,6 +75,8 @@ class RetentionPolicy:
     identity_data: timedelta
     deleted_message_grace: timedelta
     pending_identity_documents: timedelta
+    moderation_records: timedelta
+    requisition_packages: timedelta
 
     def as_days(self) -> dict[str, int]:
         return {name: getattr(self, name).days for name in DEFAULT_RETENTION_DAYS}
@@ -86,9 +110,124 @@ PURGE_STEPS = (
     "deleted_message_texts",
     "content_operation_records",
     "content_operations",
+    # Moderation's records (moderation.actions.MODERATION_RECORDS): what hangs
+    # on a report (escalations, appeals, statements) before the report, the
+    # notice or signal a report came from after it.
+    "threat_escalations",
+    "appeals",
+    "statements_of_reasons",
+    "reports",
+    "notices",
+    "safety_signals",
+    "held_messages",
+    "requisition_packages",
     "reserved_pseudonyms",
     "restricted_records",
 )
+MODERATION_STEPS = PURGE_STEPS[
+    PURGE_STEPS.index("threat_escalations") : PURGE_STEPS.index("held_messages") + 1
+]
+
+
+def _report_held(prefix: str, held_users: set[int], held_rooms: set[int]) -> Q:
+    """A report (reached through `prefix`) that concerns a held account or room."""
+    return (
+        Q(**{f"{prefix}reporter_id__in": held_users})
+        | Q(**{f"{prefix}target_user_id__in": held_users})
+        | Q(**{f"{prefix}room_id__in": held_rooms})
+        | Q(**{f"{prefix}target_message__author_id__in": held_users})
+    )
+
+
+def _expired_moderation_records(
+    step: str, closed_before: datetime, held_users: set[int], held_rooms: set[int]
+) -> QuerySet:
+    """Moderation's records whose case closed before `closed_before`, holds excepted.
+
+    A case closes when its decision can no longer be contested or acted on: a
+    report when decided, an appeal when decided, a statement when its appeal
+    window has passed and the measure it explains has ended, an escalation
+    when transmitted (or its report closed), a notice or signal when no report
+    made of it is still open, a held message when decided.
+    """
+
+    def due(kind: str) -> QuerySet:
+        return _expired_moderation_records(kind, closed_before, held_users, held_rooms)
+
+    # A record another one still needs (a report its kept escalation or appeal
+    # points to, a notice a kept report was made of) stays as long as it: each
+    # step's selection says so itself, so a dry run's counts and a run's agree.
+    if step == "threat_escalations":
+        return (
+            ThreatEscalation.objects.exclude(report__status__in=OPEN_STATUSES)
+            .filter(
+                Q(transmitted_at__lt=closed_before)
+                | Q(transmitted_at__isnull=True, report__decided_at__lt=closed_before)
+            )
+            .exclude(_report_held("report__", held_users, held_rooms))
+        )
+    if step == "appeals":
+        return (
+            Appeal.objects.exclude(status=AppealStatus.OPEN)
+            .filter(decided_at__lt=closed_before)
+            .exclude(appellant_id__in=held_users)
+            .exclude(statement__user_id__in=held_users)
+            .exclude(_report_held("report__", held_users, held_rooms))
+        )
+    kept_appeals = Appeal.objects.exclude(pk__in=due("appeals").values("pk"))
+    if step == "statements_of_reasons":
+        # A measure still in force keeps the statement that explains it: a
+        # permanent ban, or one whose end is not yet a period ago.
+        in_force = Q(sanction__isnull=False, sanction__lifted_at__isnull=True) & (
+            Q(sanction__ends_at__isnull=True) | Q(sanction__ends_at__gte=closed_before)
+        )
+        return (
+            StatementOfReasons.objects.filter(appeal_until__lt=closed_before)
+            .filter(Q(ends_at__isnull=True) | Q(ends_at__lt=closed_before))
+            .exclude(in_force)
+            .exclude(pk__in=kept_appeals.filter(statement__isnull=False).values("statement_id"))
+            .exclude(user_id__in=held_users)
+            .exclude(_report_held("report__", held_users, held_rooms))
+        )
+    if step == "reports":
+        kept_escalations = ThreatEscalation.objects.exclude(
+            pk__in=due("threat_escalations").values("pk")
+        )
+        return (
+            Report.objects.exclude(status__in=OPEN_STATUSES)
+            .filter(
+                Q(decided_at__lt=closed_before)
+                | Q(decided_at__isnull=True, created__lt=closed_before)
+            )
+            .exclude(pk__in=kept_appeals.filter(report__isnull=False).values("report_id"))
+            .exclude(pk__in=kept_escalations.values("report_id"))
+            .exclude(_report_held("", held_users, held_rooms))
+        )
+    kept_reports = Report.objects.exclude(pk__in=due("reports").values("pk"))
+    if step == "notices":
+        return Notice.objects.filter(created__lt=closed_before).exclude(
+            pk__in=kept_reports.filter(notice__isnull=False).values("notice_id")
+        )
+    if step == "safety_signals":
+        return (
+            SafetySignal.objects.filter(created__lt=closed_before)
+            .exclude(
+                pk__in=kept_reports.filter(safety_signal__isnull=False).values("safety_signal_id")
+            )
+            .exclude(user_id__in=held_users)
+            .exclude(room_id__in=held_rooms)
+        )
+    if step == "held_messages":
+        return (
+            HeldMessage.objects.exclude(status=HeldStatus.PENDING)
+            .filter(
+                Q(decided_at__lt=closed_before)
+                | Q(decided_at__isnull=True, created__lt=closed_before)
+            )
+            .exclude(author_id__in=held_users)
+            .exclude(room_id__in=held_rooms)
+        )
+    raise ValueError(f"unknown moderation purge step {step!r}")
 
 
 def expired(
@@ -142,6 +281,22 @@ def expired(
         # port and protocol (rooms.models.ContentOperation): one year.
         return ContentOperation.objects.filter(at__lt=now - policy.content_operations).exclude(
             Q(actor_id__in=held_users) | Q(room_id__in=held_rooms)
+        )
+    if step in MODERATION_STEPS:
+        return _expired_moderation_records(
+            step, now - policy.moderation_records, held_users, held_rooms
+        )
+    if step == "requisition_packages":
+        # Kept while a hold of the request is active or any hold covers one of
+        # its accounts or rooms: the package is part of what the hold preserves.
+        active = LegalHold.objects.filter(released_at__isnull=True)
+        return (
+            LegalRequest.objects.filter(status__in=CLOSED_STATUSES)
+            .exclude(package_name="")
+            .filter(answered_at__lt=now - policy.requisition_packages)
+            .exclude(pk__in=active.values("request_id"))
+            .exclude(accounts__in=held_users)
+            .exclude(rooms__in=held_rooms)
         )
     if step == "reserved_pseudonyms":
         # A closed account's pseudonym, reserved as long as its account data

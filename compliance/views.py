@@ -38,6 +38,9 @@ class RetentionRow:
     data: Promise
     duration: str
     basis: Promise
+    # The policy key (compliance.retention.DEFAULT_RETENTION_DAYS) whose period
+    # the duration states; empty for data kept while the account is open.
+    key: str = ""
 
 
 def retention_rows() -> list[RetentionRow]:
@@ -63,6 +66,7 @@ def retention_rows() -> list[RetentionRow]:
                 "obligation légale : identifier l'auteur d'un contenu sur réquisition "
                 "(décret n° 2021-1362)"
             ),
+            key="content_operations",
         ),
         RetentionRow(
             gettext_lazy(
@@ -73,6 +77,7 @@ def retention_rows() -> list[RetentionRow]:
             _("%(duration)s à compter de l'opération")
             % {"duration": duration_text(days["content_operations"])},
             gettext_lazy("obligation légale (décret n° 2021-1362)"),
+            key="content_operations",
         ),
         RetentionRow(
             gettext_lazy("Texte d'un message supprimé (masqué aussitôt)"),
@@ -82,6 +87,7 @@ def retention_rows() -> list[RetentionRow]:
                 "intérêt légitime : permettre un recours contre la décision ou une "
                 "réquisition judiciaire"
             ),
+            key="deleted_message_grace",
         ),
         RetentionRow(
             gettext_lazy(
@@ -92,6 +98,7 @@ def retention_rows() -> list[RetentionRow]:
             _("%(duration)s après la fermeture")
             % {"duration": duration_text(days["account_data"])},
             gettext_lazy("obligation légale (décret n° 2021-1362)"),
+            key="account_data",
         ),
         RetentionRow(
             gettext_lazy(
@@ -104,6 +111,7 @@ def retention_rows() -> list[RetentionRow]:
                 "obligation légale : informations fournies à la création du compte (décret "
                 "n° 2021-1362)"
             ),
+            key="identity_data",
         ),
         RetentionRow(
             gettext_lazy("Pièce d'identité envoyée pour vérifier l'âge"),
@@ -113,18 +121,37 @@ def retention_rows() -> list[RetentionRow]:
             )
             % {"duration": duration_text(days["pending_identity_documents"])},
             gettext_lazy("intérêt légitime : réserver le service aux adultes"),
+            key="pending_identity_documents",
         ),
         RetentionRow(
             gettext_lazy(
-                "Signalements, décisions de modération, exposés des motifs et recours vous "
-                "concernant"
+                "Signalements (avec l'extrait de conversation relevé, dont les textes effacés "
+                "sont retirés avec le message), notifications, décisions de modération, exposés "
+                "des motifs, recours, messages retenus, signaux de sécurité et signalements aux "
+                "autorités vous concernant"
             ),
-            _("tant que le compte est ouvert, puis %(duration)s après la fermeture")
-            % {"duration": duration_text(days["account_data"])},
+            _(
+                "%(duration)s après la clôture du dossier (décision prise, délai de recours "
+                "passé, mesure terminée)"
+            )
+            % {"duration": duration_text(days["moderation_records"])},
             gettext_lazy(
                 "obligations légales du règlement sur les services numériques (articles 16 "
-                "à 20) et sécurité des membres"
+                "à 20 et 24) et sécurité des membres"
             ),
+            key="moderation_records",
+        ),
+        RetentionRow(
+            gettext_lazy(
+                "Copie des données remises à la justice sur réquisition (le paquet exporté)"
+            ),
+            _("%(duration)s après la réponse à la réquisition")
+            % {"duration": duration_text(days["requisition_packages"])},
+            gettext_lazy(
+                "obligation légale : répondre aux réquisitions judiciaires (code de procédure "
+                "pénale) ; son empreinte seule reste ensuite, pour prouver ce qui a été transmis"
+            ),
+            key="requisition_packages",
         ),
     ]
 

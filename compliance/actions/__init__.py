@@ -33,6 +33,8 @@ from compliance.actions.legal_exports import (  # noqa: F401
     PACKAGE_FORMAT,
     ExportedPackage,
     do_export_legal_request,
+    do_rotate_requisition_packages,
+    package_files,
 )
 from compliance.actions.legal_requests import (  # noqa: F401
     do_answer_legal_request,

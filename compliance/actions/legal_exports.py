@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from audit.events import AuditEvent
 from audit.refusals import records_staff_refusals
+from audit.trail import record
 from compliance import queries
 from compliance.actions.common import (
     EXPORT_PERMISSION,
@@ -204,3 +206,54 @@ def do_export_legal_request(request: LegalRequest, *, actor, out_dir) -> Exporte
             if name != MANIFEST_NAME
         },
     )
+
+
+PACKAGE_TIME = re.compile(r"\d{8}T\d{6}Z\.zip")
+
+
+def package_files(request: LegalRequest, directory: Path) -> list[Path]:
+    """Every package of the request in `directory`: a re-export writes a new one."""
+    stem = f"requisition-{slugify(request.reference) or request.pk}-"
+    return sorted(
+        path
+        for path in directory.glob(f"{stem}*.zip")
+        # Only the export time may follow: a longer reference is another request's.
+        if PACKAGE_TIME.fullmatch(path.name[len(stem) :])
+    )
+
+
+@transaction.atomic
+def do_rotate_requisition_packages(request_ids, *, actor, reason: str, directory) -> int:
+    """Deletes the export packages of answered or refused requisitions whose period is
+    over (the retention purge decides which); returns how many requests lost theirs.
+
+    The request keeps the package's SHA-256, and the audit entry of the export,
+    which still prove what was handed over.
+    """
+    requests = list(
+        LegalRequest.objects.filter(pk__in=list(request_ids))
+        .exclude(package_name="")
+        .select_for_update()
+        .order_by("pk")
+    )
+    if not requests:
+        return 0
+    directory = Path(directory)
+    doomed = [path for request in requests for path in package_files(request, directory)]
+    LegalRequest.objects.filter(pk__in=[r.pk for r in requests]).update(package_name="")
+    record(
+        AuditEvent.REQUISITION_PACKAGES_ROTATED,
+        actor=actor,
+        target_type="compliance.legalrequest",
+        reason=reason,
+        details={
+            "requests": [r.pk for r in requests],
+            "files": [path.name for path in doomed],
+        },
+    )
+    # Last, inside the transaction rather than on commit: if the batch then rolls
+    # back, the request still names its package and the next run deletes what is
+    # left; a file deleted only after the commit could be orphaned by a crash.
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return len(requests)

@@ -18,9 +18,12 @@ from audit.trail import record
 from compliance import queries
 from compliance.actions.account_deletion import _complete_account_deletion
 from compliance.actions.common import _check_permission
+from compliance.actions.legal_exports import do_rotate_requisition_packages
+from compliance.app_settings import app_settings
 from compliance.models import RestrictedCategory, RestrictedRecord
-from compliance.retention import PURGE_STEPS, expired, retention_policy
+from compliance.retention import MODERATION_STEPS, PURGE_STEPS, expired, retention_policy
 from core.refusals import RefusalCode, Refused
+from moderation import actions as moderation_actions
 from rooms import actions as rooms_actions
 
 PURGE_BATCH = 500
@@ -189,7 +192,11 @@ def _apply_expired_identity_documents(ids, *, actor, now, **_kwargs) -> tuple[in
 
 
 def _apply_deleted_message_texts(ids, *, actor, **_kwargs) -> tuple[int, int]:
-    return rooms_actions.do_forget_deleted_message_texts(ids, actor=actor, reason=REASON), 0
+    emptied = rooms_actions.do_forget_deleted_message_texts(ids, actor=actor, reason=REASON)
+    # The same batch takes the texts out of the reports' context snapshots that
+    # quote them, so a purged text survives nowhere (the batch's holds apply).
+    moderation_actions.do_redact_report_snapshots(ids, actor=actor, reason=REASON, **_held())
+    return emptied, 0
 
 
 def _apply_content_operation_records(ids, *, actor, **_kwargs) -> tuple[int, int]:
@@ -198,6 +205,11 @@ def _apply_content_operation_records(ids, *, actor, **_kwargs) -> tuple[int, int
 
 def _apply_content_operations(ids, *, actor, **_kwargs) -> tuple[int, int]:
     return rooms_actions.do_forget_content_operations(ids, actor=actor, reason=REASON), 0
+
+
+def _apply_requisition_packages(ids, *, actor, **_kwargs) -> tuple[int, int]:
+    directory = app_settings.COMPLIANCE_EXPORT_DIR
+    return do_rotate_requisition_packages(ids, actor=actor, reason=REASON, directory=directory), 0
 
 
 def _apply_reserved_pseudonyms(ids, *, actor, **_kwargs) -> tuple[int, int]:
@@ -217,6 +229,15 @@ def _apply_restricted_records(ids, *, actor, **_kwargs) -> tuple[int, int]:
     return deleted, len(expired_accounts)
 
 
+def _moderation_records_applier(step: str):
+    def apply(ids, *, actor, **_kwargs) -> tuple[int, int]:
+        return moderation_actions.do_forget_moderation_records(
+            step, ids, actor=actor, reason=REASON
+        ), 0
+
+    return apply
+
+
 _PURGE_APPLY = {
     "account_deletions": _apply_account_deletions,
     "connection_records": _apply_connection_records,
@@ -225,6 +246,8 @@ _PURGE_APPLY = {
     "deleted_message_texts": _apply_deleted_message_texts,
     "content_operation_records": _apply_content_operation_records,
     "content_operations": _apply_content_operations,
+    **{step: _moderation_records_applier(step) for step in MODERATION_STEPS},
+    "requisition_packages": _apply_requisition_packages,
     "reserved_pseudonyms": _apply_reserved_pseudonyms,
     "restricted_records": _apply_restricted_records,
 }

@@ -61,6 +61,11 @@ from moderation.actions.reports import (  # noqa: F401
     do_file_alert,
     do_file_report,
 )
+from moderation.actions.retention import (  # noqa: F401
+    MODERATION_RECORDS,
+    do_forget_moderation_records,
+    do_redact_report_snapshots,
+)
 from moderation.actions.safety_signals import (  # noqa: F401
     raise_safety_signal,
 )

@@ -5,7 +5,9 @@ import re
 from html import unescape
 
 import pytest
+from django.conf import settings as settings_module
 
+from compliance.retention import DEFAULT_RETENTION_DAYS
 from compliance.views import duration_text
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +61,7 @@ def test_privacy_follows_the_compliance_retention_setting(client, settings):
         "identity_data": 3 * 365,
         "account_data": 90,
         "pending_identity_documents": 14,
+        "moderation_records": 2 * 365 + 1,
     }
     html = client.get("/privacy/").content.decode()
     durations = retention_durations(html)
@@ -68,8 +71,35 @@ def test_privacy_follows_the_compliance_retention_setting(client, settings):
     assert "3 ans après la fermeture" in durations
     assert "90 jours après la fermeture" in durations
     assert any("après 14 jours sans examen" in text for text in durations)
+    assert any(text.startswith("731 jours après la clôture du dossier") for text in durations)
     # Nothing left of the defaults.
     assert not [text for text in durations if "1 an " in text or "30 jours" in text]
+
+
+def test_every_key_of_the_retention_policy_is_on_the_privacy_page(client, settings):
+    """A period added to the policy without its line on the page fails here: the page
+    is generated from the policy, and every one of its keys has a card stating it."""
+    settings.COMPLIANCE_RETENTION = {key: 1000 + n for n, key in enumerate(DEFAULT_RETENTION_DAYS)}
+    html = client.get("/privacy/").content.decode()
+    cards = dict(
+        re.findall(
+            r'data-retention-key="(\w+)">.*?<dd class="retention-duration">([^<]*)</dd>',
+            html,
+            flags=re.S,
+        )
+    )
+    assert set(cards) == set(DEFAULT_RETENTION_DAYS)
+    # Each card states its own key's period (1000 + n days), not another's.
+    for n, key in enumerate(DEFAULT_RETENTION_DAYS):
+        assert f"{1000 + n} jours" in unescape(cards[key]), key
+
+
+def test_every_key_of_the_retention_policy_is_in_the_compliance_docs():
+    """docs/compliance.md's table of defaults lists every key with its default."""
+    docs = (settings_module.BASE_DIR / "docs" / "compliance.md").read_text()
+    block = docs.split("COMPLIANCE_RETENTION = {", 1)[1].split("}", 1)[0]
+    listed = dict(re.findall(r'"(\w+)": (\d+),', block))
+    assert listed == {key: str(days) for key, days in DEFAULT_RETENTION_DAYS.items()}
 
 
 def test_privacy_names_the_rights_and_the_cnil(client, settings):

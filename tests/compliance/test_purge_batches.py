@@ -21,8 +21,31 @@ from accounts.models import (
 from audit.events import AuditEvent
 from audit.models import AuditEntry
 from compliance import actions
-from compliance.models import RestrictedCategory, RestrictedRecord
+from compliance.models import (
+    LegalBasis,
+    LegalRequest,
+    LegalRequestStatus,
+    RestrictedCategory,
+    RestrictedRecord,
+)
 from compliance.retention import PURGE_STEPS, retention_policy
+from moderation.models import (
+    Appeal,
+    AppealStatus,
+    HeldMessage,
+    HeldStatus,
+    Measure,
+    Notice,
+    Report,
+    ReportSource,
+    ReportStatus,
+    SafetySignal,
+    SafetySignalKind,
+    Sanction,
+    SanctionKind,
+    StatementOfReasons,
+    ThreatEscalation,
+)
 from rooms.models import ContentOperation, ContentOperationKind, Message
 from tests.compliance.conftest import audit_entries
 
@@ -69,6 +92,37 @@ EXPECTED = {
     },
     # closed accounts' pseudonym reservations kept (account-data period)
     "reservations": {"old": False, "recent": True, "held": True},
+    # moderation's records kept (a year after the case closes, holds and open cases kept)
+    "escalations": {"old": False, "recent": True},
+    "appeals": {"decided-old": False, "open": True},
+    "statements": {"old": False, "recent": True, "permanent-ban": True, "held": True},
+    "reports": {
+        "closed-old": False,
+        "escalated-old": False,
+        "closed-recent": True,
+        "open-old": True,
+        "held-target": True,
+        "escalated-recent": True,
+        "appealed": True,
+    },
+    "notices": {"old": False, "recent": True, "of-open-report": True},
+    "signals": {"old": False, "recent": True, "held": True},
+    "held_messages": {"rejected-old": False, "pending-old": True, "recent": True, "held": True},
+    # the context snapshots' texts of the kept reports: a purged message's text goes
+    # from the snapshot too, except in a report on a held account
+    # export packages left on disk (by export time): answered more than the
+    # package period ago and not held, they go, every export of the request
+    "packages": {
+        "old": [],
+        "recent": ["20260101T000000Z.zip", "20260102T000000Z.zip"],
+        "held": ["20260101T000000Z.zip", "20260102T000000Z.zip"],
+    },
+    # a request whose reference only starts like another's keeps its package
+    "other_package": True,
+    "snapshots": {
+        "closed-recent": ["visible", "", "in-grace"],
+        "held-target": ["visible", "past-grace-2"],
+    },
 }
 # Rows each step applies to (pending deletions are completed, not removed).
 EXPECTED_COUNTS = {
@@ -79,13 +133,23 @@ EXPECTED_COUNTS = {
     "deleted_message_texts": 5,  # the year-old ones lose their text first
     "content_operation_records": 2,
     "content_operations": 2,
+    "threat_escalations": 1,
+    "appeals": 1,
+    "statements_of_reasons": 1,
+    "reports": 2,
+    "notices": 1,
+    "safety_signals": 1,
+    "held_messages": 1,
+    "requisition_packages": 1,
     "reserved_pseudonyms": 1,
     "restricted_records": 3,
 }
 
 
 @pytest.fixture
-def seeded(make_user, make_room, make_message, make_connection, open_request):
+def seeded(
+    make_user, make_room, make_message, make_connection, open_request, officer, settings, tmp_path
+):
     """Every kind of row the purge touches, expired or not, held or not; returns the labels."""
     now = timezone.now()
     grace = retention_policy().deleted_message_grace
@@ -182,12 +246,17 @@ def seeded(make_user, make_room, make_message, make_connection, open_request):
             ("held", suspect, 2 * YEAR),
         ]
     }
+    moderation = _seed_moderation(now, active, suspect, make_user("witness"), room, messages)
+    settings.COMPLIANCE_EXPORT_DIR = tmp_path
+    packages = _seed_packages(now, officer, active, suspect, tmp_path)
     # Requests left pending (filed before completion became immediate): the
     # purge's first step completes them.
     leaving = [make_user(f"leaving{n}") for n in range(1, 4)]
     for user in leaving:
         AccountDeletionRequest.objects.create(user=user)
     return {
+        **moderation,
+        "packages": packages,
         "now": now,
         "connections": connections,
         "challenges": challenges,
@@ -201,8 +270,191 @@ def seeded(make_user, make_room, make_message, make_connection, open_request):
     }
 
 
+def _seed_moderation(now, active, suspect, witness, room, messages) -> dict:
+    """Moderation's records of every kind, their case closed more or less than the
+    moderation-records period ago, held or not, still open or not."""
+    period = retention_policy().moderation_records
+    old, recent, day = now - 2 * period, now - period + timedelta(days=1), timedelta(days=1)
+
+    def snapshot(*labels):
+        return [
+            {"id": messages[label].pk, "author": "active", "body": label, "deleted": False}
+            for label in labels
+        ]
+
+    def report(status, decided_at, *, target=active, context=(), notice=None, created=None):
+        return Report.objects.create(
+            category="harassment",
+            source=ReportSource.USER,
+            reporter=witness,
+            target_user=target,
+            room=room,
+            context=snapshot(*context),
+            notice=notice,
+            status=status,
+            decided_at=decided_at,
+            severity=3,
+            created=created or (decided_at or old) - day,
+            deadline=(decided_at or old) + day,
+        )
+
+    notices = {
+        label: Notice.objects.create(
+            explanation="contenu illicite",
+            location="https://chat.example/r/general/",
+            name="Témoin",
+            email="temoin@example.org",
+            good_faith=True,
+            created=created,
+        )
+        for label, created in [("old", old), ("recent", recent), ("of-open-report", old)]
+    }
+    reports = {
+        "closed-old": report(ReportStatus.DISMISSED, now - period - day, context=["visible"]),
+        "escalated-old": report(ReportStatus.ACTIONED, old),
+        "closed-recent": report(
+            ReportStatus.ACTIONED, recent, context=["visible", "past-grace-1", "in-grace"]
+        ),
+        "open-old": report(ReportStatus.OPEN, None, notice=notices["of-open-report"], created=old),
+        "held-target": report(
+            ReportStatus.DISMISSED, old, target=suspect, context=["visible", "past-grace-2"]
+        ),
+        "escalated-recent": report(ReportStatus.ACTIONED, old),
+        "appealed": report(ReportStatus.DISMISSED, old),
+    }
+    escalations = {
+        label: ThreatEscalation.objects.create(
+            report=reports[report_label],
+            information={"email": "active@example.org", "ip_address": "203.0.113.7"},
+            created=old,
+            transmitted_at=transmitted_at,
+        )
+        for label, report_label, transmitted_at in [
+            ("old", "escalated-old", old),
+            ("recent", "escalated-recent", recent),
+        ]
+    }
+    ban = Sanction.objects.create(
+        kind=SanctionKind.BAN, user=active, reason="menaces", ground="terms_violence", starts_at=old
+    )
+
+    def statement(user, appeal_until, sanction=None):
+        return StatementOfReasons.objects.create(
+            user=user,
+            measure=Measure.BAN if sanction else Measure.REMOVAL,
+            sanction=sanction,
+            scope="tout le site",
+            starts_at=appeal_until - 180 * day,
+            facts="« un message cité »",
+            ground="terms_harassment",
+            explanation="harcèlement",
+            redress="recours",
+            appeal_until=appeal_until,
+            created=appeal_until - 180 * day,
+        )
+
+    statements = {
+        "old": statement(active, now - period - day),
+        "recent": statement(active, recent),
+        "permanent-ban": statement(active, old, sanction=ban),
+        "held": statement(suspect, old),
+    }
+    appeals = {
+        "decided-old": Appeal.objects.create(
+            statement=statements["old"],
+            appellant=active,
+            text="je conteste",
+            status=AppealStatus.UPHELD,
+            created=old,
+            decided_at=old + day,
+        ),
+        "open": Appeal.objects.create(
+            report=reports["appealed"], appellant=witness, text="je conteste", created=old
+        ),
+    }
+    signals = {
+        label: SafetySignal.objects.create(
+            kind=SafetySignalKind.MEETUP_WITH_CONTACT,
+            user=user,
+            excerpt="06 12 34 56 78",
+            created=created,
+        )
+        for label, user, created in [
+            ("old", active, old),
+            ("recent", active, recent),
+            ("held", suspect, old),
+        ]
+    }
+    held_messages = {
+        label: HeldMessage.objects.create(
+            room=room, author=user, body=label, status=status, created=at, decided_at=decided
+        )
+        for label, user, status, at, decided in [
+            ("rejected-old", active, HeldStatus.REJECTED, old, old),
+            ("pending-old", active, HeldStatus.PENDING, old, None),
+            ("recent", active, HeldStatus.RELEASED, recent, recent),
+            ("held", suspect, HeldStatus.REJECTED, old, old),
+        ]
+    }
+    return {
+        "escalations": escalations,
+        "appeals": appeals,
+        "statements": statements,
+        "reports": reports,
+        "notices": notices,
+        "signals": signals,
+        "held_messages": held_messages,
+    }
+
+
+def _seed_packages(now, officer, active, suspect, directory) -> dict:
+    """Answered requisitions with their export package on disk: answered more or less
+    than the package period ago, on a held account or not."""
+    period = retention_policy().requisition_packages
+    packages = {}
+    for label, account, answered_ago in [
+        ("old", active, period + timedelta(days=1)),
+        ("recent", active, period - timedelta(days=1)),
+        ("held", suspect, 2 * period),
+    ]:
+        request = LegalRequest.objects.create(
+            reference=f"PV-PKG-{label}",
+            authority="Parquet",
+            legal_basis=LegalBasis.CPP_77_1_1,
+            received_at=now - 3 * period,
+            deadline=now - 3 * period + timedelta(days=10),
+            period_start=now - 4 * period,
+            period_end=now - 3 * period,
+            assigned_officer=officer,
+            status=LegalRequestStatus.ANSWERED,
+            answered_at=now - answered_ago,
+            package_name=f"requisition-pv-pkg-{label}-20260101T000000Z.zip",
+            package_sha256="0" * 64,
+        )
+        request.accounts.add(account)
+        # Two exports of the same request, both go; another request's stay.
+        for stamp in ("20260101T000000Z", "20260102T000000Z"):
+            (directory / f"requisition-pv-pkg-{label}-{stamp}.zip").write_bytes(b"zip")
+        packages[label] = request
+    (directory / "requisition-pv-pkg-old-2-20260101T000000Z.zip").write_bytes(b"other")
+    return packages
+
+
+MODERATION_MODELS = {
+    "escalations": ThreatEscalation,
+    "appeals": Appeal,
+    "statements": StatementOfReasons,
+    "reports": Report,
+    "notices": Notice,
+    "signals": SafetySignal,
+    "held_messages": HeldMessage,
+}
+
+
 def _state(seeded) -> dict:
     """The seeded rows as EXPECTED describes them."""
+    from django.conf import settings
+
     bodies = dict(Message.objects.values_list("pk", "body"))
     return {
         "connections": {
@@ -229,6 +481,32 @@ def _state(seeded) -> dict:
         "reservations": {
             label: ReservedPseudonym.objects.filter(pk=row.pk).exists()
             for label, row in seeded["reservations"].items()
+        },
+        **{
+            kind: {
+                label: model.objects.filter(pk=row.pk).exists()
+                for label, row in seeded[kind].items()
+            }
+            for kind, model in MODERATION_MODELS.items()
+        },
+        "packages": {
+            label: sorted(
+                path.name.rsplit("-", 1)[1]
+                for path in actions.package_files(request, settings.COMPLIANCE_EXPORT_DIR)
+            )
+            for label, request in seeded["packages"].items()
+        },
+        "other_package": (
+            settings.COMPLIANCE_EXPORT_DIR / "requisition-pv-pkg-old-2-20260101T000000Z.zip"
+        ).exists(),
+        "snapshots": {
+            label: None if context is None else [entry["body"] for entry in context]
+            for label in ("closed-recent", "held-target")
+            for context in [
+                Report.objects.filter(pk=seeded["reports"][label].pk)
+                .values_list("context", flat=True)
+                .first()
+            ]
         },
     }
 
@@ -394,3 +672,44 @@ def test_holds_placed_during_the_run_are_respected(
     assert placed
     assert all(ConnectionRecord.objects.filter(pk=r.pk).exists() for r in late_records)
     assert _state(seeded) == EXPECTED
+
+
+def test_a_purge_far_in_the_future_keeps_only_open_cases_and_holds(seeded):
+    """2,000 days on, moderation keeps nothing of a closed case but what a hold or a
+    measure still in force needs (the finding of issue 16: reports, statements and an
+    escalation with an e-mail and IP address outliving the promise)."""
+    actions.do_purge_expired(actor=None, now=seeded["now"] + timedelta(days=2000))
+
+    state = _state(seeded)
+    kept = {
+        kind: {label for label, present in state[kind].items() if present}
+        for kind in MODERATION_MODELS
+    }
+    assert kept == {
+        "escalations": set(),
+        "appeals": {"open"},  # not decided yet
+        "statements": {"permanent-ban", "held"},  # a ban in force; a held account
+        "reports": {"open-old", "held-target", "appealed"},
+        "notices": {"of-open-report"},
+        "signals": {"held"},
+        "held_messages": {"pending-old", "held"},
+    }
+    # Nothing else is left in moderation's tables.
+    for kind, model in MODERATION_MODELS.items():
+        assert model.objects.count() == len(kept[kind]), kind
+
+
+def test_package_rotation_is_audited_with_the_files_it_deleted(seeded):
+    actions.do_purge_expired(actor=None, now=seeded["now"])
+
+    (entry,) = audit_entries(AuditEvent.REQUISITION_PACKAGES_ROTATED)
+    assert entry.details == {
+        "requests": [seeded["packages"]["old"].pk],
+        "files": [
+            "requisition-pv-pkg-old-20260101T000000Z.zip",
+            "requisition-pv-pkg-old-20260102T000000Z.zip",
+        ],
+    }
+    request = LegalRequest.objects.get(pk=seeded["packages"]["old"].pk)
+    # What was handed over stays provable: the digest is kept, only the file went.
+    assert request.package_name == "" and request.package_sha256 == "0" * 64

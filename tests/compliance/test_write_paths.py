@@ -144,13 +144,22 @@ def test_the_purge_writes_each_apps_rows_through_that_app(seeded):  # noqa: F811
         tables_by_app.setdefault(app, set()).add(table)
     assert "accounts_connectionrecord" in tables_by_app["accounts"]
     assert "rooms_message" in tables_by_app["rooms"]
-    assert tables_by_app["compliance"] == {"compliance_restrictedrecord"}
+    # Compliance's own rows: restricted records, and the requisitions whose packages go.
+    assert tables_by_app["compliance"] == {"compliance_restrictedrecord", "compliance_legalrequest"}
+    # Moderation's expired records and the snapshots quoting purged texts: moderation's writes.
+    assert {
+        "moderation_report",
+        "moderation_statementofreasons",
+        "moderation_threatescalation",
+    } <= (tables_by_app["moderation"])
     # Each batch of another app's rows is that app's audited action.
     for event, rows in [
         (AuditEvent.CONNECTION_RECORDS_FORGOTTEN, "records"),
         (AuditEvent.ATTESTATION_CHALLENGES_FORGOTTEN, "challenges"),
         (AuditEvent.DELETED_MESSAGE_TEXTS_FORGOTTEN, "messages"),
         (AuditEvent.DELETED_MESSAGES_FORGOTTEN, "messages"),
+        (AuditEvent.MODERATION_RECORDS_FORGOTTEN, "rows"),
+        (AuditEvent.REPORT_SNAPSHOTS_REDACTED, "reports"),
     ]:
         entries = audit_entries(event)
         assert entries and all(0 < entry.details[rows] <= 2 for entry in entries)
