@@ -40,7 +40,7 @@ from accounts.wallet import protocol as wallet_protocol
 from accounts.wallet import trust as wallet_trust
 from accounts.wallet import verifier as wallet_verifier
 from audit.events import AuditEvent
-from audit.trail import forget_expired_rows, record
+from audit.trail import record
 
 # --- Age verification by signed attestation ----------------------------------------
 
@@ -566,37 +566,52 @@ def do_forget_account(
 @transaction.atomic
 def do_forget_connection_records(record_ids, *, actor, reason: str) -> int:
     """Deletes connection records whose retention period is over; returns how many went."""
-    return forget_expired_rows(
-        ConnectionRecord,
-        record_ids,
-        event=AuditEvent.CONNECTION_RECORDS_FORGOTTEN,
-        actor=actor,
-        reason=reason,
-        noun="records",
+    ids = sorted(
+        ConnectionRecord.objects.filter(pk__in=list(record_ids)).values_list("pk", flat=True)
     )
+    deleted = ConnectionRecord.objects.filter(pk__in=ids).delete()[0]
+    if deleted:
+        record(
+            AuditEvent.CONNECTION_RECORDS_FORGOTTEN,
+            actor=actor,
+            target_type="accounts.connectionrecord",
+            reason=reason,
+            details={"records": deleted, "first_id": ids[0], "last_id": ids[-1]},
+        )
+    return deleted
 
 
 @transaction.atomic
 def do_forget_attestation_challenges(challenge_ids, *, actor, reason: str) -> int:
     """Deletes age-attestation challenges whose retention period is over; returns how many."""
-    return forget_expired_rows(
-        AttestationNonce,
-        challenge_ids,
-        event=AuditEvent.ATTESTATION_CHALLENGES_FORGOTTEN,
-        actor=actor,
-        reason=reason,
-        noun="challenges",
+    ids = sorted(
+        AttestationNonce.objects.filter(pk__in=list(challenge_ids)).values_list("pk", flat=True)
     )
+    deleted = AttestationNonce.objects.filter(pk__in=ids).delete()[0]
+    if deleted:
+        record(
+            AuditEvent.ATTESTATION_CHALLENGES_FORGOTTEN,
+            actor=actor,
+            target_type="accounts.attestationnonce",
+            reason=reason,
+            details={"challenges": deleted, "first_id": ids[0], "last_id": ids[-1]},
+        )
+    return deleted
 
 
 @transaction.atomic
 def do_forget_reserved_pseudonyms(reservation_ids, *, actor, reason: str) -> int:
     """Frees closed accounts' pseudonyms whose reservation period is over; returns how many."""
-    return forget_expired_rows(
-        ReservedPseudonym,
-        reservation_ids,
-        event=AuditEvent.RESERVED_PSEUDONYMS_FORGOTTEN,
-        actor=actor,
-        reason=reason,
-        noun="reservations",
+    ids = sorted(
+        ReservedPseudonym.objects.filter(pk__in=list(reservation_ids)).values_list("pk", flat=True)
     )
+    deleted = ReservedPseudonym.objects.filter(pk__in=ids).delete()[0]
+    if deleted:
+        record(
+            AuditEvent.RESERVED_PSEUDONYMS_FORGOTTEN,
+            actor=actor,
+            target_type="accounts.reservedpseudonym",
+            reason=reason,
+            details={"reservations": deleted, "first_id": ids[0], "last_id": ids[-1]},
+        )
+    return deleted

@@ -145,21 +145,3 @@ def request_ip(request) -> str | None:
 def user_model_label() -> str:
     """The target type of an account, as entries store it ("accounts.user")."""
     return settings.AUTH_USER_MODEL.lower()
-
-
-def forget_expired_rows(model, ids, *, event: AuditEvent, actor, reason: str, noun: str) -> int:
-    """Deletes the rows of `model` among `ids` (those still there) and records one
-    entry saying how many and which id range, in the caller's transaction; returns
-    how many went. For the retention purge's per-app forget actions: each app
-    calls it on its own model, so the write stays with the app that owns the row."""
-    ids = sorted(model.objects.filter(pk__in=list(ids)).values_list("pk", flat=True))
-    deleted = model.objects.filter(pk__in=ids).delete()[1].get(model._meta.label, 0)
-    if deleted:
-        record(
-            event,
-            actor=actor,
-            target_type=model._meta.label_lower,
-            reason=reason,
-            details={noun: deleted, "first_id": ids[0], "last_id": ids[-1]},
-        )
-    return deleted

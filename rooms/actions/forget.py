@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.events import AuditEvent
-from audit.trail import forget_expired_rows, record, user_model_label
+from audit.trail import record, user_model_label
 from rooms import notify, queries
 from rooms.models import (
     Block,
@@ -109,11 +109,16 @@ def do_forget_deleted_messages(message_ids, *, actor, reason: str) -> int:
 @transaction.atomic
 def do_forget_content_operations(operation_ids, *, actor, reason: str) -> int:
     """Deletes content operation records whose retention period is over; returns how many."""
-    return forget_expired_rows(
-        ContentOperation,
-        operation_ids,
-        event=AuditEvent.CONTENT_OPERATIONS_FORGOTTEN,
-        actor=actor,
-        reason=reason,
-        noun="operations",
+    ids = sorted(
+        ContentOperation.objects.filter(pk__in=list(operation_ids)).values_list("pk", flat=True)
     )
+    deleted = ContentOperation.objects.filter(pk__in=ids).delete()[0]
+    if deleted:
+        record(
+            AuditEvent.CONTENT_OPERATIONS_FORGOTTEN,
+            actor=actor,
+            target_type="rooms.contentoperation",
+            reason=reason,
+            details={"operations": deleted, "first_id": ids[0], "last_id": ids[-1]},
+        )
+    return deleted
