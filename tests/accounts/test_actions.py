@@ -1,4 +1,4 @@
-"""accounts/actions.py: each action's state change, its audit row and its after-commit effects.
+"""accounts/actions/: each action's state change, its audit row and its after-commit effects.
 
 The flows around them (pages, admin, attestation refusals one by one) are tested in
 their own modules; these call the actions directly, as every caller does.

@@ -1,48 +1,30 @@
-"""Every change of state of the accounts app: one function each (STYLE.md).
-
-Each action is atomic at its outermost call and writes its audit entry in the
-same transaction; files are deleted and mails sent only once it commits.
-"""
+"""Age verification: by a signed attestation, by the wallet's proof of age, by a
+document review; each records its attempt and its audit entry."""
 
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from functools import partial
+from dataclasses import dataclass
 
-from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import attestation, documents, staff
+from accounts import attestation, documents
 from accounts.models import (
-    AccountDeletionRequest,
     AgeVerificationAttempt,
     AgeVerificationMethod,
     AgeVerificationOutcome,
     AttestationNonce,
-    ConnectionRecord,
-    DirectMessagePolicy,
     DocumentStatus,
     IdentityDocument,
-    PseudonymHistory,
-    ReservedPseudonym,
     User,
     WalletRequest,
 )
 from accounts.models import AgeVerificationRefusal as Refusal
-from accounts.pseudonyms import pseudonym_key
 from accounts.wallet import protocol as wallet_protocol
 from accounts.wallet import trust as wallet_trust
 from accounts.wallet import verifier as wallet_verifier
 from audit.events import AuditEvent
 from audit.trail import record
-
-# --- Age verification by signed attestation ----------------------------------------
 
 
 @transaction.atomic(durable=True)
@@ -137,9 +119,6 @@ def do_verify_age_by_attestation(
     return AgeVerificationResult(accepted=True, issuer=claims.issuer)
 
 
-# --- Age verification by the wallet's proof of age ---------------------------------
-
-
 @transaction.atomic(durable=True)
 def do_start_wallet_request(user: User, *, actor: User) -> WalletRequest:
     """A fresh OpenID4VP request (state and nonce); the user's earlier requests
@@ -222,9 +201,6 @@ def do_verify_age_by_wallet(
     return AgeVerificationResult(
         accepted=True, issuer=proof.anchor, method=AgeVerificationMethod.WALLET
     )
-
-
-# --- Age verification by document review -------------------------------------------
 
 
 @transaction.atomic(durable=True)
@@ -331,287 +307,3 @@ def expire_pending_documents(document_ids, *, actor, now=None) -> int:
             transaction.on_commit(lambda name=stored_name: documents.delete_document_file(name))
         expired += 1
     return expired
-
-
-# --- Self-service ---------------------------------------------------------------------
-
-
-@transaction.atomic(durable=True)
-def do_set_direct_message_policy(user: User, policy: DirectMessagePolicy, *, actor: User) -> User:
-    user.direct_messages_from = DirectMessagePolicy(policy)
-    user.save(update_fields=["direct_messages_from"])
-    return user
-
-
-# Completing a deletion (anonymising the public content, moving what the law
-# keeps into a restricted store) belongs to the compliance app, which sits above
-# accounts in the layers: it registers its completer here at start-up, as
-# moderation registers its checks with rooms.
-AccountDeletionCompleter = Callable[[AccountDeletionRequest], None]
-_deletion_completers: list[AccountDeletionCompleter] = []
-
-
-def register_account_deletion_completer(completer: AccountDeletionCompleter) -> None:
-    if completer not in _deletion_completers:
-        _deletion_completers.append(completer)
-
-
-@transaction.atomic(durable=True)
-def do_request_account_deletion(user: User, *, actor: User) -> AccountDeletionRequest:
-    """Closes the account and, in the same transaction, has the registered
-    completer remove the profile and anonymise the public content at once."""
-    request = AccountDeletionRequest.objects.create(user=user)
-    WalletRequest.objects.filter(user=user).delete()
-    # The pseudonym stays reserved once the account (and its name) is gone.
-    # For at least the retention period of account data (the purge's
-    # "reserved_pseudonyms" step), longer while the account is held.
-    ReservedPseudonym.objects.create(
-        pseudonym_key=pseudonym_key(user.username), reserved_at=request.requested_at, user=user
-    )
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    record(
-        AuditEvent.ACCOUNT_DELETION_REQUESTED,
-        actor=actor,
-        target_type="accounts.user",
-        target_id=user.pk,
-    )
-    for complete in _deletion_completers:
-        complete(request)
-    return request
-
-
-# --- Staff and their second factor ------------------------------------------------------
-
-
-@dataclass
-class StaffAccount:
-    user: User
-    totp_device: TOTPDevice
-    backup_codes: list[str] = field(default_factory=list)
-
-
-def _replace_backup_codes(user: User) -> list[str]:
-    device, _created = StaticDevice.objects.get_or_create(
-        user=user, name=staff.BACKUP_DEVICE_NAME, defaults={"confirmed": True}
-    )
-    device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(staff.BACKUP_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
-    return codes
-
-
-@transaction.atomic(durable=True)
-def do_create_staff_account(
-    username: str, *, email: str, role: staff.StaffRole, password: str, actor: User | None
-) -> StaffAccount:
-    role = staff.StaffRole(role)
-    user = User.objects.create_user(
-        username=username,
-        email=email,
-        password=password,
-        is_staff=True,
-        is_superuser=role is staff.StaffRole.ADMIN,
-    )
-    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
-    user.groups.add(Group.objects.get(name=staff.ROLE_GROUPS[role]))
-    device = TOTPDevice.objects.create(user=user, name=staff.TOTP_DEVICE_NAME, confirmed=True)
-    codes = _replace_backup_codes(user)
-    record(
-        AuditEvent.STAFF_ACCOUNT_CREATED,
-        actor=actor,
-        target_type="accounts.user",
-        target_id=user.pk,
-        details={"role": str(role)},
-    )
-    return StaffAccount(user=user, totp_device=device, backup_codes=codes)
-
-
-@transaction.atomic(durable=True)
-def do_start_totp_enrolment(user: User, *, actor: User) -> TOTPDevice:
-    """The unconfirmed device whose QR code the enrolment page shows (one at a time)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=staff.TOTP_DEVICE_NAME, confirmed=False)
-    return device
-
-
-@transaction.atomic(durable=True)
-def do_confirm_totp_device(device: TOTPDevice, token: str, *, actor: User) -> list[str] | None:
-    """Confirms the device if `token` is right; returns the new backup codes, or
-    None when the token is wrong."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-    if device.confirmed or not device.verify_token(token):
-        return None
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    codes = _replace_backup_codes(device.user)
-    record(
-        AuditEvent.OTP_DEVICE_CONFIRMED,
-        actor=actor,
-        target_type="accounts.user",
-        target_id=device.user_id,
-    )
-    return codes
-
-
-@transaction.atomic(durable=True)
-def do_regenerate_backup_codes(user: User, *, actor: User) -> list[str]:
-    codes = _replace_backup_codes(user)
-    record(
-        AuditEvent.OTP_BACKUP_CODES_REGENERATED,
-        actor=actor,
-        target_type="accounts.user",
-        target_id=user.pk,
-    )
-    return codes
-
-
-@transaction.atomic(durable=True)
-def do_record_staff_sign_in(
-    event: AuditEvent,
-    *,
-    actor: User | None,
-    target: User | None,
-    ip_address: str | None,
-    via: str = "admin",
-) -> None:
-    """Audits a staff sign-in, a failed password or a failed second factor.
-
-    `via`: "admin" for the admin's login (with its second factor), "site" for
-    the site's own login page. A failed attempt has no actor; its target is the
-    account it named, if any (what was typed is not kept: it may be someone's
-    password).
-    """
-    record(
-        event,
-        actor=actor,
-        target_type="accounts.user" if target else "",
-        target_id=target.pk if target else "",
-        details={"via": via},
-        ip_address=ip_address,
-    )
-
-
-# --- Forgetting a person, and expired records (called by compliance) -------------------
-
-DELETED_USERNAME_PREFIX = "supprime-"
-
-
-@transaction.atomic
-def do_forget_account(
-    deletion: AccountDeletionRequest, *, actor, now: datetime | None = None
-) -> dict[str, int]:
-    """Completes a deletion request: strips the closed account to an anonymous row, once
-    compliance has copied what the law keeps into its restricted store.
-
-    The row stays (messages, reports and sanctions point to it) under a
-    `supprime-<random>` pseudonym, with no e-mail, names, birth date, password,
-    staff rights or second factor; its connection records, addresses,
-    age-verification attempts and challenges, identity documents and
-    pseudonym history go (a pending document's file once the transaction
-    commits). The rename is the history's last entry: the anonymous name's
-    period opens at the closure. Atomic but not durable: compliance calls it
-    inside its deletion's transaction.
-    """
-    deletion = AccountDeletionRequest.objects.select_for_update().get(pk=deletion.pk)
-    user = User.objects.select_for_update().get(pk=deletion.user_id)
-    documents_of_user = IdentityDocument.objects.filter(user=user)
-    pending_files = [
-        name for name in documents_of_user.values_list("stored_name", flat=True) if name
-    ]
-    forgotten = {
-        "connection_records": ConnectionRecord.objects.filter(user=user).delete()[0],
-        "email_addresses": EmailAddress.objects.filter(user=user).delete()[0],
-        "identity_documents": documents_of_user.delete()[0],
-        "age_verification_attempts": user.age_verification_attempts.all().delete()[0],
-        "attestation_nonces": AttestationNonce.objects.filter(user=user).delete()[0],
-        "wallet_requests": WalletRequest.objects.filter(user=user).delete()[0],
-        "pseudonyms": PseudonymHistory.objects.filter(user=user).delete()[0],
-        "otp_devices": TOTPDevice.objects.filter(user=user).delete()[0]
-        + StaticDevice.objects.filter(user=user).delete()[0],
-        "groups": user.groups.count(),
-        "permissions": user.user_permissions.count(),
-    }
-    user.username = f"{DELETED_USERNAME_PREFIX}{secrets.token_hex(6)}"
-    user.email = ""
-    user.first_name = ""
-    user.last_name = ""
-    user.set_unusable_password()
-    user.date_of_birth = None
-    user.age_verified_at = None
-    user.age_verification_method = ""
-    user.direct_messages_from = DirectMessagePolicy.NOBODY
-    user.is_active = False
-    user.is_staff = False
-    user.is_superuser = False
-    user.save()
-    PseudonymHistory.objects.record(user, at=deletion.requested_at)
-    user.groups.clear()
-    user.user_permissions.clear()
-    deletion.completed_at = now or timezone.now()
-    deletion.save(update_fields=["completed_at"])
-    record(
-        AuditEvent.ACCOUNT_FORGOTTEN,
-        actor=actor,
-        target_type="accounts.user",
-        target_id=user.pk,
-        details={"deletion_request": deletion.pk, **forgotten},
-    )
-    for stored_name in pending_files:
-        transaction.on_commit(partial(documents.delete_document_file, stored_name))
-    return forgotten
-
-
-@transaction.atomic
-def do_forget_connection_records(record_ids, *, actor, reason: str) -> int:
-    """Deletes connection records whose retention period is over; returns how many went."""
-    ids = sorted(
-        ConnectionRecord.objects.filter(pk__in=list(record_ids)).values_list("pk", flat=True)
-    )
-    deleted = ConnectionRecord.objects.filter(pk__in=ids).delete()[0]
-    if deleted:
-        record(
-            AuditEvent.CONNECTION_RECORDS_FORGOTTEN,
-            actor=actor,
-            target_type="accounts.connectionrecord",
-            reason=reason,
-            details={"records": deleted, "first_id": ids[0], "last_id": ids[-1]},
-        )
-    return deleted
-
-
-@transaction.atomic
-def do_forget_attestation_challenges(challenge_ids, *, actor, reason: str) -> int:
-    """Deletes age-attestation challenges whose retention period is over; returns how many."""
-    ids = sorted(
-        AttestationNonce.objects.filter(pk__in=list(challenge_ids)).values_list("pk", flat=True)
-    )
-    deleted = AttestationNonce.objects.filter(pk__in=ids).delete()[0]
-    if deleted:
-        record(
-            AuditEvent.ATTESTATION_CHALLENGES_FORGOTTEN,
-            actor=actor,
-            target_type="accounts.attestationnonce",
-            reason=reason,
-            details={"challenges": deleted, "first_id": ids[0], "last_id": ids[-1]},
-        )
-    return deleted
-
-
-@transaction.atomic
-def do_forget_reserved_pseudonyms(reservation_ids, *, actor, reason: str) -> int:
-    """Frees closed accounts' pseudonyms whose reservation period is over; returns how many."""
-    ids = sorted(
-        ReservedPseudonym.objects.filter(pk__in=list(reservation_ids)).values_list("pk", flat=True)
-    )
-    deleted = ReservedPseudonym.objects.filter(pk__in=ids).delete()[0]
-    if deleted:
-        record(
-            AuditEvent.RESERVED_PSEUDONYMS_FORGOTTEN,
-            actor=actor,
-            target_type="accounts.reservedpseudonym",
-            reason=reason,
-            details={"reservations": deleted, "first_id": ids[0], "last_id": ids[-1]},
-        )
-    return deleted
