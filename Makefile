@@ -13,7 +13,7 @@ NODE_STAMP := node_modules/.installed-from-lock
 # A Python 3.12+ interpreter: $(PYTHON) if given, else the first that answers.
 PYTHON ?= $(shell scripts/find-python)
 
-.PHONY: help run run-cluster test lint format bench bench-history .venv .venv-dev messages backup restore restore-drill screenshots ux-budget
+.PHONY: help run run-cluster test lint format bench bench-history .venv .venv-dev messages retention-tables backup restore restore-drill screenshots ux-budget
 
 help:
 	@echo "make run    - set up .venv, migrate, load the demo, serve on http://$(HOST):$(PORT)"
@@ -26,6 +26,7 @@ help:
 	@echo "make ux-budget - measure page weight, requests and time to interactive (docs/ux.md)"
 	@echo "make bench  - load benchmark: the real app and the baselines (PostgreSQL, Redis; BENCH_SCALE, BENCH_ARGS)"
 	@echo "make bench-history - history paging with 1 million messages, with the query plans (PostgreSQL)"
+	@echo "make retention-tables - rewrite the retention tables of docs/records-of-processing.md and docs/dpia.md from the policy"
 	@echo "make backup - pg_dump of DATABASE_URL into var/backups/ (docs/operations.md)"
 	@echo "make restore BACKUP=file TARGET_DATABASE_URL=url - restore into a new, empty database"
 	@echo "make restore-drill [CHECKPOINT=file] - dump, restore into a scratch database, compare, audit_verify"
@@ -118,6 +119,11 @@ restore: .venv
 
 restore-drill: .venv
 	$(PY) scripts/backup.py drill $(if $(CHECKPOINT),--checkpoint "$(CHECKPOINT)")
+
+# The retention tables of docs/records-of-processing.md and docs/dpia.md, from the code's
+# policy (tests/compliance/test_retention_docs.py fails when they differ).
+retention-tables: .venv
+	$(PY) scripts/retention_table.py
 
 # One project catalogue, locale/en (tests/chatsite/test_translations.py keeps it complete):
 # after this, translate the new or fuzzy entries, then run it again to compile.

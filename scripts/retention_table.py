@@ -1,0 +1,123 @@
+"""Write the retention tables of docs/records-of-processing.md and docs/dpia.md.
+
+The periods come from the code's policy (`compliance.retention.DEFAULT_RETENTION_DAYS`,
+the defaults `COMPLIANCE_RETENTION` overrides), so the documents cannot drift from it:
+`tests/compliance/test_retention_docs.py` fails when a document's table differs from
+what this script writes.
+
+    make retention-tables                                # rewrite the tables
+    .venv/bin/python scripts/retention_table.py --check  # exit 1 if a table is stale
+"""
+
+import os
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = (ROOT / "docs" / "records-of-processing.md", ROOT / "docs" / "dpia.md")
+BEGIN = "<!-- retention-table:begin (scripts/retention_table.py writes this table) -->"
+END = "<!-- retention-table:end -->"
+MARKED = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.DOTALL)
+
+# What each key of the policy covers, and from when its period runs (docs/compliance.md 1).
+DESCRIPTIONS = {
+    "content_operations": (
+        "connection records (IP address, source port, time), age-attestation challenges, "
+        "content operations (who created, edited or deleted which message, over which "
+        "connection), rows of deleted messages (without their text)",
+        "the connection, challenge, operation or deletion",
+    ),
+    "account_data": (
+        "a closed account's pseudonyms, dates, password verifier, age-verification outcome "
+        "(restricted store); the pseudonym's reservation; the audit trail's personal columns",
+        "the account's closure",
+    ),
+    "identity_data": (
+        "a closed account's e-mail addresses and date of birth (restricted store)",
+        "the account's closure",
+    ),
+    "deleted_message_grace": (
+        "the text (and earlier versions) of a deleted message",
+        "the deletion",
+    ),
+    "pending_identity_documents": (
+        "an identity document sent for age review that nobody reviewed",
+        "the upload",
+    ),
+    "moderation_records": (
+        "reports and their context snapshots, statements of reasons, appeals, notices, "
+        "safety signals, held messages, threat escalations",
+        "the case's closure",
+    ),
+    "requisition_packages": (
+        "a requisition's export package (its SHA-256 and the audit trail stay)",
+        "the answer or refusal",
+    ),
+}
+
+
+def _period(days: int) -> str:
+    if days % 365 == 0:
+        years = days // 365
+        return f"{days} days ({years} year{'s' if years > 1 else ''})"
+    return f"{days} days"
+
+
+def render(policy_days: dict[str, int]) -> str:
+    """The Markdown table, between its markers, for a policy's day counts."""
+    if set(policy_days) != set(DESCRIPTIONS):
+        raise ValueError(
+            "retention keys without a description (or described but gone): "
+            f"{sorted(set(policy_days) ^ set(DESCRIPTIONS))}; update DESCRIPTIONS"
+        )
+    lines = [
+        BEGIN,
+        "| `COMPLIANCE_RETENTION` key | data | default period | counted from |",
+        "|---|---|---|---|",
+    ]
+    for key, days in policy_days.items():
+        data, start = DESCRIPTIONS[key]
+        lines.append(f"| `{key}` | {data} | {_period(days)} | {start} |")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def rewrite(text: str, table: str) -> str:
+    if len(MARKED.findall(text)) != 1:
+        raise ValueError("expected exactly one pair of retention-table markers")
+    return MARKED.sub(lambda _match: table, text)
+
+
+def policy_days() -> dict[str, int]:
+    from compliance.retention import DEFAULT_RETENTION_DAYS
+
+    return dict(DEFAULT_RETENTION_DAYS)
+
+
+def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+    # The tables come from the code's defaults, not from a deployment's settings: the
+    # development settings are enough to import the policy (as `make messages` does).
+    os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+    table = render(policy_days())
+    stale = []
+    for path in DOCUMENTS:
+        text = path.read_text(encoding="utf-8")
+        wanted = rewrite(text, table)
+        if wanted != text:
+            stale.append(path)
+            if "--check" not in argv:
+                path.write_text(wanted, encoding="utf-8")
+    for path in stale:
+        verb = "stale" if "--check" in argv else "rewritten"
+        print(f"{path.relative_to(ROOT)}: {verb}")
+    return 1 if stale and "--check" in argv else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
