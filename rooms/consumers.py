@@ -607,18 +607,18 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
 
     def _check_active(self, user_id) -> tuple[policy.Verdict, bool]:
         """The verdict, and whether the account is still active (only then may a
-        stale session be a password change in flight)."""
-        active = get_user_model().objects.filter(pk=user_id, is_active=True).exists()
-        return self._check(user_id), active
-
-    def _check(self, user_id) -> policy.Verdict:
-        """The session still authenticates the account, which may still chat."""
+        stale session be a password change in flight); one read of the account."""
         user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        active = user is not None and user.is_active
         if user is None or not sessions.session_matches(
             sessions.session_data(self.session_key), user
         ):
-            return policy.refuse_join(CloseCode.NOT_AUTHENTICATED, "")
-        return policy.account_verdict(user)
+            return policy.refuse_join(CloseCode.NOT_AUTHENTICATED, ""), active
+        return policy.account_verdict(user), active
+
+    def _check(self, user_id) -> policy.Verdict:
+        """The session still authenticates the account, which may still chat."""
+        return self._check_active(user_id)[0]
 
     async def close(self, code=None, reason=None) -> None:
         await super().close(code=sendable(code), reason=reason)

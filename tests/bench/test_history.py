@@ -31,15 +31,20 @@ def scratch_database_url():
         c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def test_fills_the_room_times_the_pages_and_shows_the_plans(scratch_database_url, tmp_path):
-    command = [
+def history_command(database_url: str, out_dir) -> list[str]:
+    """The bench on 400 messages and 20 pages: small enough for a test."""
+    return [
         sys.executable,
         "bench/history.py",
         "--messages=400",
         "--pages=20",
-        f"--database-url={scratch_database_url}",
-        f"--out-dir={tmp_path}",
+        f"--database-url={database_url}",
+        f"--out-dir={out_dir}",
     ]
+
+
+def test_fills_the_room_times_the_pages_and_shows_the_plans(scratch_database_url, tmp_path):
+    command = history_command(scratch_database_url, tmp_path)
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "EXPLAIN (ANALYZE, BUFFERS), before:" in done.stdout
@@ -82,14 +87,7 @@ def test_the_quiet_room_gets_rows_whatever_the_ids_parity(scratch_database_url, 
         # The next message id is 2: the busy room's rows get the even ids,
         # every other room's the odd ones.
         connection.execute("SELECT setval('rooms_message_id_seq', 1)")
-    command = [
-        sys.executable,
-        "bench/history.py",
-        "--messages=400",
-        "--pages=20",
-        f"--database-url={scratch_database_url}",
-        f"--out-dir={tmp_path}",
-    ]
+    command = history_command(scratch_database_url, tmp_path)
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     [results] = tmp_path.glob("history-*.jsonl")
