@@ -198,6 +198,8 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
     user = None
     # This socket's connection record, named by each write it carries.
     carrier: Carrier | None = None
+    # Set once this side has sent the close: the room relay writes nothing after it.
+    closing = False
 
     async def connect(self) -> None:
         metrics.socket_opened("room")
@@ -265,6 +267,7 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
 
     async def close(self, code=None, reason=None) -> None:
         # Every close goes through here: never a code the protocol cannot send.
+        self.closing = True
         await super().close(code=sendable(code), reason=reason)
 
     # --- re-validation ----------------------------------------------------------------------
@@ -499,7 +502,7 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         await self._relay_now(event, text)
 
     async def _relay_now(self, event: dict, text: str | None) -> None:
-        if self.room is None:
+        if self.room is None or self.closing:
             return
         if event.get("type") == GroupEvent.ROOM_TYPING:
             await self.relay_typing(event)  # filtered per socket: rooms/consumer_frames.py

@@ -22,6 +22,12 @@ from typing import Protocol
 from rooms.models import room_group
 from rooms.protocol import GroupEvent, ServerEvent
 
+try:
+    # What daphne raises on a write to a socket whose peer has just gone.
+    from autobahn.exception import Disconnected as PeerGone
+except ImportError:  # another ASGI server: nothing of the kind to expect
+    PeerGone = ()
+
 logger = logging.getLogger(__name__)
 
 
@@ -74,6 +80,10 @@ class RoomFanout:
         for socket in list(self.sockets):
             try:
                 await socket.relay_event(event, text)
+            except PeerGone:
+                # The relay writes outside the consumer's queue: the peer's
+                # disconnect, already queued there, will unsubscribe the socket.
+                continue
             except Exception:
                 logger.exception("could not relay %s to a socket", event.get("type"))
 
