@@ -197,7 +197,7 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
                 legal_request=legal_request,
                 rule=orders.rule(legal_request.kind),
                 time_left=time_span(abs(legal_request.time_left)),
-                contents=legal_request.contents.select_related("room", "author"),
+                contents=legal_request.content_messages().select_related("room", "author"),
                 production=legal_request.kind in PRODUCTION_KINDS,
                 removal=legal_request.kind in REMOVAL_KINDS,
                 eu_preservation=legal_request.kind == OrderKind.EU_PRESERVATION,

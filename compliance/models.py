@@ -133,10 +133,9 @@ class LegalRequest(models.Model):
     taken_effect_at = models.DateTimeField(_("exécutée le"), null=True, blank=True)
     # What was done and when, as told to the authority (DSA Art. 9(1)).
     effect = models.JSONField(_("suite donnée"), default=dict, blank=True)
-    # Messages a removal order names.
-    contents = models.ManyToManyField(
-        "rooms.Message", verbose_name=_("contenus visés"), blank=True, related_name="+"
-    )
+    # The messages a removal order names, by id: ids, not a link, so that the
+    # retention purge of a message row (rooms' own) never edits the order.
+    content_ids = models.JSONField(_("messages visés (numéros)"), default=list, blank=True)
     legal_provision = models.CharField(_("disposition légale (retrait)"), max_length=20, blank=True)
     # A national preservation order's own duration (CPP art. 60-2: one year at most).
     preserve_days = models.PositiveIntegerField(
@@ -189,6 +188,11 @@ class LegalRequest(models.Model):
     @property
     def time_left(self) -> timedelta:
         return self.deadline - timezone.now()
+
+    def content_messages(self):
+        from rooms.models import Message
+
+        return Message.objects.filter(pk__in=self.content_ids).order_by("pk")
 
     @property
     def is_secret(self) -> bool:

@@ -233,11 +233,11 @@ def do_open_legal_request(
         period_end=period_end,
         data_categories=_clean_categories(data_categories, required=kind in PRODUCTION_KINDS),
         assigned_officer=assigned_officer,
+        content_ids=sorted(message.pk for message in contents),
         **order_details,
     )
     request.accounts.set(accounts)
     request.rooms.set(rooms)
-    request.contents.set(contents)
     subjects = LegalRequestSubject.objects.bulk_create(
         LegalRequestSubject(
             request=request,

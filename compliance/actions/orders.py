@@ -90,6 +90,9 @@ def do_give_effect_to_order(request: LegalRequest, *, actor) -> LegalRequest:
     effect = {"taken_effect_at": now.isoformat(), "verified_first": request.status == S.VERIFIED}
     if request.kind in REMOVAL_KINDS:
         effect["removed"], effect["already_removed"] = _remove_contents(request, actor=actor)
+        found = {item["message"] for item in effect["removed"]} | set(effect["already_removed"])
+        # A message row gone since registration (its retention ended): said, not hidden.
+        effect["not_found"] = sorted(set(request.content_ids) - found)
         if request.kind == OrderKind.REMOVAL_TERRORIST:
             # Art. 6: the removed content and the data around it kept six months.
             until = now + timedelta(days=TERRORIST_PRESERVATION_DAYS)
@@ -117,7 +120,7 @@ def do_give_effect_to_order(request: LegalRequest, *, actor) -> LegalRequest:
 
 def _remove_contents(request: LegalRequest, *, actor) -> tuple[list[dict], list[int]]:
     removed, already = [], []
-    for message in request.contents.order_by("pk"):
+    for message in request.content_messages():
         statement = moderation_actions.remove_message_on_order(
             message,
             actor=actor,
@@ -174,6 +177,14 @@ def _eu_preservation(request: LegalRequest, *, actor, reason) -> tuple[LegalRequ
     return request, reason
 
 
+def _running_holds(request: LegalRequest, refusal: str) -> list[LegalHold]:
+    """The order's holds still running towards their end (locked)."""
+    holds = list(request.holds.select_for_update().active().exclude(expires_at=None))
+    if not holds:
+        raise Refused(RefusalCode.INVALID_STATUS, refusal)
+    return holds
+
+
 @records_staff_refusals
 @transaction.atomic(durable=True)
 def do_extend_preservation(request: LegalRequest, *, actor, reason) -> LegalRequest:
@@ -182,9 +193,7 @@ def do_extend_preservation(request: LegalRequest, *, actor, reason) -> LegalRequ
     request, reason = _eu_preservation(request, actor=actor, reason=reason)
     if request.effect.get("extended_at"):
         raise Refused(RefusalCode.CONFLICT, _("La conservation a déjà été prolongée une fois."))
-    holds = list(request.holds.active().exclude(expires_at=None))
-    if not holds:
-        raise Refused(RefusalCode.INVALID_STATUS, _("Aucune conservation en cours à prolonger."))
+    holds = _running_holds(request, _("Aucune conservation en cours à prolonger."))
     for hold in holds:
         hold.expires_at += orders.EU_PRESERVATION_EXTENSION
         hold.save(update_fields=["expires_at"])
@@ -207,9 +216,7 @@ def do_confirm_preservation(request: LegalRequest, *, actor, reason) -> LegalReq
     request follows; the data stay held until that request is answered and the
     holds are released."""
     request, reason = _eu_preservation(request, actor=actor, reason=reason)
-    holds = list(request.holds.active().exclude(expires_at=None))
-    if not holds:
-        raise Refused(RefusalCode.INVALID_STATUS, _("Aucune conservation en cours à confirmer."))
+    holds = _running_holds(request, _("Aucune conservation en cours à confirmer."))
     for hold in holds:
         hold.expires_at = None
         hold.save(update_fields=["expires_at"])

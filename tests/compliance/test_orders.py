@@ -3,6 +3,7 @@ LCEN art. 6-1), preservation (CPP, EU), EU production; deadlines by kind, secrec
 effect through moderation and legal holds, alerts, audit, permissions
 (docs/compliance.md, "Orders from authorities"). Time is moved, never waited for."""
 
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -243,6 +244,7 @@ def test_content_already_hidden_is_reported_as_such(
     order = open_order(OrderKind.REMOVAL_LCEN, contents=[post], legal_provision="CP-421-2-5")
     order = actions.do_give_effect_to_order(order, actor=officer)
     assert order.effect["removed"] == [] and order.effect["already_removed"] == [post.pk]
+    assert order.effect["not_found"] == []
 
 
 def test_terrorist_content_is_kept_six_months_after_its_removal(open_order, officer, post, author):
@@ -266,7 +268,7 @@ def _member_sees(client, statement) -> bool:
 def test_a_confidential_order_tells_the_member_nothing_until_the_secrecy_ends(
     open_order, officer, post, author, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from compliance.dsa_export import statements_in
+    from compliance.dsa_export import statements_in, submission, validate
     from compliance.transparency import Period
     from moderation.actions import do_file_appeal
 
@@ -304,6 +306,9 @@ def test_a_confidential_order_tells_the_member_nothing_until_the_secrecy_ends(
     assert [mail.to for mail in mailoutbox] == [[author.email]]
     assert _member_sees(member, statement)
     assert statement in list(statements_in(Period(today, today)))
+    body = validate(statement.pk, submission(statement))  # the database's schema
+    assert body["source_type"] == "SOURCE_TYPE_OTHER_NOTIFICATION"
+    assert order.reference not in json.dumps(body)  # public: no order reference
     (entry,) = audit_entries(AuditEvent.ORDER_SECRECY_LIFTED)
     assert entry.actor_id == officer.pk
     assert entry.details["statements_disclosed"] == [statement.pk]
@@ -577,3 +582,30 @@ def test_a_removal_on_an_order_is_not_undone_by_an_internal_appeal(
         appeal, actor=reviewer, reverse_decision=False, answer="injonction : voir les juridictions"
     )
     assert appeal.status == "upheld"
+
+
+def test_the_back_office_shows_time_left_overdue_and_secrecy(open_order, officer, post, author):
+    late = open_order(
+        OrderKind.REMOVAL_LCEN,
+        contents=[post],
+        legal_provision="CP-421-2-5",
+        received_at=timezone.now() - timedelta(hours=30),
+        secret=True,
+        secrecy_reason="Secret de l'enquête, PV 12",
+    )
+    preservation = open_order(OrderKind.EU_PRESERVATION, accounts=[author])
+    actions.do_give_effect_to_order(preservation, actor=officer)
+    client = verified_client(officer)
+    client.post(CHANGELIST, {"access_reason": "Suivi des injonctions en cours"})
+    listing = client.get(CHANGELIST).content.decode()
+    assert "en retard de 6 h" in listing
+    page = client.get(f"{CHANGELIST}{late.pk}/change/").content.decode()
+    assert "En retard" in page and "🔒" in page and "Secret de l&#x27;enquête, PV 12" in page
+    response = client.post(
+        f"{CHANGELIST}{late.pk}/do/lift_secrecy/", {"reason": "Levée par le parquet"}
+    )
+    assert response.status_code == 302
+    late.refresh_from_db()
+    assert late.secrecy_lifted_at is not None
+    page = client.get(f"{CHANGELIST}{preservation.pk}/change/").content.decode()
+    assert "Prolonger de 30 jours" in page and "Exporter le paquet" not in page
