@@ -95,6 +95,7 @@ class AuditEvent(models.IntegerChoices):
     LEGAL_REQUEST_REFUSED = 5007, _("réquisition judiciaire refusée")
     LEGAL_HOLD_PLACED = 5010, _("conservation légale posée")
     LEGAL_HOLD_RELEASED = 5011, _("conservation légale levée")
+    LEGAL_HOLD_EXPIRED = 5012, _("conservation légale arrivée à son terme")
     RETENTION_PURGE_RUN = 5020, _("purge de conservation exécutée")
     RETENTION_PURGE_BATCH = 5021, _("lot de la purge de conservation appliqué")
     REQUISITION_PACKAGES_ROTATED = 5025, _("paquets de réquisition expirés supprimés")
@@ -105,6 +106,15 @@ class AuditEvent(models.IntegerChoices):
     VIEW_TRANSPARENCY_DASHBOARD = 5052, _("consultation du tableau de bord de transparence")
     VIEW_ADDRESS_LOOKUP = 5053, _("recherche d'un compte par adresse IP, port et date")
     TRANSPARENCY_REPORT_PUBLISHED = 5060, _("rapport de transparence publié")
+    # Authorities' orders other than requisitions (compliance/actions/orders.py).
+    ORDER_ACKNOWLEDGED = 5070, _("réception d'une injonction confirmée à l'autorité")
+    ORDER_EFFECT_GIVEN = 5071, _("injonction exécutée (retrait, conservation)")
+    ORDER_SECRECY_LIFTED = 5072, _("confidentialité d'une injonction levée")
+    PRESERVATION_EXTENDED = 5073, _("conservation européenne prolongée de 30 jours")
+    PRESERVATION_CONFIRMED = (
+        5074,
+        _("conservation européenne confirmée par une demande de production"),
+    )
 
     # 6000-6999: rooms (staff and room-staff actions; rooms/actions/)
     ROOM_CREATED = 6001, _("salon créé")

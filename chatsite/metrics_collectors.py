@@ -174,7 +174,9 @@ def _compliance_families(now):
     except ImportError:
         # A deployment without the compliance app's models: nothing to report.
         return
-    open_requests = LegalRequest.objects.exclude(status__in=CLOSED_STATUSES)
+    # A removal or preservation order carried out ("effected") no longer runs
+    # against its deadline, even before the authority is told.
+    open_requests = LegalRequest.objects.exclude(status__in=(*CLOSED_STATUSES, "effected"))
     counts = open_requests.aggregate(
         total=Count("id"),
         near=Count("id", filter=Q(deadline__lte=now + timedelta(days=DEADLINE_WARNING_DAYS))),
@@ -183,7 +185,7 @@ def _compliance_families(now):
     )
     yield GaugeMetricFamily(
         "chatsite_legal_requests_open",
-        "Judicial requisitions not yet answered or refused.",
+        "Requisitions and orders not yet answered, refused or carried out.",
         value=counts["total"],
     )
     yield GaugeMetricFamily(
@@ -202,6 +204,54 @@ def _compliance_families(now):
             "Seconds until the nearest open requisition's deadline (negative: late).",
             value=_seconds(counts["next_deadline"] - now),
         )
+    yield from _order_families(now)
+
+
+def _order_families(now):
+    """Orders still to carry out, by kind and urgency: "short" is a deadline in
+    hours (terrorist content, LCEN removal, emergency EU production), which
+    pages the on-call officer as soon as one is open (deploy/prometheus)."""
+    from compliance import orders
+    from compliance.models import CLOSED_STATUSES, LegalRequest, OrderKind
+
+    labels = ["kind", "urgency"]
+    pending = GaugeMetricFamily(
+        "chatsite_authority_orders_open",
+        "Authority orders received and not yet carried out, by kind and urgency.",
+        labels=labels,
+    )
+    overdue = GaugeMetricFamily(
+        "chatsite_authority_orders_overdue",
+        "Authority orders not carried out by their deadline, by kind and urgency.",
+        labels=labels,
+    )
+    next_deadline = GaugeMetricFamily(
+        "chatsite_authority_order_next_deadline_seconds",
+        "Seconds until the nearest deadline of an order not yet carried out, by urgency "
+        "(negative: late; absent when none).",
+        labels=["urgency"],
+    )
+    counts, late, nearest = {}, {}, {}
+    rows = (
+        LegalRequest.objects.exclude(status__in=CLOSED_STATUSES)
+        .filter(taken_effect_at__isnull=True)
+        .values_list("kind", "emergency", "deadline")
+    )
+    for kind, emergency, deadline in rows:
+        key = (kind, "short" if orders.is_short(kind, emergency=emergency) else "long")
+        counts[key] = counts.get(key, 0) + 1
+        late[key] = late.get(key, 0) + (deadline < now)
+        nearest[key[1]] = min(nearest.get(key[1], deadline), deadline)
+    for kind in OrderKind.values:
+        urgencies = {"short" if orders.is_short(kind) else "long"}
+        if orders.rule(kind).emergency_deadline is not None:
+            urgencies.add("short")
+        for urgency in sorted(urgencies):
+            pending.add_metric([kind, urgency], counts.get((kind, urgency), 0))
+            overdue.add_metric([kind, urgency], late.get((kind, urgency), 0))
+    for urgency, deadline in sorted(nearest.items()):
+        next_deadline.add_metric([urgency], _seconds(deadline - now))
+    yield from (pending, overdue, next_deadline)
 
 
 def _audit_families(now):

@@ -271,6 +271,9 @@ if "AUDIT_LOOK_ALERT_WINDOW_SECONDS" in os.environ:
     AUDIT_LOOK_ALERT_WINDOW_SECONDS = int(os.environ["AUDIT_LOOK_ALERT_WINDOW_SECONDS"])
 if "AUDIT_LOOK_ALERT_EMAIL" in os.environ:
     AUDIT_LOOK_ALERT_EMAIL = os.environ["AUDIT_LOOK_ALERT_EMAIL"]
+# Mailed when an authority's order with a deadline in hours arrives (compliance/orders.py).
+if "COMPLIANCE_ORDER_ALERT_EMAIL" in os.environ:
+    COMPLIANCE_ORDER_ALERT_EMAIL = os.environ["COMPLIANCE_ORDER_ALERT_EMAIL"]
 
 # --- Moderation: DSA Art. 23 thresholds (moderation/app_settings.py, terms clause T14) ---
 for _name in (

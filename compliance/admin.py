@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,14 +27,17 @@ from audit.access import ReasonRequiredAdminMixin, mark_look_recorded
 from audit.actions import do_record_staff_access
 from audit.events import AuditEvent
 from audit.trail import request_ip
-from compliance import actions, queries, transparency
+from compliance import actions, orders, queries, transparency
 from compliance.app_settings import app_settings
 from compliance.forms import AddressLookupForm, LegalRequestForm, PeriodForm, ReasonForm
 from compliance.models import (
+    PRODUCTION_KINDS,
+    REMOVAL_KINDS,
     DataCategory,
     LegalHold,
     LegalRequest,
     LegalRequestStatus,
+    OrderKind,
     PublishedTransparencyReport,
     RestrictedRecord,
 )
@@ -43,6 +47,16 @@ from core.refusals import Refused
 S = LegalRequestStatus
 DELETION_PERMISSION = "accounts.change_accountdeletionrequest"
 PUBLISH_PERMISSION = "compliance.add_publishedtransparencyreport"
+
+
+def time_span(delta: timedelta) -> str:
+    """ "2 j 03 h 05 min": a deadline's time left (or past) at a glance."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return _("%(d)d j %(h)02d h") % {"d": days, "h": hours}
+    return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
 
 
 def export_directory():
@@ -56,26 +70,36 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
     access_reason_covers_model = True
     list_display = (
         "reference",
+        "kind",
         "authority",
         "legal_basis",
         "status",
         "deadline_flag",
+        "secret",
         "assigned_officer",
         "received_at",
     )
-    list_filter = ("status", "legal_basis")
+    list_filter = ("kind", "status", "legal_basis", "secret")
     search_fields = ("reference", "authority")
     actions = None
     change_list_template = "admin/compliance/legalrequest/change_list.html"
 
     @admin.display(description=gettext_lazy("échéance"), ordering="deadline")
     def deadline_flag(self, request_: LegalRequest):
-        when = request_.deadline.strftime("%Y-%m-%d %H:%M")
+        when = timezone.localtime(request_.deadline).strftime("%Y-%m-%d %H:%M")
+        if request_.is_overdue:
+            return format_html(
+                '<strong class="compliance-deadline-near">⚠ {} ({} {})</strong>',
+                when,
+                _("en retard de"),
+                time_span(-request_.time_left),
+            )
         if request_.deadline_is_near:
             return format_html(
-                '<strong class="compliance-deadline-near">⚠ {} ({})</strong>',
+                '<strong class="compliance-deadline-near">⚠ {} ({} {})</strong>',
                 when,
-                _("échéance proche"),
+                _("reste"),
+                time_span(request_.time_left),
             )
         return when
 
@@ -152,7 +176,7 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
             self._context(
                 request,
                 form=form,
-                title=_("Enregistrer une réquisition judiciaire"),
+                title=_("Enregistrer une réquisition ou une injonction"),
                 submit=_("Enregistrer"),
             ),
         )
@@ -171,6 +195,12 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
                 request,
                 title=_("Réquisition %(reference)s") % {"reference": legal_request.reference},
                 legal_request=legal_request,
+                rule=orders.rule(legal_request.kind),
+                time_left=time_span(abs(legal_request.time_left)),
+                contents=legal_request.content_messages().select_related("room", "author"),
+                production=legal_request.kind in PRODUCTION_KINDS,
+                removal=legal_request.kind in REMOVAL_KINDS,
+                eu_preservation=legal_request.kind == OrderKind.EU_PRESERVATION,
                 categories=[DataCategory(value).label for value in legal_request.data_categories],
                 holds=legal_request.holds.select_related("user", "room"),
                 subjects=legal_request.subjects.all(),
@@ -203,6 +233,19 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
                 legal_request, actor=request.user, note=reason
             ),
             "refuse": lambda: actions.do_refuse_legal_request(
+                legal_request, actor=request.user, reason=reason
+            ),
+            "acknowledge": lambda: actions.do_acknowledge_order(
+                legal_request, actor=request.user, note=reason
+            ),
+            "effect": lambda: actions.do_give_effect_to_order(legal_request, actor=request.user),
+            "lift_secrecy": lambda: actions.do_lift_order_secrecy(
+                legal_request, actor=request.user, reason=reason
+            ),
+            "extend": lambda: actions.do_extend_preservation(
+                legal_request, actor=request.user, reason=reason
+            ),
+            "confirm": lambda: actions.do_confirm_preservation(
                 legal_request, actor=request.user, reason=reason
             ),
         }
@@ -382,9 +425,9 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
                 request,
                 title=_("Tableau de bord de conformité"),
                 form=form,
-                upcoming=LegalRequest.objects.exclude(status__in=(S.ANSWERED, S.REFUSED)).order_by(
-                    "deadline"
-                )[:20],
+                upcoming=LegalRequest.objects.exclude(status__in=(S.ANSWERED, S.REFUSED))
+                .filter(taken_effect_at__isnull=True)
+                .order_by("deadline")[:20],
                 **transparency.chart_context(report),
                 period_start=start,
                 period_end=end,
@@ -397,7 +440,7 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
 class LegalHoldAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     access_event = AuditEvent.VIEW_LEGAL_REQUESTS
     access_reason_covers_model = True
-    list_display = ("request", "user", "room", "placed_at", "released_at")
+    list_display = ("request", "user", "room", "placed_at", "expires_at", "released_at")
     list_filter = (("released_at", admin.EmptyFieldListFilter),)
     actions = None
 

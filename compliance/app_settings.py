@@ -19,6 +19,16 @@ class AppSettings:
     COMPLIANCE_DSA_PUID_PREFIX = setting("COMPLIANCE_DSA_PUID_PREFIX", "chatsite-sor")
 
     @property
+    def COMPLIANCE_ORDER_ALERT_EMAIL(self) -> str:
+        """Who is mailed at once when an order with a deadline in hours arrives (a
+        terrorist-content removal order, an LCEN removal, an emergency EU
+        production order); by default the authorities' contact."""
+        return (
+            getattr(settings, "COMPLIANCE_ORDER_ALERT_EMAIL", "")
+            or settings.AUTHORITIES_CONTACT_EMAIL
+        )
+
+    @property
     def COMPLIANCE_EXPORT_DIR(self) -> Path:
         """Where the admin's export button writes legal packages (never served by URL);
         by default under VAR_DIR, itself a setting."""

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import jsonschema
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from compliance.app_settings import app_settings
@@ -183,9 +184,13 @@ def _facts(statement: StatementOfReasons) -> str:
         how = "Contenu détecté par un filtre automatique, décision prise par un modérateur."
     else:
         how = "Décision prise par un modérateur."
-    return (
-        f"{MEASURE_WORDS[statement.measure]} {where}, {SOURCE_WORDS[statement.source_type]}. {how}"
+    # The order's reference is left out: the database is public.
+    source = (
+        "sur injonction d'une autorité"
+        if statement.order_reference
+        else SOURCE_WORDS[statement.source_type]
     )
+    return f"{MEASURE_WORDS[statement.measure]} {where}, {source}. {how}"
 
 
 def submission(statement: StatementOfReasons) -> dict:
@@ -211,9 +216,16 @@ def submission(statement: StatementOfReasons) -> dict:
 
 
 def statements_in(period) -> Iterator[StatementOfReasons]:
-    """The period's statements the database takes, oldest first."""
+    """The period's statements the database takes, oldest first. One an authority's
+    order kept secret is left out while it is (the database is public) and goes
+    into the period in which it was disclosed."""
     return (
-        StatementOfReasons.objects.filter(measure__in=EXPORTED_MEASURES, **period.filter("created"))
+        StatementOfReasons.objects.disclosed()
+        .filter(measure__in=EXPORTED_MEASURES)
+        .filter(
+            Q(disclosed_at__isnull=True, **period.filter("created"))
+            | Q(**period.filter("disclosed_at"))
+        )
         .select_related("sanction__room", "message__room")
         .order_by("created", "pk")
         .iterator(chunk_size=500)

@@ -10,11 +10,21 @@ from django.utils.translation import gettext_lazy as _
 from accounts.staff import COMPLIANCE
 from audit.forms import MIN_REASON_LENGTH
 from compliance.actions.legal_requests import resolve_named_pseudonyms
-from compliance.models import REASON_MAX_LENGTH, REFERENCE_MAX_LENGTH, DataCategory, LegalBasis
+from compliance.models import (
+    REASON_MAX_LENGTH,
+    REFERENCE_MAX_LENGTH,
+    DataCategory,
+    LegalBasis,
+    OrderKind,
+)
+from compliance.orders import NATIONAL_PRESERVATION_MAX_DAYS
 from core.refusals import Refused
-from rooms.models import Room
+from moderation.legal_provisions import provision_choices
+from rooms.models import Message, Room
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+# One removal order names a handful of messages; more is a list to split.
+MAX_ORDER_CONTENTS = 200
 # The dashboard's default window.
 DEFAULT_DASHBOARD_DAYS = 365
 
@@ -24,14 +34,71 @@ def _names(value: str) -> list[str]:
 
 
 class LegalRequestForm(forms.Form):
+    """Registers an authority's order of any kind; the action checks what each
+    kind needs (compliance/actions/legal_requests.py, do_open_legal_request)."""
+
     reference = forms.CharField(label=_("Référence"), max_length=REFERENCE_MAX_LENGTH)
+    kind = forms.ChoiceField(
+        label=_("Nature"),
+        choices=OrderKind.choices,
+        initial=OrderKind.DATA_REQUEST,
+        required=False,
+        help_text=_(
+            "L'échéance se calcule à partir de la réception : une heure pour un contenu "
+            "terroriste, 24 heures pour un retrait LCEN, 10 jours (8 heures en urgence) pour "
+            "une injonction européenne de production, 24 heures pour une conservation."
+        ),
+    )
+    emergency = forms.BooleanField(
+        label=_("Urgence (injonction européenne de production : 8 heures)"), required=False
+    )
     authority = forms.CharField(label=_("Autorité requérante"), max_length=200)
     legal_basis = forms.ChoiceField(label=_("Fondement"), choices=LegalBasis.choices)
     legal_basis_detail = forms.CharField(
         label=_("Précision du fondement"), max_length=200, required=False
     )
-    received_at = forms.DateTimeField(label=_("Reçue le"), widget=DATETIME_INPUT)
-    deadline = forms.DateTimeField(label=_("À répondre avant"), widget=DATETIME_INPUT)
+    received_at = forms.DateTimeField(
+        label=_("Reçue le"),
+        widget=DATETIME_INPUT,
+        help_text=_("L'heure d'arrivée de l'injonction, d'où court le délai."),
+    )
+    deadline = forms.DateTimeField(
+        label=_("À répondre avant"),
+        widget=DATETIME_INPUT,
+        required=False,
+        help_text=_(
+            "Le délai fixé par l'injonction : requis pour une réquisition et une injonction "
+            "de l'article 9 ; pour les autres, retenu s'il est plus court que le délai légal."
+        ),
+    )
+    contents = forms.CharField(
+        label=_("Messages visés (retrait)"),
+        required=False,
+        help_text=_("Numéros des messages à retirer, séparés par des virgules."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    legal_provision = forms.ChoiceField(
+        label=_("Disposition légale enfreinte (retrait)"), required=False, choices=()
+    )
+    preserve_days = forms.IntegerField(
+        label=_("Durée de conservation en jours (réquisition de conservation)"),
+        required=False,
+        min_value=1,
+        max_value=NATIONAL_PRESERVATION_MAX_DAYS,
+    )
+    secret = forms.BooleanField(
+        label=_("L'autorité demande que la personne visée n'en soit pas informée"),
+        required=False,
+    )
+    secrecy_reason = forms.CharField(
+        label=_("Demande de confidentialité (motif, référence)"), max_length=500, required=False
+    )
+    secrecy_until = forms.DateTimeField(
+        label=_("Confidentialité jusqu'au"),
+        widget=DATETIME_INPUT,
+        required=False,
+        help_text=_("Vide : jusqu'à ce que l'autorité la lève."),
+    )
     accounts = forms.CharField(
         label=_("Comptes visés"),
         required=False,
@@ -55,12 +122,18 @@ class LegalRequestForm(forms.Form):
         help_text=_("Identifiants des salons, séparés par des virgules."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    period_start = forms.DateTimeField(label=_("Période : du"), widget=DATETIME_INPUT)
-    period_end = forms.DateTimeField(label=_("Période : au"), widget=DATETIME_INPUT)
+    period_start = forms.DateTimeField(
+        label=_("Période : du"),
+        widget=DATETIME_INPUT,
+        required=False,
+        help_text=_("Pour un retrait : vide, la période des messages visés."),
+    )
+    period_end = forms.DateTimeField(label=_("Période : au"), widget=DATETIME_INPUT, required=False)
     data_categories = forms.MultipleChoiceField(
         label=_("Catégories de données"),
         choices=DataCategory.choices,
         widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     assigned_officer = forms.ModelChoiceField(
         label=_("Agent chargé"), queryset=get_user_model().objects.none()
@@ -76,6 +149,26 @@ class LegalRequestForm(forms.Form):
         self.fields["assigned_officer"].queryset = get_user_model().objects.filter(
             is_active=True, groups__name=COMPLIANCE
         )
+        self.fields["legal_provision"].choices = [("", "-"), *provision_choices()]
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data["kind"] or OrderKind.DATA_REQUEST
+
+    def clean_contents(self) -> list:
+        ids = _names(self.cleaned_data["contents"])
+        if any(not value.isdigit() for value in ids):
+            raise forms.ValidationError(_("Des numéros de message, séparés par des virgules."))
+        if len(ids) > MAX_ORDER_CONTENTS:
+            raise forms.ValidationError(
+                _("Au plus %(max)d messages par injonction.") % {"max": MAX_ORDER_CONTENTS}
+            )
+        found = {message.pk: message for message in Message.objects.filter(pk__in=ids)}
+        missing = [value for value in ids if int(value) not in found]
+        if missing:
+            raise forms.ValidationError(
+                _("Message inconnu : %(ids)s") % {"ids": ", ".join(missing)}
+            )
+        return [found[int(value)] for value in dict.fromkeys(ids)]
 
     def clean_accounts(self) -> list:
         """Account numbers here; pseudonyms are resolved over the period in clean()."""

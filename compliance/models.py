@@ -1,4 +1,6 @@
-"""Judicial requisitions, legal holds and the restricted store (docs/compliance.md).
+"""Authorities' orders (judicial requisitions, preservation, removal and EU
+production/preservation orders), legal holds and the restricted store
+(docs/compliance.md).
 
 The retention periods themselves are settings, not rows (compliance/retention.py):
 they change with the law, by deployment, never by a click in the admin.
@@ -32,8 +34,37 @@ class LegalRequestStatus(models.TextChoices):
     VERIFIED = "verified", _("vérifiée")
     ON_HOLD = "on_hold", _("en attente")
     EXPORTED = "exported", _("exportée")
+    # A removal or preservation order carried out, the authority not yet told.
+    EFFECTED = "effected", _("exécutée")
     ANSWERED = "answered", _("répondue")
     REFUSED = "refused", _("refusée")
+
+
+class OrderKind(models.TextChoices):
+    """What an authority orders; each kind has its deadline (compliance/orders.py)."""
+
+    DATA_REQUEST = "data_request", _("réquisition de données (CPP, DSA art. 10)")
+    PRESERVATION = "preservation", _("réquisition de conservation (CPP art. 60-2)")
+    REMOVAL_ART9 = "removal_art9", _("injonction d'agir contre un contenu illicite (DSA art. 9)")
+    REMOVAL_TERRORIST = (
+        "removal_terrorist",
+        _("injonction de retrait d'un contenu terroriste (règlement (UE) 2021/784)"),
+    )
+    REMOVAL_LCEN = "removal_lcen", _("demande administrative de retrait (LCEN art. 6-1)")
+    EU_PRODUCTION = (
+        "eu_production",
+        _("injonction européenne de production (règlement (UE) 2023/1543)"),
+    )
+    EU_PRESERVATION = (
+        "eu_preservation",
+        _("injonction européenne de conservation (règlement (UE) 2023/1543)"),
+    )
+
+
+REMOVAL_KINDS = (OrderKind.REMOVAL_ART9, OrderKind.REMOVAL_TERRORIST, OrderKind.REMOVAL_LCEN)
+PRESERVATION_KINDS = (OrderKind.PRESERVATION, OrderKind.EU_PRESERVATION)
+# Answered with a data package (export, second officer's approval).
+PRODUCTION_KINDS = (OrderKind.DATA_REQUEST, OrderKind.EU_PRODUCTION)
 
 
 CLOSED_STATUSES = (LegalRequestStatus.ANSWERED, LegalRequestStatus.REFUSED)
@@ -49,9 +80,21 @@ class DataCategory(models.TextChoices):
 
 
 class LegalRequest(models.Model):
-    """A requisition from a judicial authority, from receipt to answer."""
+    """An authority's order, from receipt to the answer that says what was done.
+
+    One case model for every kind (`kind`): data requisitions and EU production
+    orders answered with a package, preservation orders carried out by legal
+    holds, removal orders carried out by moderation's removal. The deadline is
+    computed from the receipt by kind (compliance/orders.py); `taken_effect_at`
+    is when the order took effect, `answered_at` when the authority was told.
+    """
 
     reference = models.CharField(_("référence"), max_length=REFERENCE_MAX_LENGTH, unique=True)
+    kind = models.CharField(
+        _("nature"), max_length=20, choices=OrderKind.choices, default=OrderKind.DATA_REQUEST
+    )
+    # EU production order in an emergency (Reg. 2023/1543, art. 10(4)): 8 hours.
+    emergency = models.BooleanField(_("urgence"), default=False)
     authority = models.CharField(_("autorité requérante"), max_length=200)
     legal_basis = models.CharField(_("fondement"), max_length=20, choices=LegalBasis.choices)
     legal_basis_detail = models.CharField(_("précision du fondement"), max_length=200, blank=True)
@@ -84,6 +127,25 @@ class LegalRequest(models.Model):
     package_name = models.CharField(_("paquet exporté"), max_length=200, blank=True)
     package_sha256 = models.CharField(_("SHA-256 du paquet"), max_length=64, blank=True)
     answered_at = models.DateTimeField(_("répondue le"), null=True, blank=True)
+    # The authority was told the order arrived (Art. 9(1): "without undue delay").
+    acknowledged_at = models.DateTimeField(_("réception confirmée le"), null=True, blank=True)
+    # The order took effect: content removed, data preserved, package produced.
+    taken_effect_at = models.DateTimeField(_("exécutée le"), null=True, blank=True)
+    # What was done and when, as told to the authority (DSA Art. 9(1)).
+    effect = models.JSONField(_("suite donnée"), default=dict, blank=True)
+    # The messages a removal order names, by id: ids, not a link, so that the
+    # retention purge of a message row (rooms' own) never edits the order.
+    content_ids = models.JSONField(_("messages visés (numéros)"), default=list, blank=True)
+    legal_provision = models.CharField(_("disposition légale (retrait)"), max_length=20, blank=True)
+    # A national preservation order's own duration (CPP art. 60-2: one year at most).
+    preserve_days = models.PositiveIntegerField(
+        _("durée de conservation (jours)"), null=True, blank=True
+    )
+    # The authority asked that the member not be told (DSA Art. 10(5)...).
+    secret = models.BooleanField(_("confidentialité demandée"), default=False)
+    secrecy_reason = models.CharField(_("motif de la confidentialité"), max_length=500, blank=True)
+    secrecy_until = models.DateTimeField(_("confidentialité jusqu'au"), null=True, blank=True)
+    secrecy_lifted_at = models.DateTimeField(_("confidentialité levée le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("réquisition judiciaire")
@@ -108,11 +170,34 @@ class LegalRequest(models.Model):
         return self.status in CLOSED_STATUSES
 
     @property
+    def is_done(self) -> bool:
+        """The order took effect or was closed: its deadline no longer runs."""
+        return self.is_closed or self.taken_effect_at is not None
+
+    @property
     def deadline_is_near(self) -> bool:
-        """Open, and due within DEADLINE_WARNING_DAYS or already late."""
-        return not self.is_closed and self.deadline - timezone.now() <= timedelta(
-            days=DEADLINE_WARNING_DAYS
-        )
+        """Still to act on, and due within its kind's warning window or already late."""
+        from compliance.orders import warning_window
+
+        return not self.is_done and self.deadline - timezone.now() <= warning_window(self.kind)
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_done and self.deadline < timezone.now()
+
+    @property
+    def time_left(self) -> timedelta:
+        return self.deadline - timezone.now()
+
+    def content_messages(self):
+        from rooms.models import Message
+
+        return Message.objects.filter(pk__in=self.content_ids).order_by("pk")
+
+    @property
+    def is_secret(self) -> bool:
+        """The member may not be told yet."""
+        return self.secret and self.secrecy_lifted_at is None
 
 
 class SubjectSource(models.TextChoices):
@@ -172,6 +257,17 @@ class LegalExportApproval(models.Model):
         return f"{self.request} · {self.officer}"
 
 
+class LegalHoldQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """Not released, and not past the end an order set (an EU preservation
+        order's 60 days): such a hold stops protecting at once, even before
+        `process_orders` records its end."""
+        now = now or timezone.now()
+        return self.filter(released_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+
 class LegalHold(models.Model):
     """Suspends every retention purge of one account or one room while it lasts."""
 
@@ -201,6 +297,10 @@ class LegalHold(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     release_reason = models.TextField(_("motif de la levée"), blank=True)
+    # The end a preservation order sets; none: until released.
+    expires_at = models.DateTimeField(_("jusqu'au"), null=True, blank=True)
+
+    objects = LegalHoldQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("conservation légale")
@@ -219,7 +319,9 @@ class LegalHold(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.released_at is None
+        return self.released_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
 
 
 class RestrictedCategory(models.TextChoices):

@@ -30,7 +30,7 @@ def _iso(value) -> str | None:
 
 
 def active_holds():
-    return LegalHold.objects.filter(released_at__isnull=True)
+    return LegalHold.objects.active()
 
 
 def held_user_ids() -> set[int]:

@@ -289,7 +289,7 @@ def expired(
     if step == "requisition_packages":
         # Kept while a hold of the request is active or any hold covers one of
         # its accounts or rooms: the package is part of what the hold preserves.
-        active = LegalHold.objects.filter(released_at__isnull=True)
+        active = LegalHold.objects.active()
         return (
             LegalRequest.objects.filter(status__in=CLOSED_STATUSES)
             .exclude(package_name="")

@@ -26,8 +26,15 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import ConnectionRecord
 from audit.events import AuditEvent
 from audit.models import AuditEntry
-from compliance.models import LegalBasis, LegalRequest, LegalRequestStatus
-from moderation.dsa import REPORT_CATEGORY, DsaCategory
+from compliance.models import (
+    PRODUCTION_KINDS,
+    REMOVAL_KINDS,
+    LegalBasis,
+    LegalRequest,
+    LegalRequestStatus,
+    OrderKind,
+)
+from moderation.dsa import REPORT_CATEGORY, DsaCategory, category_for
 from moderation.models import (
     CONTENT_MEASURES,
     Appeal,
@@ -187,7 +194,10 @@ def _template(period: Period) -> dict:
         kind=MisuseStep.PROVIDER_SUSPENSION, **period.filter("created")
     )
     art23_sanctions = set(art23_suspensions.values_list("sanction_id", flat=True))
-    from_notices = [s for s in restricting if s.source_type != "SOURCE_VOLUNTARY"]
+    # Removals on an authority's order are counted with the orders (Art. 9), not here.
+    from_notices = [
+        s for s in restricting if s.source_type != "SOURCE_VOLUNTARY" and not s.order_reference
+    ]
     own = [s for s in restricting if s.source_type == "SOURCE_VOLUNTARY"]
     notices = Report.objects.filter(**period.filter("created")).exclude(
         source=ReportSource.AUTOMATIC
@@ -195,10 +205,21 @@ def _template(period: Period) -> dict:
     acted = Report.objects.filter(
         status=ReportStatus.ACTIONED, **period.filter("decided_at")
     ).exclude(source=ReportSource.AUTOMATIC)
-    orders = LegalRequest.objects.filter(**period.filter("received_at"))
+    orders = LegalRequest.objects.filter(kind__in=PRODUCTION_KINDS, **period.filter("received_at"))
     answered = LegalRequest.objects.filter(
-        status=LegalRequestStatus.ANSWERED, **period.filter("answered_at")
+        kind__in=PRODUCTION_KINDS,
+        status=LegalRequestStatus.ANSWERED,
+        **period.filter("answered_at"),
     )
+    removal_orders = LegalRequest.objects.filter(
+        kind__in=REMOVAL_KINDS, **period.filter("received_at")
+    )
+    removals_acknowledged = LegalRequest.objects.filter(
+        kind__in=REMOVAL_KINDS, **period.filter("acknowledged_at")
+    ).only("received_at", "acknowledged_at")
+    removals_effected = LegalRequest.objects.filter(
+        kind__in=REMOVAL_KINDS, **period.filter("taken_effect_at")
+    ).only("received_at", "taken_effect_at")
     complaints = Appeal.objects.filter(**period.filter("created"))
     complaints_decided = Appeal.objects.filter(
         status__in=(AppealStatus.UPHELD, AppealStatus.REVERSED), **period.filter("decided_at")
@@ -212,14 +233,28 @@ def _template(period: Period) -> dict:
     ]
     return {
         "orders_art9": {
-            # Orders to act against illegal content: none exist yet (issue 16, item 6).
-            "received_by_category": dict.fromkeys(CATEGORIES, 0),
-            "median_hours_to_acknowledge": None,
-            "median_hours_to_give_effect": None,
+            # Orders to act against illegal content: DSA Art. 9, terrorist content
+            # (Reg. 2021/784), LCEN administrative removals; by the category of the
+            # provision the content breaks.
+            "received": removal_orders.count(),
+            "received_by_category": _by_category(
+                category_for(Ground.ILLEGAL, code)
+                for code in removal_orders.values_list("legal_provision", flat=True)
+            ),
+            "received_by_kind": _counts(removal_orders, "kind", REMOVAL_KINDS),
+            # Receipt to the authority told of it; receipt to the content removed.
+            "median_hours_to_acknowledge": _median_hours(
+                [o.acknowledged_at - o.received_at for o in removals_acknowledged]
+            ),
+            "median_hours_to_give_effect": _median_hours(
+                [o.taken_effect_at - o.received_at for o in removals_effected]
+            ),
         },
         "orders_art10": {
+            # Orders to provide information: requisitions and EU production orders.
             "received": orders.count(),
             "received_by_legal_basis": _counts(orders, "legal_basis", LegalBasis.values),
+            "received_by_kind": _counts(orders, "kind", PRODUCTION_KINDS),
             "median_hours_to_give_effect": _median_hours(
                 [r.answered_at - r.received_at for r in answered.only("received_at", "answered_at")]
             ),
@@ -318,6 +353,9 @@ def build_report(period: Period) -> dict:
         status__in=(AppealStatus.UPHELD, AppealStatus.REVERSED), **period.filter("decided_at")
     )
     legal_received = LegalRequest.objects.filter(**period.filter("received_at"))
+    legal_effected = LegalRequest.objects.filter(**period.filter("taken_effect_at")).only(
+        "received_at", "taken_effect_at", "deadline"
+    )
     legal_closed = LegalRequest.objects.filter(
         status__in=(LegalRequestStatus.ANSWERED, LegalRequestStatus.REFUSED),
         **period.filter("answered_at"),
@@ -372,6 +410,15 @@ def build_report(period: Period) -> dict:
         "legal_requests": {
             "received": legal_received.count(),
             "by_legal_basis": _counts(legal_received, "legal_basis", LegalBasis.values),
+            # Every kind of order: requisitions, preservation, removal, EU orders.
+            "by_kind": _counts(legal_received, "kind", OrderKind.values),
+            # Carried out (content removed, data preserved, package produced) in the
+            # period: how many, how fast from receipt, how many after their deadline.
+            "carried_out": legal_effected.count(),
+            "carried_out_late": sum(1 for r in legal_effected if r.taken_effect_at > r.deadline),
+            "median_hours_to_effect": _median_hours(
+                [r.taken_effect_at - r.received_at for r in legal_effected]
+            ),
             "answered": legal_closed.filter(status=LegalRequestStatus.ANSWERED).count(),
             "refused": legal_closed.filter(status=LegalRequestStatus.REFUSED).count(),
             "median_hours_to_response": _median_hours(

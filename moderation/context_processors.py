@@ -12,7 +12,7 @@ def navigation(request) -> dict:
     def has_decisions() -> bool:
         # A callable: the template calls it only where it asks (one query, members only).
         return (
-            StatementOfReasons.objects.filter(user=user).exists()
+            StatementOfReasons.objects.disclosed().filter(user=user).exists()
             or Report.objects.filter(reporter=user).exists()
         )
 

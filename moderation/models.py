@@ -475,6 +475,13 @@ def provision_choices() -> list[tuple[str, str]]:
     return catalogue_choices()
 
 
+class StatementQuerySet(models.QuerySet):
+    def disclosed(self):
+        """What the addressee may see: not those an authority's order keeps secret
+        for now (compliance's orders, docs/compliance.md "Orders")."""
+        return self.filter(withheld=False)
+
+
 class StatementOfReasons(models.Model):
     """What the user is told about a decision against them (DSA Art. 17).
 
@@ -572,6 +579,15 @@ class StatementOfReasons(models.Model):
     )
     created = models.DateTimeField(_("émis le"), default=timezone.now)
     appeal_until = models.DateTimeField(_("recours possible jusqu'au"))
+    # A decision taken on an authority's order names it; an order that asks for
+    # confidentiality keeps the statement from its addressee (`withheld`: not
+    # mailed, not on "Mes décisions", not in their export, not sent to the DSA
+    # database) until the secrecy ends, the day recorded in `disclosed_at`.
+    order_reference = models.CharField(_("injonction d'une autorité"), max_length=100, blank=True)
+    withheld = models.BooleanField(_("tenu secret à la demande de l'autorité"), default=False)
+    disclosed_at = models.DateTimeField(_("communiqué au destinataire le"), null=True, blank=True)
+
+    objects = StatementQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("exposé des motifs")

@@ -160,7 +160,8 @@ def user_export(user) -> dict:
     """A member's own moderation data, for the GDPR export (/api/me/export/):
     the reports they made, the sanctions and statements of reasons that
     concern them, and their appeals."""
-    statements = StatementOfReasons.objects.filter(user=user).order_by("created")
+    # A statement an authority keeps secret for now is not the member's to see yet.
+    statements = StatementOfReasons.objects.disclosed().filter(user=user).order_by("created")
     return {
         "reports": [
             {

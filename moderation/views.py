@@ -19,7 +19,9 @@ from moderation.models import Report, StatementOfReasons
 @login_required
 def decisions(request: HttpRequest) -> HttpResponse:
     """Reachable by a banned member too: a ban closes sockets, not the account."""
-    statements = StatementOfReasons.objects.filter(user=request.user).prefetch_related("appeals")
+    statements = (
+        StatementOfReasons.objects.disclosed().filter(user=request.user).prefetch_related("appeals")
+    )
     reports = Report.objects.filter(reporter=request.user).order_by("-created")[:50]
     return render(
         request,
@@ -31,7 +33,7 @@ def decisions(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def decision(request: HttpRequest, pk: int) -> HttpResponse:
-    statement = get_object_or_404(StatementOfReasons, pk=pk, user=request.user)
+    statement = get_object_or_404(StatementOfReasons.objects.disclosed(), pk=pk, user=request.user)
     form = AppealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -49,6 +49,14 @@ from compliance.actions.lookups import (  # noqa: F401
     LOOKUP_PERMISSION,
     do_look_up_address,
 )
+from compliance.actions.orders import (  # noqa: F401
+    do_acknowledge_order,
+    do_confirm_preservation,
+    do_extend_preservation,
+    do_give_effect_to_order,
+    do_lift_order_secrecy,
+    do_process_orders,
+)
 from compliance.actions.retention import (  # noqa: F401
     PURGE_BATCH,
     PURGE_STEPS,

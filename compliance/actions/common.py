@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from audit.events import AuditEvent
 from audit.trail import record
 from compliance.models import (
+    PRODUCTION_KINDS,
     REASON_MAX_LENGTH,
     LegalRequest,
 )
@@ -61,6 +62,16 @@ def _require_status(request: LegalRequest, allowed: Iterable[str]) -> None:
             RefusalCode.INVALID_STATUS,
             _("Impossible dans l'état actuel de la réquisition (%(status)s).")
             % {"status": request.get_status_display()},
+        )
+
+
+def _require_production(request: LegalRequest) -> None:
+    """Only requisitions and production orders are answered with a data package."""
+    if request.kind not in PRODUCTION_KINDS:
+        raise Refused(
+            RefusalCode.INVALID_STATUS,
+            _("Cette injonction ne s'exécute pas par un paquet de données (%(kind)s).")
+            % {"kind": request.get_kind_display()},
         )
 
 

@@ -27,6 +27,7 @@ from compliance.actions.common import (
     _audit_request,
     _check_permission,
     _locked,
+    _require_production,
     _require_status,
 )
 from compliance.models import (
@@ -76,6 +77,8 @@ def _package_files(request: LegalRequest, *, actor, now: datetime) -> dict[str, 
         "request.json": _json_bytes(
             {
                 "reference": request.reference,
+                "kind": request.kind,
+                "emergency": request.emergency,
                 "authority": request.authority,
                 "legal_basis": request.legal_basis,
                 "legal_basis_label": str(LegalBasis(request.legal_basis).label),
@@ -151,6 +154,7 @@ def do_export_legal_request(request: LegalRequest, *, actor, out_dir) -> Exporte
     _check_permission(actor, EXPORT_PERMISSION)
     request = _locked(request)
     _require_status(request, (LegalRequestStatus.VERIFIED, LegalRequestStatus.EXPORTED))
+    _require_production(request)
     approvals = request.approvals.exclude(officer_id=request.assigned_officer_id)
     if actor is not None:
         approvals = approvals.exclude(officer_id=actor.pk)
@@ -177,7 +181,17 @@ def do_export_legal_request(request: LegalRequest, *, actor, out_dir) -> Exporte
         request.exported_at = now
         request.package_name = name
         request.package_sha256 = digest
-        request.save(update_fields=["status", "exported_at", "package_name", "package_sha256"])
+        # A production order takes effect with its first package.
+        request.taken_effect_at = request.taken_effect_at or now
+        request.save(
+            update_fields=[
+                "status",
+                "exported_at",
+                "package_name",
+                "package_sha256",
+                "taken_effect_at",
+            ]
+        )
         _audit_request(
             AuditEvent.LEGAL_REQUEST_EXPORTED,
             request,

@@ -1,9 +1,12 @@
 """Judicial requisitions: received, verified, put on hold, approved (four eyes),
 answered or refused."""
 
+import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,29 +16,38 @@ from accounts.models import (
 )
 from audit.events import AuditEvent
 from audit.refusals import records_staff_refusals
-from compliance import queries
+from compliance import orders, queries
 from compliance.actions.common import (
     APPROVE_PERMISSION,
     CHANGE_PERMISSION,
     _audit_request,
     _check_permission,
     _locked,
+    _require_production,
     _require_status,
     _required_text,
 )
 from compliance.actions.holds import _place_hold
+from compliance.app_settings import app_settings
 from compliance.models import (
+    PRESERVATION_KINDS,
+    PRODUCTION_KINDS,
     REASON_MAX_LENGTH,
     REFERENCE_MAX_LENGTH,
+    REMOVAL_KINDS,
     DataCategory,
     LegalBasis,
     LegalExportApproval,
     LegalRequest,
     LegalRequestStatus,
     LegalRequestSubject,
+    OrderKind,
 )
 from core.refusals import RefusalCode, Refused
-from rooms.models import Room
+from moderation.legal_provisions import provision
+from rooms.models import Message, Room
+
+logger = logging.getLogger(__name__)
 
 
 def _holders_text(holders) -> str:
@@ -83,7 +95,7 @@ def resolve_named_pseudonyms(
     return resolved
 
 
-def _clean_categories(categories) -> list[str]:
+def _clean_categories(categories, *, required: bool = True) -> list[str]:
     values = list(dict.fromkeys(categories or ()))
     unknown = [value for value in values if value not in DataCategory.values]
     if unknown:
@@ -91,7 +103,7 @@ def _clean_categories(categories) -> list[str]:
             RefusalCode.INVALID,
             _("Catégorie de données inconnue : %(values)s") % {"values": unknown},
         )
-    if not values:
+    if not values and required:
         raise Refused(RefusalCode.INVALID, _("Indiquez au moins une catégorie de données."))
     return sorted(values)
 
@@ -104,10 +116,10 @@ def do_open_legal_request(
     authority: str,
     legal_basis: str,
     received_at: datetime,
-    deadline: datetime,
-    period_start: datetime,
-    period_end: datetime,
-    data_categories: Iterable[str],
+    deadline: datetime | None = None,
+    period_start: datetime | None = None,
+    period_end: datetime | None = None,
+    data_categories: Iterable[str] = (),
     assigned_officer: User,
     accounts: Iterable[User] = (),
     rooms: Iterable[Room] = (),
@@ -115,9 +127,26 @@ def do_open_legal_request(
     allow_ambiguous: bool = False,
     legal_basis_detail: str = "",
     place_holds: bool = True,
+    kind: str = OrderKind.DATA_REQUEST,
+    emergency: bool = False,
+    contents: Iterable[Message] = (),
+    legal_provision: str = "",
+    preserve_days: int | None = None,
+    secret: bool = False,
+    secrecy_reason: str = "",
+    secrecy_until: datetime | None = None,
     actor,
 ) -> LegalRequest:
-    """Records a requisition as received; with `place_holds`, holds its accounts and rooms.
+    """Records an authority's order as received; with `place_holds`, a data
+    requisition holds its accounts and rooms at once.
+
+    `kind` (OrderKind) sets the deadline from the receipt (compliance/orders.py);
+    `deadline` is the order's own, required where the law sets none and kept
+    where it is earlier than the law's. A removal order names its `contents`
+    (messages) and the `legal_provision` they break; a preservation order is
+    carried out later, by `do_give_effect_to_order`, which places its holds.
+    `secret`: the authority asked that the member not be told (its reason in
+    `secrecy_reason`, until `secrecy_until` or until lifted).
 
     `named_pseudonyms`: pseudonyms as the authority wrote them. Each is
     resolved to the account(s) that held it during the requested period
@@ -126,15 +155,52 @@ def do_open_legal_request(
     _check_permission(actor, "compliance.add_legalrequest")
     reference = _required_text(reference, _("référence"), REFERENCE_MAX_LENGTH)
     authority = _required_text(authority, _("autorité requérante"), 200)
+    if kind not in OrderKind.values:
+        raise Refused(RefusalCode.INVALID, _("Nature d'injonction inconnue."))
     if legal_basis not in LegalBasis.values:
         raise Refused(RefusalCode.INVALID, _("Fondement juridique inconnu."))
     legal_basis_detail = (legal_basis_detail or "").strip()
     if legal_basis == LegalBasis.OTHER and not legal_basis_detail:
         raise Refused(RefusalCode.INVALID, _("Précisez le fondement juridique."))
+    # A few minutes' tolerance for the clocks of the officer's machine and ours.
+    if received_at > timezone.now() + timedelta(minutes=5):
+        raise Refused(RefusalCode.INVALID, _("La date de réception est dans le futur."))
+    if emergency and kind != OrderKind.EU_PRODUCTION:
+        raise Refused(
+            RefusalCode.INVALID,
+            _("Seule une injonction européenne de production connaît l'urgence (8 heures)."),
+        )
+    if deadline is not None and deadline < received_at:
+        raise Refused(RefusalCode.INVALID, _("L'échéance précède la réception."))
+    try:
+        deadline = orders.compute_deadline(kind, received_at, emergency=emergency, stated=deadline)
+    except ValueError:
+        raise Refused(
+            RefusalCode.INVALID, _("Indiquez l'échéance fixée par l'injonction.")
+        ) from None
+    contents = list(contents)
+    order_details = _order_details(
+        kind,
+        contents=contents,
+        legal_provision=legal_provision,
+        preserve_days=preserve_days,
+        secret=secret,
+        secrecy_reason=secrecy_reason,
+        secrecy_until=secrecy_until,
+        received_at=received_at,
+    )
+    if contents:
+        # A removal order's period is its contents' (the package reads it).
+        period_start = period_start or min(message.created for message in contents)
+        period_end = period_end or max(message.created for message in contents)
+    if kind in PRESERVATION_KINDS and period_start is None and period_end is None:
+        # A hold keeps everything of its accounts and rooms: the period only
+        # says which data the authority named, when it does.
+        period_start = period_end = received_at
+    if period_start is None or period_end is None:
+        raise Refused(RefusalCode.INVALID, _("Indiquez la période visée."))
     if period_start > period_end:
         raise Refused(RefusalCode.INVALID, _("La période commence après sa fin."))
-    if deadline < received_at:
-        raise Refused(RefusalCode.INVALID, _("L'échéance précède la réception."))
     if not assigned_officer.has_perm(CHANGE_PERMISSION):
         raise Refused(RefusalCode.INVALID, _("L'agent chargé doit être un agent de conformité."))
     resolved = resolve_named_pseudonyms(
@@ -142,13 +208,22 @@ def do_open_legal_request(
     )
     accounts, rooms = list(accounts), list(rooms)
     named_ids = {holder.user_id for holders in resolved.values() for holder in holders}
+    # A removal order concerns the authors and the rooms of its contents.
+    named_ids |= {message.author_id for message in contents}
     accounts += list(User.objects.filter(pk__in=named_ids).exclude(pk__in=[a.pk for a in accounts]))
+    rooms += [
+        room
+        for room in Room.objects.filter(pk__in={message.room_id for message in contents})
+        if room.pk not in {each.pk for each in rooms}
+    ]
     if not accounts and not rooms:
         raise Refused(RefusalCode.INVALID, _("Indiquez au moins un compte ou un salon visé."))
     if LegalRequest.objects.filter(reference=reference).exists():
         raise Refused(RefusalCode.DUPLICATE, _("Une réquisition porte déjà cette référence."))
     request = LegalRequest.objects.create(
         reference=reference,
+        kind=kind,
+        emergency=emergency,
         authority=authority,
         legal_basis=legal_basis,
         legal_basis_detail=legal_basis_detail,
@@ -156,8 +231,10 @@ def do_open_legal_request(
         deadline=deadline,
         period_start=period_start,
         period_end=period_end,
-        data_categories=_clean_categories(data_categories),
+        data_categories=_clean_categories(data_categories, required=kind in PRODUCTION_KINDS),
         assigned_officer=assigned_officer,
+        content_ids=sorted(message.pk for message in contents),
+        **order_details,
     )
     request.accounts.set(accounts)
     request.rooms.set(rooms)
@@ -176,7 +253,9 @@ def do_open_legal_request(
         for holder in holders
     )
     holds = []
-    if place_holds:
+    # Preservation orders place theirs when carried out (with their end);
+    # removal orders keep what they remove through moderation's records.
+    if place_holds and kind in PRODUCTION_KINDS:
         holds = [_place_hold(request, user=user, actor=actor) for user in accounts]
         holds += [_place_hold(request, room=room, actor=actor) for room in rooms]
     _audit_request(
@@ -184,21 +263,129 @@ def do_open_legal_request(
         request,
         actor=actor,
         details={
+            "kind": kind,
+            "emergency": emergency,
             "legal_basis": legal_basis,
             "accounts": sorted(user.pk for user in accounts),
             "rooms": sorted(room.pk for room in rooms),
+            "contents": sorted(message.pk for message in contents),
             "categories": request.data_categories,
             "period": [request.period_start.isoformat(), request.period_end.isoformat()],
+            "received_at": request.received_at.isoformat(),
             "deadline": request.deadline.isoformat(),
             "assigned_officer": assigned_officer.pk,
             "holds": [hold.pk for hold in holds],
+            "secret": request.secret,
             "named": {
                 name: [holder.user_id for holder in holders] for name, holders in resolved.items()
             },
             "ambiguous": sorted({subject.named for subject in subjects if subject.ambiguous}),
         },
     )
+    if orders.is_short(kind, emergency=emergency):
+        transaction.on_commit(partial(alert_short_deadline, request.pk))
     return request
+
+
+def _order_details(
+    kind,
+    *,
+    contents,
+    legal_provision,
+    preserve_days,
+    secret,
+    secrecy_reason,
+    secrecy_until,
+    received_at,
+) -> dict:
+    """The fields each kind needs, checked."""
+    details = {"legal_provision": "", "preserve_days": None}
+    if kind in REMOVAL_KINDS:
+        if not contents:
+            raise Refused(
+                RefusalCode.INVALID, _("Une injonction de retrait désigne les messages visés.")
+            )
+        legal_provision = (legal_provision or "").strip()
+        if not legal_provision and kind == OrderKind.REMOVAL_TERRORIST:
+            legal_provision = orders.TERRORIST_DEFAULT_PROVISION
+        if not isinstance(legal_provision, str) or provision(legal_provision) is None:
+            raise Refused(
+                RefusalCode.INVALID,
+                _("Choisissez la disposition légale que les contenus visés enfreignent."),
+            )
+        if kind == OrderKind.REMOVAL_LCEN and legal_provision not in orders.LCEN_PROVISIONS:
+            raise Refused(
+                RefusalCode.INVALID,
+                _(
+                    "L'article 6-1 de la LCEN ne vise que la provocation au terrorisme ou son "
+                    "apologie et les images pédopornographiques."
+                ),
+            )
+        details["legal_provision"] = legal_provision
+    elif contents:
+        raise Refused(RefusalCode.INVALID, _("Seule une injonction de retrait vise des messages."))
+    if kind == OrderKind.PRESERVATION:
+        if not isinstance(preserve_days, int) or not (
+            1 <= preserve_days <= orders.NATIONAL_PRESERVATION_MAX_DAYS
+        ):
+            raise Refused(
+                RefusalCode.INVALID,
+                _("Durée de conservation : de 1 à %(max)d jours (CPP art. 60-2).")
+                % {"max": orders.NATIONAL_PRESERVATION_MAX_DAYS},
+            )
+        details["preserve_days"] = preserve_days
+    secrecy_reason = (secrecy_reason or "").strip()
+    if secret and not secrecy_reason:
+        raise Refused(
+            RefusalCode.INVALID,
+            _("Indiquez la demande de confidentialité de l'autorité (motif, référence)."),
+        )
+    if len(secrecy_reason) > 500:
+        raise Refused(
+            RefusalCode.INVALID, _("Motif de la confidentialité : 500 caractères au plus.")
+        )
+    if secrecy_until is not None and (not secret or secrecy_until <= received_at):
+        raise Refused(
+            RefusalCode.INVALID,
+            _("La fin de la confidentialité suit la réception d'une injonction confidentielle."),
+        )
+    details.update(
+        secret=bool(secret),
+        secrecy_reason=secrecy_reason if secret else "",
+        secrecy_until=secrecy_until if secret else None,
+    )
+    return details
+
+
+def alert_short_deadline(request_id: int) -> None:
+    """Mails the on-call address when an order due within hours arrives; the
+    page comes from Prometheus (chatsite_authority_orders_open{urgency="short"}).
+    Called after commit: the order stands without its mail."""
+    request = LegalRequest.objects.filter(pk=request_id).first()
+    recipient = app_settings.COMPLIANCE_ORDER_ALERT_EMAIL
+    if request is None or not recipient:
+        return
+    subject = _("[Chatsite] Injonction à exécuter avant %(deadline)s : %(reference)s") % {
+        "deadline": f"{timezone.localtime(request.deadline):%Y-%m-%d %H:%M}",
+        "reference": request.reference,
+    }
+    body = _(
+        "%(kind)s reçue le %(received)s de : %(authority)s.\n"
+        "Échéance : %(deadline)s (%(basis)s).\n\n"
+        "À traiter dans l'administration : Conformité > Réquisitions judiciaires, "
+        "injonction n° %(id)s."
+    ) % {
+        "kind": request.get_kind_display(),
+        "received": f"{timezone.localtime(request.received_at):%Y-%m-%d %H:%M}",
+        "authority": request.authority,
+        "deadline": f"{timezone.localtime(request.deadline):%Y-%m-%d %H:%M}",
+        "basis": orders.rule(request.kind).basis,
+        "id": request.pk,
+    }
+    try:
+        send_mail(subject, body, None, [recipient])
+    except Exception:
+        logger.exception("could not mail the alert for order %s", request_id)
 
 
 @records_staff_refusals
@@ -247,6 +434,7 @@ def do_approve_legal_export(request: LegalRequest, *, actor: User) -> LegalExpor
     _check_permission(actor, APPROVE_PERMISSION)
     request = _locked(request)
     _require_status(request, (LegalRequestStatus.VERIFIED, LegalRequestStatus.EXPORTED))
+    _require_production(request)
     if actor.pk == request.assigned_officer_id:
         raise Refused(
             RefusalCode.SAME_OFFICER,
@@ -264,14 +452,27 @@ def do_approve_legal_export(request: LegalRequest, *, actor: User) -> LegalExpor
 @records_staff_refusals
 @transaction.atomic(durable=True)
 def do_answer_legal_request(request: LegalRequest, *, actor, note: str = "") -> LegalRequest:
-    """The package was handed to the authority: the requisition is answered."""
+    """The authority was told what was done: the package of a requisition or a
+    production order was handed over, or the effect given to a removal or
+    preservation order (what, when: `effect`) was reported (DSA Art. 9(1))."""
     _check_permission(actor, CHANGE_PERMISSION)
     request = _locked(request)
-    _require_status(request, (LegalRequestStatus.EXPORTED,))
+    _require_status(
+        request,
+        (LegalRequestStatus.EXPORTED,)
+        if request.kind in PRODUCTION_KINDS
+        else (LegalRequestStatus.EFFECTED,),
+    )
     request.status = LegalRequestStatus.ANSWERED
     request.answered_at = timezone.now()
     request.status_reason = (note or "").strip()[:REASON_MAX_LENGTH]
-    request.save(update_fields=["status", "answered_at", "status_reason"])
+    if request.kind not in PRODUCTION_KINDS:
+        request.effect = {
+            **request.effect,
+            "reported_at": request.answered_at.isoformat(),
+            "report_note": request.status_reason,
+        }
+    request.save(update_fields=["status", "answered_at", "status_reason", "effect"])
     _audit_request(
         AuditEvent.LEGAL_REQUEST_ANSWERED,
         request,

@@ -51,6 +51,7 @@ from moderation.actions.notices import (  # noqa: F401
 )
 from moderation.actions.removals import (  # noqa: F401
     do_remove_message,
+    remove_message_on_order,
 )
 from moderation.actions.reports import (  # noqa: F401
     ALERT_CONTEXT_MESSAGES,
@@ -74,4 +75,7 @@ from moderation.actions.sanctions import (  # noqa: F401
     MAX_DURATION_MINUTES,
     do_issue_sanction,
     do_lift_sanction,
+)
+from moderation.actions.statements import (  # noqa: F401
+    disclose_statements,
 )

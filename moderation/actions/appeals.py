@@ -31,7 +31,7 @@ from rooms import actions as room_actions
 @transaction.atomic(durable=True)
 def do_file_appeal(statement: StatementOfReasons, *, actor, text) -> Appeal:
     statement = StatementOfReasons.objects.select_for_update().get(pk=statement.pk)
-    if statement.user_id != actor.pk:
+    if statement.user_id != actor.pk or statement.withheld:
         raise Refused(RefusalCode.NOT_FOUND, _("Décision introuvable."))
     if timezone.now() > statement.appeal_until:
         raise Refused(RefusalCode.INVALID, _("Le délai de recours de six mois est dépassé."))
@@ -97,6 +97,19 @@ def do_decide_appeal(appeal: Appeal, *, actor, reverse_decision: bool, answer) -
             _("Un recours est examiné par un autre modérateur que l'auteur de la décision."),
         )
     answer = _require_text(answer, "answer", REASON_MAX_LENGTH)
+    if reverse_decision and appeal.statement is not None and appeal.statement.order_reference:
+        # The removal carries out an authority's order: it is contested before
+        # the courts of the authority's State, not undone by a moderator.
+        raise Refused(
+            RefusalCode.CONFLICT,
+            _(
+                "Ce retrait exécute l'injonction %(reference)s d'une autorité : il ne peut pas "
+                "être annulé sur recours interne. Maintenez la décision et indiquez à la "
+                "personne comment contester l'injonction ; en cas d'erreur sur le contenu "
+                "visé, alertez l'équipe de conformité."
+            )
+            % {"reference": appeal.statement.order_reference},
+        )
     appeal.status = AppealStatus.REVERSED if reverse_decision else AppealStatus.UPHELD
     appeal.decided_by = actor
     appeal.decided_at = timezone.now()

@@ -32,6 +32,8 @@ def _remove_message(
     automated: bool = False,
     legal_provision: str = "",
     report: Report | None = None,
+    order_reference: str = "",
+    withheld: bool = False,
 ) -> StatementOfReasons | None:
     """Hides the message through rooms (who and why kept on the row; the room is
     told after commit) and writes the author's statement of reasons."""
@@ -57,6 +59,8 @@ def _remove_message(
         automated=automated,
         legal_provision=legal_provision,
         report=report,
+        order_reference=order_reference,
+        withheld=withheld,
     )
     record(
         AuditEvent.MESSAGE_REMOVED,
@@ -70,9 +74,47 @@ def _remove_message(
             "ground": ground,
             "clause": clause,
             "legal_provision": legal_provision,
+            **({"order": order_reference, "withheld": withheld} if order_reference else {}),
         },
     )
     return statement
+
+
+@transaction.atomic
+def remove_message_on_order(
+    message: Message,
+    *,
+    actor,
+    order_reference: str,
+    authority: str,
+    legal_provision: str,
+    withheld: bool = False,
+) -> StatementOfReasons | None:
+    """Gives effect to an authority's removal order (compliance's orders): the
+    message is hidden like any removal, with a statement citing the law and the
+    order. None when it was already hidden. Runs inside compliance's transaction,
+    which audits the order's effect; the Art. 23 assessment of the author is
+    moderation's own business and not triggered by an order (its warning would
+    tell a member an order asked to keep in the dark)."""
+    order_reference = _require_text(order_reference, "order_reference", 100)
+    authority = _require_text(authority, "authority", 200)
+    ground, clause, legal_provision = _decision_basis(
+        Ground.ILLEGAL, None, legal_provision, default_ground=Ground.ILLEGAL
+    )
+    reason = _("Injonction de retrait %(reference)s de l'autorité suivante : %(authority)s.") % {
+        "reference": order_reference,
+        "authority": authority,
+    }
+    return _remove_message(
+        message,
+        actor=actor,
+        reason=reason,
+        ground=ground,
+        clause=clause,
+        legal_provision=legal_provision,
+        order_reference=order_reference,
+        withheld=withheld,
+    )
 
 
 @transaction.atomic(durable=True)

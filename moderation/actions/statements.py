@@ -82,10 +82,16 @@ def _statement(
     content_date=None,
     notify: bool = True,
     held_message=None,
+    order_reference: str = "",
+    withheld: bool = False,
 ) -> StatementOfReasons:
     """`automated`: a filter decided alone (detected and decided automatically).
     Otherwise a moderator decided; `automated_detection` and `automation` say
-    whether a filter found the content or took a first measure (a hold)."""
+    whether a filter found the content or took a first measure (a hold).
+
+    `order_reference`: the decision gives effect to an authority's order
+    (compliance's orders); `withheld`: that order asks that the addressee not be
+    told yet, so nothing is mailed until `disclose_statements`."""
     now = timezone.now()
     if automated_detection is None:
         automated_detection = automated or detected_automatically(report)
@@ -108,7 +114,12 @@ def _statement(
         clause=clause,
         legal_provision=legal_provision,
         category=category_for(ground, legal_provision),
-        source_type=source_type_for(report),
+        # The Transparency Database has no source type of its own for an
+        # authority's order: it is "another notification" there, and the
+        # statement keeps the order's reference.
+        source_type=SourceType.OTHER_NOTIFICATION if order_reference else source_type_for(report),
+        order_reference=order_reference,
+        withheld=withheld,
         report=report,
         held_message=held_message,
         territorial_scope=list(app_settings.MODERATION_TERRITORIAL_SCOPE),
@@ -119,7 +130,34 @@ def _statement(
         created=now,
         appeal_until=now + APPEAL_WINDOW,
     )
-    statement.redress = _(
+    statement.redress = _redress(statement)
+    statement.save(update_fields=["redress"])
+    if not notify or withheld:
+        return statement
+    _notify(statement)
+    return statement
+
+
+def _redress(statement: StatementOfReasons) -> str:
+    text = _internal_redress(statement)
+    if not statement.order_reference:
+        return text
+    # DSA Art. 9(5), Reg. 2021/784 art. 9: the order itself is contested before
+    # the courts of the State of the authority that issued it.
+    return (
+        _(
+            "Cette mesure exécute une injonction d'une autorité (référence %(reference)s) : "
+            "vous pouvez contester cette injonction devant les juridictions de l'État de "
+            "l'autorité qui l'a émise."
+        )
+        % {"reference": statement.order_reference}
+        + " "
+        + text
+    )
+
+
+def _internal_redress(statement: StatementOfReasons) -> str:
+    return _(
         "Vous pouvez contester cette décision jusqu'au %(date)s depuis la page « Mes "
         "décisions » (%(url)s) : un autre modérateur que celui qui l'a prise examinera "
         "votre recours et vous répondra de façon motivée. Vous pouvez aussi saisir un "
@@ -129,19 +167,42 @@ def _statement(
         "date": date_format(timezone.localtime(statement.appeal_until)),
         "url": _absolute(statement.get_absolute_url()),
     }
-    statement.save(update_fields=["redress"])
-    if not notify:
-        return statement
+
+
+def _notify(statement: StatementOfReasons) -> None:
+    """Mails the addressee once the transaction commits."""
     transaction.on_commit(
         partial(
             _mail,
-            user.email,
+            statement.user.email,
             _("Chatsite : une décision de modération vous concerne"),
             "moderation/email/statement.txt",
             {"statement": statement, "url": _absolute(statement.get_absolute_url())},
         )
     )
-    return statement
+
+
+@transaction.atomic
+def disclose_statements(statement_ids, *, now=None) -> list[StatementOfReasons]:
+    """The secrecy an authority asked for has ended: each withheld statement is
+    shown and mailed to its addressee now. The appeal window (Art. 20) runs from
+    this day, since the member could not contest what they were not told.
+    Part of compliance's lifting of an order's secrecy, which audits it."""
+    now = now or timezone.now()
+    disclosed = []
+    for statement in (
+        StatementOfReasons.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(statement_ids), withheld=True)
+        .select_related("user")
+    ):
+        statement.withheld = False
+        statement.disclosed_at = now
+        statement.appeal_until = now + APPEAL_WINDOW
+        statement.redress = _redress(statement)
+        statement.save(update_fields=["withheld", "disclosed_at", "appeal_until", "redress"])
+        _notify(statement)
+        disclosed.append(statement)
+    return disclosed
 
 
 def _explanation(ground: str, clause: str, legal_provision: str = "") -> str:
