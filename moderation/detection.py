@@ -107,18 +107,21 @@ def disallowed_links(text: str, allowed_domains: str) -> list[str]:
     ]
 
 
-def asks_to_move_to_other_app(text: str) -> bool:
-    folded = fold(text)
+def asks_to_move_to_other_app(text: str, folded: str | None = None) -> bool:
+    """`folded`: the text already folded (the post path folds once for every signal)."""
+    folded = fold(text) if folded is None else folded
     return bool(MESSAGING_APP.search(folded) and MOVE_INVITATION.search(folded))
 
 
-def asks_to_meet_with_contact(text: str) -> bool:
-    folded = fold(text)
-    if not MEETUP.search(folded):
-        return False
+def has_address_or_phone(text: str, folded: str) -> bool:
     return bool(
         STREET_ADDRESS.search(folded) or POSTCODE_CITY.search(folded) or FRENCH_PHONE.search(text)
     )
+
+
+def asks_to_meet_with_contact(text: str, folded: str | None = None) -> bool:
+    folded = fold(text) if folded is None else folded
+    return bool(MEETUP.search(folded)) and has_address_or_phone(text, folded)
 
 
 # --- child safety: self-declared minors, sextortion, requests to a minor -----------------------
@@ -263,6 +266,97 @@ IMAGE_OR_CONTACT_REQUEST = re.compile(
 )
 
 
+# Words without which a pattern cannot match: plain substring tests (C speed) spare the
+# alternations above the scan of the many messages that mention none of them.
+MINOR_HINTS = (
+    *"0123456789",
+    "onze",
+    "douze",
+    "treize",
+    "quatorze",
+    "quinze",
+    "seize",
+    "dix",
+    "mineur",
+    "majeur",
+    "college",
+    "clg",
+    "lycee",
+    "sixieme",
+    "cinquieme",
+    "quatrieme",
+    "troisieme",
+    "seconde",
+    "premiere",
+    "terminale",
+    "tle",
+)
+SEXTORTION_HINTS = (
+    "diffus",
+    "balanc",
+    "publi",
+    "post",
+    "partag",
+    "envoi",
+    "envoy",
+    "enverr",
+    "montr",
+    "tourner",
+    "leak",
+    "expos",
+    "affich",
+    "mets",
+    "mettr",
+    "fous",
+    "foutr",
+    "nud",
+    "nue",
+    "poil",
+    "enregistr",
+    "film",
+    "captur",
+    "screen",
+    "sinon",
+)
+REQUEST_HINTS = (
+    "photo",
+    "phto",
+    "pic",
+    "nud",
+    "vid",
+    "selfie",
+    "snap",
+    "montr",
+    "cam",
+    "facetime",
+    "habit",
+    "vis ou",
+    "es ou",
+    "ville",
+    "adresse",
+    "num",
+    "tel",
+    "insta",
+    "whatsapp",
+    " wa",
+    "tiktok",
+    "discord",
+    "telegram",
+    "seul",
+    "parents",
+    "savoir",
+    "secret",
+    "te chercher",
+    "te prendre",
+    "te voir",
+    "attends",
+)
+
+
+def _mentions(folded: str, hints: tuple[str, ...]) -> bool:
+    return any(hint in folded for hint in hints)
+
+
 def chat_fold(text: str) -> str:
     """fold(), straight apostrophes and single spaces: "J\u2019ai  14 ans" -> "j'ai 14 ans"."""
     return _SPACES.sub(" ", fold(text).translate(_APOSTROPHES)).strip()
@@ -271,6 +365,8 @@ def chat_fold(text: str) -> str:
 def declared_minor(folded: str, *, year: int) -> bool:
     """Whether the author says they are under 18 ("j'ai 14 ans", "je suis en 4e",
     "nee en 2012"); `folded` is chat_fold(text), `year` the current year."""
+    if not _mentions(folded, MINOR_HINTS):
+        return False
     for match in SELF_DECLARED_MINOR.finditer(folded):
         born = match.group("born") or match.group("born_of")
         if born is None:
@@ -283,14 +379,21 @@ def declared_minor(folded: str, *, year: int) -> bool:
 
 def sextortion(folded: str) -> bool:
     """A threat to spread intimate images, or a demand for money or images under one."""
-    return SEXTORTION.search(folded) is not None
+    return _mentions(folded, SEXTORTION_HINTS) and SEXTORTION.search(folded) is not None
 
 
-def asks_minor_for_contact(folded: str, raw: str) -> bool:
-    """A request for images, a camera, a meeting, contact details or another app."""
+def asks_minor_for_contact(
+    folded: str, raw: str, *, meetup: bool | None = None, moves: bool | None = None
+) -> bool:
+    """A request for images, a camera, a meeting, contact details or another app.
+    `meetup` and `moves`: what the post path already found (MEETUP, another app)."""
+    if meetup is None:
+        meetup = MEETUP.search(folded) is not None
+    if moves is None:
+        moves = asks_to_move_to_other_app(raw, folded)
     return bool(
-        IMAGE_OR_CONTACT_REQUEST.search(folded)
-        or MEETUP.search(folded)
-        or (MESSAGING_APP.search(folded) and MOVE_INVITATION.search(folded))
+        meetup
+        or moves
+        or (_mentions(folded, REQUEST_HINTS) and IMAGE_OR_CONTACT_REQUEST.search(folded))
         or FRENCH_PHONE.search(raw)
     )

@@ -196,6 +196,10 @@ class SafetySignal(models.Model):
         verbose_name = _("signal de sécurité")
         verbose_name_plural = _("signaux de sécurité")
         ordering = ["-created"]
+        # "Was a minor declared in this room lately?", asked on the post path.
+        indexes = [
+            models.Index(fields=["room", "kind", "created"], name="moderation_signal_room_kind")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.user}"

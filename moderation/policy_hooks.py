@@ -212,14 +212,13 @@ def _minor_declared_here(room, user) -> int | None:
     )
 
 
-def detect_child_safety(user, room, body: str) -> None:
+def detect_child_safety(user, room, body: str, *, folded: str, meetup: bool, moves: bool) -> None:
     """A member who says they are a minor; what others then ask of them; sextortion.
 
     Each raises an urgent report with the conversation attached, and none refuses
     or changes the message: a minor's own words are delivered like any other, and
     neither they nor the other party learn that a moderator was called. One fold
     and compiled patterns per message; the database is asked only on a match."""
-    folded = detection.chat_fold(body)
     minor = None
     if detection.declared_minor(folded, year=timezone.localdate().year):
         kind = SafetySignalKind.SELF_DECLARED_MINOR
@@ -238,7 +237,7 @@ def detect_child_safety(user, room, body: str) -> None:
                 category=ReportCategory.CHILD_SAFETY,
                 severity=Severity.URGENT,
             )
-    elif detection.asks_minor_for_contact(folded, body):
+    elif detection.asks_minor_for_contact(folded, body, meetup=meetup, moves=moves):
         minor = _minor_declared_here(room, user)
         kind = SafetySignalKind.MINOR_CONTACT_REQUEST
         if minor is not None and not _recently_raised(kind, user, room):
@@ -286,14 +285,21 @@ def detect_safety_signals(user, room, body) -> None:
                 excerpt=body,
                 details={"conversations_opened": opened, "window_minutes": 60},
             )
+    # One fold for every text signal of this message.
+    folded = detection.chat_fold(body)
+    meetup = detection.MEETUP.search(folded) is not None
+    moves = detection.asks_to_move_to_other_app(body, folded)
     checks = (
-        (SafetySignalKind.MEETUP_WITH_CONTACT, detection.asks_to_meet_with_contact),
-        (SafetySignalKind.MOVE_TO_OTHER_APP, detection.asks_to_move_to_other_app),
+        (
+            SafetySignalKind.MEETUP_WITH_CONTACT,
+            meetup and detection.has_address_or_phone(body, folded),
+        ),
+        (SafetySignalKind.MOVE_TO_OTHER_APP, moves),
     )
-    for kind, detect in checks:
-        if detect(body) and not _recently_raised(kind, user):
+    for kind, found in checks:
+        if found and not _recently_raised(kind, user):
             actions.raise_safety_signal(kind, user, room, excerpt=body)
-    detect_child_safety(user, room, body)
+    detect_child_safety(user, room, body, folded=folded, meetup=meetup, moves=moves)
     return None
 
 
