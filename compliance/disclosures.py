@@ -33,7 +33,7 @@ class Recipient:
 
 
 def _host_of(url: str) -> str:
-    return urlsplit(url).hostname or "" if url else ""
+    return (urlsplit(url).hostname or "") if url else ""
 
 
 def processors() -> list[Recipient]:

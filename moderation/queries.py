@@ -20,6 +20,7 @@ from moderation.models import (
     HeldMessage,
     HeldStatus,
     Report,
+    SafetySignalKind,
     Sanction,
     Severity,
     StatementOfReasons,
@@ -147,18 +148,30 @@ def authority_notifications(start, end) -> dict:
     }
 
 
+def _suspect_and_victim(report: Report):
+    """Who the notification is about. A request-to-a-minor or sextortion signal names
+    the minor in its details; a minor's own declaration is reported on the minor,
+    who is then the person to protect, and the suspect is the adult of the
+    conversation, if there was one."""
+    signal = report.safety_signal
+    details = (signal.details or {}) if signal is not None else {}
+    users = get_user_model().objects
+    if signal is not None and signal.kind == SafetySignalKind.SELF_DECLARED_MINOR:
+        adult = details.get("with_member")
+        return users.filter(pk=adult).first() if adult else None, report.target_user
+    victim = details.get("minor")
+    return report.target_user, users.filter(pk=victim).first() if victim else None
+
+
 def escalation_information(report: Report) -> dict:
     """What PHAROS, the police (17) or emergency services (112) need to act:
     who is threatened and by whom, where, when, what was said, and the
     suspect's connection data (IP address and source port, décret 2021-1362)."""
     from accounts.models import ConnectionRecord
 
-    target = report.target_user
+    target, victim = _suspect_and_victim(report)
     reporter = report.reporter
     signal = report.safety_signal
-    # A child-safety signal names the member who said they were a minor.
-    victim_id = (signal.details or {}).get("minor") if signal is not None else None
-    victim = get_user_model().objects.filter(pk=victim_id).first() if victim_id else None
     connections = []
     if target is not None:
         connections = [

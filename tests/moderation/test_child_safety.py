@@ -253,10 +253,16 @@ def decide(report, moderator):
     )
 
 
-def test_deciding_a_child_safety_case_opens_a_pending_pharos_notification(child_report, moderator):
+def test_deciding_a_child_safety_case_opens_a_pending_pharos_notification(
+    child_report, moderator, adult, minor
+):
     decide(child_report, moderator)
     [escalation] = ThreatEscalation.objects.filter(report=child_report)
     assert escalation.reason == EscalationReason.CHILD_SAFETY
+    # The minor's own declaration: the minor is the person to protect, the adult of
+    # the conversation the suspect whose account and connections are prepared.
+    assert escalation.information["victim"]["id"] == minor.pk
+    assert escalation.information["suspect"]["id"] == adult.pk
     assert escalation.authority == "pharos" and escalation.is_pending
     assert list(queries.pending_escalations()) == [escalation]
     [row] = audit_events(AuditEvent.THREAT_ESCALATED)
