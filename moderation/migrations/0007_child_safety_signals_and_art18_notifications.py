@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("moderation", "0005_misuse_measures_art23"),
+        ("moderation", "0006_statement_orders"),
         ("rooms", "0005_content_operations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
