@@ -26,7 +26,7 @@ help:
 	@echo "make ux-budget - measure page weight, requests and time to interactive (docs/ux.md)"
 	@echo "make bench  - load benchmark: the real app and the baselines (PostgreSQL, Redis; BENCH_SCALE, BENCH_ARGS)"
 	@echo "make bench-history - history paging with 1 million messages, with the query plans (PostgreSQL)"
-	@echo "make retention-tables - rewrite the retention tables of docs/records-of-processing.md and docs/dpia.md from the policy"
+	@echo "make retention-tables - rewrite the retention tables of docs/records-of-processing.md and docs/dpia.md from the policy, and the recipients table from compliance/disclosures.py"
 	@echo "make backup - pg_dump of DATABASE_URL into var/backups/ (docs/operations.md)"
 	@echo "make restore BACKUP=file TARGET_DATABASE_URL=url - restore into a new, empty database"
 	@echo "make restore-drill [CHECKPOINT=file] - dump, restore into a scratch database, compare, audit_verify"
@@ -124,6 +124,7 @@ restore-drill: .venv
 # policy (tests/compliance/test_retention_docs.py fails when they differ).
 retention-tables: .venv
 	$(PY) scripts/retention_table.py
+	$(PY) scripts/recipients_table.py
 
 # One project catalogue, locale/en (tests/chatsite/test_translations.py keeps it complete):
 # after this, translate the new or fuzzy entries, then run it again to compile.

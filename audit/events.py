@@ -75,8 +75,9 @@ class AuditEvent(models.IntegerChoices):
     APPEAL_FILED = 4030, _("recours déposé")
     APPEAL_DECIDED = 4031, _("recours décidé")
     SAFETY_SIGNAL_RAISED = 4040, _("signal de sécurité relevé")
-    THREAT_ESCALATED = 4050, _("menace pour la vie : signalement aux autorités préparé")
+    THREAT_ESCALATED = 4050, _("signalement aux autorités préparé (article 18)")
     ESCALATION_TRANSMITTED = 4051, _("signalement transmis aux autorités")
+    ESCALATION_DECLINED = 4052, _("signalement aux autorités : non transmis, motif donné")
     REPORTING_SUSPENDED = 4060, _("signalements d'un compte suspendus (abus)")
     # DSA Art. 23, terms clause T14: the warning that comes before either suspension.
     MISUSE_WARNING_ISSUED = 4061, _("avertissement au titre de l'article 23")

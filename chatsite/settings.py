@@ -345,6 +345,10 @@ LEGAL_HOST_NAME = env_str("LEGAL_HOST_NAME", "")
 LEGAL_HOST_ADDRESS = env_str("LEGAL_HOST_ADDRESS", "")
 LEGAL_HOST_PHONE = env_str("LEGAL_HOST_PHONE", "")
 PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL", LEGAL_CONTACT_EMAIL)
+# The processors the privacy page names besides the host (compliance/disclosures.py).
+for _name in ("PRIVACY_AGE_VERIFICATION_PROVIDER", "PRIVACY_MAIL_PROVIDER"):
+    if _name in os.environ:
+        globals()[_name] = os.environ[_name]
 AUTHORITIES_CONTACT_EMAIL = env_str("AUTHORITIES_CONTACT_EMAIL", "requisitions@chatsite.localhost")
 
 # --- Internationalisation ---------------------------------------------------------

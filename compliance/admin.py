@@ -43,6 +43,7 @@ from compliance.models import (
 )
 from core.admin import ReadOnlyAdminMixin
 from core.refusals import Refused
+from moderation import queries as moderation_queries
 
 S = LegalRequestStatus
 DELETION_PERMISSION = "accounts.change_accountdeletionrequest"
@@ -428,6 +429,8 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
                 upcoming=LegalRequest.objects.exclude(status__in=(S.ANSWERED, S.REFUSED))
                 .filter(taken_effect_at__isnull=True)
                 .order_by("deadline")[:20],
+                # Art. 18 notifications still to send (or decline), whatever the period.
+                pending_escalations=moderation_queries.pending_escalations()[:50],
                 **transparency.chart_context(report),
                 period_start=start,
                 period_end=end,

@@ -17,6 +17,10 @@ class AppSettings:
     # The prefix of the platform's unique id (puid) of each statement of reasons
     # sent to the DSA Transparency Database: "<prefix>-<statement id>", never reused.
     COMPLIANCE_DSA_PUID_PREFIX = setting("COMPLIANCE_DSA_PUID_PREFIX", "chatsite-sor")
+    # The processors the privacy page names (compliance/disclosures.py): empty, the
+    # host of AGE_ATTESTATION_PROVIDER_URL or of EMAIL_URL; the host is LEGAL_HOST_NAME.
+    PRIVACY_AGE_VERIFICATION_PROVIDER = setting("PRIVACY_AGE_VERIFICATION_PROVIDER", "")
+    PRIVACY_MAIL_PROVIDER = setting("PRIVACY_MAIL_PROVIDER", "")
 
     @property
     def COMPLIANCE_ORDER_ALERT_EMAIL(self) -> str:

@@ -51,6 +51,7 @@ from moderation.models import (
     Sanction,
     StatementOfReasons,
 )
+from moderation.queries import authority_notifications
 from rooms.actions import AUTHOR_DELETION_REASON
 from rooms.models import Message
 
@@ -428,6 +429,11 @@ def build_report(period: Period) -> dict:
                 ]
             ),
         },
+        # DSA Art. 18: our spontaneous notifications of suspected offences threatening
+        # life or safety (PHAROS, 17, 112), apart from the requisitions answered above.
+        "authority_notifications_art18": authority_notifications(
+            period.start_at, period.end_before
+        ),
         "monthly_active_users": _monthly_active_users(period),
         "template": _template(period),
     }

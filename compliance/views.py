@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
-from compliance import transparency
+from compliance import disclosures, transparency
 from compliance.models import PublishedTransparencyReport
 from compliance.retention import retention_policy
 
@@ -181,6 +181,8 @@ def privacy(request: HttpRequest) -> HttpResponse:
             **_legal_context(),
             "title": _("Politique de confidentialité"),
             "retention": retention_rows(),
+            "processors": disclosures.processors(),
+            "authority_disclosures": disclosures.authority_disclosures(),
         },
     )
 

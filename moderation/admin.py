@@ -36,6 +36,7 @@ from moderation import actions, queries
 from moderation.forms import (
     AppealDecisionForm,
     DecisionForm,
+    DeclineEscalationForm,
     ReasonForm,
     RemovalForm,
     SanctionForm,
@@ -62,6 +63,8 @@ from rooms.admin import MessageAdmin
 from rooms.models import Message, Room, RoomKind
 
 MAX_BULK = 200
+# Where a moderator files the report (PHAROS has no API: a person fills its form).
+PHAROS_FORM_URL = "https://www.internet-signalement.gouv.fr/PharosS1/"
 
 
 # --- bulk actions through a confirmation page -------------------------------------------------
@@ -355,6 +358,22 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
                 form.add_error(None, refusal.detail)
             else:
                 messages.success(request, _("Décision enregistrée."))
+                pending = report.escalations.filter(
+                    transmitted_at__isnull=True, declined_at__isnull=True
+                ).first()
+                if pending is not None:
+                    # The case calls for a notification (a child-safety case with a
+                    # measure, a threat to life): its page is the next step.
+                    messages.warning(
+                        request,
+                        _(
+                            "Signalez maintenant ce cas à PHAROS, puis enregistrez ce qui a "
+                            "été transmis et le numéro de signalement."
+                        ),
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:moderation_threatescalation_change", args=[pending.pk])
+                    )
                 return HttpResponseRedirect(reverse("admin:moderation_report_changelist"))
         group = [report, *report.duplicates.select_related("reporter").order_by("created")]
         message = report.target_message
@@ -621,8 +640,16 @@ class ThreatEscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # The list needs a reason, and each escalation its own (it carries connection data).
     look_policy = LookPolicy.OBJECT
     access_event = AuditEvent.VIEW_CONNECTION_RECORDS
-    list_display = ("created", "report", "authority", "transmitted_at", "authority_reference")
-    list_filter = ("authority",)
+    list_display = (
+        "created",
+        "report",
+        "reason",
+        "authority",
+        "transmitted_at",
+        "authority_reference",
+        "declined_at",
+    )
+    list_filter = ("reason", "authority", ("transmitted_at", admin.EmptyFieldListFilter))
     list_select_related = ("report",)
 
     def look_subjects(self, escalation) -> tuple[list[int], list[int]]:
@@ -644,26 +671,51 @@ class ThreatEscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         if refusal is not None:
             return refusal
-        may_change = request.user.has_perm("moderation.change_threatescalation")
-        form = TransmissionForm(request.POST or None) if may_change else None
-        if request.method == "POST" and form is not None and form.is_valid():
-            actions.do_mark_escalation_transmitted(
-                escalation,
-                actor=request.user,
-                authority=form.cleaned_data["authority"],
-                reference=form.cleaned_data["reference"],
-            )
-            messages.success(request, _("Transmission enregistrée."))
-            return HttpResponseRedirect(request.path)
+        may_change = (
+            request.user.has_perm("moderation.change_threatescalation") and escalation.is_pending
+        )
+        decline = "decline_reason" in request.POST
+        form = TransmissionForm(None if decline else request.POST or None) if may_change else None
+        decline_form = (
+            DeclineEscalationForm(request.POST if decline else None) if may_change else None
+        )
+        if request.method == "POST" and may_change:
+            try:
+                if decline and decline_form.is_valid():
+                    actions.do_decline_escalation(
+                        escalation,
+                        actor=request.user,
+                        reason=decline_form.cleaned_data["decline_reason"],
+                    )
+                    messages.success(request, _("Non-transmission enregistrée."))
+                    return HttpResponseRedirect(request.path)
+                if not decline and form.is_valid():
+                    actions.do_mark_escalation_transmitted(
+                        escalation,
+                        actor=request.user,
+                        authority=form.cleaned_data["authority"],
+                        reference=form.cleaned_data["reference"],
+                        category=form.cleaned_data["category"],
+                        items=form.cleaned_data["items"],
+                        summary=form.cleaned_data["summary"],
+                    )
+                    messages.success(request, _("Transmission enregistrée."))
+                    return HttpResponseRedirect(request.path)
+            except Refused as refusal:
+                (decline_form if decline else form).add_error(None, refusal.detail)
         return TemplateResponse(
             request,
             "admin/moderation/escalation.html",
             {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
-                "title": _("Menace pour la vie : signalement aux autorités"),
+                "title": _("Signalement aux autorités (article 18) : %(reason)s")
+                % {"reason": escalation.get_reason_display()},
                 "escalation": escalation,
+                "information": escalation.information,
+                "pharos_url": PHAROS_FORM_URL,
                 "form": form,
+                "decline_form": decline_form,
             },
         )
 

@@ -7,7 +7,9 @@ from moderation.models import (
     DETAILS_MAX_LENGTH,
     REASON_MAX_LENGTH,
     EscalationAuthority,
+    EscalationItem,
     Ground,
+    PharosCategory,
     ReportCategory,
     SanctionKind,
     clause_choices,
@@ -198,5 +200,46 @@ class RemovalForm(ReasonForm):
 
 
 class TransmissionForm(forms.Form):
+    """What was sent to the authority, as the moderator sent it (DSA Art. 18)."""
+
     authority = forms.ChoiceField(label=_("Autorité"), choices=EscalationAuthority.choices)
-    reference = forms.CharField(label=_("Référence"), max_length=100, required=False)
+    reference = forms.CharField(
+        label=_("Référence"),
+        max_length=100,
+        required=False,
+        help_text=_("Le numéro de signalement que PHAROS affiche après l'envoi (obligatoire)."),
+    )
+    category = forms.ChoiceField(
+        label=_("Catégorie choisie sur PHAROS"),
+        choices=_blank(_("— Choisissez une catégorie —"), PharosCategory.choices),
+        required=False,
+    )
+    items = forms.MultipleChoiceField(
+        label=_("Éléments transmis"),
+        choices=EscalationItem.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Cochez ce que vous avez transmis.")},
+    )
+    summary = forms.CharField(
+        label=_("Texte saisi dans le formulaire"),
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("authority") == EscalationAuthority.PHAROS:
+            if not data.get("reference"):
+                self.add_error("reference", _("Indiquez le numéro donné par PHAROS."))
+            if not data.get("category"):
+                self.add_error("category", _("Choisissez la catégorie choisie sur PHAROS."))
+        return data
+
+
+class DeclineEscalationForm(forms.Form):
+    decline_reason = forms.CharField(
+        label=_("Pourquoi ne pas transmettre"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -162,6 +162,20 @@ class SafetySignalKind(models.TextChoices):
     MASS_DIRECT_MESSAGES = "mass_direct_messages", _("nombreuses conversations privées ouvertes")
     MEETUP_WITH_CONTACT = "meetup_with_contact", _("rendez-vous avec adresse ou téléphone")
     MOVE_TO_OTHER_APP = "move_to_other_app", _("invitation à passer sur une autre application")
+    SELF_DECLARED_MINOR = "self_declared_minor", _("se déclare mineur")
+    MINOR_CONTACT_REQUEST = (
+        "minor_contact_request",
+        _("demande d'images, de coordonnées ou de rencontre à un mineur déclaré"),
+    )
+    SEXTORTION = "sextortion", _("chantage aux images intimes (sextorsion)")
+
+
+# The child-safety signals: reported as `child_safety` (urgent), sextortion too
+# when a minor has declared themself in the room (policy_hooks.py).
+CHILD_SAFETY_SIGNALS = (
+    SafetySignalKind.SELF_DECLARED_MINOR,
+    SafetySignalKind.MINOR_CONTACT_REQUEST,
+)
 
 
 class SafetySignal(models.Model):
@@ -182,6 +196,10 @@ class SafetySignal(models.Model):
         verbose_name = _("signal de sécurité")
         verbose_name_plural = _("signaux de sécurité")
         ordering = ["-created"]
+        # "Was a minor declared in this room lately?", asked on the post path.
+        indexes = [
+            models.Index(fields=["room", "kind", "created"], name="moderation_signal_room_kind")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.user}"
@@ -792,11 +810,50 @@ class EscalationAuthority(models.TextChoices):
     EMERGENCY = "emergency", _("Numéro d'urgence européen (112)")
 
 
+class EscalationReason(models.TextChoices):
+    THREAT_TO_LIFE = "threat_to_life", _("menace pour la vie ou la sécurité d'une personne")
+    CHILD_SAFETY = "child_safety", _("protection des mineurs (décision sur un signalement)")
+
+
+class PharosCategory(models.TextChoices):
+    """The kinds of content PHAROS's form (internet-signalement.gouv.fr) offers that
+    a chat moderator meets; the one chosen there is recorded with the transmission."""
+
+    MINORS_SEXUAL = "minors_sexual", _("pédocriminalité : atteinte sexuelle aux mineurs, grooming")
+    CSAM = "csam", _("images d'abus sexuels sur mineurs (pédopornographie)")
+    SEXTORTION = "sextortion", _("chantage, sextorsion")
+    THREAT = "threat", _("menaces, violences, incitation")
+    TERRORISM = "terrorism", _("terrorisme, apologie")
+    HATE = "hate", _("haine, discrimination")
+    OTHER = "other", _("autre infraction")
+
+
+class EscalationItem(models.TextChoices):
+    """What a notification to the authorities may carry (the escalation's
+    `information`): the moderator ticks what was actually sent."""
+
+    MESSAGE = "message", _("le message signalé (texte, date, référence)")
+    CONTEXT = "context", _("le contexte de la conversation (messages autour)")
+    SUSPECT_ACCOUNT = "suspect_account", _("le compte du suspect (pseudonyme, identifiant, e-mail)")
+    CONNECTIONS = "connections", _("les données de connexion du suspect (IP, port, horodatage)")
+    REPORTER = "reporter", _("l'auteur du signalement (pseudonyme, e-mail)")
+    VICTIM_ACCOUNT = "victim_account", _("le compte de la personne en danger ou mineure")
+
+
 class ThreatEscalation(models.Model):
-    """A threat to someone's life or safety, to be passed to the authorities
-    (DSA Art. 18), with what they need to act on it."""
+    """A notification to the authorities of a suspected offence threatening
+    someone's life or safety (DSA Art. 18): a threat to life, or a child-safety
+    case decided by a moderator (PHAROS). Spontaneous, unlike a requisition's
+    answer. It holds what the authorities need to act, what was sent, when, by
+    whom and the reference the authority gave; pending until either is recorded."""
 
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="escalations")
+    reason = models.CharField(
+        _("motif"),
+        max_length=20,
+        choices=EscalationReason.choices,
+        default=EscalationReason.THREAT_TO_LIFE,
+    )
     authority = models.CharField(
         _("autorité"),
         max_length=10,
@@ -813,6 +870,15 @@ class ThreatEscalation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     authority_reference = models.CharField(_("référence de l'autorité"), max_length=100, blank=True)
+    # What the moderator sent: the authority's category, the items of `information`
+    # included, the references of the messages quoted, the text typed in the form.
+    transmitted_content = models.JSONField(_("contenu transmis"), default=dict, blank=True)
+    # A case the moderator judged not to call for a notification, with why.
+    declined_at = models.DateTimeField(_("non transmis : décidé le"), null=True, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.TextField(_("motif de non-transmission"), blank=True)
 
     class Meta:
         verbose_name = _("signalement aux autorités")
@@ -821,6 +887,10 @@ class ThreatEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.id} → {self.get_authority_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.transmitted_at is None and self.declined_at is None
 
 
 class ModerationRecord(models.Model):

@@ -26,12 +26,14 @@ from moderation.models import (
     FilterAction,
     FilterKind,
     FilterRule,
+    ReportCategory,
     SafetySignal,
     SafetySignalKind,
     SanctionKind,
+    Severity,
 )
 from rooms import policy
-from rooms.models import ContactRequest, Message
+from rooms.models import ContactRequest, Message, RoomKind
 from rooms.protocol import CloseCode
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,12 @@ MASS_DIRECT_MESSAGES_COUNT = 8
 MASS_DIRECT_MESSAGES_WINDOW = timedelta(hours=1)
 # The same signal about the same account is raised once per cool-down.
 SIGNAL_COOLDOWN = timedelta(minutes=30)
+# How long a minor's declaration makes a room's requests for images, contact or
+# a meeting (and any sextortion there) a child-safety case: in a direct or
+# private conversation the same two people go on talking for days; a public
+# room's talk moves on within the hour.
+MINOR_DECLARED_WINDOW_PRIVATE = timedelta(days=7)
+MINOR_DECLARED_WINDOW_PUBLIC = timedelta(hours=1)
 # Strongest first: the first matching rule in this order decides.
 ACTION_ORDER = [FilterAction.BLOCK, FilterAction.HOLD, FilterAction.MUTE, FilterAction.FLAG]
 
@@ -178,9 +186,87 @@ def apply_filters(user, room, body) -> policy.Verdict | None:
 # --- safety signals ------------------------------------------------------------------------------
 
 
-def _recently_raised(kind: str, user) -> bool:
+def _recently_raised(kind: str, user, room=None) -> bool:
     since = timezone.now() - SIGNAL_COOLDOWN
-    return SafetySignal.objects.filter(kind=kind, user=user, created__gte=since).exists()
+    raised = SafetySignal.objects.filter(kind=kind, user=user, created__gte=since)
+    if room is not None:
+        raised = raised.filter(room=room)
+    return raised.exists()
+
+
+def _minor_declared_here(room, user) -> int | None:
+    """The member who said they were a minor in this room lately, other than `user`.
+    Asked only when a message matched a request or sextortion pattern."""
+    public = room.kind == RoomKind.PUBLIC
+    window = MINOR_DECLARED_WINDOW_PUBLIC if public else MINOR_DECLARED_WINDOW_PRIVATE
+    return (
+        SafetySignal.objects.filter(
+            kind=SafetySignalKind.SELF_DECLARED_MINOR,
+            room=room,
+            created__gte=timezone.now() - window,
+        )
+        .exclude(user=user)
+        .order_by("-created")
+        .values_list("user_id", flat=True)
+        .first()
+    )
+
+
+def detect_child_safety(user, room, body: str, *, folded: str, meetup: bool, moves: bool) -> None:
+    """A member who says they are a minor; what others then ask of them; sextortion.
+
+    Each raises an urgent report with the conversation attached, and none refuses
+    or changes the message: a minor's own words are delivered like any other, and
+    neither they nor the other party learn that a moderator was called. One fold
+    and compiled patterns per message; the database is asked only on a match."""
+    minor = None
+    if detection.declared_minor(folded, year=timezone.localdate().year):
+        kind = SafetySignalKind.SELF_DECLARED_MINOR
+        # Per room: a later request in another conversation must find this one.
+        if not _recently_raised(kind, user, room):
+            partner = policy.direct_partner(room, user) if room.is_direct else None
+            actions.raise_safety_signal(
+                kind,
+                user,
+                room,
+                excerpt=body,
+                details={
+                    "room_kind": room.kind,
+                    "with_member": partner.pk if partner is not None else None,
+                },
+                category=ReportCategory.CHILD_SAFETY,
+                severity=Severity.URGENT,
+            )
+    elif detection.asks_minor_for_contact(folded, body, meetup=meetup, moves=moves):
+        minor = _minor_declared_here(room, user)
+        kind = SafetySignalKind.MINOR_CONTACT_REQUEST
+        if minor is not None and not _recently_raised(kind, user, room):
+            actions.raise_safety_signal(
+                kind,
+                user,
+                room,
+                excerpt=body,
+                details={"minor": minor, "room_kind": room.kind},
+                category=ReportCategory.CHILD_SAFETY,
+                severity=Severity.URGENT,
+            )
+    if detection.sextortion(folded) and not _recently_raised(
+        SafetySignalKind.SEXTORTION, user, room
+    ):
+        minor = minor or _minor_declared_here(room, user)
+        actions.raise_safety_signal(
+            SafetySignalKind.SEXTORTION,
+            user,
+            room,
+            excerpt=body,
+            details={"minor": minor, "room_kind": room.kind},
+            # Sextortion is blackmail (R8, CP 312-10): urgent, and a child-safety
+            # case when a minor has spoken in the room.
+            category=ReportCategory.CHILD_SAFETY
+            if minor is not None
+            else ReportCategory.SEXUAL_CONTENT,
+            severity=Severity.URGENT,
+        )
 
 
 def detect_safety_signals(user, room, body) -> None:
@@ -199,13 +285,21 @@ def detect_safety_signals(user, room, body) -> None:
                 excerpt=body,
                 details={"conversations_opened": opened, "window_minutes": 60},
             )
+    # One fold for every text signal of this message.
+    folded = detection.chat_fold(body)
+    meetup = detection.MEETUP.search(folded) is not None
+    moves = detection.asks_to_move_to_other_app(body, folded)
     checks = (
-        (SafetySignalKind.MEETUP_WITH_CONTACT, detection.asks_to_meet_with_contact),
-        (SafetySignalKind.MOVE_TO_OTHER_APP, detection.asks_to_move_to_other_app),
+        (
+            SafetySignalKind.MEETUP_WITH_CONTACT,
+            meetup and detection.has_address_or_phone(body, folded),
+        ),
+        (SafetySignalKind.MOVE_TO_OTHER_APP, moves),
     )
-    for kind, detect in checks:
-        if detect(body) and not _recently_raised(kind, user):
+    for kind, found in checks:
+        if found and not _recently_raised(kind, user):
             actions.raise_safety_signal(kind, user, room, excerpt=body)
+    detect_child_safety(user, room, body, folded=folded, meetup=meetup, moves=moves)
     return None
 
 

@@ -15,12 +15,16 @@ from moderation.models import (
     OPEN_STATUSES,
     Appeal,
     AppealStatus,
+    EscalationAuthority,
+    EscalationReason,
     HeldMessage,
     HeldStatus,
     Report,
+    SafetySignalKind,
     Sanction,
     Severity,
     StatementOfReasons,
+    ThreatEscalation,
 )
 from rooms.models import Message, Room, RoomKind, RoomMembership
 
@@ -106,14 +110,68 @@ def queue_counts() -> dict:
     }
 
 
+def pending_escalations():
+    """Notifications to the authorities neither sent nor declined, oldest first."""
+    return (
+        ThreatEscalation.objects.filter(transmitted_at__isnull=True, declined_at__isnull=True)
+        .select_related("report")
+        .order_by("created")
+    )
+
+
+def authority_notifications(start, end) -> dict:
+    """Art. 18 notifications between two instants: prepared, sent (by reason and
+    authority, with the median time from preparation to sending), declined."""
+    sent = ThreatEscalation.objects.filter(transmitted_at__gte=start, transmitted_at__lt=end)
+    hours = sorted(
+        (e.transmitted_at - e.created).total_seconds() / 3600
+        for e in sent.only("created", "transmitted_at")
+    )
+    middle = len(hours) // 2
+    median = None
+    if hours:
+        median = hours[middle] if len(hours) % 2 else (hours[middle - 1] + hours[middle]) / 2
+    return {
+        "prepared": ThreatEscalation.objects.filter(created__gte=start, created__lt=end).count(),
+        "transmitted": sent.count(),
+        "transmitted_by_reason": {
+            reason: sent.filter(reason=reason).count() for reason in EscalationReason.values
+        },
+        "transmitted_by_authority": {
+            authority: sent.filter(authority=authority).count()
+            for authority in EscalationAuthority.values
+        },
+        "declined": ThreatEscalation.objects.filter(
+            declined_at__gte=start, declined_at__lt=end
+        ).count(),
+        "median_hours_to_transmit": round(median, 1) if median is not None else None,
+    }
+
+
+def _suspect_and_victim(report: Report):
+    """Who the notification is about. A request-to-a-minor or sextortion signal names
+    the minor in its details; a minor's own declaration is reported on the minor,
+    who is then the person to protect, and the suspect is the adult of the
+    conversation, if there was one."""
+    signal = report.safety_signal
+    details = (signal.details or {}) if signal is not None else {}
+    users = get_user_model().objects
+    if signal is not None and signal.kind == SafetySignalKind.SELF_DECLARED_MINOR:
+        adult = details.get("with_member")
+        return users.filter(pk=adult).first() if adult else None, report.target_user
+    victim = details.get("minor")
+    return report.target_user, users.filter(pk=victim).first() if victim else None
+
+
 def escalation_information(report: Report) -> dict:
     """What PHAROS, the police (17) or emergency services (112) need to act:
     who is threatened and by whom, where, when, what was said, and the
     suspect's connection data (IP address and source port, décret 2021-1362)."""
     from accounts.models import ConnectionRecord
 
-    target = report.target_user
+    target, victim = _suspect_and_victim(report)
     reporter = report.reporter
+    signal = report.safety_signal
     connections = []
     if target is not None:
         connections = [
@@ -147,6 +205,10 @@ def escalation_information(report: Report) -> dict:
             "email": reporter.email,
         }
         if reporter is not None
+        else None,
+        "signal": signal.kind if signal is not None else None,
+        "victim": {"id": victim.pk, "username": victim.get_username()}
+        if victim is not None
         else None,
         "authorities": {
             "pharos": "https://www.internet-signalement.gouv.fr",

@@ -29,6 +29,7 @@ from moderation.actions.common import (  # noqa: F401
     SIGNAL_TARGET,
 )
 from moderation.actions.escalations import (  # noqa: F401
+    do_decline_escalation,
     do_escalate_threat,
     do_mark_escalation_transmitted,
 )

@@ -31,6 +31,7 @@ from moderation.models import (
     OPEN_STATUSES,
     REASON_MAX_LENGTH,
     SEVERITY_DEADLINE,
+    EscalationReason,
     Ground,
     ModerationRecord,
     Notice,
@@ -379,6 +380,10 @@ def do_decide_report(
     group = _close_group(
         report, actor=actor, status=ReportStatus.ACTIONED, decision=decision, clause=clause
     )
+    if any(member.category == ReportCategory.CHILD_SAFETY for member in group):
+        # A child-safety case with a measure is notified to PHAROS (Art. 18): the
+        # back office prompts it, and it stays pending until sent or declined.
+        _escalate(report, actor=actor, reason=EscalationReason.CHILD_SAFETY)
     record(
         AuditEvent.REPORT_ACTIONED,
         actor=actor,

@@ -19,22 +19,31 @@ from rooms.models import Room
 
 
 def raise_safety_signal(
-    kind: str, user, room: Room | None, *, excerpt: str = "", details: dict | None = None
+    kind: str,
+    user,
+    room: Room | None,
+    *,
+    excerpt: str = "",
+    details: dict | None = None,
+    category: str = ReportCategory.OTHER,
+    severity: Severity = Severity.HIGH,
 ) -> SafetySignal:
-    """Stores the signal and puts it high in the queue (in rooms' post transaction)."""
+    """Stores the signal and puts it in the queue (in rooms' post transaction): high,
+    or urgent for child safety and sextortion. Nothing reaches the room or the
+    author: the message goes through as any other."""
     signal = SafetySignal.objects.create(
         kind=kind, user=user, room=room, excerpt=excerpt[:2000], details=details or {}
     )
     context = _automatic_context(room, user, excerpt) if room is not None else []
     report = _file_report(
-        category=ReportCategory.OTHER,
+        category=category,
         source=ReportSource.AUTOMATIC,
         details=str(signal.get_kind_display()),
         target_user=user,
         room=room,
         context=context,
         safety_signal=signal,
-        severity=Severity.HIGH,
+        severity=severity,
     )
     record(
         AuditEvent.SAFETY_SIGNAL_RAISED,
@@ -46,6 +55,7 @@ def raise_safety_signal(
             "user": user.pk,
             "room": room.pk if room is not None else None,
             "report": report.pk,
+            "category": category,
             **(details or {}),
         },
     )

@@ -192,3 +192,26 @@ def test_only_the_compliance_group_holds_compliance_permissions(db):
         "view_legalhold",
     } <= codenames("Compliance")
     assert codenames("Moderators") == set()
+
+
+def test_dashboard_lists_pending_notifications_to_the_authorities(
+    officer_client, moderator, make_user, make_room, make_message
+):
+    from moderation import actions as moderation_actions
+    from moderation.models import ThreatEscalation
+
+    message = make_message(make_room(), make_user("auteur"), "je suis en 4e")
+    report = moderation_actions.do_file_report(
+        actor=make_user(), category="child_safety", message=message
+    )
+    moderation_actions.do_decide_report(
+        report, actor=moderator, decision="Compte mineur fermé.", sanction_kind="ban"
+    )
+    escalation = ThreatEscalation.objects.get()
+    link = f"/admin/moderation/threatescalation/{escalation.pk}/change/"
+    page = officer_client.get(DASHBOARD).content.decode()
+    assert "Signalements aux autorités en attente" in page and link in page
+    moderation_actions.do_mark_escalation_transmitted(
+        escalation, actor=moderator, authority="pharos", reference="P-9", category="other"
+    )
+    assert link not in officer_client.get(DASHBOARD).content.decode()

@@ -163,3 +163,40 @@ def test_check_deploy_warns_while_the_legal_notice_is_incomplete(settings):
     settings.LEGAL_CONTACT_EMAIL = settings.PRIVACY_CONTACT_EMAIL = "contact@exemple.fr"
     settings.AUTHORITIES_CONTACT_EMAIL = "requisitions@exemple.fr"
     assert check_legal_settings() == []
+
+
+def test_privacy_names_the_processors_from_the_settings(client, settings):
+    settings.LEGAL_HOST_NAME = "Hébergeur Exemple SAS"
+    settings.PRIVACY_AGE_VERIFICATION_PROVIDER = "Vérif'Âge Exemple"
+    settings.EMAIL_URL = "smtp+tls://user:secret@smtp.courrier-exemple.fr:587"
+    settings.PRIVACY_MAIL_PROVIDER = ""
+    html = unescape(client.get("/privacy/").content.decode())
+    processors = dict(
+        re.findall(r'data-recipient="(\w+)"><strong>[^<]*</strong> : (.*?)\. Reçoit', html)
+    )
+    assert processors["hosting"] == "Hébergeur Exemple SAS"
+    assert processors["age_verification"] == "Vérif'Âge Exemple"
+    # Without a name, the mail provider is the host of EMAIL_URL (never its password).
+    assert processors["mail"] == "smtp.courrier-exemple.fr" and "secret" not in html
+
+
+def test_privacy_says_when_a_processor_is_not_named(client, settings):
+    settings.LEGAL_HOST_NAME = ""
+    settings.PRIVACY_AGE_VERIFICATION_PROVIDER = ""
+    settings.AGE_ATTESTATION_PROVIDER_URL = ""
+    html = client.get("/privacy/").content.decode()
+    assert re.search(r'data-recipient="hosting"><strong>[^<]*</strong> : non renseigné', html)
+
+
+def test_privacy_names_spontaneous_notifications_beside_requisitions(client):
+    html = unescape(client.get("/privacy/").content.decode())
+    assert "sur réquisition légale uniquement" not in html
+    assert 'data-recipient="requisition"' in html and 'data-recipient="art18"' in html
+    assert "PHAROS" in html and "article 18 du règlement sur les services numériques" in html
+    assert "sans réquisition" in html
+
+
+def test_privacy_in_english(client):
+    html = unescape(client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "Our processors, acting on our instructions" in html
+    assert "on our own initiative: PHAROS" in html

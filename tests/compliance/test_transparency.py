@@ -480,3 +480,42 @@ def test_the_dashboard_publishes_a_closed_period(activity, officer):
     assert response.status_code == 302
     assert PublishedTransparencyReport.objects.get().period_end == OCTOBER.end
     assert client.get("/admin/compliance/legalrequest/transparency/publish/").status_code == 403
+
+
+def test_spontaneous_notifications_are_counted_apart_from_requisitions(
+    make_user, make_room, make_message, officer
+):
+    """DSA Art. 18: the PHAROS notifications of child-safety cases and threats to life."""
+    from moderation import actions
+    from moderation.models import ThreatEscalation
+
+    message = make_message(make_room(), make_user(), "je suis en 4e")
+    report = actions.do_file_report(actor=make_user(), category="child_safety", message=message)
+    actions.do_decide_report(report, actor=officer, decision="Mineur.", sanction_kind="ban")
+    actions.do_mark_escalation_transmitted(
+        ThreatEscalation.objects.get(),
+        actor=officer,
+        authority="pharos",
+        reference="PH-1",
+        category="minors_sexual",
+    )
+    today = timezone.localdate()
+    report_ = build_report(Period(today, today))
+    art18 = report_["authority_notifications_art18"]
+    assert art18["transmitted"] == 1
+    assert art18["transmitted_by_reason"]["child_safety"] == 1
+    assert report_["template"]["orders_art10"]["received"] == 0  # not a requisition
+    out = StringIO()
+    call_command(
+        "transparency_report",
+        "--start",
+        today.isoformat(),
+        "--end",
+        today.isoformat(),
+        "--format",
+        "html",
+        stdout=out,
+    )
+    html = out.getvalue()
+    assert "Signalements spontanés aux autorités (article 18)" in html
+    assert '<th scope="row">dont protection des mineurs</th><td>1</td>' in html

@@ -17,6 +17,7 @@ from moderation.models import (
     Report,
     ReportStatus,
     Sanction,
+    ThreatEscalation,
 )
 from rooms.models import Message
 from tests.conftest import grant_model_looks
@@ -219,7 +220,67 @@ def test_an_escalation_page_asks_why_then_records_the_transmission(client_, room
     client_.post(url, {"access_reason": "Menace de mort, transmission à PHAROS."})
     page = client_.get(url)
     assert page.status_code == 200 and "internet-signalement" in page.content.decode()
-    client_.post(url, {"authority": "police", "reference": "PV-2026-1"})
+    client_.post(url, {"authority": "police", "reference": "PV-2026-1", "items": ["message"]})
     escalation.refresh_from_db()
     assert escalation.transmitted_at is not None and escalation.authority == "police"
+    assert escalation.transmitted_content["items"] == ["message"]
     assert AuditEntry.objects.filter(event=AuditEvent.ESCALATION_TRANSMITTED).exists()
+
+
+def test_a_child_safety_decision_prompts_the_pharos_report(client_, room, make_user, moderator):
+    report = file(room, make_user, "child_safety", body="j'ai 13 ans")
+    url = f"{QUEUE}{report.pk}/decide/"
+    page = client_.get(url).content.decode()
+    assert "PHAROS" in page  # said before deciding
+    response = client_.post(
+        url,
+        {
+            "outcome": "remove_ban",
+            "ground": "terms_minors",
+            "reason": "Contenu sexuel impliquant un mineur.",
+            "site_wide": "on",
+        },
+    )
+    escalation = ThreatEscalation.objects.get(report=report)
+    assert escalation.reason == "child_safety" and escalation.is_pending
+    target = f"/admin/moderation/threatescalation/{escalation.pk}/change/"
+    assert response.status_code == 302 and response.url == target
+    client_.post(target, {"access_reason": f"Signalement PHAROS du cas #{report.pk}."})
+    page = client_.get(target).content.decode()
+    assert "https://www.internet-signalement.gouv.fr/PharosS1/" in page
+    assert "j&#x27;ai 13 ans" in page  # the prepared message
+    # PHAROS without its number or category: refused by the form, nothing recorded.
+    refused = client_.post(target, {"authority": "pharos", "items": ["message"]})
+    assert refused.status_code == 200
+    escalation.refresh_from_db()
+    assert escalation.is_pending
+    client_.post(
+        target,
+        {
+            "authority": "pharos",
+            "reference": "PHAROS-77",
+            "category": "minors_sexual",
+            "items": ["message", "context", "suspect_account", "connections"],
+            "summary": "Adulte sollicitant une mineure de 13 ans.",
+        },
+    )
+    escalation.refresh_from_db()
+    assert escalation.authority_reference == "PHAROS-77" and not escalation.is_pending
+    assert escalation.transmitted_by == moderator
+    # Visible on the case.
+    case = client_.get(url).content.decode()
+    assert "PHAROS-77" in case and "protection des mineurs" in case
+    assert AuditEntry.objects.filter(event=AuditEvent.ESCALATION_TRANSMITTED).count() == 1
+
+
+def test_an_escalation_can_be_declined_from_its_page(client_, room, make_user, moderator):
+    report = file(room, make_user, "child_safety", body="je suis en 4e")
+    actions.do_decide_report(report, actor=moderator, decision="Compte fermé.", sanction_kind="ban")
+    escalation = ThreatEscalation.objects.get(report=report)
+    target = f"/admin/moderation/threatescalation/{escalation.pk}/change/"
+    client_.post(target, {"access_reason": "Décider de la transmission."})
+    client_.post(target, {"decline_reason": "Mineur seul, aucun adulte en cause."})
+    escalation.refresh_from_db()
+    assert escalation.declined_by == moderator
+    assert "non transmis" in client_.get(f"{QUEUE}{report.pk}/decide/").content.decode()
+    assert AuditEntry.objects.filter(event=AuditEvent.ESCALATION_DECLINED).count() == 1
