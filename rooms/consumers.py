@@ -137,8 +137,8 @@ def _opening_user_and_session(scope, user_id, session_key):
 
 
 def _first(queryset):
-    """The row of a lookup by a unique key, or None."""
-    return next(iter(queryset[:1]), None)
+    """The row of a lookup by a unique key, or None (no ORDER BY, not even the Meta one)."""
+    return next(iter(queryset.order_by()[:1]), None)
 
 
 def _check_access(user_id, slug: str, session_key: str | None, scope=None):
