@@ -337,12 +337,17 @@ class LoadRun:
         config = self.config
         limit = asyncio.Semaphore(config.connect_concurrency)
         connect_started = time.monotonic()
+        connect_cpu_before = self.server_cpu()
         await asyncio.gather(*(self.open_socket(user, limit) for user in range(config.users)))
         connect_seconds = time.monotonic() - connect_started
+
         self.sockets.sort(key=lambda s: s.user)
         receivers = [asyncio.create_task(self.receive(socket)) for socket in self.sockets]
         self.last_frame_at = time.monotonic()
         await self.settle()
+        # The server's CPU to open every socket, with the presence traffic the
+        # joins cause, up to the settled point (idle time costs next to nothing).
+        connect_cpu = None if connect_cpu_before is None else self.server_cpu() - connect_cpu_before
 
         self.measuring = True
         cpu_before, own_before = self.server_cpu(), own_cpu_seconds()
@@ -374,6 +379,7 @@ class LoadRun:
             start_ns=start_ns,
             send_seconds=sent_done - start,
             connect_seconds=connect_seconds,
+            connect_cpu=connect_cpu,
             server_cpu=None if cpu_before is None else cpu_after - cpu_before,
             own_cpu=own_after - own_before,
             drained=drained,
@@ -385,6 +391,7 @@ class LoadRun:
         start_ns: int,
         send_seconds: float,
         connect_seconds: float,
+        connect_cpu: float | None,
         server_cpu: float | None,
         own_cpu: float,
         drained: bool,
@@ -418,6 +425,9 @@ class LoadRun:
                 "p99": ms(connect, 0.99),
                 "max": ms(connect, 1),
             },
+            "server_cpu_ms_per_connect": round(1e3 * connect_cpu / len(self.sockets), 2)
+            if connect_cpu is not None and self.sockets
+            else None,
             "sent": sent,
             "refused": len(self.refused),
             "send_failures": self.send_failures,

@@ -14,6 +14,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from core import metrics
 from core.refusals import RefusalCode
 from core.staff import has_staff_powers
-from moderation import actions, detection, queries
+from moderation import actions, detection
 from moderation.models import (
     FilterAction,
     FilterKind,
@@ -29,10 +30,11 @@ from moderation.models import (
     ReportCategory,
     SafetySignal,
     SafetySignalKind,
+    Sanction,
     SanctionKind,
     Severity,
 )
-from rooms import policy
+from rooms import policy, policy_cache
 from rooms.models import ContactRequest, Message, RoomKind
 from rooms.protocol import CloseCode
 
@@ -61,13 +63,52 @@ def _until(sanction) -> str:
     }
 
 
+# Per process, dropped on every change (rooms/policy_cache.py): a post reads
+# neither the author's sanctions nor the filter rules from the database.
+SANCTIONS = policy_cache.register("moderation.sanctions")
+FILTER_RULES = policy_cache.register("moderation.filter_rules")
+
+
+def _unexpired_sanctions(user_id: int) -> tuple[Sanction, ...]:
+    """The user's sanctions not lifted and not yet over, in every room; which
+    of them apply now is decided at each use (a timed one expires by itself)."""
+    now = timezone.now()
+    return tuple(
+        Sanction.objects.filter(user_id=user_id, lifted_at__isnull=True)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .only("id", "kind", "room_id", "starts_at", "ends_at")
+    )
+
+
+def _active_sanction(user, room, kinds) -> Sanction | None:
+    """As `queries.active_sanctions(...).order_by("ends_at").last()`: the
+    longest active one (a permanent one first), here or site-wide."""
+    sanctions = SANCTIONS.get(user.pk, partial(_unexpired_sanctions, user.pk))
+    now = timezone.now()
+    applying = [
+        sanction
+        for sanction in sanctions
+        if sanction.kind in kinds
+        and sanction.room_id in (None, room.pk)
+        and sanction.starts_at <= now
+        and (sanction.ends_at is None or sanction.ends_at > now)
+    ]
+    if not applying:
+        return None
+    return max(applying, key=lambda s: (s.ends_at is None, s.ends_at or now, s.pk))
+
+
+def _sanction_changed(sender, instance, **kwargs) -> None:
+    policy_cache.changed(SANCTIONS.name, instance.user_id)
+
+
+def _filter_rule_changed(sender, instance, **kwargs) -> None:
+    policy_cache.changed(FILTER_RULES.name)
+
+
 def refuse_banned(user, room) -> policy.Verdict | None:
     """Banned or kicked, here or site-wide: 4403."""
-    sanction = (
-        queries.active_sanctions(user, room, (SanctionKind.BAN, SanctionKind.KICK))
-        .order_by("ends_at")
-        .last()
-    )
+    sanction = _active_sanction(user, room, (SanctionKind.BAN, SanctionKind.KICK))
     if sanction is None:
         return None
     if sanction.kind == SanctionKind.BAN:
@@ -79,12 +120,8 @@ def refuse_banned(user, room) -> policy.Verdict | None:
 
 def refuse_muted(user, room, body) -> policy.Verdict | None:
     """Muted (or banned, kicked), here or site-wide: `muted` error frames."""
-    sanction = (
-        queries.active_sanctions(
-            user, room, (SanctionKind.MUTE, SanctionKind.BAN, SanctionKind.KICK)
-        )
-        .order_by("ends_at")
-        .last()
+    sanction = _active_sanction(
+        user, room, (SanctionKind.MUTE, SanctionKind.BAN, SanctionKind.KICK)
     )
     if sanction is None:
         return None
@@ -123,6 +160,10 @@ def rule_matches(rule: FilterRule, user, room, body: str) -> list[str]:
     return []
 
 
+def _active_filter_rules() -> tuple[FilterRule, ...]:
+    return tuple(FilterRule.objects.filter(is_active=True))
+
+
 def _hold(rule_id: int, user_id: int, room_id: int, body: str) -> None:
     """Keeps the held message; a failure here must not turn the sender's
     refusal into a server error (the message is refused either way)."""
@@ -144,8 +185,12 @@ def _record_block(rule_id: int, user_id: int, room_id: int, body: str) -> None:
 def apply_filters(user, room, body) -> policy.Verdict | None:
     if has_staff_powers(user):
         return None  # moderators quote what they moderate
-    rules = FilterRule.objects.filter(is_active=True).filter(Q(room__isnull=True) | Q(room=room))
-    matched = [(rule, found) for rule in rules if (found := rule_matches(rule, user, room, body))]
+    rules = FILTER_RULES.get(None, _active_filter_rules)
+    matched = [
+        (rule, found)
+        for rule in rules
+        if rule.room_id in (None, room.pk) and (found := rule_matches(rule, user, room, body))
+    ]
     if not matched:
         return None
     matched.sort(key=lambda pair: (ACTION_ORDER.index(pair[0].action), pair[0].pk))
@@ -304,6 +349,16 @@ def detect_safety_signals(user, room, body) -> None:
 
 
 def register() -> None:
+    post_save.connect(_sanction_changed, sender=Sanction, dispatch_uid="moderation.sanction.cache")
+    post_delete.connect(
+        _sanction_changed, sender=Sanction, dispatch_uid="moderation.sanction.cache.delete"
+    )
+    post_save.connect(
+        _filter_rule_changed, sender=FilterRule, dispatch_uid="moderation.filterrule.cache"
+    )
+    post_delete.connect(
+        _filter_rule_changed, sender=FilterRule, dispatch_uid="moderation.filterrule.cache.delete"
+    )
     policy.register_join_check(refuse_banned)
     # Order matters: a muted user's text is neither filtered nor scanned.
     policy.register_post_check(refuse_muted)

@@ -46,7 +46,7 @@ from accounts.records import Carrier, client_address, record_connection, socket_
 from core import metrics
 from core.refusals import RefusalCode, Refused
 from core.staff import has_staff_powers
-from rooms import actions, fanout, policy, presence, queries, socket_limit
+from rooms import actions, fanout, policy, policy_cache, presence, queries, socket_limit
 from rooms.consumer_frames import ConversationFrames
 from rooms.models import Room, RoomKind, session_group, user_group
 from rooms.protocol import (
@@ -122,12 +122,36 @@ def _is_busy(error: DatabaseError) -> bool:
     return isinstance(error, OperationalError) and "locked" in str(error)
 
 
-def _check_access(user_id, slug: str, session_key: str | None):
+def _opening_user_and_session(scope, user_id, session_key):
+    """The handshake's account and session data, when they are that user's and
+    that session's; (None, None) otherwise."""
+    if scope is None or not user_id:
+        return None, None
+    # Channels' auth middleware wraps the account in a lazy object: the model itself.
+    user, session = getattr(scope.get("user"), "_wrapped", scope.get("user")), scope.get("session")
+    if getattr(user, "pk", None) != user_id or session is None:
+        return None, None
+    if getattr(session, "session_key", None) != session_key:
+        return None, None
+    return user, dict(session.items())
+
+
+def _first(queryset):
+    """The row of a lookup by a unique key, or None (no ORDER BY, not even the Meta one)."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
+def _check_access(user_id, slug: str, session_key: str | None, scope=None):
     """The room, the account as it is now, and whether this session may be in
     the room: the session still authenticates the account (its auth hash),
-    the account may chat, the room exists and lets the user in."""
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    data = sessions.session_data(session_key)
+    the account may chat, the room exists and lets the user in. `scope`: the
+    handshake's, whose session and account the auth middleware has just read
+    from the database; a later check reads both again."""
+    user, data = _opening_user_and_session(scope, user_id, session_key)
+    if data is None:
+        # Sliced rather than .first(): unique keys need no ORDER BY (cheaper to build).
+        user = _first(get_user_model().objects.filter(pk=user_id)) if user_id else None
+        data = sessions.session_data(session_key)
     if user is None or not sessions.session_matches(data, user):
         # The account comes back with the refusal: a stale session of an
         # account still active may be a password change in flight (the grace
@@ -143,7 +167,7 @@ def _check_access(user_id, slug: str, session_key: str | None):
     verdict = policy.account_verdict(user)
     if not verdict:
         return None, user, verdict
-    room = Room.objects.filter(slug=slug).first()
+    room = _first(Room.objects.filter(slug=slug))
     if room is None:
         return None, user, policy.refuse_join(CloseCode.NOT_FOUND, _("Ce salon n'existe pas."))
     if room.is_archived and not has_staff_powers(user):
@@ -215,7 +239,7 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.session_key = _session_key(self.scope)
         room, user, verdict = await database_sync_to_async(_check_access)(
-            getattr(self.user, "pk", None), self.slug, self.session_key
+            getattr(self.user, "pk", None), self.slug, self.session_key, self.scope
         )
         if not verdict:
             await self._refuse(verdict.close_code)
@@ -228,6 +252,7 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         # before accepting and before reading the backfill, so that nothing
         # committed in between is missed (duplicates are skipped instead).
         self.relay = fanout.relay_for(self.channel_layer)
+        await policy_cache.listen(self.channel_layer)  # sanctions and filters kept in memory
         self.relay_room_id = room.id
         await self.relay.add(room.id, self)
         await self._join_group(user_group(self.user.pk))

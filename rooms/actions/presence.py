@@ -27,14 +27,19 @@ def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
     room = Room.objects.select_for_update().get(pk=room.pk)
     if room.kind == RoomKind.PUBLIC and not room.is_archived:
         _join_public_room(room, actor)
-    before = queries.online_usernames(room)
-    # Sockets of a dead process stopped being refreshed: forget them here.
+    # Sockets of a dead process stopped being refreshed: forget them here
+    # (online_usernames never counted them).
     RoomPresence.objects.filter(room=room, seen_at__lt=presence_deadline()).delete()
-    RoomPresence.objects.update_or_create(
-        channel_name=channel_name,
-        defaults={"room": room, "user": actor, "seen_at": timezone.now()},
+    before = queries.online_usernames(room)
+    # One upsert on the unique channel name, not a read then a write.
+    RoomPresence.objects.bulk_create(
+        [RoomPresence(channel_name=channel_name, room=room, user=actor, seen_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["channel_name"],
+        update_fields=["room", "user", "seen_at"],
     )
-    after = queries.online_usernames(room)
+    # The room's lock holds the set still: only this socket's user can have come in.
+    after = sorted({*before, actor.username})
     if after != before:
         transaction.on_commit(partial(notify.presence_changed, room.id, after))
     return after

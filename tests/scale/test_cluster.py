@@ -118,6 +118,40 @@ async def test_a_sanction_closes_the_users_sockets_on_every_process(cluster, mak
     await carol_ws.close()
 
 
+async def test_a_mute_committed_by_another_process_refuses_the_next_post_everywhere(
+    cluster, make_user, make_staff
+):
+    """Each server keeps sanctions in memory (rooms/policy_cache.py): the mute,
+    committed here (a third process), reaches both through the layer's event."""
+    from moderation import actions as moderation_actions
+
+    servers = cluster(2)
+    alice = await database_sync_to_async(make_user)()
+    moderator = await database_sync_to_async(make_staff)()
+    await make_room("general")
+    cookie = await cookie_of(alice)
+    sockets = [await open_ws(server, "general", cookie) for server in servers]
+    for number, ws in enumerate(sockets):  # each process has read alice's sanctions: none
+        await ws.send(
+            json.dumps({"type": "message.send", "body": "avant", "client_id": f"a{number}"})
+        )
+    for ws in sockets:  # both posts stored before the mute (each socket sees both)
+        seen = [(await next_message(ws))["client_id"] for _ in range(2)]
+        assert sorted(seen) == ["a0", "a1"]
+    await database_sync_to_async(moderation_actions.do_issue_sanction)(
+        alice, actor=moderator, kind="mute", duration_minutes=30, reason="Motif."
+    )
+    for number, ws in enumerate(sockets):
+        await ws.send(
+            json.dumps({"type": "message.send", "body": "après", "client_id": f"b{number}"})
+        )
+        async with asyncio.timeout(TIMEOUT):
+            while (frame := json.loads(await ws.recv()))["type"] != "error":
+                assert frame["type"] != "message.new" or frame["body"] != "après", frame
+        assert (frame["code"], frame["client_id"]) == ("muted", f"b{number}")
+        await ws.close()
+
+
 @dataclass
 class ChatClient:
     """Numbers what it receives, resumes with ?after=<last id>, resends what

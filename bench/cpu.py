@@ -1,0 +1,151 @@
+"""CPU time of one post and of one room-socket open, in one process (issue 20).
+
+    .venv/bin/python bench/cpu.py --users var/bench/users.json [--root /tmp/before]
+
+Run after `make bench` (which makes the bench database, its users and their
+sessions, var/bench/users.json). CPU time, not wall time: on a machine shared
+with other work it moves far less than the rates of `make bench`, so two
+checkouts can be compared in the same hour (`--root`: the other checkout's
+code, this interpreter).
+
+- post: `do_post_message` in a public room (`account_checked`, as the socket
+  calls it), the calling thread's CPU (`time.thread_time`) per post, with the
+  process subscribed to the policy invalidations as a server is (when the
+  checkout has rooms/policy_cache.py); and the statements of one post.
+- open: `/ws/rooms/<slug>/` through the ASGI application with the real
+  channel layer, handshake to the first frame (the presence that says the
+  socket joined), the whole process's CPU (`time.process_time`, every thread,
+  the in-process client included) per socket.
+
+Settings come from the environment as for `make bench`'s servers: the script
+sets the bench database, Redis db 15 and the bench secret key unless given.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+BENCH_SECRET_KEY = "bench-only-secret-key-" + "x" * 40  # as bench/run.py
+
+
+def _setup(root: Path) -> None:
+    sys.path.insert(0, str(root))
+    os.chdir(root)
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/chatsite_bench")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+    os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("MESSAGE_RATE_LIMIT", "off")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
+    import django
+
+    django.setup()
+
+
+def post_cpu(posts: int, rounds: int) -> dict:
+    from channels.layers import get_channel_layer
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rooms import actions
+    from rooms.models import Room
+
+    try:
+        from rooms import policy_cache
+    except ImportError:  # a checkout from before issue 20
+        policy_cache = None
+    if policy_cache is not None:
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=loop.run_forever, daemon=True).start()
+        listening = policy_cache.listen(get_channel_layer())
+        asyncio.run_coroutine_threadsafe(listening, loop).result()
+    room = Room.objects.get(slug="bench-1")
+    users = list(get_user_model().objects.filter(username__startswith="bench_")[:10])
+
+    def post(number: int) -> None:
+        actions.do_post_message(
+            room,
+            f"cpu {number}",
+            actor=users[number % len(users)],
+            client_id=uuid.uuid4().hex,
+            account_checked=True,
+        )
+
+    for number in range(30):
+        post(number)  # connections, caches
+    with CaptureQueriesContext(connection) as captured:
+        post(0)
+    per_post = []
+    for _ in range(rounds):
+        started = time.thread_time()
+        for number in range(posts):
+            post(number)
+        per_post.append(round((time.thread_time() - started) / posts * 1e3, 3))
+    return {
+        "statements_per_post": [query["sql"][:60] for query in captured],
+        "cpu_ms_per_post": per_post,
+    }
+
+
+async def _open_cpu(users_file: Path, sockets: int, rounds: int) -> list[float]:
+    from channels.testing import WebsocketCommunicator
+
+    from chatsite.asgi import application
+
+    data = json.loads(users_file.read_text())
+
+    async def open_one(number: int) -> WebsocketCommunicator:
+        user = data["users"][number % len(data["users"])]
+        slug = data["rooms"][number % len(data["rooms"])]
+        headers = [
+            (b"origin", b"http://127.0.0.1:8000"),
+            (b"host", b"127.0.0.1"),
+            (b"cookie", user["cookie"].encode()),
+        ]
+        communicator = WebsocketCommunicator(application, f"/ws/rooms/{slug}/", headers=headers)
+        connected, _ = await communicator.connect(timeout=30)
+        frame = await communicator.receive_json_from(timeout=30)
+        if not connected or frame["type"] != "presence":
+            raise SystemExit(f"socket {number} refused: {frame}")
+        return communicator
+
+    per_open = []
+    for _ in range(rounds):
+        started = time.process_time()
+        opened = [await open_one(number) for number in range(sockets)]
+        per_open.append(round((time.process_time() - started) / sockets * 1e3, 2))
+        for communicator in opened:
+            await communicator.disconnect()
+        await asyncio.sleep(0.5)
+    return per_open
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=str(Path(__file__).resolve().parent.parent))
+    parser.add_argument("--users", required=True, help="var/bench/users.json of make bench")
+    parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--sockets", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    users_file = Path(args.users).resolve()
+    _setup(Path(args.root).resolve())
+    result = post_cpu(args.posts, args.rounds)
+    result["cpu_ms_per_socket_open"] = asyncio.run(_open_cpu(users_file, args.sockets, args.rounds))
+    result["root"] = args.root
+    result["loadavg_1min"] = os.getloadavg()[0]
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
