@@ -114,6 +114,34 @@ async def test_presence_lists_who_is_online(
     assert await database_sync_to_async(RoomPresence.objects.count)() == 1
 
 
+async def test_presence_carries_the_member_count_and_reaches_a_second_tab(
+    channel_layer_backend, public_room, amake_user, open_socket
+):
+    """The page's two counts come from one frame, read together: a newcomer
+    joins (members + 1) as they come online, so the counts never disagree."""
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    alice_socket = await open_socket(alice, public_room.slug)
+    assert await alice_socket.receive_type("presence") == {
+        "type": "presence",
+        "users": ["alice"],
+        "members": 1,
+    }
+    await open_socket(bob, public_room.slug)
+    assert await alice_socket.receive_type("presence") == {
+        "type": "presence",
+        "users": ["alice", "bob"],
+        "members": 2,
+    }
+    # A second tab changes nobody's presence: it alone is told who is there.
+    second_tab = await open_socket(alice, public_room.slug)
+    assert await second_tab.receive_type("presence") == {
+        "type": "presence",
+        "users": ["alice", "bob"],
+        "members": 2,
+    }
+    await alice_socket.nothing_but_presence(0.3)
+
+
 async def test_backfill_after_a_disconnect_returns_exactly_the_missed_messages(
     channel_layer_backend, public_room, amake_user, open_socket
 ):
