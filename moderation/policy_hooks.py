@@ -140,16 +140,17 @@ def refuse_muted(user, room, body) -> policy.Verdict | None:
 RESTRICTION_ORDER = (SanctionKind.BAN, SanctionKind.KICK, SanctionKind.MUTE)
 
 
-def _restriction_detail(kind: str, site_wide: bool) -> str:
+def _restriction_texts(kind: str, site_wide: bool) -> tuple[str, str]:
+    """The measure and its scope, then what it means for the member."""
     if kind == SanctionKind.MUTE:
         if site_wide:
-            return _("Mise en sourdine sur tout le site : vous pouvez lire, pas écrire.")
-        return _("Mise en sourdine dans ce salon : vous pouvez le lire, pas y écrire.")
+            return _("Mise en sourdine sur tout le site"), _("Vous pouvez lire, pas écrire.")
+        return _("Mise en sourdine dans ce salon"), _("Vous pouvez le lire, pas y écrire.")
     if kind == SanctionKind.KICK:
-        return _("Exclusion temporaire de ce salon.")
+        return _("Exclusion temporaire de ce salon"), _("Vous ne pouvez pas y entrer.")
     if site_wide:
-        return _("Bannissement du site : vous ne pouvez plus entrer dans les salons.")
-    return _("Bannissement de ce salon.")
+        return _("Bannissement du site"), _("Vous ne pouvez plus entrer dans les salons.")
+    return _("Bannissement de ce salon"), _("Vous ne pouvez plus y entrer.")
 
 
 def current_restriction(user, room) -> policy.Restriction | None:
@@ -168,11 +169,13 @@ def current_restriction(user, room) -> policy.Restriction | None:
     sanction = max(of_kind, key=lambda each: (each.ends_at is None, each.ends_at or each.created))
     statement = StatementOfReasons.objects.filter(sanction=sanction).first()
     site_wide = sanction.room_id is None
+    label, detail = _restriction_texts(sanction.kind, site_wide)
     return policy.Restriction(
         measure=sanction.kind,
         site_wide=site_wide,
         until=sanction.ends_at,
-        detail=_restriction_detail(sanction.kind, site_wide),
+        label=label,
+        detail=detail,
         statement_url=statement.get_absolute_url() if statement else "",
         can_appeal=bool(statement and statement.can_appeal),
     )

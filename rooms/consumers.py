@@ -184,6 +184,7 @@ NO_RESTRICTION = {
     "measure": None,
     "scope": None,
     "until": None,
+    "label": "",
     "detail": "",
     "statement": None,
     "can_appeal": False,

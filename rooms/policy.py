@@ -74,7 +74,8 @@ class Restriction:
     measure: str  # "mute", "kick" or "ban"
     site_wide: bool
     until: datetime | None  # None: permanent
-    detail: str
+    label: str  # the measure and its scope: "Mise en sourdine dans ce salon"
+    detail: str  # what it means: "Vous pouvez le lire, pas y écrire."
     statement_url: str = ""  # the statement of reasons, where one can appeal
     can_appeal: bool = False
 
@@ -83,6 +84,7 @@ class Restriction:
             "measure": self.measure,
             "scope": "site" if self.site_wide else "room",
             "until": self.until.isoformat() if self.until else None,
+            "label": self.label,
             "detail": self.detail,
             "statement": self.statement_url or None,
             "can_appeal": self.can_appeal,

@@ -16,8 +16,10 @@
  * Protocol: docs/protocol.md.
  *
  * Also: times in the reader's language, the "new messages" divider and its
- * jump button, the read mark of public rooms, profile cards, and notifying
- * direct messages through notify.js.
+ * jump button, the read mark of public rooms, profile cards, notifying
+ * direct messages through notify.js, the live counts, and moderation's
+ * measures (`restriction` frames, shown by restriction.js: a mute locks the
+ * composer until it ends). The page is an app: only the list scrolls.
  *
  * Replies, mentions, edits, reactions, typing, links, search, ignores and the
  * message layout live in chat-features.js (window.chatsiteFeatures), loaded
@@ -53,9 +55,12 @@
   var list = document.getElementById("messages");
   var presence = document.getElementById("presence");
   var onlineCount = document.getElementById("online-count");
+  var memberCount = document.getElementById("member-count");
+  var locked = document.getElementById("composer-locked");
   var status = document.getElementById("chat-status");
   var form = document.getElementById("composer");
   var input = document.getElementById("composer-body");
+  var sendButton = form.querySelector("button[type=submit]");
   var errorBox = document.getElementById("composer-error");
   var jump = document.getElementById("jump-unread");
   // Silent until the history is in: the backlog is not news to read out.
@@ -86,6 +91,9 @@
   var readTimer = null;
   var baseTitle = document.title;
   var unseen = 0; // messages that came while the tab was hidden, shown in its title
+  var restricted = false; // a mute (or a ban, a kick) stops posting here
+  var closedForGood = false; // the server refused (4401, 4403, 4404, 4429)
+  var pinned = true; // the list follows the latest message (the reader has not scrolled up)
 
   function setStatus(key) { status.textContent = strings[key] || key; }
 
@@ -215,7 +223,7 @@
     if (features) features.deleted(parseInt(id, 10), item);
   }
 
-  function showPresence(users) {
+  function showPresence(users, members) {
     presence.replaceChildren();
     users.forEach(function (name) {
       var item = document.createElement("li");
@@ -223,6 +231,29 @@
       presence.append(item);
     });
     if (onlineCount) onlineCount.textContent = countText(strings.online, users.length);
+    // Read with the online set, so the two counts agree (a newcomer is both).
+    if (memberCount && typeof members === "number") memberCount.textContent = countText(strings.members, members);
+  }
+
+  // --- moderation's measures -------------------------------------------------------------
+
+  function lockComposer() {
+    var off = restricted || closedForGood || chat.hasAttribute("data-closed");
+    input.disabled = off;
+    sendButton.disabled = off;
+    var why = restricted && window.chatsiteRestriction ? window.chatsiteRestriction.text() : "";
+    locked.textContent = why;
+    locked.hidden = !why;
+    if (why) input.setAttribute("aria-describedby", "composer-locked composer-help");
+    else input.setAttribute("aria-describedby", "composer-help");
+  }
+
+  function applyRestriction(frame) {
+    restricted = !!(frame && frame.measure);
+    if (window.chatsiteRestriction) {
+      window.chatsiteRestriction.show(frame, function () { applyRestriction(null); });
+    }
+    lockComposer();
   }
 
   // --- the outbox: pending and failed messages ---------------------------------------------
@@ -456,7 +487,8 @@
     try { frame = JSON.parse(event.data); } catch (e) { return; }
     if (frame.type === "message.new") { addMessage(frame, true); scheduleRepair(); }
     else if (frame.type === "message.deleted") removeMessage(frame.id);
-    else if (frame.type === "presence") showPresence(frame.users || []);
+    else if (frame.type === "presence") showPresence(frame.users || [], frame.members);
+    else if (frame.type === "restriction") applyRestriction(frame);
     else if (features && features.frame(frame)) { /* handled there */ }
     else if (frame.type === "error") refused(frame);
   }
@@ -487,6 +519,7 @@
     ws.addEventListener("open", function () {
       attempt = 0;
       setStatus("connected");
+      lockComposer();
       // What was not echoed yet, in the order typed: same client_id, so
       // stored once at most. Refused ones wait for their retry button.
       outbox.forEach(function (entry, clientId) {
@@ -505,9 +538,12 @@
       outbox.forEach(function (entry) { clearTimeout(entry.timer); });
       if (CLOSE_REFUSED[event.code]) {
         stopped = true;
-        // A direct room closed by a block reads the same on both sides (docs/protocol.md, "Blocks").
-        setStatus(partner && event.code === 4403 ? "closed" : CLOSE_REFUSED[event.code]);
-        input.disabled = true;
+        closedForGood = true;
+        // A ban or a kick was named just before (the banner says which);
+        // a direct room closed by a block reads the same on both sides (docs/protocol.md, "Blocks").
+        if (restricted && event.code === 4403) status.textContent = window.chatsiteRestriction.text();
+        else setStatus(partner && event.code === 4403 ? "closed" : CLOSE_REFUSED[event.code]);
+        lockComposer();
         return;
       }
       if (stopped) { setStatus("paused"); return; }
@@ -525,12 +561,29 @@
     if (socket) socket.close(1000);
   }
 
+  // --- the app's height: the on-screen keyboard, the list kept at its end ------------------
+
+  // Where the keyboard only shrinks the visual viewport (iOS), the page follows it.
+  var viewport = window.visualViewport;
+  if (viewport) {
+    viewport.addEventListener("resize", function () {
+      document.body.style.setProperty("--app-height", viewport.height + "px");
+    });
+  }
+  list.addEventListener("scroll", function () { pinned = nearBottom(); }, { passive: true });
+  // The list shrinks when the keyboard opens or the composer grows: the latest
+  // message stays in view unless the reader scrolled up.
+  if (window.ResizeObserver) {
+    new ResizeObserver(function () { if (pinned) list.scrollTop = list.scrollHeight; }).observe(list);
+  }
+
   // --- the composer ----------------------------------------------------------------------
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var body = input.value.trim();
     if (!body) return;
+    if (restricted) return; // the composer says why
     if (body.length > maxLength) { showError(strings.too_long); return; }
     showError("");
     var clientId = newClientId();
@@ -688,6 +741,8 @@
   // What was typed but not echoed before a reload: pending again, and taken
   // out by the history if it was stored after all.
   restoreOutbox();
+  // A measure in force when the page was made (the socket says it again).
+  applyRestriction(JSON.parse(document.getElementById("chat-restriction").textContent));
 
   // History first (with every unread message, up to a page), then the socket
   // resumes right after the newest message shown.
@@ -709,9 +764,6 @@
       confirmedId = lastId; // the latest page: complete up to its newest message
       placeDivider();
       list.scrollTop = list.scrollHeight; // open at the latest message; the button goes back
-      // On a small screen the composer starts below the fold: bring it up, with
-      // the list right above it (the room's header scrolls away, a swipe back).
-      if (form.getBoundingClientRect().bottom > window.innerHeight) form.scrollIntoView({ block: "end" });
       updateJump();
       // Only what arrives from now on is read out by screen readers.
       list.setAttribute("aria-live", "polite");
@@ -719,6 +771,6 @@
       // What the opened page shows is read at once, not a second later: a
       // glance at a conversation before going back to the inbox clears it.
       if (!document.hidden) sendRead();
-      if (chat.hasAttribute("data-closed")) { setStatus("closed"); input.disabled = true; } else connect();
+      if (chat.hasAttribute("data-closed")) { setStatus("closed"); lockComposer(); } else connect();
     });
 })();

@@ -54,7 +54,8 @@ async def test_a_site_wide_mute_is_named_live_on_every_process_then_its_lifting(
             "measure": "mute",
             "scope": "site",
             "until": mute.ends_at.isoformat(),
-            "detail": "Mise en sourdine sur tout le site : vous pouvez lire, pas écrire.",
+            "label": "Mise en sourdine sur tout le site",
+            "detail": "Vous pouvez lire, pas écrire.",
             "statement": url,
             "can_appeal": True,
         }
@@ -136,7 +137,7 @@ async def test_a_kick_is_named_before_the_socket_closes(
     await sanction(kicked, moderator, "kick", room=room, minutes=15)
     frame = await socket.receive_type("restriction")
     assert (frame["measure"], frame["scope"]) == ("kick", "room")
-    assert frame["detail"] == "Exclusion temporaire de ce salon."
+    assert frame["label"] == "Exclusion temporaire de ce salon"
     assert await socket.closed_with() == CloseCode.FORBIDDEN
 
 
