@@ -92,6 +92,10 @@ SHELL_STATIC = [
     "js/sw-register.js",
     "js/chat-features.js",
     "js/chat.js",
+    # Loaded by the room page on first use (a profile card, a search, a measure).
+    "js/chat-card.js",
+    "js/chat-search.js",
+    "js/restriction.js",
     "js/notify.js",
     "js/room-list.js",
     "js/conversations.js",

@@ -174,6 +174,7 @@ def _chat_strings() -> dict:
             lambda n: ngettext("%(count)d personne en ligne", "%(count)d personnes en ligne", n)
         ),
         "members": plural_forms(lambda n: ngettext("%(count)d membre", "%(count)d membres", n)),
+        "composer_locked": _("%(measure)s : vous ne pouvez pas écrire ici pour l'instant."),
         # static/js/chat-features.js
         "edited": _("modifié"),
         "reply": _("Répondre"),

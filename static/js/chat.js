@@ -17,9 +17,8 @@
  *
  * Also: times in the reader's language, the "new messages" divider and its
  * jump button, the read mark of public rooms, profile cards, notifying
- * direct messages through notify.js, the live counts, and moderation's
- * measures (`restriction` frames, shown by restriction.js: a mute locks the
- * composer until it ends). The page is an app: only the list scrolls.
+ * direct messages through notify.js, live counts, and moderation's measures
+ * (`restriction` frames, restriction.js). Only the list scrolls.
  *
  * Replies, mentions, edits, reactions, typing, links, search, ignores and the
  * message layout live in chat-features.js (window.chatsiteFeatures), loaded
@@ -93,7 +92,7 @@
   var unseen = 0; // messages that came while the tab was hidden, shown in its title
   var restricted = false; // a mute (or a ban, a kick) stops posting here
   var closedForGood = false; // the server refused (4401, 4403, 4404, 4429)
-  var pinned = true; // the list follows the latest message (the reader has not scrolled up)
+  var pinned = true; // the list follows the latest message
 
   function setStatus(key) { status.textContent = strings[key] || key; }
 
@@ -241,17 +240,26 @@
     var off = restricted || closedForGood || chat.hasAttribute("data-closed");
     input.disabled = off;
     sendButton.disabled = off;
-    var why = restricted && window.chatsiteRestriction ? window.chatsiteRestriction.text() : "";
+    var measure = restricted && window.chatsiteRestriction ? window.chatsiteRestriction.label() : "";
+    var why = measure ? format(strings.composer_locked, { measure: measure }) : "";
+    if (closedForGood && measure) status.textContent = measure; // a ban, a kick: which one
     locked.textContent = why;
     locked.hidden = !why;
-    if (why) input.setAttribute("aria-describedby", "composer-locked composer-help");
-    else input.setAttribute("aria-describedby", "composer-help");
   }
 
+  var lastRestriction = null;
+  var restrictionLoading = false;
+
   function applyRestriction(frame) {
+    lastRestriction = frame;
     restricted = !!(frame && frame.measure);
     if (window.chatsiteRestriction) {
       window.chatsiteRestriction.show(frame, function () { applyRestriction(null); });
+    } else if (restricted && !restrictionLoading) {
+      // Rarely needed, so loaded with the first measure (docs/ux.md, "Budget").
+      restrictionLoading = true;
+      loadScript(document.getElementById("restriction").dataset.script)
+        .then(function () { applyRestriction(lastRestriction); });
     }
     lockComposer();
   }
@@ -539,10 +547,9 @@
       if (CLOSE_REFUSED[event.code]) {
         stopped = true;
         closedForGood = true;
-        // A ban or a kick was named just before (the banner says which);
-        // a direct room closed by a block reads the same on both sides (docs/protocol.md, "Blocks").
-        if (restricted && event.code === 4403) status.textContent = window.chatsiteRestriction.text();
-        else setStatus(partner && event.code === 4403 ? "closed" : CLOSE_REFUSED[event.code]);
+        // A direct room closed by a block reads the same on both sides
+        // (docs/protocol.md, "Blocks"); a ban or a kick, named just before, by its name.
+        setStatus(partner && event.code === 4403 ? "closed" : CLOSE_REFUSED[event.code]);
         lockComposer();
         return;
       }
@@ -633,74 +640,25 @@
     });
   }
 
-  // --- profile cards ---------------------------------------------------------------------
+  // --- profile cards: their code loads with the first name opened (chat-card.js) ----------
 
-  var card = document.getElementById("profile-card");
-  var cardName = null;
-  var cardData = null;
-  var opener = null;
-
-  function cardPart(id) { return document.getElementById("profile-card-" + id); }
-
-  function showCard(data) {
-    cardData = data;
-    cardPart("status").textContent = data ? "" : strings.card_failed;
-    var since = cardPart("since");
-    var age = cardPart("age");
-    since.textContent = "";
-    age.textContent = "";
-    cardPart("verified").hidden = !(data && data.age_verified);
-    cardPart("dm").hidden = !(data && data.can_message);
-    cardPart("block").hidden = !data || data.is_self;
-    cardPart("block").textContent = data && data.blocked ? strings.unblock : cardPart("block").dataset.block;
-    cardPart("report").hidden = !data || data.is_self;
-    if (!data) return;
-    since.dateTime = data.member_since;
-    var joined = new Date(data.member_since + "T12:00:00");
-    since.textContent = format(strings.member_since, {
-      date: new Intl.DateTimeFormat(lang, { dateStyle: "long" }).format(joined),
+  function loadScript(src) {
+    return new Promise(function (resolve) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      document.head.append(script);
     });
-    if (window.Intl && Intl.RelativeTimeFormat) {
-      var days = data.account_age_days;
-      var unit = days >= 365 ? "year" : days >= 30 ? "month" : "day";
-      var amount = unit === "year" ? Math.floor(days / 365) : unit === "month" ? Math.floor(days / 30) : days;
-      age.textContent = "(" + new Intl.RelativeTimeFormat(lang, { numeric: "auto" }).format(-amount, unit) + ")";
-    }
-    if (data.blocked) cardPart("status").textContent = strings.blocked_person;
-    cardPart("dm").href = "/dm/" + encodeURIComponent(data.username) + "/";
-    cardPart("report").dataset.reportUser = data.username;
   }
 
-  function openCard(name, from) {
-    cardName = name;
-    opener = from;
-    cardPart("name").textContent = name;
-    showCard(null);
-    cardPart("status").textContent = strings.loading;
-    card.showModal();
-    fetch(chat.dataset.cardUrl.replace("USERNAME", encodeURIComponent(name)), { credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .catch(function () { return null; })
-      .then(function (data) { if (cardName === name) showCard(data); });
-  }
-
+  var cards = null;
   chat.addEventListener("click", function (event) {
     var button = event.target.closest("[data-card]");
-    if (button) openCard(button.dataset.card, button);
-  });
-  cardPart("close").addEventListener("click", function () { card.close(); });
-  // The report dialog takes over: close the card first, so that only one is open.
-  cardPart("report").addEventListener("click", function () { card.close(); });
-  cardPart("block").addEventListener("click", function () {
-    var lift = cardData && cardData.blocked;
-    block(cardName, function () {
-      // Lifted: the card is read again (may they write to each other now?).
-      if (lift) openCard(cardName, opener); else if (cardData) showCard(Object.assign({}, cardData, { blocked: true, can_message: false }));
-    }, lift);
-  });
-  card.addEventListener("close", function () {
-    // Back to where the reader was, unless another dialog (the report) took focus.
-    if (opener && opener.isConnected && !document.querySelector("dialog[open]")) opener.focus();
+    if (!button) return;
+    cards = cards || loadScript(chat.dataset.cardScript).then(function () {
+      return window.chatsiteCard({ chat: chat, strings: strings, format: format, lang: lang, block: block });
+    });
+    cards.then(function (open) { open(button.dataset.card, button); });
   });
 
   // Pause and resume, for the page's own use and for tests of the resume path.

@@ -54,7 +54,8 @@
 
   window.chatsiteRestriction = {
     show: show,
-    // The banner's sentence, for the composer's locked line and the status.
-    text: function () { return banner.hidden ? "" : part("summary").textContent.replace(/\s+/g, " ").trim(); },
+    // The measure in force ("Mise en sourdine sur tout le site"), for the
+    // composer's locked line and the status; "" when none.
+    label: function () { return banner.hidden ? "" : part("label").textContent; },
   };
 })();

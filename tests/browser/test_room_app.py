@@ -275,6 +275,7 @@ def test_a_room_ban_is_named_live_then_the_refused_page_links_the_decision(
     expect(page.locator("#chat-status")).to_contain_text("Bannissement de ce salon")
     expect(page.locator("#composer-body")).to_be_disabled()
     expect(banner.locator(".restriction-statement")).to_be_visible()
+    page.screenshot(path=f"/tmp/roomapp-ban-{viewport}.png")
 
     # A reload: the refused page, with the decision, its end, the statement and the appeal.
     response = page.reload()
@@ -290,6 +291,7 @@ def test_a_room_ban_is_named_live_then_the_refused_page_links_the_decision(
     expect(refused.locator(".restriction-statement")).to_be_visible()
     violations = blocking(run_axe(page))
     assert not violations, describe(violations, where="refused page with a ban")
+    page.screenshot(path=f"/tmp/roomapp-refused-{viewport}.png")
 
     # The member reads the statement and may appeal it.
     appeal.click()
