@@ -221,7 +221,8 @@ def _enter_room(room: Room, user, channel_name: str, scope) -> tuple[Carrier, di
             "users": after,
             "members": queries.member_count(room),
         }
-    return socket_carrier(record, scope), presence_frame, restriction_frame(_restriction(user, room))
+    restricted = restriction_frame(_restriction(user, room))
+    return socket_carrier(record, scope), presence_frame, restricted
 
 
 def _backfill_chunk(room: Room, after: int) -> list[dict]:

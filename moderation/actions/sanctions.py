@@ -166,7 +166,8 @@ def do_issue_sanction(
 
     A ban or a kick closes the user's matching sockets with 4403 on every
     process once committed (after a `restriction` frame naming it); a mute
-    sends that frame to the open sockets it covers; rooms' policy refuses them from then on (moderation/policy_hooks.py).
+    sends that frame to the open sockets it covers; rooms' policy refuses
+    them from then on (moderation/policy_hooks.py).
     """
     return _issue_sanction(
         user,

@@ -166,14 +166,11 @@ def test_the_room_is_a_full_height_chat(setup, asgi_server, new_context, viewpor
     expect(page.get_by_role("heading", level=1)).to_be_in_viewport(ratio=1)
     assert not page_scrolls(page)
     assert page.evaluate("() => window.scrollY") == 0
-    assert page.evaluate(
-        "() => { const l = document.getElementById('messages'); return l.scrollHeight > l.clientHeight; }"
-    )
+    assert page.locator("#messages").evaluate("(list) => list.scrollHeight > list.clientHeight")
     # Opened at the latest message, the composer whole on screen.
     expect(messages.last).to_be_in_viewport()
     expect(page.locator("#composer-body")).to_be_in_viewport(ratio=1)
     expect(page.locator("#composer button[type=submit]")).to_be_in_viewport(ratio=1)
-    page.screenshot(path=f"/tmp/roomapp-{viewport}.png")
 
     # Reading back through the history moves the list only.
     page.locator("#messages").evaluate("(list) => { list.scrollTop = 0; }")
@@ -254,9 +251,9 @@ def test_a_mute_shows_live_then_the_composer_comes_back(setup, asgi_server, new_
     expect(locked).to_be_hidden()
     page.locator("#composer-body").fill("Je peux de nouveau écrire")
     page.locator("#composer-body").press("Enter")
-    expect(
-        page.locator("#messages li.message.mine:not(.pending) .message-body").last
-    ).to_have_text("Je peux de nouveau écrire")
+    expect(page.locator("#messages li.message.mine:not(.pending) .message-body").last).to_have_text(
+        "Je peux de nouveau écrire"
+    )
     assert page.errors == []
 
 
@@ -275,7 +272,6 @@ def test_a_room_ban_is_named_live_then_the_refused_page_links_the_decision(
     expect(page.locator("#chat-status")).to_contain_text("Bannissement de ce salon")
     expect(page.locator("#composer-body")).to_be_disabled()
     expect(banner.locator(".restriction-statement")).to_be_visible()
-    page.screenshot(path=f"/tmp/roomapp-ban-{viewport}.png")
 
     # A reload: the refused page, with the decision, its end, the statement and the appeal.
     response = page.reload()
@@ -283,15 +279,12 @@ def test_a_room_ban_is_named_live_then_the_refused_page_links_the_decision(
     expect(page.get_by_role("heading", level=1)).to_have_text("Accès refusé")
     refused = page.locator("#restriction")
     expect(refused).to_contain_text("Bannissement de ce salon")
-    expect(refused.locator(".restriction-end")).to_contain_text(
-        end_in_reader_zone(ban["ends_at"])
-    )
+    expect(refused.locator(".restriction-end")).to_contain_text(end_in_reader_zone(ban["ends_at"]))
     appeal = refused.locator(".restriction-appeal")
     expect(appeal).to_be_visible()
     expect(refused.locator(".restriction-statement")).to_be_visible()
     violations = blocking(run_axe(page))
     assert not violations, describe(violations, where="refused page with a ban")
-    page.screenshot(path=f"/tmp/roomapp-refused-{viewport}.png")
 
     # The member reads the statement and may appeal it.
     appeal.click()

@@ -82,9 +82,7 @@ async def test_a_room_mute_is_named_in_that_room_only(
     assert await no_restriction_frame(elsewhere)
 
 
-async def test_a_socket_opened_while_muted_is_told_first(
-    room, amake_user, moderator, open_socket
-):
+async def test_a_socket_opened_while_muted_is_told_first(room, amake_user, moderator, open_socket):
     muted = await amake_user()
     mute = await sanction(muted, moderator, "mute")  # permanent
     socket = await open_socket(muted, room.slug)
@@ -129,9 +127,7 @@ async def test_a_ban_is_named_before_the_socket_closes_and_on_reconnect(
     assert await again.closed_with() == CloseCode.FORBIDDEN
 
 
-async def test_a_kick_is_named_before_the_socket_closes(
-    room, amake_user, moderator, open_socket
-):
+async def test_a_kick_is_named_before_the_socket_closes(room, amake_user, moderator, open_socket):
     kicked = await amake_user()
     socket = await open_socket(kicked, room.slug)
     await sanction(kicked, moderator, "kick", room=room, minutes=15)
