@@ -203,6 +203,7 @@ def test_the_room_is_a_full_height_chat(setup, asgi_server, new_context, viewpor
     assert page.errors == []
 
 
+@pytest.mark.timeout(MUTE_END_WAIT_MS // 1000 + 180)  # the mute's minute, on a busy machine
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_a_mute_shows_live_then_the_composer_comes_back(setup, asgi_server, new_context, scheme):
     page = open_page(
@@ -244,6 +245,8 @@ def test_a_mute_shows_live_then_the_composer_comes_back(setup, asgi_server, new_
 
     violations = blocking(run_axe(page))
     assert not violations, describe(violations, where=f"room with a mute ({scheme})")
+    if scheme == "dark":
+        return  # the end of the mute is the same in both schemes: waited for once
 
     # The end of the mute: told by the socket (and the page's own timer), no reload.
     expect(banner).to_be_hidden(timeout=MUTE_END_WAIT_MS)
