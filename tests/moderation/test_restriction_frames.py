@@ -11,15 +11,9 @@ from moderation import actions
 from moderation.models import Sanction, StatementOfReasons
 from rooms import notify
 from rooms.protocol import CloseCode
+from tests.moderation.test_live import sanction
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@database_sync_to_async
-def sanction(user, moderator, kind, room=None, minutes=None):
-    return actions.do_issue_sanction(
-        user, actor=moderator, kind=kind, room=room, duration_minutes=minutes, reason="Motif."
-    )
 
 
 @database_sync_to_async

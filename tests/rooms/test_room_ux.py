@@ -251,7 +251,7 @@ def test_room_page_shows_where_reading_stopped_and_the_rules(make_user, make_roo
     assert '<details class="chat-rules chat-panel" open>' in page  # open on a first visit
     assert 'href="/rules/"' in page and "Loisirs" in page
     assert not room.memberships.filter(user=alice).exists()  # reading joins nobody
-    assert "<span>0 membre" in page and 'id="online-count">0 personne' in page
+    assert 'id="member-count">0 membre' in page and 'id="online-count">0 personne' in page
     assert 'data-read-url="/api/rooms/club/read/"' in page
     actions.do_enter_room(room, "channel.alice", actor=alice)  # the socket joins
     message = actions.do_post_message(room, "salut", actor=bob).message
