@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from core import metrics
 from core.refusals import RefusalCode
 from core.staff import has_staff_powers
-from moderation import actions, detection
+from moderation import actions, detection, queries
 from moderation.models import (
     FilterAction,
     FilterKind,
@@ -156,7 +156,10 @@ def _restriction_texts(kind: str, site_wide: bool) -> tuple[str, str]:
 def current_restriction(user, room) -> policy.Restriction | None:
     """The strongest active mute, kick or ban that applies in `room` (the
     latest-ending of that kind), with its statement of reasons: what the room
-    page and the socket's `restriction` frame show."""
+    page and the socket's `restriction` frame show. Read from the database,
+    not the per-process cache: it is asked just after a change, which another
+    process's cache may not have heard of yet, and rarely (a page, a socket
+    opening, a measure)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     sanctions = list(queries.active_sanctions(user, room, RESTRICTION_ORDER))
