@@ -92,7 +92,7 @@ SHELL_STATIC = [
     "js/sw-register.js",
     "js/chat-features.js",
     "js/chat.js",
-    "js/notify.js",
+    "js/inbox.js",
     "js/room-list.js",
     "js/conversations.js",
     "js/relations.js",
