@@ -1,59 +1,49 @@
-/* Every signed-in page: the navigation's live counts, one way of showing
- * times, and opt-in notifications of direct messages (tab hidden only,
- * naming the sender, never the text).
- *
- * Counts come from GET /api/inbox/, read again when a socket says something
- * changed: the room page's own socket (chat.js passes its frames on as
- * "chatsite:frame" events), else /ws/conversations/, opened here once.
- * Times: <time data-local> and window.chatsiteTime, in the reader's zone.
- */
+/* Every signed-in page: one way of showing times (the reader's zone), the
+ * navigation's live counts, opt-in notifications of direct messages (tab
+ * hidden only, naming the sender, never the text). Counts: GET /api/inbox/,
+ * read again on each "chatsite:frame" event, which the page's socket sends
+ * (chat.js's room socket, else inbox-socket.js). docs/ux.md, "Inbox". */
 (function () {
   "use strict";
-
   var lang = document.documentElement.lang || undefined;
-  var timeOnly = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
-  var dayAndTime = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-  var fullDate = new Intl.DateTimeFormat(lang, { dateStyle: "full", timeStyle: "short" });
+  var F = Intl.DateTimeFormat;
+  var hm = new F(lang, { hour: "2-digit", minute: "2-digit" });
+  var dhm = new F(lang, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  var full = new F(lang, { dateStyle: "full", timeStyle: "short" });
 
-  function showTime(time) {
+  function show(time) {
     var date = new Date(time.dateTime);
     if (isNaN(date)) return time;
-    var today = new Date().toDateString() === date.toDateString();
-    time.textContent = (today ? timeOnly : dayAndTime).format(date);
-    time.title = fullDate.format(date);
+    time.textContent = (new Date().toDateString() === date.toDateString() ? hm : dhm).format(date);
+    time.title = full.format(date);
     return time;
   }
-
-  function timeElement(iso, className) {
-    var time = document.createElement("time");
-    time.className = className || "";
-    time.dateTime = iso;
-    return showTime(time);
-  }
-
-  window.chatsiteTime = { element: timeElement, show: showTime };
-  document.querySelectorAll("time[data-local]").forEach(showTime);
+  window.chatsiteTime = {
+    show: show,
+    element: function (iso, className) {
+      var time = document.createElement("time");
+      time.className = className || "";
+      time.dateTime = iso;
+      return show(time);
+    },
+  };
+  document.querySelectorAll("time[data-local]").forEach(show);
 
   var data = document.getElementById("inbox-strings");
   if (!data) return;
-  var strings = JSON.parse(data.textContent);
+  var s = JSON.parse(data.textContent);
   var plural = new Intl.PluralRules(lang);
   var chat = document.getElementById("chat");
-  var here = chat && chat.dataset.partner; // chat.js notifies this conversation itself
-  var known = null; // partner -> unread, from the last counts
-
-  // --- notifications of direct messages ---------------------------------------------------
+  var here = chat && chat.dataset.partner; // chat.js notifies this one itself
+  var known = null;
   var KEY = "chatsite.notifications";
   var supported = "Notification" in window;
   var toggles = document.querySelectorAll("[data-notify-toggle]");
 
   function enabled() {
-    try {
-      return supported && Notification.permission === "granted" && localStorage.getItem(KEY) === "on";
-    } catch (e) { return false; } // storage refused (private mode)
+    try { return supported && Notification.permission === "granted" && localStorage.getItem(KEY) === "on"; } catch (e) { return false; }
   }
-
-  function renderToggles() {
+  function render() {
     toggles.forEach(function (button) {
       var note = button.parentNode.querySelector("[data-notify-note]");
       var denied = supported && Notification.permission === "denied";
@@ -63,49 +53,37 @@
       if (note) note.textContent = denied ? button.dataset.denied : "";
     });
   }
-
   toggles.forEach(function (button) {
     button.addEventListener("click", function () {
-      var on = !enabled();
       // Asked in the click: browsers refuse a request no gesture made.
-      (on ? Notification.requestPermission() : Promise.resolve("")).then(function (permission) {
-        try { if (permission === "granted") localStorage.setItem(KEY, "on"); else localStorage.removeItem(KEY); } catch (e) {}
-        renderToggles();
+      (enabled() ? Promise.resolve("") : Notification.requestPermission()).then(function (answer) {
+        try { if (answer === "granted") localStorage.setItem(KEY, "on"); else localStorage.removeItem(KEY); } catch (e) {}
+        render();
       });
     });
   });
-
   function directMessage(name, url) {
     if (!enabled() || !document.hidden) return;
-    var shown = new Notification(strings.dm_title.replace("%(name)s", name), {
-      tag: "dm:" + name, // one per conversation, replaced, not stacked
-      icon: strings.icon,
-    });
+    var shown = new Notification(s.dm_title.replace("%(name)s", name), { tag: "dm:" + name, icon: s.icon });
     shown.addEventListener("click", function () {
       window.focus();
       if (url && location.pathname !== url) location.href = url;
       shown.close();
     });
   }
-
   window.chatsiteNotify = { enabled: enabled, directMessage: directMessage };
-  renderToggles();
+  render();
 
-  // --- the navigation's counts ------------------------------------------------------------
-  function countText(forms, count) {
-    return (forms[plural.select(count)] || forms.other).replace("%(count)d", String(count));
-  }
-
-  function show(counts) {
+  function counted(counts) {
     document.querySelectorAll("[data-inbox-count]").forEach(function (badge) {
       var kind = badge.dataset.inboxCount;
-      var parts = kind === "notifications" ? ["notifications"] : ["unread", "requests", "invitations"];
       var total = counts[kind] || 0;
-      badge.textContent = total > 99 ? "99+" : String(total);
+      var words = (kind === "notifications" ? [kind] : ["unread", "requests", "invitations"])
+        .filter(function (part) { return counts[part]; })
+        .map(function (part) { return (s[part][plural.select(counts[part])] || s[part].other).replace("%(count)d", counts[part]); });
+      badge.textContent = total > 99 ? "99+" : total;
       badge.hidden = !total;
-      // The link's accessible name carries the count, in words.
-      badge.nextElementSibling.textContent = total ? " (" + parts.filter(function (part) { return counts[part]; })
-        .map(function (part) { return countText(strings[part], counts[part]); }).join(", ") + ")" : "";
+      badge.nextElementSibling.textContent = total ? " (" + words.join(", ") + ")" : ""; // the link's name
     });
     var unread = counts.unread_direct || {};
     if (known) {
@@ -115,50 +93,22 @@
     }
     known = unread;
   }
-
   var timer = null;
   function refresh() {
     clearTimeout(timer); // a burst of events makes one request
     timer = setTimeout(function () {
-      fetch(strings.url, { credentials: "same-origin" })
+      fetch(s.url, { credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (counts) { if (counts) show(counts); })
+        .then(function (counts) { if (counts) counted(counts); })
         .catch(function () {});
     }, 300);
   }
-
-  function onFrame(frame) {
-    if (frame.type !== "conversation.changed" && frame.type !== "mention") return;
+  document.addEventListener("chatsite:frame", function (event) {
+    var frame = event.detail;
+    if (frame.type !== "conversation.changed" && frame.type !== "mention" && frame.type !== "open") return;
     refresh();
-    var note = document.getElementById("awaiting-note");
-    if (frame.request === "accepted" && note && chat && frame.room === chat.dataset.room) {
-      note.textContent = strings.accepted; // a role="status": read out
-    }
-  }
-
-  document.addEventListener("chatsite:frame", function (event) { onFrame(event.detail); });
-  refresh(); // what the server rendered becomes the baseline for notifications
-
-  if (chat) return; // the room's socket brings the frames
-  var attempt = 0;
-  function connect() {
-    var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/conversations/");
-    socket.addEventListener("open", function () {
-      attempt = 0;
-      refresh();
-      document.dispatchEvent(new CustomEvent("chatsite:frame", { detail: { type: "open" } }));
-    });
-    socket.addEventListener("message", function (event) {
-      var frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
-      document.dispatchEvent(new CustomEvent("chatsite:frame", { detail: frame }));
-    });
-    socket.addEventListener("close", function (event) {
-      if (event.code >= 4400 && event.code < 4500) return; // refused: no retry
-      attempt += 1;
-      var delay = Math.min(30000, 1000 * Math.pow(2, attempt - 1));
-      setTimeout(connect, delay / 2 + Math.random() * delay / 2);
-    });
-  }
-  connect();
+    var note = document.getElementById("awaiting-note"); // role="status": read out
+    if (frame.request === "accepted" && note && frame.room === chat.dataset.room) note.textContent = s.accepted;
+  });
+  refresh(); // the baseline of the notifications
 })();
