@@ -20,6 +20,7 @@ from rooms.models import (
     Mention,
     Message,
     Notification,
+    NotificationKind,
     Reaction,
     Room,
     RoomInvitation,
@@ -497,7 +498,15 @@ def inbox_counts(user) -> InboxCounts:
     invitations = RoomInvitation.objects.filter(
         invitee=OuterRef("pk"), status=InvitationStatus.PENDING, room__is_archived=False
     )
-    notifications = Notification.objects.filter(user=OuterRef("pk"), read_at__isnull=True)
+    # As `notifications` lists them: none from a blocked or ignored person, none
+    # of a deleted message.
+    notifications = (
+        Notification.objects.filter(user=OuterRef("pk"), read_at__isnull=True)
+        .exclude(message__deleted_at__isnull=False)
+        .exclude(Exists(Block.objects.filter(blocker=OuterRef("user"), blocked=OuterRef("actor"))))
+        .exclude(Exists(Block.objects.filter(blocker=OuterRef("actor"), blocked=OuterRef("user"))))
+        .exclude(Exists(Ignore.objects.filter(ignorer=OuterRef("user"), ignored=OuterRef("actor"))))
+    )
     counts = (
         get_user_model()
         .objects.filter(pk=user.pk)
@@ -572,7 +581,9 @@ def notifications(user, *, limit: int = 50) -> list[Notification]:
     result = []
     for notification in rows:
         room = notification.room
-        if room is not None and notification.message_id is not None:
+        # A mention is for as long as its room may be read; a contact request's
+        # first message is shown before its room opens.
+        if room is not None and notification.kind == NotificationKind.MENTION:
             if room.pk not in readable:
                 readable[room.pk] = bool(policy.can_join(user, room))
             if not readable[room.pk]:

@@ -27,16 +27,6 @@ from rooms.protocol import CloseCode
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client_for():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
 def _talking(alice, bob) -> Room:
     """A direct conversation that bob accepted."""
     room = actions.do_open_direct_room(bob, actor=alice)
@@ -353,6 +343,11 @@ def test_notifications_of_mentions_requests_acceptances_and_invitations(make_use
         ("alice", "mention", "carol"),
     }
     assert Notification.objects.get(kind="contact_request").message_id == first.id
+    # Listed while the request waits too (its room is not open to bob yet).
+    dora = make_user("dora")
+    waiting = actions.do_open_direct_room(bob, actor=dora)
+    actions.do_post_message(waiting, "Salut bob", actor=dora)
+    assert queries.notifications(bob)[0].kind == "contact_request"
     assert Notification.objects.get(kind="mention").message_id == mention.id
 
 
@@ -364,8 +359,10 @@ def test_the_list_leaves_out_blocked_people_and_deleted_messages(make_user, make
     assert [n.actor.username for n in queries.notifications(alice)] == ["carol", "bob"]
     actions.do_delete_own_message(by_bob.id, actor=bob)
     assert [n.actor.username for n in queries.notifications(alice)] == ["carol"]
+    assert queries.inbox_counts(alice).notifications == 1  # the count says what the list shows
     actions.do_block_user(carol, actor=alice)
     assert queries.notifications(alice) == []
+    assert queries.inbox_counts(alice).notifications == 0
     # And nothing new from a blocked person.
     actions.do_post_message(club, "@alice trois", actor=carol)
     assert Notification.objects.filter(user=alice, actor=carol).count() == 1
