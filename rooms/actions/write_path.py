@@ -19,6 +19,7 @@ from audit.events import AuditEvent
 from audit.trail import record
 from core import metrics
 from rooms import notify, policy, queries
+from rooms.actions.notifications import notify_member
 from rooms.models import (
     ContactRequest,
     ContactRequestStatus,
@@ -26,6 +27,7 @@ from rooms.models import (
     ContentOperationKind,
     Mention,
     Message,
+    NotificationKind,
     Room,
     RoomKind,
     RoomMembership,
@@ -111,6 +113,14 @@ def store_message(
             first = not Message.objects.filter(room=room, author=author, id__lt=message.id).exists()
             show_request = first and request.status == ContactRequestStatus.PENDING
             notify_ids = [request.recipient_id] if show_request else []
+            if show_request:
+                notify_member(
+                    request.recipient_id,
+                    NotificationKind.CONTACT_REQUEST,
+                    actor=author,
+                    room=room,
+                    message=message,
+                )
     transaction.on_commit(partial(metrics.message_stored, room.kind))
     transaction.on_commit(partial(notify.message_posted, room.id, payload, notify_ids))
     return message, payload
@@ -176,4 +186,12 @@ def _record_mentions(message: Message, usernames: list[str], payload: dict) -> N
         reached.append(user)
     Mention.objects.bulk_create([Mention(message=message, user=user) for user in reached])
     for user in reached:
+        # The mention stays in the room either way; a muted room notifies nothing.
+        notify_member(
+            user.pk,
+            NotificationKind.MENTION,
+            actor=message.author,
+            room=message.room,
+            message=message,
+        )
         transaction.on_commit(partial(notify.mentioned, user.pk, message.room.slug, payload))

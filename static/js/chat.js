@@ -15,9 +15,9 @@
  * drop or a 4500, never after a refusal (4401, 4403, 4404, 4429).
  * Protocol: docs/protocol.md.
  *
- * Also: times in the reader's language, the "new messages" divider and its
+ * Also: times in the reader's language (inbox.js), the "new messages" divider and its
  * jump button, the read mark of public rooms, profile cards, and notifying
- * direct messages through notify.js.
+ * direct messages through inbox.js.
  *
  * Replies, mentions, edits, reactions, typing, links, search, ignores and the
  * message layout live in chat-features.js (window.chatsiteFeatures), loaded
@@ -63,9 +63,6 @@
   list.setAttribute("aria-busy", "true");
 
   var lang = document.documentElement.lang || undefined;
-  var timeOnly = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
-  var dayAndTime = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-  var fullDate = new Intl.DateTimeFormat(lang, { dateStyle: "full", timeStyle: "short" });
   var plural = new Intl.PluralRules(lang);
   var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
@@ -122,16 +119,8 @@
     return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
   }
 
-  function timeElement(iso) {
-    var date = new Date(iso);
-    var time = document.createElement("time");
-    time.className = "message-time";
-    time.dateTime = iso;
-    var today = new Date().toDateString() === date.toDateString();
-    time.textContent = (today ? timeOnly : dayAndTime).format(date);
-    time.title = fullDate.format(date);
-    return time;
-  }
+  // One format and time zone (the reader's) on every page: inbox.js.
+  function timeElement(iso) { return window.chatsiteTime.element(iso, "message-time"); }
 
   function cardButton(name) {
     var button = document.createElement("button");
@@ -454,6 +443,8 @@
   function onFrame(event) {
     var frame;
     try { frame = JSON.parse(event.data); } catch (e) { return; }
+    // The navigation's counts (inbox.js) follow this socket: no second one.
+    document.dispatchEvent(new CustomEvent("chatsite:frame", { detail: frame }));
     if (frame.type === "message.new") { addMessage(frame, true); scheduleRepair(); }
     else if (frame.type === "message.deleted") removeMessage(frame.id);
     else if (frame.type === "presence") showPresence(frame.users || []);
