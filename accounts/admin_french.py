@@ -17,7 +17,7 @@ tests/chatsite/test_admin_french.py walks the registry.
 
 from dataclasses import dataclass
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 
 MASCULINE, FEMININE = "m", "f"
@@ -178,11 +178,10 @@ def delete_selected_question(opts) -> str:
     return phrase % {"names": name.plural}
 
 
-def generated_title(title, opts, *, may_change: bool) -> str:
+def generated_title(title, opts) -> str:
     """`title` in agreeing French when it is one of the admin's generated titles
-    ("Select %s to change", "Add %s"...); any other title (a page's own) as given."""
-    from django.utils.translation import gettext
-
+    ("Select %s to change", "Add %s"...); any other title (a page's own) as given.
+    Compared in the active language through Django's own catalogue."""
     if opts is None or not title:
         return title
     verbose = str(opts.verbose_name)

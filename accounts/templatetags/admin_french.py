@@ -14,10 +14,7 @@ def admin_title(context) -> str:
     agreeing French."""
     title = context.get("title") or ""
     opts = context.get("opts") or getattr(context.get("cl"), "opts", None)
-    may_change = bool(context.get("has_change_permission", True))
-    if "cl" in context and context.get("cl") is not None:
-        may_change = context["cl"].model_admin.has_change_permission(context["request"])
-    return admin_french.generated_title(title, opts, may_change=may_change)
+    return admin_french.generated_title(title, opts)
 
 
 @register.simple_tag
