@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from rooms import queries
+
 logger = logging.getLogger(__name__)
 
 # Each probe must answer well inside a load balancer's health-check timeout.
@@ -28,7 +30,8 @@ HEALTH_PROBE_TIMEOUT_SECONDS = 2.0
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    # The public rooms' life, as figures: the same counts as the rooms page.
+    return render(request, "home.html", {"activity": queries.site_activity()})
 
 
 # Browsers and home screens ask these at the root whatever the page links

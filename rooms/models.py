@@ -242,7 +242,16 @@ class Message(models.Model):
                 name="rooms_message_client_id_unique",
             ),
         ]
-        indexes = [models.Index(fields=["room", "id"], name="rooms_message_room_id")]
+        indexes = [
+            models.Index(fields=["room", "id"], name="rooms_message_room_id"),
+            # A room's latest message and its messages today (the rooms list
+            # and the home page, rooms/queries.py: with_activity).
+            models.Index(
+                fields=["room", "created"],
+                condition=Q(deleted_at__isnull=True),
+                name="rooms_message_room_live",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.id} {self.author} @ {self.room}"

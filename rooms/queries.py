@@ -2,10 +2,21 @@
 conversations with their unread counts, pending requests."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -215,6 +226,89 @@ def with_counts(rooms):
     return rooms.annotate(member_count=_member_count(), online_count=_online_count())
 
 
+# A room is "active now" with someone in it, or a message this recent: the
+# person who wrote it is most likely still reading.
+ACTIVE_NOW_SECONDS = 5 * 60
+
+
+def start_of_today() -> datetime:
+    """Midnight in the site's time zone (TIME_ZONE): the start of "today"."""
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _live_messages():
+    # Served by the partial index rooms_message_room_live (room, created).
+    return Message.objects.filter(room=OuterRef("pk"), deleted_at__isnull=True).order_by()
+
+
+def with_activity(rooms):
+    """`with_counts`, plus `last_message_at` (the latest visible message),
+    `messages_today` (visible messages since midnight) and `active_now`
+    (someone online, or a message in the last ACTIVE_NOW_SECONDS), in the same
+    query whatever the number of rooms."""
+    recently = timezone.now() - timedelta(seconds=ACTIVE_NOW_SECONDS)
+    today = _live_messages().filter(created__gte=start_of_today())
+    return with_counts(rooms).annotate(
+        last_message_at=Subquery(_live_messages().order_by("-created").values("created")[:1]),
+        messages_today=Coalesce(
+            Subquery(today.values("room").annotate(total=Count("id")).values("total")), 0
+        ),
+        active_now=Case(
+            When(Q(online_count__gt=0) | Q(last_message_at__gte=recently), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+def busiest_first(rooms):
+    """Rooms of `with_activity`: active now first, then by people online,
+    messages today and the latest message; by name among quiet rooms."""
+    return rooms.order_by(
+        F("active_now").desc(),
+        F("online_count").desc(),
+        F("messages_today").desc(),
+        F("last_message_at").desc(nulls_last=True),
+        "name",
+        "id",
+    )
+
+
+@dataclass
+class SiteActivity:
+    """What the home page tells anyone, signed in or not: figures only, never
+    a person's name nor a message's text."""
+
+    online_now: int  # distinct people with a live socket in a public room
+    messages_today: int  # visible messages of the public rooms since midnight
+    active_rooms: int  # public rooms with someone online or a message today
+    rooms: list[Room]  # the busiest public rooms that show some life
+
+    @property
+    def quiet(self) -> bool:
+        return not (self.online_now or self.messages_today)
+
+
+def site_activity(*, limit: int = 3) -> SiteActivity:
+    """The public rooms' life for the home page, in two queries."""
+    rooms = list(busiest_first(with_activity(public_rooms())))
+    online_now = (
+        RoomPresence.objects.filter(
+            room__kind=RoomKind.PUBLIC, room__is_archived=False, seen_at__gte=presence_deadline()
+        )
+        .values("user")
+        .distinct()
+        .count()
+    )
+    lively = [room for room in rooms if room.online_count or room.last_message_at]
+    return SiteActivity(
+        online_now=online_now,
+        messages_today=sum(room.messages_today for room in rooms),
+        active_rooms=sum(1 for room in rooms if room.online_count or room.messages_today),
+        rooms=lively[:limit],
+    )
+
+
 def room_themes() -> list[str]:
     """The themes of the listed public rooms, for the rooms page's filter."""
     themes = public_rooms().exclude(theme="").order_by("theme")
@@ -222,9 +316,10 @@ def room_themes() -> list[str]:
 
 
 def room_directory(user, *, search: str = "", theme: str = ""):
-    """The public rooms page: rooms of a theme and/or matching a text, each with
-    its counts and `has_news` (messages by others since the user last read it,
-    for the rooms they joined), in one query whatever the number of rooms."""
+    """The public rooms page: rooms of a theme and/or matching a text, busiest
+    first, each with its counts and activity (`with_activity`) and `has_news`
+    (messages by others since the user last read it, for the rooms they
+    joined), in one query whatever the number of rooms."""
     rooms = public_rooms()
     if theme:
         rooms = rooms.filter(theme__iexact=theme)
@@ -248,9 +343,11 @@ def room_directory(user, *, search: str = "", theme: str = ""):
     )
     muted = RoomMembership.objects.filter(room=OuterRef("pk"), user=user, muted=True)
     # A muted room shows no "new messages" badge (docs/ux.md, "Conversations").
-    return with_counts(rooms).annotate(
-        last_read=Subquery(last_read),
-        has_news=Case(When(Exists(muted), then=Value(False)), default=Exists(news)),
+    return busiest_first(
+        with_activity(rooms).annotate(
+            last_read=Subquery(last_read),
+            has_news=Case(When(Exists(muted), then=Value(False)), default=Exists(news)),
+        )
     )
 
 

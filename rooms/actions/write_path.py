@@ -8,6 +8,7 @@ row), records the content operation (who, when, through which connection), and
 tells the room's sockets only once that transaction commits.
 """
 
+from datetime import datetime
 from functools import partial
 
 from django.contrib.auth import get_user_model
@@ -69,6 +70,7 @@ def store_message(
     client_id: str | None = None,
     reply_to: Message | None = None,
     via: Carrier | None = None,
+    posted_at: datetime | None = None,
 ) -> tuple[Message, dict]:
     """Stores a message that the caller has checked (`policy.can_post`) in `room`,
     whose row the caller holds locked (ids then commit in order).
@@ -80,6 +82,8 @@ def store_message(
     visible). Its @mentions are stored with it and told to those they reach.
     Returns the message and its JSON (docs/protocol.md), serialised once.
     `via`: the connection that carried the post (its content operation).
+    `posted_at`: the message's time when it is not now (the demo's past
+    conversations); its content operation carries the same time.
     """
     mentions = queries.existing_usernames(mentioned_names(body)) if "@" in body else []
     message = Message.objects.create(
@@ -89,6 +93,7 @@ def store_message(
         client_id=client_id,
         reply_to=reply_to,
         mentions=mentions,
+        created=posted_at or timezone.now(),
     )
     message.room = room
     message.author = author
