@@ -12,6 +12,7 @@ from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import admin_french
 from accounts.actions import do_record_staff_sign_in
 from accounts.app_settings import app_settings
 from accounts.records import client_address
@@ -53,6 +54,9 @@ class StaffAdminSite(OTPAdminSite):
         # OTPAdminSite defaults to the name "otpadmin": keep "admin" so that
         # every reverse("admin:...") still works.
         super().__init__(name)
+        # Django's "delete selected", described in French that agrees with the model.
+        self._actions["delete_selected"] = admin_french.delete_selected
+        self._global_actions["delete_selected"] = admin_french.delete_selected
 
     def login(self, request, extra_context=None):
         if request.method == "POST":

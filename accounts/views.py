@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -338,15 +339,23 @@ def document_upload(request: HttpRequest) -> HttpResponse:
 
 # --- Welcome tour --------------------------------------------------------------------------
 
-TOUR_STEPS = ("rooms", "direct", "block", "report", "alert")
+# Three screens, each one idea with its picture: talking (rooms and private
+# messages), keeping one's peace (block, ignore), getting help (report, alert).
+TOUR_STEPS = ("talk", "block", "help")
+TOUR_TITLES = {
+    "talk": gettext_lazy("Salons et messages privés"),
+    "block": gettext_lazy("Bloquer ou ignorer"),
+    "help": gettext_lazy("Signaler, alerter"),
+}
 
 
 @require_GET
 @login_required
 @never_cache
 def tour(request: HttpRequest, step: int = 1) -> HttpResponse:
-    """Five short pages after age verification (and from the profile): plain links,
-    no script, so it works with a keyboard, a screen reader or JS turned off."""
+    """Three short pages after age verification (and from the profile), each
+    with "Passer" straight to the rooms: plain links, no script, so it works
+    with a keyboard, a screen reader or JS turned off."""
     if not 1 <= step <= len(TOUR_STEPS):
         raise Http404
     return render(
@@ -356,6 +365,8 @@ def tour(request: HttpRequest, step: int = 1) -> HttpResponse:
             "step": step,
             "topic": TOUR_STEPS[step - 1],
             "total": len(TOUR_STEPS),
+            "title": TOUR_TITLES[TOUR_STEPS[step - 1]],
+            "steps": [(number, TOUR_TITLES[topic]) for number, topic in enumerate(TOUR_STEPS, 1)],
             "previous_step": step - 1 if step > 1 else None,
             "next_step": step + 1 if step < len(TOUR_STEPS) else None,
             "rooms_url": ROOMS_URL,

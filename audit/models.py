@@ -37,7 +37,7 @@ class AuditEntry(models.Model):
 
     class Meta:
         verbose_name = _("entrée du journal d'audit")
-        verbose_name_plural = _("journal d'audit")
+        verbose_name_plural = _("entrées du journal d'audit")
         ordering = ["-seq"]
         get_latest_by = "seq"
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]

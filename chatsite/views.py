@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from rooms import queries
+
 logger = logging.getLogger(__name__)
 
 # Each probe must answer well inside a load balancer's health-check timeout.
@@ -28,7 +30,8 @@ HEALTH_PROBE_TIMEOUT_SECONDS = 2.0
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    # The public rooms' life, as figures: the same counts as the rooms page.
+    return render(request, "home.html", {"activity": queries.site_activity()})
 
 
 # Browsers and home screens ask these at the root whatever the page links
@@ -92,11 +95,13 @@ SHELL_STATIC = [
     "js/sw-register.js",
     "js/chat-features.js",
     "js/chat.js",
-    # Loaded by the room page on first use (a profile card, a search, a measure).
+    "js/inbox.js",
+    "js/inbox-socket.js",
+    # Loaded by the room page on first use (a profile card, a search, a measure, an edit).
     "js/chat-card.js",
+    "js/chat-actions.js",
     "js/chat-search.js",
     "js/restriction.js",
-    "js/notify.js",
     "js/room-list.js",
     "js/conversations.js",
     "js/relations.js",

@@ -24,6 +24,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -59,6 +60,7 @@ from moderation.models import (
     ThreatEscalation,
     TrustedFlagger,
 )
+from moderation.templatetags.moderation_admin import staff_datetime
 from rooms.admin import MessageAdmin
 from rooms.models import Message, Room, RoomKind
 
@@ -195,12 +197,38 @@ def _dismiss(report, actor, reason):
     actions.do_dismiss_report(report, actor=actor, reason=reason)
 
 
-def queue_badge() -> str:
+# An excerpt in the queue is a line, not the message: the report page has the rest.
+EXCERPT_CHARS = 90
+
+
+def queue_excerpt(report) -> str:
+    """The reported text as it was seen (the snapshot's), shortened, for the queue.
+
+    Only a public room's: any member can read it, so listing it is no look at
+    anyone's private exchanges. A private room's or a conversation's text stays
+    behind the report's own gate (decide_view asks for a reason, the audit trail
+    records it): the queue says "contenu privé" instead (docs/moderation.md)."""
+    if report.room is None or report.room.kind != RoomKind.PUBLIC:
+        return _("contenu privé : motif demandé à l'ouverture")
+    body = next(
+        (
+            entry.get("body", "")
+            for entry in report.context
+            if isinstance(entry, dict) and entry.get("id") == report.target_message_id
+        ),
+        None,
+    )
+    if body is None:  # an older report without the message in its snapshot
+        body = report.target_message.body if report.target_message else ""
+    return "« {} »".format(Truncator(" ".join(body.split())).chars(EXCERPT_CHARS))
+
+
+def queue_badge(counts: dict | None = None) -> str:
     """The counts behind the moderators' badge (refreshed by queue-badge.js)."""
-    counts = queries.queue_counts()
+    counts = counts if counts is not None else queries.queue_counts()
     spans = {
-        name: format_html('<span data-count="{}">{}</span>', name, value)
-        for name, value in counts.items()
+        name: format_html('<span data-count="{}">{}</span>', name, counts[name])
+        for name in ("open", "urgent", "overdue", "held", "appeals")
     }
     return format_html(
         '<span class="moderation-badge" data-queue-url="{}">{}</span>',
@@ -236,7 +264,7 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
     list_display_links = ("category",)
     list_filter = (OpenFilter, "severity", "category", "source", "is_trusted_flagger")
     search_fields = ("target_user__username", "reporter__username")
-    list_select_related = ("target_user", "claimed_by", "room")
+    list_select_related = ("target_user", "target_message", "claimed_by", "room")
     list_per_page = 50
     bulk_actions = {
         "claim": BulkAction(gettext_lazy("Prendre en charge"), "moderation.change_report", _claim),
@@ -267,10 +295,12 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("cible"))
     def target(self, report):
         if report.target_message_id:
-            return _("message #%(id)s de %(user)s") % {
-                "id": report.target_message_id,
-                "user": report.target_user,
-            }
+            return format_html(
+                '{}<br><span class="report-excerpt">{}</span>',
+                _("message #%(id)s de %(user)s")
+                % {"id": report.target_message_id, "user": report.target_user},
+                queue_excerpt(report),
+            )
         if report.target_user_id:
             return _("compte %(user)s") % {"user": report.target_user}
         if report.notice_id:
@@ -282,10 +312,10 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
         if report.is_overdue:
             return format_html(
                 '<span class="overdue">{} ({})</span>',
-                timezone.localtime(report.deadline).strftime("%d/%m %H:%M"),
+                staff_datetime(report.deadline),
                 _("en retard"),
             )
-        return timezone.localtime(report.deadline).strftime("%d/%m %H:%M")
+        return staff_datetime(report.deadline)
 
     change_list_template = "admin/moderation/report/change_list.html"
 
@@ -389,9 +419,8 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
                 "report": report,
                 "group": group,
                 "form": form if report.is_open else None,
-                "sanctions": Sanction.objects.filter(user=report.target_user)[:20]
-                if report.target_user_id
-                else [],
+                "history": queries.target_history(report),
+                "time_zone": timezone.get_current_timezone_name(),
                 "record": ModerationRecord.objects.filter(user=report.target_user_id).first(),
                 "escalations": report.escalations.all(),
                 "reported_text": message.body_at_version(report.target_message_version or 0)
@@ -714,6 +743,7 @@ class ThreatEscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "escalation": escalation,
                 "information": escalation.information,
                 "pharos_url": PHAROS_FORM_URL,
+                "time_zone": timezone.get_current_timezone_name(),
                 "form": form,
                 "decline_form": decline_form,
             },

@@ -4,7 +4,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Case, Count, IntegerField, Min, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,8 @@ from moderation.models import (
     HeldMessage,
     HeldStatus,
     Report,
+    ReportCategory,
+    ReportStatus,
     SafetySignalKind,
     Sanction,
     Severity,
@@ -100,11 +102,9 @@ def open_queue():
 
 
 def queue_counts() -> dict:
-    queue = open_queue()
+    """The badge's counts, in three queries (the landing page and the API poll them)."""
     return {
-        "open": queue.count(),
-        "urgent": queue.filter(severity=Severity.URGENT).count(),
-        "overdue": queue.filter(deadline__lt=timezone.now()).count(),
+        **_report_counts(open_queue()),
         "held": HeldMessage.objects.filter(status=HeldStatus.PENDING).count(),
         "appeals": Appeal.objects.filter(status=AppealStatus.OPEN).count(),
     }
@@ -161,6 +161,103 @@ def _suspect_and_victim(report: Report):
         return users.filter(pk=adult).first() if adult else None, report.target_user
     victim = details.get("minor")
     return report.target_user, users.filter(pk=victim).first() if victim else None
+
+
+# How many lines each list of the landing page shows (the queue has the rest).
+LANDING_ROWS = 10
+
+
+def landing(user) -> dict:
+    """The moderators' landing page (the admin index): what needs doing now.
+
+    A fixed number of queries whatever the queue's length. Nothing here names a
+    member or quotes what they said: the lists give a report's number, category,
+    origin, deadline and (public rooms only) room, so the page needs no stated
+    reason; the details are one click away, behind the queue's gate."""
+    now = timezone.now()
+    queue = open_queue().select_related("room")
+    # Child safety first among the urgent, then the nearest deadline.
+    urgent = (
+        queue.filter(severity=Severity.URGENT)
+        .annotate(
+            child_safety_first=Case(
+                When(category=ReportCategory.CHILD_SAFETY, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("child_safety_first", "deadline")
+    )
+    held = HeldMessage.objects.filter(status=HeldStatus.PENDING).aggregate(
+        count=Count("pk"), oldest=Min("created")
+    )
+    appeals = Appeal.objects.filter(status=AppealStatus.OPEN).select_related("statement")
+    return {
+        "counts": {
+            **_report_counts(queue, mine=user),
+            "held": held["count"],
+            "appeals": appeals.count(),
+        },
+        "urgent": list(urgent[:LANDING_ROWS]),
+        "mine": list(
+            queue.filter(status=ReportStatus.CLAIMED, claimed_by=user).order_by("deadline")[
+                :LANDING_ROWS
+            ]
+        ),
+        "overdue": list(queue.filter(deadline__lt=now).order_by("deadline")[:LANDING_ROWS]),
+        "held_oldest": held["oldest"],
+        "appeals": list(appeals.order_by("created")[:LANDING_ROWS]),
+    }
+
+
+def _report_counts(queue, *, mine=None) -> dict:
+    """Open, urgent and overdue reports (and `mine`'s claimed ones) in one query."""
+    counts = {
+        "open": Count("pk"),
+        "urgent": Count("pk", filter=Q(severity=Severity.URGENT)),
+        "overdue": Count("pk", filter=Q(deadline__lt=timezone.now())),
+    }
+    if mine is not None:
+        counts["mine"] = Count("pk", filter=Q(status=ReportStatus.CLAIMED, claimed_by=mine))
+    return queue.aggregate(**counts)
+
+
+# How much of a target's history the report page lists, per kind (links lead to the rest).
+HISTORY_ROWS = 20
+
+
+def target_history(report: Report) -> dict:
+    """What the moderator deciding `report` should know about its target: the
+    earlier reports about the same account (this group left out), its sanctions
+    (in force and past), its statements of reasons and its appeals."""
+    user_id = report.target_user_id
+    if user_id is None:
+        return {}
+    group = Q(pk=report.pk) | Q(duplicate_of=report.pk)
+    reports = (
+        Report.objects.filter(target_user_id=user_id, duplicate_of__isnull=True)
+        .exclude(group)
+        .order_by("-created")
+    )
+    sanctions = list(
+        Sanction.objects.filter(user_id=user_id)
+        .select_related("room")
+        .order_by("-created")[:HISTORY_ROWS]
+    )
+    return {
+        "reports": list(reports[:HISTORY_ROWS]),
+        "reports_count": reports.count(),
+        "active_sanctions": [s for s in sanctions if s.is_active],
+        "past_sanctions": [s for s in sanctions if not s.is_active],
+        "statements": list(
+            StatementOfReasons.objects.filter(user_id=user_id).order_by("-created")[:HISTORY_ROWS]
+        ),
+        "appeals": list(
+            Appeal.objects.filter(appellant_id=user_id)
+            .select_related("statement")
+            .order_by("-created")[:HISTORY_ROWS]
+        ),
+    }
 
 
 def escalation_information(report: Report) -> dict:

@@ -82,6 +82,18 @@ def room_json(room: Room, *, unread: int | None = None, partner=None) -> dict:
     return data
 
 
+def conversation_json(conversation: queries.Conversation) -> dict:
+    """A conversation of the list: its room, unread count (0 while muted),
+    whether it is muted, whether the reader's own request awaits an answer,
+    and its latest visible message (`excerpt` empty when `folded`)."""
+    data = room_json(conversation.room, unread=conversation.unread, partner=conversation.partner)
+    data["muted"] = conversation.muted
+    data["awaiting_answer"] = conversation.awaiting_answer
+    last = conversation.last_message
+    data["last_message"] = last.as_json() if last is not None else None
+    return data
+
+
 @api_view("GET")
 def rooms_list(request: HttpRequest) -> JsonResponse:
     rooms = [room_json(room) for room in queries.with_counts(queries.public_rooms())]
@@ -285,10 +297,7 @@ def conversations(request: HttpRequest) -> JsonResponse:
     user = request.user
     return JsonResponse(
         {
-            "conversations": [
-                room_json(c.room, unread=c.unread, partner=c.partner)
-                for c in queries.conversations(user)
-            ],
+            "conversations": [conversation_json(c) for c in queries.conversations(user)],
             "requests": [
                 {
                     "id": request_.id,
@@ -311,3 +320,74 @@ def conversations(request: HttpRequest) -> JsonResponse:
             ],
         }
     )
+
+
+@api_view("GET")
+def inbox(request: HttpRequest) -> JsonResponse:
+    """The navigation's counts: unread messages of conversations not muted
+    (and per direct partner), contact requests, invitations, notifications."""
+    return JsonResponse(queries.inbox_counts(request.user).as_json())
+
+
+def _member_room(request: HttpRequest, slug: str) -> Room:
+    room = _readable_room(request, slug)
+    if policy.membership(request.user, room) is None:
+        raise Refused(RefusalCode.NOT_FOUND, _("Vous n'êtes pas membre de ce salon."))
+    return room
+
+
+@api_view("POST")
+def mute_room(request: HttpRequest, slug: str) -> JsonResponse:
+    """{"muted": true|false}: no unread count and no notification while muted."""
+    muted = json_object(request).get("muted")
+    if not isinstance(muted, bool):
+        raise Refused(RefusalCode.INVALID, _("muted doit valoir true ou false."))
+    membership = actions.do_set_room_muted(_member_room(request, slug), muted, actor=request.user)
+    return JsonResponse({"room": slug, "muted": membership.muted})
+
+
+@api_view("POST")
+def leave_room(request: HttpRequest, slug: str) -> JsonResponse:
+    """Leaves a public or private room; the owner of a private room names a
+    member as `successor` (or, alone, archives it by leaving)."""
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        raise Refused(RefusalCode.NOT_FOUND, _("Ce salon n'existe pas."))
+    successor = json_object(request).get("successor")
+    successor = _user_named(successor) if successor is not None else None
+    outcome = actions.do_leave_membership(room, actor=request.user, successor=successor)
+    return JsonResponse({"room": slug, "outcome": outcome})
+
+
+def notification_json(notification) -> dict:
+    message = notification.message
+    return {
+        "id": notification.id,
+        "kind": notification.kind,
+        "actor": notification.actor.username if notification.actor else None,
+        "room": notification.room.slug if notification.room else None,
+        "message": message_json(message) if message is not None else None,
+        "created": notification.created.isoformat(),
+        "read": notification.read_at is not None,
+    }
+
+
+NOTIFICATION_IDS_MAX = 200
+
+
+@api_view("GET", "POST")
+def notifications(request: HttpRequest) -> JsonResponse:
+    """GET: the latest notifications, newest first. POST {"ids": [...]} marks
+    those read, {} all of them."""
+    if request.method == "GET":
+        found = queries.notifications(request.user)
+        return JsonResponse({"notifications": [notification_json(n) for n in found]})
+    ids = json_object(request).get("ids")
+    if ids is not None and (
+        not isinstance(ids, list)
+        or len(ids) > NOTIFICATION_IDS_MAX
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+    ):
+        raise Refused(RefusalCode.INVALID, _("ids doit être une liste d'identifiants."))
+    changed = actions.do_mark_notifications_read(actor=request.user, ids=ids)
+    return JsonResponse({"marked_read": changed})

@@ -118,6 +118,15 @@ def error_frame(code: str, detail: str, client_id=None) -> dict:
     return {"type": ServerEvent.ERROR, "code": str(code), "detail": detail, "client_id": client_id}
 
 
+def conversation_frame(event: dict) -> dict:
+    """`conversation.changed`, with `request` when the user's own contact
+    request was just answered ("accepted")."""
+    frame = {"type": ServerEvent.CONVERSATION_CHANGED, "room": event["room"]}
+    if event.get("request"):
+        frame["request"] = event["request"]
+    return frame
+
+
 def _is_busy(error: DatabaseError) -> bool:
     """SQLite's lock stayed taken longer than the busy timeout: worth a retry
     on the same socket (anything else closes it with TRY_AGAIN)."""
@@ -706,7 +715,9 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         await self._join_group(session_group(self.session_key))
 
     async def user_conversation(self, event) -> None:
-        pass  # for the conversations socket; a room socket has nothing to show
+        # The page's navigation badges and a waiting contact request follow
+        # this socket rather than open a second one (docs/protocol.md).
+        await self.send_json(conversation_frame(event))
 
 
 class ConversationsConsumer(AsyncJsonWebsocketConsumer):
@@ -763,7 +774,7 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(error_frame(RefusalCode.INVALID, _("Ce canal ne reçoit rien.")))
 
     async def user_conversation(self, event) -> None:
-        await self.send_json({"type": ServerEvent.CONVERSATION_CHANGED, "room": event["room"]})
+        await self.send_json(conversation_frame(event))
 
     async def user_mention(self, event) -> None:
         await self.send_json(

@@ -135,6 +135,9 @@ class RoomMembership(models.Model):
     )
     joined_at = models.DateTimeField(_("membre depuis"), default=timezone.now)
     last_read_message_id = models.PositiveBigIntegerField(_("dernier message lu"), default=0)
+    # Muted by the member: no unread count and no notification for this room
+    # (docs/ux.md, "Conversations"); the messages are still there to read.
+    muted = models.BooleanField(_("en sourdine"), default=False)
 
     class Meta:
         verbose_name = _("appartenance à un salon")
@@ -239,7 +242,16 @@ class Message(models.Model):
                 name="rooms_message_client_id_unique",
             ),
         ]
-        indexes = [models.Index(fields=["room", "id"], name="rooms_message_room_id")]
+        indexes = [
+            models.Index(fields=["room", "id"], name="rooms_message_room_id"),
+            # A room's latest message and its messages today (the rooms list
+            # and the home page, rooms/queries.py: with_activity).
+            models.Index(
+                fields=["room", "created"],
+                condition=Q(deleted_at__isnull=True),
+                name="rooms_message_room_live",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.id} {self.author} @ {self.room}"
@@ -511,3 +523,45 @@ class RoomPresence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.room}"
+
+
+class NotificationKind(models.TextChoices):
+    MENTION = "mention", _("mention")
+    CONTACT_REQUEST = "contact_request", _("demande de contact")
+    CONTACT_ACCEPTED = "contact_accepted", _("demande de contact acceptée")
+    INVITATION = "invitation", _("invitation")
+
+
+class Notification(models.Model):
+    """Something for the member to see in the app (the notifications page and
+    the navigation's count), until they open it. Written by rooms/actions/
+    notifications.py in the transaction of what it tells; never for a room the
+    member muted, never from someone they block or ignore."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("type"), max_length=20, choices=NotificationKind.choices)
+    # Who did it (the author of a mention, the sender of a request...).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, null=True, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, related_name="+")
+    created = models.DateTimeField(_("créée le"), default=timezone.now)
+    read_at = models.DateTimeField(_("lue le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["user", "-id"], name="rooms_notification_latest"),
+            models.Index(
+                fields=["user"],
+                condition=Q(read_at__isnull=True),
+                name="rooms_notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.user}"

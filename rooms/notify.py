@@ -87,8 +87,14 @@ def restriction_changed(user_id: int, room_id: int | None = None) -> None:
     send_to_group(user_group(user_id), {"type": GroupEvent.USER_RESTRICTION, "room": room_id})
 
 
-def conversation_changed(user_id: int, room_slug: str) -> None:
-    send_to_group(user_group(user_id), {"type": GroupEvent.USER_CONVERSATION, "room": room_slug})
+def conversation_changed(user_id: int, room_slug: str, *, request: str | None = None) -> None:
+    """Something changed in one of the user's conversations (`room_slug`; ""
+    when not about one room: notifications read). `request`: "accepted" when
+    the user's own contact request was just accepted."""
+    event = {"type": GroupEvent.USER_CONVERSATION, "room": room_slug}
+    if request is not None:
+        event["request"] = request
+    send_to_group(user_group(user_id), event)
 
 
 def close_user_sockets(user_id: int, code: int, room_id: int | None = None) -> None:

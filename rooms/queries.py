@@ -2,9 +2,21 @@
 conversations with their unread counts, pending requests."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -18,6 +30,8 @@ from rooms.models import (
     InvitationStatus,
     Mention,
     Message,
+    Notification,
+    NotificationKind,
     Reaction,
     Room,
     RoomInvitation,
@@ -127,11 +141,16 @@ def existing_usernames(names: list[str]) -> list[str]:
 def hidden_from(user) -> set[int]:
     """The accounts whose typing and mentions do not reach `user`: blocked
     either way, or ignored by `user`."""
-    blocked = Block.objects.filter(Q(blocker=user) | Q(blocked=user)).values_list(
+    return hidden_from_id(user.pk)
+
+
+def hidden_from_id(user_id: int) -> set[int]:
+    """hidden_from, by the user's id."""
+    blocked = Block.objects.filter(Q(blocker_id=user_id) | Q(blocked_id=user_id)).values_list(
         "blocker_id", "blocked_id"
     )
-    hidden = {other for pair in blocked for other in pair if other != user.pk}
-    hidden.update(Ignore.objects.filter(ignorer=user).values_list("ignored_id", flat=True))
+    hidden = {other for pair in blocked for other in pair if other != user_id}
+    hidden.update(Ignore.objects.filter(ignorer_id=user_id).values_list("ignored_id", flat=True))
     return hidden
 
 
@@ -207,6 +226,89 @@ def with_counts(rooms):
     return rooms.annotate(member_count=_member_count(), online_count=_online_count())
 
 
+# A room is "active now" with someone in it, or a message this recent: the
+# person who wrote it is most likely still reading.
+ACTIVE_NOW_SECONDS = 5 * 60
+
+
+def start_of_today() -> datetime:
+    """Midnight in the site's time zone (TIME_ZONE): the start of "today"."""
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _live_messages():
+    # Served by the partial index rooms_message_room_live (room, created).
+    return Message.objects.filter(room=OuterRef("pk"), deleted_at__isnull=True).order_by()
+
+
+def with_activity(rooms):
+    """`with_counts`, plus `last_message_at` (the latest visible message),
+    `messages_today` (visible messages since midnight) and `active_now`
+    (someone online, or a message in the last ACTIVE_NOW_SECONDS), in the same
+    query whatever the number of rooms."""
+    recently = timezone.now() - timedelta(seconds=ACTIVE_NOW_SECONDS)
+    today = _live_messages().filter(created__gte=start_of_today())
+    return with_counts(rooms).annotate(
+        last_message_at=Subquery(_live_messages().order_by("-created").values("created")[:1]),
+        messages_today=Coalesce(
+            Subquery(today.values("room").annotate(total=Count("id")).values("total")), 0
+        ),
+        active_now=Case(
+            When(Q(online_count__gt=0) | Q(last_message_at__gte=recently), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+def busiest_first(rooms):
+    """Rooms of `with_activity`: active now first, then by people online,
+    messages today and the latest message; by name among quiet rooms."""
+    return rooms.order_by(
+        F("active_now").desc(),
+        F("online_count").desc(),
+        F("messages_today").desc(),
+        F("last_message_at").desc(nulls_last=True),
+        "name",
+        "id",
+    )
+
+
+@dataclass
+class SiteActivity:
+    """What the home page tells anyone, signed in or not: figures only, never
+    a person's name nor a message's text."""
+
+    online_now: int  # distinct people with a live socket in a public room
+    messages_today: int  # visible messages of the public rooms since midnight
+    active_rooms: int  # public rooms with someone online or a message today
+    rooms: list[Room]  # the busiest public rooms that show some life
+
+    @property
+    def quiet(self) -> bool:
+        return not (self.online_now or self.messages_today)
+
+
+def site_activity(*, limit: int = 3) -> SiteActivity:
+    """The public rooms' life for the home page, in two queries."""
+    rooms = list(busiest_first(with_activity(public_rooms())))
+    online_now = (
+        RoomPresence.objects.filter(
+            room__kind=RoomKind.PUBLIC, room__is_archived=False, seen_at__gte=presence_deadline()
+        )
+        .values("user")
+        .distinct()
+        .count()
+    )
+    lively = [room for room in rooms if room.online_count or room.last_message_at]
+    return SiteActivity(
+        online_now=online_now,
+        messages_today=sum(room.messages_today for room in rooms),
+        active_rooms=sum(1 for room in rooms if room.online_count or room.messages_today),
+        rooms=lively[:limit],
+    )
+
+
 def room_themes() -> list[str]:
     """The themes of the listed public rooms, for the rooms page's filter."""
     themes = public_rooms().exclude(theme="").order_by("theme")
@@ -214,9 +316,10 @@ def room_themes() -> list[str]:
 
 
 def room_directory(user, *, search: str = "", theme: str = ""):
-    """The public rooms page: rooms of a theme and/or matching a text, each with
-    its counts and `has_news` (messages by others since the user last read it,
-    for the rooms they joined), in one query whatever the number of rooms."""
+    """The public rooms page: rooms of a theme and/or matching a text, busiest
+    first, each with its counts and activity (`with_activity`) and `has_news`
+    (messages by others since the user last read it, for the rooms they
+    joined), in one query whatever the number of rooms."""
     rooms = public_rooms()
     if theme:
         rooms = rooms.filter(theme__iexact=theme)
@@ -238,7 +341,14 @@ def room_directory(user, *, search: str = "", theme: str = ""):
         .exclude(author=user)
         .order_by()
     )
-    return with_counts(rooms).annotate(last_read=Subquery(last_read), has_news=Exists(news))
+    muted = RoomMembership.objects.filter(room=OuterRef("pk"), user=user, muted=True)
+    # A muted room shows no "new messages" badge (docs/ux.md, "Conversations").
+    return busiest_first(
+        with_activity(rooms).annotate(
+            last_read=Subquery(last_read),
+            has_news=Case(When(Exists(muted), then=Value(False)), default=Exists(news)),
+        )
+    )
 
 
 @dataclass
@@ -284,20 +394,73 @@ def profile_card(viewer, username: str) -> ProfileCard | None:
     )
 
 
+@dataclass(frozen=True)
+class Partner:
+    """The other person of a direct conversation, as the list needs them."""
+
+    pk: int
+    username: str
+
+
+@dataclass(frozen=True)
+class LastMessage:
+    """A conversation's latest visible message, as the list shows it."""
+
+    id: int
+    author: str
+    excerpt: str
+    created: datetime
+    # From someone the reader blocks or ignores, outside a direct room: the
+    # list names the author and hides the text, as the room page folds it.
+    folded: bool
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "author": self.author,
+            "excerpt": "" if self.folded else self.excerpt,
+            "created": self.created.isoformat(),
+            "folded": self.folded,
+        }
+
+
 @dataclass
 class Conversation:
     room: Room
     unread: int
-    partner: object | None  # the other user of a direct room
+    partner: Partner | None  # the other user of a direct room
+    muted: bool = False
+    # The reader's own contact request, not answered yet (or ignored: the
+    # sender is not told, docs/protocol.md).
+    awaiting_answer: bool = False
+    last_message: LastMessage | None = None
 
     @property
     def name(self) -> str:
         return self.partner.username if self.partner is not None else self.room.name
 
 
-def conversations(user) -> list[Conversation]:
-    """The user's private rooms and direct rooms (not those held behind a
-    request they have not accepted), with unread counts, latest first."""
+# The start of the latest message shown in the conversations list.
+EXCERPT_LENGTH = 120
+
+
+def excerpt(body: str, length: int = EXCERPT_LENGTH) -> str:
+    """The start of a text on one line."""
+    line = " ".join(body.split())
+    return line if len(line) <= length else line[: length - 1] + "…"
+
+
+def hidden_authors(user) -> set[int]:
+    """Whose messages the reader's lists fold: people they block or ignore (one query)."""
+    blocked = Block.objects.filter(blocker=user).values_list("blocked_id", flat=True)
+    ignored = Ignore.objects.filter(ignorer=user).values_list("ignored_id", flat=True)
+    return set(blocked.union(ignored))
+
+
+def _conversation_memberships(user):
+    """The user's private and direct memberships that the conversations list
+    shows (not those held behind a request they have not accepted), each with
+    its unread count, partner and latest visible message, in one query."""
     held = ContactRequest.objects.filter(recipient=user).exclude(
         status=ContactRequestStatus.ACCEPTED
     )
@@ -313,32 +476,161 @@ def conversations(user) -> list[Conversation]:
         .annotate(total=Count("id"))
         .values("total")
     )
-    memberships = (
+    partner = RoomMembership.objects.filter(
+        room=OuterRef("room"), room__kind=RoomKind.DIRECT
+    ).exclude(user=user)
+    return (
         RoomMembership.objects.filter(user=user, room__is_archived=False)
         .exclude(room__kind=RoomKind.PUBLIC)
         .exclude(room__in=held.values("room"))
+        .annotate(
+            unread=Case(When(muted=True, then=Value(0)), default=Coalesce(Subquery(unread), 0)),
+            partner_id=Subquery(partner.values("user_id")[:1]),
+            partner_name=Subquery(partner.values("user__username")[:1]),
+        )
+    )
+
+
+def conversations(user) -> list[Conversation]:
+    """The user's private rooms and direct rooms, most recent activity first,
+    each with its unread count (none while muted) and latest visible message
+    (deleted ones never): two queries whatever their number."""
+    latest = Message.objects.filter(room=OuterRef("room"), deleted_at__isnull=True).order_by("-id")
+    awaiting = ContactRequest.objects.filter(
+        room=OuterRef("room"), sender=user, status__in=PENDING_FOR_SENDER
+    )
+    memberships = (
+        _conversation_memberships(user)
         .select_related("room")
         .annotate(
-            unread=Coalesce(Subquery(unread), 0),
-            latest=Subquery(
-                Message.objects.filter(room=OuterRef("room")).order_by("-id").values("id")[:1]
-            ),
-            partner_id=Subquery(
-                RoomMembership.objects.filter(room=OuterRef("room"), room__kind=RoomKind.DIRECT)
-                .exclude(user=user)
-                .values("user_id")[:1]
-            ),
+            last_id=Subquery(latest.values("id")[:1]),
+            last_body=Subquery(latest.values("body")[:1]),
+            last_author_id=Subquery(latest.values("author_id")[:1]),
+            last_author=Subquery(latest.values("author__username")[:1]),
+            last_created=Subquery(latest.values("created")[:1]),
+            awaiting=Exists(awaiting),
+            activity=Coalesce(Subquery(latest.values("created")[:1]), F("joined_at")),
         )
-        .order_by(F("latest").desc(nulls_last=True), "-room_id")
+        .order_by(F("activity").desc(), "-room_id")
     )
     memberships = list(memberships)
-    partners = get_user_model().objects.in_bulk(
-        [m.partner_id for m in memberships if m.partner_id is not None]
+    hidden = hidden_authors(user) if memberships else set()
+    result = []
+    for m in memberships:
+        last = None
+        if m.last_id is not None:
+            last = LastMessage(
+                id=m.last_id,
+                author=m.last_author,
+                excerpt=excerpt(m.last_body),
+                created=m.last_created,
+                folded=m.room.kind != RoomKind.DIRECT and m.last_author_id in hidden,
+            )
+        partner = Partner(m.partner_id, m.partner_name) if m.partner_id is not None else None
+        result.append(
+            Conversation(
+                room=m.room,
+                unread=m.unread,
+                partner=partner,
+                muted=m.muted,
+                awaiting_answer=m.awaiting,
+                last_message=last,
+            )
+        )
+    return result
+
+
+# A sender's request looks pending to them until it is accepted: an ignore is
+# not told (docs/protocol.md, "Direct messages and first contact").
+PENDING_FOR_SENDER = (ContactRequestStatus.PENDING, ContactRequestStatus.IGNORED)
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    """What the navigation's badges count (GET /api/inbox/)."""
+
+    unread: int  # messages not read in conversations that are not muted
+    unread_direct: dict[str, int]  # per partner, direct conversations with unread messages
+    requests: int  # contact requests waiting for an answer (with a first message)
+    invitations: int  # private room invitations waiting for an answer
+    notifications: int  # unread notifications
+
+    @property
+    def conversations(self) -> int:
+        """The "Conversations" link's count."""
+        return self.unread + self.requests + self.invitations
+
+    def as_json(self) -> dict:
+        return {
+            "conversations": self.conversations,
+            "unread": self.unread,
+            "unread_direct": self.unread_direct,
+            "requests": self.requests,
+            "invitations": self.invitations,
+            "notifications": self.notifications,
+        }
+
+
+def inbox_counts(user) -> InboxCounts:
+    """The navigation's counts, in two queries (this runs on every page)."""
+    rows = (
+        _conversation_memberships(user).filter(unread__gt=0).values_list("unread", "partner_name")
     )
-    return [
-        Conversation(room=m.room, unread=m.unread, partner=partners.get(m.partner_id))
-        for m in memberships
-    ]
+    unread = 0
+    unread_direct = {}
+    for count, partner_name in rows:
+        unread += count
+        if partner_name is not None:
+            unread_direct[partner_name] = count
+    requests = ContactRequest.objects.filter(
+        recipient=OuterRef("pk"), status=ContactRequestStatus.PENDING
+    ).filter(
+        # As pending_contact_requests: a request shows once it carries a message.
+        Exists(
+            Message.objects.filter(
+                room=OuterRef("room"), author=OuterRef("sender"), deleted_at__isnull=True
+            )
+        )
+    )
+    invitations = RoomInvitation.objects.filter(
+        invitee=OuterRef("pk"), status=InvitationStatus.PENDING, room__is_archived=False
+    )
+    # As `notifications` lists them: none from a blocked or ignored person, none
+    # of a deleted message.
+    notifications = (
+        Notification.objects.filter(user=OuterRef("pk"), read_at__isnull=True)
+        .exclude(message__deleted_at__isnull=False)
+        .exclude(Exists(Block.objects.filter(blocker=OuterRef("user"), blocked=OuterRef("actor"))))
+        .exclude(Exists(Block.objects.filter(blocker=OuterRef("actor"), blocked=OuterRef("user"))))
+        .exclude(Exists(Ignore.objects.filter(ignorer=OuterRef("user"), ignored=OuterRef("actor"))))
+    )
+    counts = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            # Names of their own: "notifications" is the reverse relation's.
+            n_requests=_count_by(requests, "recipient"),
+            n_invitations=_count_by(invitations, "invitee"),
+            n_notifications=_count_by(notifications, "user"),
+        )
+        .values_list("n_requests", "n_invitations", "n_notifications")
+        .first()
+    ) or (0, 0, 0)
+    return InboxCounts(
+        unread=unread,
+        unread_direct=unread_direct,
+        requests=counts[0],
+        invitations=counts[1],
+        notifications=counts[2],
+    )
+
+
+def _count_by(queryset, field: str):
+    """The number of rows of `queryset` (filtered on OuterRef("pk") by `field`)."""
+    return Coalesce(
+        Subquery(queryset.order_by().values(field).annotate(total=Count("id")).values("total")[:1]),
+        0,
+    )
 
 
 def pending_contact_requests(user) -> list[ContactRequest]:
@@ -373,3 +665,32 @@ def online_usernames(room: Room) -> list[str]:
     """Who has a live socket in the room now (sockets of a dead process expire)."""
     live = RoomPresence.objects.filter(room=room, seen_at__gte=presence_deadline())
     return sorted(set(live.values_list("user__username", flat=True)))
+
+
+def notifications(user, *, limit: int = 50) -> list[Notification]:
+    """The member's latest notifications, newest first, as they may still see
+    them: none from someone they block or ignore (or who blocks them), none
+    of a deleted message or of a room they may no longer read."""
+    hidden = hidden_from(user)
+    rows = (
+        Notification.objects.filter(user=user)
+        .exclude(actor__in=hidden)
+        .exclude(message__deleted_at__isnull=False)
+        .select_related("actor", "room", "message")
+        .order_by("-id")[: limit * 2]
+    )
+    readable: dict[int, bool] = {}
+    result = []
+    for notification in rows:
+        room = notification.room
+        # A mention is for as long as its room may be read; a contact request's
+        # first message is shown before its room opens.
+        if room is not None and notification.kind == NotificationKind.MENTION:
+            if room.pk not in readable:
+                readable[room.pk] = bool(policy.can_join(user, room))
+            if not readable[room.pk]:
+                continue
+        result.append(notification)
+        if len(result) == limit:
+            break
+    return result

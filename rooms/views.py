@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -18,9 +19,13 @@ from rooms.models import (
     ContactRequest,
     Ignore,
     Message,
+    Notification,
+    NotificationKind,
     Room,
     RoomInvitation,
     RoomKind,
+    RoomMembership,
+    RoomRole,
 )
 from rooms.protocol import EDIT_WINDOW_SECONDS, MAX_BODY_LENGTH, REACTION_EMOJIS, CloseCode
 from rooms.text import LINK_HOSTS_WITHOUT_WARNING
@@ -262,6 +267,7 @@ def _chat_context(request: HttpRequest, room: Room, *, membership=None, **extra)
         "member_count": counted.member_count,
         "online_count": counted.online_count,
         "last_read": membership.last_read_message_id if membership else _latest_id(room),
+        "membership": membership,
         "rules_url": rules_url(),
         "max_body_length": MAX_BODY_LENGTH,
         "chat_strings": _chat_strings(),
@@ -393,26 +399,38 @@ def open_direct_room(request: HttpRequest) -> HttpResponse:
     return redirect("rooms:direct", username=other.username)
 
 
+def _inbox_context(user) -> dict:
+    return {
+        "conversations": queries.conversations(user),
+        "contact_requests": queries.pending_contact_requests(user),
+        "invitations": queries.pending_invitations(user),
+    }
+
+
 @login_required
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
     if response := _gate(request):
         return response
-    user = request.user
     return render(
         request,
         "rooms/conversations.html",
         {
-            "conversations": queries.conversations(user),
-            "contact_requests": queries.pending_contact_requests(user),
-            "invitations": queries.pending_invitations(user),
+            **_inbox_context(request.user),
             "conversation_strings": {
-                "unread_one": _("%(count)d non lu"),
-                "unread_many": _("%(count)d non lus"),
-                "empty": _("Aucune conversation pour le moment."),
+                "new_messages": _("Nouveaux messages dans vos conversations.")
             },
         },
     )
+
+
+@login_required
+@require_GET
+def conversations_fragment(request: HttpRequest) -> HttpResponse:
+    """The live part of /conversations/ alone, for static/js/conversations.js."""
+    if response := _gate(request):
+        return response
+    return render(request, "rooms/_inbox.html", _inbox_context(request.user))
 
 
 CONTACT_DECISIONS = ("accept", "ignore", "block")
@@ -453,3 +471,165 @@ def answer_invitation(request: HttpRequest, pk: int, decision: str) -> HttpRespo
     if decision == "accept":
         return redirect(invitation.room.get_absolute_url())
     return redirect(reverse("rooms:conversations"))
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    """Where a form sends the member back: a path of this site only."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _member_room(request: HttpRequest, slug: str) -> tuple[Room, RoomMembership]:
+    room = get_object_or_404(Room, slug=slug)
+    if not policy.can_read(request.user, room):
+        raise Http404
+    membership = policy.membership(request.user, room)
+    if membership is None:
+        raise Http404
+    return room, membership
+
+
+@login_required
+@require_POST
+def mute_room(request: HttpRequest, slug: str) -> HttpResponse:
+    """The room page's and the conversations list's "Mettre en sourdine" /
+    "Réactiver les notifications" button (a form: works without JavaScript)."""
+    if response := _gate(request):
+        return response
+    room, _membership = _member_room(request, slug)
+    muted = request.POST.get("muted") == "1"
+    actions.do_set_room_muted(room, muted, actor=request.user)
+    if muted:
+        messages.info(
+            request,
+            _("« %(name)s » est en sourdine : ni compteur ni notification.")
+            % {"name": _name(room, request.user)},
+        )
+    else:
+        messages.info(
+            request,
+            _("Notifications réactivées pour « %(name)s ».") % {"name": _name(room, request.user)},
+        )
+    return redirect(_next_url(request, room.get_absolute_url()))
+
+
+def _name(room: Room, user) -> str:
+    if room.is_direct:
+        partner = policy.direct_partner(room, user)
+        return partner.username if partner is not None else room.slug
+    return room.name
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def leave_room(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: what leaving does, and the confirmation (for the owner of a private
+    room: whom to hand it to, or archiving when alone). POST: leaves."""
+    if response := _gate(request):
+        return response
+    room, membership = _member_room(request, slug)
+    if room.is_direct:
+        raise Http404
+    is_owner = room.kind == RoomKind.PRIVATE and membership.role == RoomRole.OWNER
+    others = list(
+        RoomMembership.objects.filter(room=room)
+        .exclude(user=request.user)
+        .filter(user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    error = ""
+    if request.method == "POST":
+        successor = None
+        if is_owner and others:
+            name = request.POST.get("successor", "")
+            successor = next((m.user for m in others if m.user.username == name), None)
+            if successor is None:
+                error = _("Choisissez le membre à qui transmettre le salon.")
+        if not error:
+            try:
+                outcome = actions.do_leave_membership(room, actor=request.user, successor=successor)
+            except Refused as refusal:
+                error = refusal.detail
+            else:
+                done = {
+                    "left": _("Vous avez quitté « %(name)s »."),
+                    "handed_over": _(
+                        "Vous avez quitté « %(name)s » et l'avez transmis à %(successor)s."
+                    ),
+                    "archived": _("Vous avez quitté et archivé « %(name)s »."),
+                }[outcome]
+                messages.success(
+                    request,
+                    done
+                    % {"name": room.name, "successor": successor.username if successor else ""},
+                )
+                return redirect("rooms:list")
+    return render(
+        request,
+        "rooms/leave.html",
+        {
+            "room": room,
+            "is_owner": is_owner,
+            "others": others,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The member's notifications, newest first; opening one marks it read."""
+    if response := _gate(request):
+        return response
+    return render(
+        request,
+        "rooms/notifications.html",
+        {
+            "notifications": queries.notifications(request.user),
+            "unread_count": Notification.objects.filter(
+                user=request.user, read_at__isnull=True
+            ).count(),
+        },
+    )
+
+
+def notification_target(notification: Notification) -> str:
+    """Where opening a notification leads."""
+    kind = notification.kind
+    requests = (NotificationKind.CONTACT_REQUEST, NotificationKind.CONTACT_ACCEPTED)
+    if kind in requests and notification.actor is not None:
+        return reverse("rooms:direct", kwargs={"username": notification.actor.username})
+    if kind == NotificationKind.INVITATION:
+        return reverse("rooms:conversations") + "#invitations-title"
+    if notification.room is not None:
+        url = notification.room.get_absolute_url()
+        if notification.message_id is not None:
+            url += f"#message-{notification.message_id}"
+        return url
+    return reverse("rooms:notifications")
+
+
+@login_required
+@require_POST
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    if response := _gate(request):
+        return response
+    notification = get_object_or_404(
+        Notification.objects.select_related("actor", "room"), pk=pk, user=request.user
+    )
+    actions.do_mark_notifications_read(actor=request.user, ids=[notification.pk])
+    return redirect(notification_target(notification))
+
+
+@login_required
+@require_POST
+def read_notifications(request: HttpRequest) -> HttpResponse:
+    if response := _gate(request):
+        return response
+    actions.do_mark_notifications_read(actor=request.user)
+    return redirect("rooms:notifications")

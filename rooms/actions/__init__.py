@@ -25,6 +25,11 @@ from rooms.actions.forget import (
     do_forget_deleted_messages,
     do_forget_member,
 )
+from rooms.actions.memberships import (
+    do_leave_membership,
+    do_set_room_muted,
+    do_transfer_room_ownership,
+)
 from rooms.actions.messages import (
     AUTHOR_DELETION_REASON,
     PostResult,
@@ -37,6 +42,10 @@ from rooms.actions.messages import (
     message_id_of,
     prepare_body,
     validate_client_id,
+)
+from rooms.actions.notifications import (
+    do_mark_notifications_read,
+    notify_member,
 )
 from rooms.actions.presence import (
     do_enter_room,
@@ -84,16 +93,21 @@ __all__ = [
     "do_ignore_user",
     "do_invite_to_room",
     "do_join_public_room",
+    "do_leave_membership",
     "do_leave_room",
+    "do_mark_notifications_read",
     "do_mark_room_read",
     "do_open_direct_room",
     "do_post_message",
     "do_react",
+    "do_set_room_muted",
+    "do_transfer_room_ownership",
     "do_unblock_user",
     "do_unignore_user",
     "hide_message",
     "locked_message",
     "message_id_of",
+    "notify_member",
     "prepare_body",
     "record_content_operation",
     "restore_message",

@@ -8,11 +8,13 @@ from django.utils.translation import gettext as _
 
 from core.refusals import RefusalCode, Refused
 from rooms import notify, policy
+from rooms.actions.notifications import notify_member
 from rooms.actions.rooms import unique_slug
 from rooms.models import (
     Block,
     ContactRequest,
     ContactRequestStatus,
+    NotificationKind,
     Room,
     RoomKind,
     RoomMembership,
@@ -79,8 +81,14 @@ def do_accept_contact_request(request: ContactRequest, *, actor) -> ContactReque
         request.decided_at = timezone.now()
         request.save(update_fields=["status", "decided_at"])
         slug = request.room.slug
-        for user_id in (request.sender_id, request.recipient_id):
-            transaction.on_commit(partial(notify.conversation_changed, user_id, slug))
+        transaction.on_commit(partial(notify.conversation_changed, actor.pk, slug))
+        # The sender's page drops its "waiting for an answer" note live.
+        transaction.on_commit(
+            partial(notify.conversation_changed, request.sender_id, slug, request="accepted")
+        )
+        notify_member(
+            request.sender_id, NotificationKind.CONTACT_ACCEPTED, actor=actor, room=request.room
+        )
     return request
 
 

@@ -17,6 +17,7 @@ from rooms.models import (
     ContentOperation,
     Message,
     MessageVersion,
+    Notification,
     Room,
     RoomInvitation,
     RoomMembership,
@@ -44,6 +45,7 @@ def do_forget_member(user, *, actor) -> dict[str, int]:
             + Block.objects.filter(blocked=user).delete()[0]
         ),
         "presences": RoomPresence.objects.filter(user=user).delete()[0],
+        "notifications": Notification.objects.filter(Q(user=user) | Q(actor=user)).delete()[0],
         "contact_requests_ignored": (
             ContactRequest.objects.filter(status=ContactRequestStatus.PENDING)
             .filter(Q(sender=user) | Q(recipient=user))

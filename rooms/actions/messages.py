@@ -1,7 +1,7 @@
 """Posting, editing and deleting messages; read marks; joining a public room."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import transaction
@@ -84,6 +84,7 @@ def do_post_message(
     account_checked: bool = False,
     reply_to=None,
     via: Carrier | None = None,
+    posted_at: datetime | None = None,
 ) -> PostResult:
     """Stores a message (once per client_id) and, after commit, sends it to the room.
 
@@ -91,6 +92,10 @@ def do_post_message(
     the rate limit. In a direct room whose first-contact request is not yet
     accepted, the sender's messages are held: stored and shown to the sender,
     but the recipient is not told (only of the first one, as a request).
+
+    `posted_at`: a time in the past, for the demo's conversations only
+    (seed_demo; no client can pass it). Nobody is typing then, so the sending
+    limit is not taken; the caller posts in time order, as ids are.
     """
     body = prepare_body(body)
     client_id = validate_client_id(client_id)
@@ -112,14 +117,22 @@ def do_post_message(
     verdict = policy.can_post(actor, room, body, account_checked=account_checked)
     if not verdict:
         raise Refused.from_verdict(verdict)
-    wait = take_token(actor.pk)
+    if posted_at is not None and posted_at > timezone.now():
+        raise Refused(RefusalCode.INVALID, _("Un message ne peut pas être daté du futur."))
+    wait = take_token(actor.pk) if posted_at is None else 0
     if wait:
         raise Refused(
             RefusalCode.RATE_LIMITED,
             _("Vous écrivez trop vite : réessayez dans %(seconds).1f s.") % {"seconds": wait},
         )
     message, payload = store_message(
-        room, actor, body, client_id=client_id, reply_to=_reply_target(room, reply_to), via=via
+        room,
+        actor,
+        body,
+        client_id=client_id,
+        reply_to=_reply_target(room, reply_to),
+        via=via,
+        posted_at=posted_at,
     )
     return PostResult(message, True, payload)
 

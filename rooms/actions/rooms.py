@@ -11,8 +11,10 @@ from audit.events import AuditEvent
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
 from rooms import notify, policy
+from rooms.actions.notifications import notify_member
 from rooms.models import (
     InvitationStatus,
+    NotificationKind,
     Room,
     RoomInvitation,
     RoomKind,
@@ -110,12 +112,14 @@ def do_invite_to_room(room: Room, invitee, *, actor) -> RoomInvitation:
         raise Refused(RefusalCode.INVALID, _("Cette personne est déjà membre du salon."))
     if policy.is_blocked_between(actor, invitee):
         raise Refused(RefusalCode.BLOCKED, _("Vous ne pouvez pas inviter cette personne."))
-    invitation, _created = RoomInvitation.objects.get_or_create(
+    invitation, created = RoomInvitation.objects.get_or_create(
         room=room,
         invitee=invitee,
         status=InvitationStatus.PENDING,
         defaults={"invited_by": actor},
     )
+    if created:
+        notify_member(invitee.pk, NotificationKind.INVITATION, actor=actor, room=room)
     transaction.on_commit(partial(notify.conversation_changed, invitee.pk, room.slug))
     return invitation
 

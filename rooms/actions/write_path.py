@@ -8,6 +8,7 @@ row), records the content operation (who, when, through which connection), and
 tells the room's sockets only once that transaction commits.
 """
 
+from datetime import datetime
 from functools import partial
 
 from django.contrib.auth import get_user_model
@@ -19,6 +20,7 @@ from audit.events import AuditEvent
 from audit.trail import record
 from core import metrics
 from rooms import notify, policy, queries
+from rooms.actions.notifications import notify_member
 from rooms.models import (
     ContactRequest,
     ContactRequestStatus,
@@ -26,6 +28,7 @@ from rooms.models import (
     ContentOperationKind,
     Mention,
     Message,
+    NotificationKind,
     Room,
     RoomKind,
     RoomMembership,
@@ -67,6 +70,7 @@ def store_message(
     client_id: str | None = None,
     reply_to: Message | None = None,
     via: Carrier | None = None,
+    posted_at: datetime | None = None,
 ) -> tuple[Message, dict]:
     """Stores a message that the caller has checked (`policy.can_post`) in `room`,
     whose row the caller holds locked (ids then commit in order).
@@ -78,6 +82,8 @@ def store_message(
     visible). Its @mentions are stored with it and told to those they reach.
     Returns the message and its JSON (docs/protocol.md), serialised once.
     `via`: the connection that carried the post (its content operation).
+    `posted_at`: the message's time when it is not now (the demo's past
+    conversations); its content operation carries the same time.
     """
     mentions = queries.existing_usernames(mentioned_names(body)) if "@" in body else []
     message = Message.objects.create(
@@ -87,6 +93,7 @@ def store_message(
         client_id=client_id,
         reply_to=reply_to,
         mentions=mentions,
+        created=posted_at or timezone.now(),
     )
     message.room = room
     message.author = author
@@ -111,6 +118,14 @@ def store_message(
             first = not Message.objects.filter(room=room, author=author, id__lt=message.id).exists()
             show_request = first and request.status == ContactRequestStatus.PENDING
             notify_ids = [request.recipient_id] if show_request else []
+            if show_request:
+                notify_member(
+                    request.recipient_id,
+                    NotificationKind.CONTACT_REQUEST,
+                    actor=author,
+                    room=room,
+                    message=message,
+                )
     transaction.on_commit(partial(metrics.message_stored, room.kind))
     transaction.on_commit(partial(notify.message_posted, room.id, payload, notify_ids))
     return message, payload
@@ -176,4 +191,12 @@ def _record_mentions(message: Message, usernames: list[str], payload: dict) -> N
         reached.append(user)
     Mention.objects.bulk_create([Mention(message=message, user=user) for user in reached])
     for user in reached:
+        # The mention stays in the room either way; a muted room notifies nothing.
+        notify_member(
+            user.pk,
+            NotificationKind.MENTION,
+            actor=message.author,
+            room=message.room,
+            message=message,
+        )
         transaction.on_commit(partial(notify.mentioned, user.pk, message.room.slug, payload))

@@ -1,6 +1,6 @@
 /* Profile cards of the room page (a native <dialog>: Escape closes, focus goes
  * back to the name), loaded by chat.js with the first name opened: the card
- * API, direct message, block and report (docs/protocol.md). Texts go in with
+ * API, direct message, block, ignore and report (docs/protocol.md). Texts go in with
  * textContent. Returns the function that opens a card. */
 window.chatsiteCard = function (page) {
   "use strict";
@@ -10,6 +10,7 @@ window.chatsiteCard = function (page) {
   var format = page.format;
   var lang = page.lang;
   var block = page.block;
+  var ignores = page.ignores; // chat-features.js: who is ignored, a change applied to the page
   var card = document.getElementById("profile-card");
   var cardName = null;
   var cardData = null;
@@ -50,6 +51,9 @@ window.chatsiteCard = function (page) {
     cardName = name;
     opener = from;
     cardPart("name").textContent = name;
+    var ignore = cardPart("ignore");
+    ignore.hidden = !ignores || name === page.me;
+    if (ignores) ignore.textContent = ignores.has(name) ? strings.unignore : strings.ignore;
     showCard(null);
     cardPart("status").textContent = strings.loading;
     card.showModal();
@@ -68,6 +72,14 @@ window.chatsiteCard = function (page) {
       // Lifted: the card is read again (may they write to each other now?).
       if (lift) openCard(cardName, opener); else if (cardData) showCard(Object.assign({}, cardData, { blocked: true, can_message: false }));
     }, lift);
+  });
+  cardPart("ignore").addEventListener("click", function () {
+    var name = cardName;
+    var was = ignores.has(name);
+    (was ? fetch("/api/ignores/" + encodeURIComponent(name) + "/", { method: "DELETE", credentials: "same-origin", headers: { "X-CSRFToken": page.csrfToken() } })
+      : page.post("/api/ignores/", { username: name }))
+      .then(function (response) { if (!response.ok) throw new Error(); ignores.set(name, !was); })
+      .catch(function () { page.showError(strings.ignore_failed); });
   });
   card.addEventListener("close", function () {
     // Back to where the reader was, unless another dialog (the report) took focus.

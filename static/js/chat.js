@@ -15,9 +15,9 @@
  * drop or a 4500, never after a refusal (4401, 4403, 4404, 4429).
  * Protocol: docs/protocol.md.
  *
- * Also: times in the reader's language, the "new messages" divider and its
- * jump button, the read mark of public rooms, profile cards, notifying
- * direct messages through notify.js, live counts, and moderation's measures
+ * Also: times in the reader's language (inbox.js), the "new messages" divider
+ * and its jump button, the read mark of public rooms, profile cards, notifying
+ * direct messages through inbox.js, live counts, and moderation's measures
  * (`restriction` frames, restriction.js). Only the list scrolls.
  *
  * Replies, mentions, edits, reactions, typing, links, search, ignores and the
@@ -67,9 +67,6 @@
   list.setAttribute("aria-busy", "true");
 
   var lang = document.documentElement.lang || undefined;
-  var timeOnly = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
-  var dayAndTime = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-  var fullDate = new Intl.DateTimeFormat(lang, { dateStyle: "full", timeStyle: "short" });
   var plural = new Intl.PluralRules(lang);
   var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
@@ -129,16 +126,8 @@
     return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
   }
 
-  function timeElement(iso) {
-    var date = new Date(iso);
-    var time = document.createElement("time");
-    time.className = "message-time";
-    time.dateTime = iso;
-    var today = new Date().toDateString() === date.toDateString();
-    time.textContent = (today ? timeOnly : dayAndTime).format(date);
-    time.title = fullDate.format(date);
-    return time;
-  }
+  // One format and time zone (the reader's) on every page: inbox.js.
+  function timeElement(iso) { return window.chatsiteTime.element(iso, "message-time"); }
 
   function cardButton(name) {
     var button = document.createElement("button");
@@ -493,6 +482,8 @@
   function onFrame(event) {
     var frame;
     try { frame = JSON.parse(event.data); } catch (e) { return; }
+    // The navigation's counts (inbox.js) follow this socket: no second one.
+    document.dispatchEvent(new CustomEvent("chatsite:frame", { detail: frame }));
     if (frame.type === "message.new") { addMessage(frame, true); scheduleRepair(); }
     else if (frame.type === "message.deleted") removeMessage(frame.id);
     else if (frame.type === "presence") showPresence(frame.users || [], frame.members);
@@ -643,10 +634,11 @@
   // --- profile cards: their code loads with the first name opened (chat-card.js) ----------
 
   function loadScript(src) {
-    return new Promise(function (resolve) {
+    return new Promise(function (resolve, reject) {
       var script = document.createElement("script");
       script.src = src;
       script.onload = resolve;
+      script.onerror = reject;
       document.head.append(script);
     });
   }
@@ -656,7 +648,8 @@
     var button = event.target.closest("[data-card]");
     if (!button) return;
     cards = cards || loadScript(chat.dataset.cardScript).then(function () {
-      return window.chatsiteCard({ chat: chat, strings: strings, format: format, lang: lang, block: block });
+      return window.chatsiteCard({ chat: chat, strings: strings, format: format, lang: lang, block: block, me: me,
+        post: post, csrfToken: csrfToken, showError: showError, ignores: features && features.ignores });
     });
     cards.then(function (open) { open(button.dataset.card, button); });
   });
@@ -677,7 +670,7 @@
     features.init({
       chat: chat, list: list, input: input, form: form, strings: strings, me: me,
       send: sendRaw, post: post, csrfToken: csrfToken, format: format, showError: showError,
-      nearBottom: nearBottom, cardButton: cardButton, timeElement: timeElement, smooth: smooth,
+      nearBottom: nearBottom, cardButton: cardButton, timeElement: timeElement, smooth: smooth, loadScript: loadScript,
       // Older pages until `id` is shown (a reply's original); resolves to its item or null.
       loadUntil: function (id) {
         function find() { return list.querySelector('li[data-id="' + id + '"]'); }

@@ -1,8 +1,11 @@
-/* Live unread counts on the conversations page.
+/* The conversations page, live: the list (latest message, time, unread
+ * count, most recent first), contact requests and invitations.
  *
- * The counts live on the server (GET /api/conversations/), so they survive
- * reconnects; /ws/conversations/ only says "something changed", and the page
- * fetches the counts again. Text goes in with textContent only.
+ * The server renders that part (/conversations/list/, the same template as
+ * the page, so one markup and one escaping); when the socket says something
+ * changed (inbox.js passes the frames of /ws/conversations/ on as
+ * "chatsite:frame" events), it is fetched again and swapped in if it differs.
+ * Focus and open menus survive the swap.
  */
 (function () {
   "use strict";
@@ -10,116 +13,62 @@
   var section = document.getElementById("conversations");
   if (!section) return;
   var strings = JSON.parse(document.getElementById("conversation-strings").textContent);
-  var list = document.getElementById("conversation-list");
-  var changedNote = document.getElementById("conversations-changed");
-  var apiUrl = section.dataset.apiUrl;
-  var knownRequests = null;
-  // slug -> unread count, from the page as the server rendered it, so that a
-  // message arriving before the socket opens still counts as new.
-  var knownUnread = {};
-  list.querySelectorAll("li[data-room]").forEach(function (item) {
-    var badge = item.querySelector(".unread");
-    knownUnread[item.dataset.room] = badge ? parseInt(badge.dataset.unread, 10) || 0 : 0;
-  });
-  var attempt = 0;
-  var refreshTimer = null;
+  var inbox = document.getElementById("inbox");
+  var status = document.getElementById("conversations-status");
+  var url = section.dataset.refreshUrl;
+  var timer = null;
+  var shown = null; // the last markup swapped in, CSRF tokens aside (they change every time)
 
-  function unreadText(count) {
-    return (count === 1 ? strings.unread_one : strings.unread_many).replace("%(count)d", String(count));
-  }
-
-  function notifyNewDirectMessages(conversations) {
-    // A count that grew is a new direct message: notify.js shows it if opted in.
-    var unread = {};
-    conversations.forEach(function (conversation) {
-      unread[conversation.slug] = conversation.unread;
-      var before = knownUnread[conversation.slug] || 0;
-      if (conversation.with && conversation.unread > before && window.chatsiteNotify) {
-        window.chatsiteNotify.directMessage(conversation.with, "/dm/" + encodeURIComponent(conversation.with) + "/");
-      }
+  function unreadTotal(root) {
+    var total = 0;
+    root.querySelectorAll(".unread[data-unread]").forEach(function (badge) {
+      total += parseInt(badge.dataset.unread, 10) || 0;
     });
-    knownUnread = unread;
+    return total;
   }
 
-  function render(data) {
-    notifyNewDirectMessages(data.conversations);
-    list.replaceChildren();
-    if (!data.conversations.length) {
-      var empty = document.createElement("li");
-      empty.className = "empty";
-      empty.textContent = strings.empty;
-      list.append(empty);
+  function swap(html) {
+    var stable = html.replace(/name="csrfmiddlewaretoken" value="[^"]*"/g, "");
+    if (stable === shown) return;
+    shown = stable;
+    var next = document.createElement("div");
+    next.innerHTML = html; // our own server's template output, escaped there
+    var focused = document.activeElement;
+    var focusKey = focused && inbox.contains(focused) ? focused.dataset.focusKey || null : null;
+    var open = Array.prototype.map.call(inbox.querySelectorAll("details[open]"), function (menu) {
+      return menu.closest("[data-room]").dataset.room;
+    });
+    var before = unreadTotal(inbox);
+    var after = unreadTotal(next);
+    inbox.replaceChildren.apply(inbox, Array.prototype.slice.call(next.childNodes));
+    open.forEach(function (slug) {
+      var item = inbox.querySelector('[data-room="' + CSS.escape(slug) + '"] details');
+      if (item) item.open = true;
+    });
+    if (focusKey) {
+      var again = inbox.querySelector('[data-focus-key="' + CSS.escape(focusKey) + '"]');
+      if (again) again.focus();
     }
-    data.conversations.forEach(function (conversation) {
-      var item = document.createElement("li");
-      item.dataset.room = conversation.slug;
-      var link = document.createElement("a");
-      link.href = conversation.with
-        ? "/dm/" + encodeURIComponent(conversation.with) + "/"
-        : "/rooms/" + encodeURIComponent(conversation.slug) + "/";
-      link.textContent = conversation.name;
-      var badge = document.createElement("span");
-      badge.className = "unread";
-      badge.dataset.unread = String(conversation.unread);
-      badge.textContent = unreadText(conversation.unread);
-      badge.hidden = !conversation.unread;
-      item.append(link, " ", badge);
-      list.append(item);
-    });
-    renderMentions(data.mentions || []);
-    // Requests and invitations carry forms: point to a reload rather than rebuild them.
-    var requests = data.requests.length + data.invitations.length;
-    if (knownRequests !== null && requests !== knownRequests) changedNote.hidden = false;
-    knownRequests = requests;
-  }
-
-  // Mentions of the user (the server keeps only those they may still read).
-  var mentionList = document.getElementById("mention-list");
-  function renderMentions(mentions) {
-    if (!mentionList) return;
-    mentionList.replaceChildren();
-    if (!mentions.length) {
-      var empty = document.createElement("li");
-      empty.className = "muted";
-      empty.textContent = mentionList.dataset.empty;
-      mentionList.append(empty);
+    inbox.querySelectorAll("time[data-local]").forEach(window.chatsiteTime.show);
+    // The moderation app's report buttons are rendered hidden until it is there.
+    if (document.getElementById("report-dialog")) {
+      inbox.querySelectorAll(".report-button[hidden]").forEach(function (button) { button.hidden = false; });
     }
-    mentions.forEach(function (message) {
-      var item = document.createElement("li");
-      var link = document.createElement("a");
-      link.href = "/rooms/" + encodeURIComponent(message.room) + "/#message-" + message.id;
-      link.textContent = message.author + " · #" + message.room;
-      var text = document.createElement("span");
-      text.className = "muted";
-      text.textContent = " " + (message.body.length > 120 ? message.body.slice(0, 119) + "…" : message.body);
-      item.append(link, text);
-      mentionList.append(item);
-    });
+    if (after > before) status.textContent = strings.new_messages;
   }
 
   function refresh() {
-    clearTimeout(refreshTimer);
-    // Several events in a burst make one request.
-    refreshTimer = setTimeout(function () {
-      fetch(apiUrl, { credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (data) { if (data) render(data); })
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      fetch(url, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) { if (html !== null) swap(html); })
         .catch(function () {});
-    }, 150);
+    }, 200);
   }
 
-  function connect() {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + "/ws/conversations/");
-    socket.addEventListener("open", function () { attempt = 0; refresh(); });
-    socket.addEventListener("message", refresh);
-    socket.addEventListener("close", function (event) {
-      if (event.code >= 4400 && event.code < 4500) return;
-      attempt += 1;
-      var delay = Math.min(30000, 1000 * Math.pow(2, attempt - 1));
-      setTimeout(connect, delay / 2 + Math.random() * delay / 2);
-    });
-  }
-
-  connect();
+  document.addEventListener("chatsite:frame", function (event) {
+    var type = event.detail.type;
+    if (type === "conversation.changed" || type === "mention" || type === "open") refresh();
+  });
 })();

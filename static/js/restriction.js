@@ -9,16 +9,14 @@
 
   var banner = document.getElementById("restriction");
   if (!banner) return;
-  var lang = document.documentElement.lang || undefined;
   var endTimer = null;
 
-  function endText(iso) {
+  // One time format on the site (inbox.js's window.chatsiteTime); without it, the server's words stay.
+  function endText(iso, fallback) {
     var date = new Date(iso);
-    var options = { day: "numeric", month: "short" };
-    if (date.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
-    return banner.dataset.untilText
-      .replace("%(date)s", new Intl.DateTimeFormat(lang, options).format(date))
-      .replace("%(time)s", new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" }).format(date));
+    var time = window.chatsiteTime;
+    if (!time || isNaN(date)) return fallback || date.toLocaleString();
+    return banner.dataset.untilText.replace("%(date)s", time.day(date)).replace("%(time)s", time.clock(date));
   }
 
   function part(name) { return banner.querySelector(".restriction-" + name); }
@@ -50,7 +48,7 @@
 
   // What the server wrote, again in the reader's time zone.
   var end = part("end");
-  if (end && end.dataset.until) end.textContent = endText(end.dataset.until);
+  if (end && end.dataset.until) end.textContent = endText(end.dataset.until, end.textContent);
 
   window.chatsiteRestriction = {
     show: show,

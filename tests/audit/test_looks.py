@@ -274,3 +274,27 @@ def test_a_page_quoting_a_private_conversation_counts_as_a_look_at_it(scenario, 
     client.get(reverse("admin:moderation_safetysignal_change", args=[public.pk]))
     [look] = entries_since(before)
     assert look.event == AuditEvent.VIEW_PERSONAL_DATA
+
+
+def test_the_landing_page_shows_nobodys_data_so_asks_no_reason(scenario, make_staff):
+    """The admin index is the moderators' landing page (moderation_admin's queue panel):
+    counts, report numbers, categories and deadlines, no member's name and no text,
+    so it is no look. Its links lead to the gated pages."""
+    moderator = make_staff("moderator")
+    client = staff_client(moderator)
+    before = last_seq()
+    page = client.get(reverse("admin:index"))
+    assert page.status_code == 200
+    assert 'class="moderation-landing"' in page.text
+    report = Report.objects.get(room=scenario["private"])
+    decide = reverse("admin:moderation_report_decide", args=[report.pk])
+    assert decide in page.text
+    for personal in ("secret du cercle", "rien que nous deux", "alice", "bob", "carol", "cercle"):
+        assert (
+            personal
+            not in page.text.split('class="moderation-landing"')[1].split("</section>\n\n")[0]
+        ), personal
+    assert entries_since(before) == []
+    # The link it gives asks for the reason first.
+    gate = client.get(decide)
+    assert gate.status_code == 403 and f'name="{REASON_FIELD}"' in gate.text

@@ -119,6 +119,11 @@ def populate_site() -> Site:
     ]
     direct = actions.do_open_direct_room(other, actor=member)
     actions.do_post_message(direct, "Salut ! On se retrouve dans Général ce soir ?", actor=member)
+    # A private room of the member's, where the other mentions them (a notification).
+    club = actions.do_create_room(actor=member, kind=RoomKind.PRIVATE, slug="club", name="Club")
+    actions.do_invite_to_room(club, other, actor=member)
+    actions.do_answer_invitation(club.invitations.get(), actor=other, accept=True)
+    actions.do_post_message(club, f"@{MEMBER} tu as vu le programme ?", actor=other)
 
     staff = do_create_staff_account(
         STAFF,
@@ -216,6 +221,8 @@ def site_pages(site: Site) -> dict[str, list[tuple[str, str]]]:
         ("room", reverse("rooms:room", args=[site.room_slug])),
         ("dm", reverse("rooms:direct", args=[OTHER])),
         ("conversations", reverse("rooms:conversations")),
+        ("notifications", reverse("rooms:notifications")),
+        ("leave", reverse("rooms:leave", args=["club"])),
         ("profile", reverse("accounts_profile")),
         ("age", reverse("accounts_age")),
         ("decisions", reverse("moderation:decisions")),

@@ -106,13 +106,13 @@ def test_from_the_home_page_to_a_first_message(public_room, asgi_server, new_con
     accessible(page, "demo issuer")
     page.get_by_role("button", name="Oui, j'ai 18 ans ou plus").click()
 
-    # The tour: five pages, walked with the keyboard only.
+    # The tour: three pages, walked with the keyboard only.
     page.wait_for_url("**/accounts/tour/")
     expect(page.locator(".flash")).to_contain_text("Votre âge est vérifié")
-    titles = ["Les salons", "Les messages privés", "Bloquer", "Signaler", "Alerte"]
+    titles = ["Salons et messages privés", "Bloquer ou ignorer", "Signaler, alerter"]
     for number, title in enumerate(titles, start=1):
         expect(page.get_by_role("heading", level=1)).to_have_text(title)
-        expect(page.locator("main")).to_contain_text(f"Visite guidée : {number} sur 5")
+        expect(page.locator("main")).to_contain_text(f"Visite guidée : {number} sur 3")
         accessible(page, f"tour {number}")
         if number < len(titles):
             page.get_by_role("link", name="Suivant", exact=True).focus()

@@ -432,12 +432,15 @@ def _translation_of(msgid: str) -> str:
 HOME_TITLE = "Discuter librement, entre adultes, en sécurité"
 
 
+# The home page reads the rooms' figures: these two need the database.
+@pytest.mark.django_db
 def test_home_page_is_french_by_default(client):
     html = client.get("/").content.decode()
     assert escape(HOME_TITLE) in html
     assert escape(_translation_of(HOME_TITLE)) not in html
 
 
+@pytest.mark.django_db
 def test_home_page_is_english_when_the_browser_asks(client):
     html = client.get("/", headers={"accept-language": "en"}).content.decode()
     assert escape(_translation_of(HOME_TITLE)) in html

@@ -35,6 +35,18 @@ def amake_room(make_room):
 
 
 @pytest.fixture
+def client_for():
+    """A test client signed in as `user`."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
 def public_room(make_room):
     return make_room(slug="general", name="Général")
 

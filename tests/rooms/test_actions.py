@@ -375,6 +375,7 @@ def test_forget_member_removes_their_room_state_and_tells_the_rooms(
         "invitations": 1,
         "blocks": 2,
         "presences": 1,
+        "notifications": 1,  # the invitation's
         "contact_requests_ignored": 2,
     }
     assert not RoomMembership.objects.filter(user=leaving).exists()

@@ -25,7 +25,7 @@ def test_unread_counts_only_others_messages_after_the_read_mark(make_user, make_
     assert [c.unread for c in queries.conversations(bob)] == [1]
     assert [c.unread for c in queries.conversations(alice)] == [0]
     [conversation] = queries.conversations(alice)
-    assert (conversation.name, conversation.partner) == ("bob", bob)
+    assert (conversation.name, conversation.partner.username) == ("bob", bob.username)
 
 
 def test_conversations_latest_first_and_held_requests_left_out(make_user, make_room):

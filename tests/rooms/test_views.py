@@ -10,16 +10,6 @@ from tests.conftest import otp_verified
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client_for():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
 def test_pages_need_a_login(public_room):
     response = Client().get("/rooms/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
