@@ -101,15 +101,16 @@
     }
     known = unread;
   }
+  function read() {
+    fetch(s.url, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (counts) { if (counts) counted(counts); })
+      .catch(function () {});
+  }
   var timer = null;
   function refresh() {
     clearTimeout(timer); // a burst of events makes one request
-    timer = setTimeout(function () {
-      fetch(s.url, { credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (counts) { if (counts) counted(counts); })
-        .catch(function () {});
-    }, 300);
+    timer = setTimeout(read, 300);
   }
   document.addEventListener("chatsite:frame", function (event) {
     var frame = event.detail;
@@ -118,5 +119,7 @@
     var note = document.getElementById("awaiting-note"); // role="status": read out
     if (frame.request === "accepted" && note && frame.room === chat.dataset.room) note.textContent = s.accepted;
   });
-  refresh(); // the baseline of the notifications
+  // The baseline of the notifications, at once: an event in the first moments
+  // must not fold into it (what it brought would never be notified).
+  read();
 })();
