@@ -24,11 +24,8 @@ from accounts.models import (
 )
 from compliance.app_settings import app_settings
 from compliance.models import CLOSED_STATUSES, LegalHold, LegalRequest, RestrictedRecord
-from moderation.app_settings import app_settings as moderation_settings
 from moderation.models import (
-    NOTIFIER_STEPS,
     OPEN_STATUSES,
-    PROVIDER_STEPS,
     Appeal,
     AppealStatus,
     HeldMessage,
@@ -42,7 +39,7 @@ from moderation.models import (
     StatementOfReasons,
     ThreatEscalation,
 )
-from moderation.queries import held_back_snapshots, report_concerning
+from moderation.queries import held_back_snapshots, misuse_measures_lapsed, report_concerning
 from rooms.models import ContentOperation, Message
 
 DEFAULT_RETENTION_DAYS = {
@@ -94,7 +91,7 @@ DEFAULT_RETENTION_DAYS = {
 
 
 # Where a model's rows are kept for a reason other than a period of the policy.
-# `retention_class` below maps every model of our apps that may hold personal data
+# `RETENTION_CLASSES` below maps every model of our apps that may hold personal data
 # to one of these or to a key of DEFAULT_RETENTION_DAYS; tests/compliance/
 # test_retention_docs.py fails on a model left out, and scripts/retention_table.py
 # writes the table of docs/compliance.md from it.
@@ -256,19 +253,6 @@ def _sanction_ended_before(cutoff: datetime) -> Q:
     )
 
 
-def _misuse_lapsed_before(cutoff: datetime) -> Q:
-    """An Art. 23 step lapsed before `cutoff`: its window (the one the procedure
-    counts over, moderation/app_settings.py) and any suspension are over."""
-    windows = (
-        (NOTIFIER_STEPS, moderation_settings.MODERATION_UNFOUNDED_REPORTS_WINDOW_DAYS),
-        (PROVIDER_STEPS, moderation_settings.MODERATION_ILLEGAL_CONTENT_WINDOW_DAYS),
-    )
-    lapsed = Q(pk__in=[])
-    for kinds, days in windows:
-        lapsed |= Q(kind__in=kinds, created__lt=cutoff - timedelta(days=days))
-    return lapsed & (Q(ends_at__isnull=True) | Q(ends_at__lt=cutoff))
-
-
 def _expired_moderation_records(
     step: str, policy: "RetentionPolicy", now: datetime, held_users: set[int], held_rooms: set[int]
 ) -> QuerySet:
@@ -310,7 +294,7 @@ def _expired_moderation_records(
     if step == "misuse_measures":
         # An open appeal may still end a suspension early (moderation/actions/misuse.py).
         return (
-            MisuseMeasure.objects.filter(_misuse_lapsed_before(now - policy.misuse_measures))
+            misuse_measures_lapsed(now - policy.misuse_measures)
             .exclude(statement__appeals__status=AppealStatus.OPEN)
             .exclude(user_id__in=held_users)
         )

@@ -16,6 +16,7 @@ from moderation.models import (
     CONTEXT_MESSAGES_AROUND,
     NOTIFIER_STEPS,
     OPEN_STATUSES,
+    PROVIDER_STEPS,
     Appeal,
     AppealStatus,
     EscalationAuthority,
@@ -426,6 +427,21 @@ def misuse_measure_in_force(measure: MisuseMeasure, now=None) -> bool:
     if measure.ends_at is not None:
         return measure.ends_at > now
     return measure.created >= now - timedelta(days=_misuse_window_days(measure.kind))
+
+
+def misuse_measures_lapsed(before):
+    """The Art. 23 steps that lapsed before `before`: their window over (the one the
+    procedure counts over) and any suspension ended. The retention policy counts
+    their period from then (compliance/retention.py)."""
+    lapsed = Q(pk__in=[])
+    for kinds, days in (
+        (NOTIFIER_STEPS, app_settings.MODERATION_UNFOUNDED_REPORTS_WINDOW_DAYS),
+        (PROVIDER_STEPS, app_settings.MODERATION_ILLEGAL_CONTENT_WINDOW_DAYS),
+    ):
+        lapsed |= Q(kind__in=kinds, created__lt=before - timedelta(days=days))
+    return MisuseMeasure.objects.filter(lapsed).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__lt=before)
+    )
 
 
 def misuse_measures_in_force(now=None):
