@@ -69,15 +69,16 @@ def backups_in(directory: Path) -> list[Backup]:
     )
 
 
-def held_since() -> datetime | None:
+def held_since(now: datetime) -> datetime | None:
     """When the most recent legal hold still active was placed, or None.
 
     A backup made before an active hold was placed may hold what that hold
     covers and the live database had already purged: it is kept until the hold
-    is released. A backup made after it needs no such care, since the purge
-    keeps everything the hold covers in the live database.
+    is released or its term (a preservation order's) ends. A backup made after it
+    needs no such care: the purge keeps everything the hold covers in the live
+    database.
     """
-    latest = LegalHold.objects.filter(released_at__isnull=True).order_by("-placed_at").first()
+    latest = LegalHold.objects.active(now).order_by("-placed_at").first()
     return latest.placed_at if latest is not None else None
 
 
@@ -97,7 +98,7 @@ def do_rotate_backups(
     rotation = BackupRotation(dry_run=dry_run, now=now, directory=directory)
     with transaction.atomic(durable=True):
         # The holds are read under the audit chain's lock order: the entry goes last.
-        hold_start = held_since()
+        hold_start = held_since(now)
         doomed: list[Path] = []
         for backup in backups_in(directory):
             if backup.made_at >= now - policy.backups:

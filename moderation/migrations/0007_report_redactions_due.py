@@ -23,7 +23,7 @@ def note_purged_quotes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("moderation", "0005_misuse_measures_art23"),
+        ("moderation", "0006_statement_orders"),
         ("rooms", "0005_content_operations"),
     ]
 
