@@ -95,6 +95,7 @@ def remove_message_on_order(
     authority: str,
     legal_provision: str,
     withheld: bool = False,
+    via: Carrier | None = None,
 ) -> StatementOfReasons | None:
     """Gives effect to an authority's removal order (compliance's orders): the
     message is hidden like any removal, with a statement citing the law and the
@@ -120,6 +121,7 @@ def remove_message_on_order(
         legal_provision=legal_provision,
         order_reference=order_reference,
         withheld=withheld,
+        via=via,
     )
 
 

@@ -134,3 +134,27 @@ def test_a_members_own_post_is_never_a_staff_action(room, make_user):
     message = room_actions.do_post_message(room, "bonjour", actor=author, via=via).message
     (operation,) = ContentOperation.objects.filter(content_id=message.pk)
     assert not operation.is_staff_action and operation.staff_member_id is None
+
+
+def test_a_removal_on_an_authority_order_records_the_officers_request(room, make_user, make_staff):
+    author, officer = make_user("auteur"), make_staff("compliance")
+    message = post_message(room, author, "contenu visé")
+    desk = Carrier(None, "198.51.100.40", 53000, "https")
+
+    actions.remove_message_on_order(
+        message,
+        actor=officer,
+        order_reference="INJ-2026-7",
+        authority="OCLCTIC",
+        legal_provision="LCEN art. 6-1",
+        via=desk,
+    )
+
+    assert _operations(message.pk)[-1] == (
+        "delete",
+        officer.pk,
+        officer.pk,
+        "198.51.100.40",
+        53000,
+        "https",
+    )
