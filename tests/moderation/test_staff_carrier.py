@@ -146,7 +146,7 @@ def test_a_removal_on_an_authority_order_records_the_officers_request(room, make
         actor=officer,
         order_reference="INJ-2026-7",
         authority="OCLCTIC",
-        legal_provision="LCEN art. 6-1",
+        legal_provision="CP-421-2-5",
         via=desk,
     )
 
