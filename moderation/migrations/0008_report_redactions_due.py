@@ -23,7 +23,7 @@ def note_purged_quotes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("moderation", "0006_statement_orders"),
+        ("moderation", "0007_child_safety_signals_and_art18_notifications"),
         ("rooms", "0005_content_operations"),
     ]
 
