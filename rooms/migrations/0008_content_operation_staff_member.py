@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rooms", "0005_content_operations"),
+        ("rooms", "0007_message_activity_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
