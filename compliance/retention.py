@@ -145,6 +145,7 @@ RETENTION_CLASSES = {
     "rooms.ignore": "account",
     "rooms.contactrequest": "conversation",
     "rooms.roompresence": "ephemeral",
+    "rooms.notification": "account",
     "moderation.trustedflagger": "account",
     "moderation.notice": "moderation_records",
     "moderation.safetysignal": "moderation_records",
