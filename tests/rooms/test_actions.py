@@ -385,7 +385,7 @@ def test_forget_member_removes_their_room_state_and_tells_the_rooms(
         "ignores": 2,
         "mentions": 1,
         "presences": 1,
-        "notifications": 1,  # the invitation's
+        "notifications": 2,  # the invitation's and the mention's
         "contact_requests_ignored": 2,
     }
     assert not Ignore.objects.filter(Q(ignorer=leaving) | Q(ignored=leaving)).exists()
