@@ -111,6 +111,7 @@ bench-history: .venv-dev
 # Backups and the restore drill (docs/operations.md): PostgreSQL only.
 backup: .venv
 	$(PY) scripts/backup.py dump
+	$(PY) manage.py rotate_backups
 
 restore: .venv
 	@test -n "$(BACKUP)" -a -n "$(TARGET_DATABASE_URL)" || { echo "usage: make restore BACKUP=var/backups/FILE.dump TARGET_DATABASE_URL=postgres://..." >&2; exit 2; }

@@ -100,6 +100,7 @@ class AuditEvent(models.IntegerChoices):
     RETENTION_PURGE_RUN = 5020, _("purge de conservation exécutée")
     RETENTION_PURGE_BATCH = 5021, _("lot de la purge de conservation appliqué")
     REQUISITION_PACKAGES_ROTATED = 5025, _("paquets de réquisition expirés supprimés")
+    BACKUPS_ROTATED = 5026, _("sauvegardes expirées de la base supprimées")
     ACCOUNT_DELETION_COMPLETED = 5030, _("suppression de compte effectuée")
     GDPR_DATA_EXPORTED = 5040, _("export RGPD de ses données par un membre")
     VIEW_LEGAL_REQUESTS = 5050, _("consultation des réquisitions judiciaires")

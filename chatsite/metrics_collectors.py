@@ -271,6 +271,10 @@ def _audit_families(now):
             "created",
             filter=Q(event=getattr(AuditEvent, "RETENTION_PURGE_RUN", -1), details__dry_run=False),
         ),
+        rotation=Max(
+            "created",
+            filter=Q(event=getattr(AuditEvent, "BACKUPS_ROTATED", -1), details__dry_run=False),
+        ),
     )
     # Scheduled jobs leave their mark in the trail: these say when each last ran.
     if last["checkpoint"] is not None:
@@ -284,6 +288,12 @@ def _audit_families(now):
             "chatsite_retention_last_purge_timestamp_seconds",
             "When purge_expired last ran for real, not as a dry run (Unix time).",
             value=last["purge"].timestamp(),
+        )
+    if last["rotation"] is not None:
+        yield GaugeMetricFamily(
+            "chatsite_backups_last_rotation_timestamp_seconds",
+            "When rotate_backups last ran for real, not as a dry run (Unix time).",
+            value=last["rotation"].timestamp(),
         )
 
 

@@ -378,6 +378,8 @@ STORAGES = {
 }
 # Uploaded identity documents live here and are never served by URL.
 PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
+# Database backups (scripts/backup.py writes them, rotate_backups deletes them by policy).
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(VAR_DIR / "backups")))
 
 # --- Security -----------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import AccountDeletionRequest
+from accounts.records import request_carrier
 from audit.access import ReasonRequiredAdminMixin, mark_look_recorded
 from audit.actions import do_record_staff_access
 from audit.events import AuditEvent
@@ -239,7 +240,9 @@ class LegalRequestAdmin(ReasonRequiredAdminMixin, ReadOnlyAdminMixin, admin.Mode
             "acknowledge": lambda: actions.do_acknowledge_order(
                 legal_request, actor=request.user, note=reason
             ),
-            "effect": lambda: actions.do_give_effect_to_order(legal_request, actor=request.user),
+            "effect": lambda: actions.do_give_effect_to_order(
+                legal_request, actor=request.user, via=request_carrier(request)
+            ),
             "lift_secrecy": lambda: actions.do_lift_order_secrecy(
                 legal_request, actor=request.user, reason=reason
             ),

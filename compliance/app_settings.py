@@ -39,5 +39,12 @@ class AppSettings:
         configured = getattr(settings, "COMPLIANCE_EXPORT_DIR", None)
         return Path(configured) if configured else settings.VAR_DIR / "legal-exports"
 
+    @property
+    def COMPLIANCE_BACKUP_DIR(self) -> Path:
+        """Where scripts/backup.py writes the database backups that rotate_backups
+        rotates: the `BACKUP_DIR` setting (environment variable of the same name)."""
+        configured = getattr(settings, "BACKUP_DIR", None)
+        return Path(configured) if configured else settings.VAR_DIR / "backups"
+
 
 app_settings = AppSettings()

@@ -131,10 +131,13 @@ def gdpr_export(user: User) -> dict:
             {"name": row.name, "from": _iso(row.valid_from), "to": _iso(row.valid_to)}
             for row in PseudonymHistory.objects.filter(user=user)
         ],
-        # What they posted, edited and deleted, from which address and port.
+        # What they posted, edited and deleted, from which address and port, and
+        # the staff actions they took or that touched their messages.
         "content_operations": [
-            {"message_id": operation.content_id, **_operation_row(operation)}
-            for operation in ContentOperation.objects.filter(actor=user).order_by("at", "id")
+            {"message_id": operation.content_id, **_own_operation_row(operation, user)}
+            for operation in ContentOperation.objects.filter(
+                Q(actor=user) | Q(staff_member=user)
+            ).order_by("at", "id")
         ],
     }
 
@@ -277,12 +280,16 @@ def reverse_lookup(
         connections = connections.filter(port=port)
         retained = retained.filter(data__port=port)
     for operation in operations.order_by("at", "id"):
+        # A staff action's address is the staff member's request: it names them,
+        # never the author they acted for.
+        staff = operation.staff_member_id
         rows.append(
             {
                 "source": "content_operation",
-                "account_id": operation.actor_id,
+                "account_id": staff or operation.actor_id,
                 "time": operation.at,
-                "what": f"{operation.kind} #{operation.content_id}",
+                "what": f"{operation.kind} #{operation.content_id}"
+                + (f" (staff action for account #{operation.actor_id})" if staff else ""),
                 "ip_address": operation.ip_address,
                 "port": operation.port,
                 "protocol": operation.protocol,
@@ -405,15 +412,33 @@ def connection_rows(request: LegalRequest) -> list[dict]:
 
 
 def _operation_row(operation: ContentOperation) -> dict:
+    """One content operation in a requisition's package. `carried_by` says whose
+    connection the address, port and protocol are: the actor's own (`member`), or,
+    for a staff action (a moderator's removal, a held message's release), the
+    staff member's back-office request (`staff`, `staff_member_id` naming them)."""
     return {
         "kind": operation.kind,
         "time": _iso(operation.at),
         "actor_id": operation.actor_id,
+        "staff_action": operation.is_staff_action,
+        "staff_member_id": operation.staff_member_id,
+        "carried_by": "staff" if operation.is_staff_action else "member",
         "connection_record_id": operation.connection_id,
         "ip_address": operation.ip_address,
         "port": operation.port,
         "protocol": operation.protocol,
     }
+
+
+def _own_operation_row(operation: ContentOperation, user) -> dict:
+    """An operation in `user`'s own export: a connection that was not theirs (a
+    moderator's request that removed or released their message) is not shown,
+    only that staff acted; the staff member stays unnamed, as in a statement."""
+    row = _operation_row(operation)
+    row.pop("staff_member_id")
+    if operation.is_staff_action and operation.staff_member_id != user.pk:
+        row.update(connection_record_id=None, ip_address=None, port=None, protocol="")
+    return row
 
 
 def message_rows(request: LegalRequest) -> list[dict]:

@@ -30,12 +30,16 @@ from moderation.models import (
     AppealStatus,
     HeldMessage,
     HeldStatus,
+    MisuseMeasure,
     Notice,
     Report,
     SafetySignal,
+    Sanction,
+    SanctionKind,
     StatementOfReasons,
     ThreatEscalation,
 )
+from moderation.queries import held_back_snapshots, misuse_measures_lapsed, report_concerning
 from rooms.models import ContentOperation, Message
 
 DEFAULT_RETENTION_DAYS = {
@@ -61,10 +65,108 @@ DEFAULT_RETENTION_DAYS = {
     # (DSA Art. 16 to 20 and 24 record-keeping: redress runs six months, the
     # yearly transparency report is published and frozen by then).
     "moderation_records": 365,
+    # A sanction (warning, mute, kick, ban, with its reason): one year after it
+    # ends (lifted, expired; a warning ends when given; a permanent ban never
+    # does). The six-month complaint window (DSA Art. 20) and an out-of-court
+    # settlement started in it (Art. 21) fit in it, as does the yearly
+    # transparency report that counts it (Art. 15, 24). A member who goes to
+    # court later is answered under a legal hold, not by keeping every sanction.
+    "sanctions": 365,
+    # A DSA Art. 23 step (warning, suspension of reporting or of the account,
+    # with the figures that crossed the threshold): one year after it lapses
+    # (a warning when its window is over, a suspension when both its end and
+    # its window are past), the window being the one the procedure counts over.
+    "misuse_measures": 365,
     # A requisition's export package (a copy of what was handed over): deleted
     # this long after the request is answered or refused, holds excepted; the
     # package's SHA-256 and the audit trail still prove what was sent.
     "requisition_packages": 90,
+    # A database backup (make backup, docs/operations.md): every category above as
+    # it was that day, purged rows included. Deleted this long after it was made
+    # (rotate_backups), unless a legal hold needs it: long enough to recover from
+    # an incident noticed late, short enough that a purge or an erasure reaches
+    # the backups within a month.
+    "backups": 30,
+}
+
+
+# Where a model's rows are kept for a reason other than a period of the policy.
+# `RETENTION_CLASSES` below maps every model of our apps that may hold personal data
+# to one of these or to a key of DEFAULT_RETENTION_DAYS; tests/compliance/
+# test_retention_docs.py fails on a model left out, and scripts/retention_table.py
+# writes the table of docs/compliance.md from it.
+OTHER_RULES = (
+    # Kept while the account is open; its closure forgets or ends it, anonymises
+    # it (the account's row) or moves it to the restricted store (each app's
+    # forget action, docs/compliance.md 3.).
+    "account",
+    # As long as the room and its conversation, under the anonymised account after
+    # a closure; a deleted message's text goes after `deleted_message_grace`, its
+    # row after `content_operations`.
+    "conversation",
+    # Seconds: deleted when the socket closes or stops answering.
+    "ephemeral",
+    # The restricted store: each row's `retain_until`, set from `account_data`,
+    # `identity_data` or `content_operations` at the account's closure.
+    "restricted",
+    # The audit trail's own rule: sealed fields kept for good, personal columns
+    # erased with the account data (docs/audit.md, "Erasure").
+    "audit",
+    # The register of requisitions: what was asked, by whom, on which basis, and
+    # the hash of what was handed over (accountability, GDPR Art. 5(2)).
+    "register",
+    # Proof that an erasure request was honoured: the anonymised account's id and dates.
+    "proof_of_erasure",
+    # Published for good (DSA Art. 15 and 24): figures, and who published them.
+    "published",
+    # Nothing about a person.
+    "no_personal_data",
+)
+
+RETENTION_CLASSES = {
+    "accounts.user": "account",
+    "accounts.pseudonymhistory": "account",
+    "accounts.reservedpseudonym": "account_data",
+    "accounts.connectionrecord": "content_operations",
+    "accounts.ageverificationattempt": "account",
+    "accounts.attestationnonce": "content_operations",
+    "accounts.walletrequest": "account",
+    "accounts.identitydocument": "pending_identity_documents",
+    "accounts.accountdeletionrequest": "proof_of_erasure",
+    "rooms.room": "conversation",
+    "rooms.roommembership": "account",
+    "rooms.roominvitation": "account",
+    "rooms.message": "conversation",
+    "rooms.messageversion": "conversation",
+    "rooms.contentoperation": "content_operations",
+    "rooms.reaction": "conversation",
+    "rooms.mention": "account",
+    "rooms.block": "account",
+    "rooms.ignore": "account",
+    "rooms.contactrequest": "conversation",
+    "rooms.roompresence": "ephemeral",
+    "rooms.notification": "account",
+    "moderation.trustedflagger": "account",
+    "moderation.notice": "moderation_records",
+    "moderation.safetysignal": "moderation_records",
+    "moderation.report": "moderation_records",
+    "moderation.sanction": "sanctions",
+    "moderation.statementofreasons": "moderation_records",
+    "moderation.appeal": "moderation_records",
+    "moderation.filterrule": "no_personal_data",
+    "moderation.heldmessage": "moderation_records",
+    "moderation.threatescalation": "moderation_records",
+    "moderation.moderationrecord": "account",
+    "moderation.misusemeasure": "misuse_measures",
+    "compliance.legalrequest": "register",
+    "compliance.legalrequestsubject": "register",
+    "compliance.legalexportapproval": "register",
+    "compliance.legalhold": "register",
+    "compliance.restrictedrecord": "restricted",
+    "compliance.publishedtransparencyreport": "published",
+    "audit.auditentry": "audit",
+    "audit.chainhead": "no_personal_data",
+    "audit.lookedatperson": "audit",
 }
 
 
@@ -76,7 +178,10 @@ class RetentionPolicy:
     deleted_message_grace: timedelta
     pending_identity_documents: timedelta
     moderation_records: timedelta
+    sanctions: timedelta
+    misuse_measures: timedelta
     requisition_packages: timedelta
+    backups: timedelta
 
     def as_days(self) -> dict[str, int]:
         return {name: getattr(self, name).days for name in DEFAULT_RETENTION_DAYS}
@@ -108,6 +213,9 @@ PURGE_STEPS = (
     "attestation_challenges",
     "expired_identity_documents",
     "deleted_message_texts",
+    # Snapshots a hold kept whole while their quoted texts were purged: redacted
+    # once no hold covers their report (the texts' own period is already over).
+    "report_snapshots",
     "content_operation_records",
     "content_operations",
     # Moderation's records (moderation.actions.MODERATION_RECORDS): what hangs
@@ -115,7 +223,9 @@ PURGE_STEPS = (
     # notice or signal a report came from after it.
     "threat_escalations",
     "appeals",
+    "misuse_measures",
     "statements_of_reasons",
+    "sanctions",
     "reports",
     "notices",
     "safety_signals",
@@ -131,28 +241,36 @@ MODERATION_STEPS = PURGE_STEPS[
 
 def _report_held(prefix: str, held_users: set[int], held_rooms: set[int]) -> Q:
     """A report (reached through `prefix`) that concerns a held account or room."""
+    return report_concerning(held_users, held_rooms, prefix)
+
+
+def _sanction_ended_before(cutoff: datetime) -> Q:
+    """A sanction over before `cutoff`: lifted, expired, or a warning given (a
+    warning has no duration); a permanent ban still in force never is."""
     return (
-        Q(**{f"{prefix}reporter_id__in": held_users})
-        | Q(**{f"{prefix}target_user_id__in": held_users})
-        | Q(**{f"{prefix}room_id__in": held_rooms})
-        | Q(**{f"{prefix}target_message__author_id__in": held_users})
+        Q(lifted_at__lt=cutoff)
+        | Q(lifted_at__isnull=True, kind=SanctionKind.WARN, starts_at__lt=cutoff)
+        | Q(lifted_at__isnull=True, ends_at__lt=cutoff)
     )
 
 
 def _expired_moderation_records(
-    step: str, closed_before: datetime, held_users: set[int], held_rooms: set[int]
+    step: str, policy: "RetentionPolicy", now: datetime, held_users: set[int], held_rooms: set[int]
 ) -> QuerySet:
-    """Moderation's records whose case closed before `closed_before`, holds excepted.
+    """Moderation's records whose case closed a period ago, holds excepted.
 
     A case closes when its decision can no longer be contested or acted on: a
     report when decided, an appeal when decided, a statement when its appeal
     window has passed and the measure it explains has ended, an escalation
     when transmitted (or its report closed), a notice or signal when no report
-    made of it is still open, a held message when decided.
+    made of it is still open, a held message when decided. Their period is
+    `moderation_records`; a sanction's is `sanctions` from its end, an Art. 23
+    step's `misuse_measures` from its lapse.
     """
+    closed_before = now - policy.moderation_records
 
     def due(kind: str) -> QuerySet:
-        return _expired_moderation_records(kind, closed_before, held_users, held_rooms)
+        return _expired_moderation_records(kind, policy, now, held_users, held_rooms)
 
     # A record another one still needs (a report its kept escalation or appeal
     # points to, a notice a kept report was made of) stays as long as it: each
@@ -174,17 +292,31 @@ def _expired_moderation_records(
             .exclude(statement__user_id__in=held_users)
             .exclude(_report_held("report__", held_users, held_rooms))
         )
-    kept_appeals = Appeal.objects.exclude(pk__in=due("appeals").values("pk"))
-    if step == "statements_of_reasons":
-        # A measure still in force keeps the statement that explains it: a
-        # permanent ban, or one whose end is not yet a period ago.
-        in_force = Q(sanction__isnull=False, sanction__lifted_at__isnull=True) & (
-            Q(sanction__ends_at__isnull=True) | Q(sanction__ends_at__gte=closed_before)
+    if step == "misuse_measures":
+        # An open appeal may still end a suspension early (moderation/actions/misuse.py).
+        return (
+            misuse_measures_lapsed(now - policy.misuse_measures)
+            .exclude(statement__appeals__status=AppealStatus.OPEN)
+            .exclude(user_id__in=held_users)
         )
+    if step == "sanctions":
+        return (
+            Sanction.objects.filter(_sanction_ended_before(now - policy.sanctions))
+            .exclude(user_id__in=held_users)
+            .exclude(room_id__in=held_rooms)
+            .exclude(_report_held("report__", held_users, held_rooms))
+        )
+    kept_appeals = Appeal.objects.exclude(pk__in=due("appeals").values("pk"))
+    kept_sanctions = Sanction.objects.exclude(pk__in=due("sanctions").values("pk"))
+    if step == "statements_of_reasons":
+        # A statement explains its measure: kept as long as the sanction or the
+        # Art. 23 step it explains is kept (a permanent ban in force, always).
+        kept_measures = MisuseMeasure.objects.exclude(pk__in=due("misuse_measures").values("pk"))
         return (
             StatementOfReasons.objects.filter(appeal_until__lt=closed_before)
             .filter(Q(ends_at__isnull=True) | Q(ends_at__lt=closed_before))
-            .exclude(in_force)
+            .exclude(sanction__in=kept_sanctions)
+            .exclude(pk__in=kept_measures.filter(statement__isnull=False).values("statement_id"))
             .exclude(pk__in=kept_appeals.filter(statement__isnull=False).values("statement_id"))
             .exclude(user_id__in=held_users)
             .exclude(_report_held("report__", held_users, held_rooms))
@@ -201,6 +333,8 @@ def _expired_moderation_records(
             )
             .exclude(pk__in=kept_appeals.filter(report__isnull=False).values("report_id"))
             .exclude(pk__in=kept_escalations.values("report_id"))
+            # The report a kept sanction was decided on stays with it.
+            .exclude(pk__in=kept_sanctions.filter(report__isnull=False).values("report_id"))
             .exclude(_report_held("", held_users, held_rooms))
         )
     kept_reports = Report.objects.exclude(pk__in=due("reports").values("pk"))
@@ -273,6 +407,10 @@ def expired(
         return deleted_messages.filter(deleted_at__lt=now - policy.deleted_message_grace).exclude(
             body=""
         )
+    if step == "report_snapshots":
+        # Their quoted texts' period is over (purged by the step above while a
+        # hold covered the report): once no hold does, the snapshot loses them.
+        return held_back_snapshots(held_users, held_rooms)
     if step == "content_operation_records":
         row_expiry = now - max(policy.content_operations, policy.deleted_message_grace)
         return deleted_messages.filter(deleted_at__lt=row_expiry)
@@ -283,9 +421,7 @@ def expired(
             Q(actor_id__in=held_users) | Q(room_id__in=held_rooms)
         )
     if step in MODERATION_STEPS:
-        return _expired_moderation_records(
-            step, now - policy.moderation_records, held_users, held_rooms
-        )
+        return _expired_moderation_records(step, policy, now, held_users, held_rooms)
     if step == "requisition_packages":
         # Kept while a hold of the request is active or any hold covers one of
         # its accounts or rooms: the package is part of what the hold preserves.

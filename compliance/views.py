@@ -143,6 +143,40 @@ def retention_rows() -> list[RetentionRow]:
         ),
         RetentionRow(
             gettext_lazy(
+                "Sanctions prises contre votre compte (avertissement, sourdine, exclusion, "
+                "bannissement) avec leur motif"
+            ),
+            _(
+                "%(duration)s après la fin de la sanction (levée ou échue ; un avertissement "
+                "finit le jour où il est donné ; un bannissement définitif est gardé tant "
+                "qu'il s'applique)"
+            )
+            % {"duration": duration_text(days["sanctions"])},
+            gettext_lazy(
+                "obligations légales du règlement sur les services numériques (recours des "
+                "articles 20 et 21, rapport de transparence des articles 15 et 24)"
+            ),
+            key="sanctions",
+        ),
+        RetentionRow(
+            gettext_lazy(
+                "Mesures contre les abus (article 23 du règlement sur les services "
+                "numériques) : avertissement, suspension de vos signalements ou de votre "
+                "compte, avec les chiffres qui les ont justifiées"
+            ),
+            _(
+                "%(duration)s après la fin de la mesure (sa période d'observation écoulée "
+                "et la suspension terminée)"
+            )
+            % {"duration": duration_text(days["misuse_measures"])},
+            gettext_lazy(
+                "obligation légale (article 23 du règlement sur les services numériques) et "
+                "droit de contester la mesure"
+            ),
+            key="misuse_measures",
+        ),
+        RetentionRow(
+            gettext_lazy(
                 "Copie des données remises à la justice sur réquisition (le paquet exporté)"
             ),
             _("%(duration)s après la réponse à la réquisition")
@@ -152,6 +186,22 @@ def retention_rows() -> list[RetentionRow]:
                 "pénale) ; son empreinte seule reste ensuite, pour prouver ce qui a été transmis"
             ),
             key="requisition_packages",
+        ),
+        RetentionRow(
+            gettext_lazy(
+                "Sauvegardes de la base de données (une copie de tout ce qui précède, à "
+                "une date donnée, gardée à l'abri)"
+            ),
+            _(
+                "%(duration)s après la sauvegarde, sauf si une conservation demandée par la "
+                "justice en exige une plus ancienne"
+            )
+            % {"duration": duration_text(days["backups"])},
+            gettext_lazy(
+                "obligation de sécurité (RGPD, article 32) : pouvoir rétablir le service "
+                "après un incident"
+            ),
+            key="backups",
         ),
     ]
 

@@ -22,12 +22,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.records import request_carrier
 from audit.access import access_gate
 from audit.events import AuditEvent
 from audit.looks import LookPolicy
@@ -50,6 +51,7 @@ from moderation.models import (
     FilterRule,
     HeldMessage,
     HeldStatus,
+    MisuseMeasure,
     ModerationRecord,
     Notice,
     Report,
@@ -76,7 +78,9 @@ PHAROS_FORM_URL = "https://www.internet-signalement.gouv.fr/PharosS1/"
 class BulkAction:
     label: str
     permission: str
-    run: Callable  # (obj, actor, reason) -> None; with form_class: (obj, actor, cleaned_data)
+    # (obj, actor, reason, via) -> None; with form_class: (obj, actor, cleaned_data, via).
+    # `via`: the staff member's request, the carrier of a content operation it causes.
+    run: Callable
     needs_reason: bool = False
     form_class: type | None = None
     # Which ModelAdmin.has_<name>_permission offers the action in the list.
@@ -130,10 +134,10 @@ class BulkActionMixin:
                 given = form.cleaned_data
             else:
                 given = form.cleaned_data["reason"] if form is not None else ""
-            done = 0
+            done, via = 0, request_carrier(request)
             for obj in objects:
                 try:
-                    bulk.run(obj, request.user, given)
+                    bulk.run(obj, request.user, given, via)
                     done += 1
                 except Refused as refusal:
                     messages.error(request, f"{obj}: {refusal.detail}")
@@ -189,11 +193,11 @@ class OpenFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _claim(report, actor, reason):
+def _claim(report, actor, reason, via=None):
     actions.do_claim_report(report, actor=actor)
 
 
-def _dismiss(report, actor, reason):
+def _dismiss(report, actor, reason, via=None):
     actions.do_dismiss_report(report, actor=actor, reason=reason)
 
 
@@ -453,6 +457,7 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
             clause=data["clause"] or None,
             threat_to_life=data["threat_to_life"],
             legal_provision=data["legal_provision"] or None,
+            via=request_carrier(request),
         )
 
     def claim_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -478,7 +483,7 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
 # --- sanctions --------------------------------------------------------------------------------
 
 
-def _lift(sanction, actor, reason):
+def _lift(sanction, actor, reason, via=None):
     actions.do_lift_sanction(sanction, actor=actor, reason=reason)
 
 
@@ -599,6 +604,7 @@ class AppealAdmin(admin.ModelAdmin):
                     actor=request.user,
                     reverse_decision=form.cleaned_data["reverse_decision"],
                     answer=form.cleaned_data["answer"],
+                    via=request_carrier(request),
                 )
             except Refused as refusal:
                 form.add_error(None, refusal.detail)
@@ -622,11 +628,11 @@ class AppealAdmin(admin.ModelAdmin):
 # --- held messages ----------------------------------------------------------------------------
 
 
-def _release(held, actor, reason):
-    actions.do_release_held_message(held, actor=actor)
+def _release(held, actor, reason, via=None):
+    actions.do_release_held_message(held, actor=actor, via=via)
 
 
-def _reject(held, actor, reason):
+def _reject(held, actor, reason, via=None):
     actions.do_reject_held_message(held, actor=actor, reason=reason)
 
 
@@ -807,10 +813,72 @@ class ModerationRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("user__username",)
 
 
+class MisuseInForceFilter(admin.SimpleListFilter):
+    """A warning is in force within its window, a suspension until its end."""
+
+    title = gettext_lazy("en vigueur")
+    parameter_name = "en_vigueur"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("oui")), ("0", _("non"))]
+
+    def queryset(self, request, queryset):
+        in_force = queries.misuse_measures_in_force().values("pk")
+        if self.value() == "1":
+            return queryset.filter(pk__in=in_force)
+        if self.value() == "0":
+            return queryset.exclude(pk__in=in_force)
+        return queryset
+
+
+@admin.register(MisuseMeasure)
+class MisuseMeasureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """DSA Art. 23 steps (moderation/actions/misuse.py): who was warned or suspended,
+    when, until when, on which figures. Written only by the procedure; a
+    suspension is ended by deciding the appeal against its statement."""
+
+    list_display = ("created", "user", "kind", "ends_at", "in_force", "statement", "sanction")
+    list_filter = (MisuseInForceFilter, "kind", ("created", admin.DateFieldListFilter))
+    search_fields = ("user__username",)
+    list_select_related = ("user", "statement", "sanction")
+    date_hierarchy = "created"
+    fields = ("kind", "user", "created", "ends_at", "statement", "sanction", "figures_table")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("en vigueur"), boolean=True)
+    def in_force(self, measure: MisuseMeasure) -> bool:
+        return queries.misuse_measure_in_force(measure)
+
+    @admin.display(description=gettext_lazy("chiffres constatés"))
+    def figures_table(self, measure: MisuseMeasure) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><th scope='row'>{}</th><td>{}</td></tr>",
+            (
+                (label, measure.figures[key])
+                for key, label in FIGURE_LABELS
+                if key in measure.figures
+            ),
+        )
+        return format_html("<table>{}</table>", rows) if rows else "—"
+
+
+# What each figure of an Art. 23 step means (moderation/actions/misuse.py).
+FIGURE_LABELS = (
+    ("decided_reports", gettext_lazy("signalements examinés dans la période")),
+    ("manifestly_unfounded", gettext_lazy("dont manifestement infondés")),
+    ("illegal_contents", gettext_lazy("contenus manifestement illicites dans la période")),
+    ("window_days", gettext_lazy("période observée (jours)")),
+    ("threshold_decided", gettext_lazy("seuil : signalements examinés")),
+    ("threshold_percent", gettext_lazy("seuil : pourcentage infondé")),
+    ("threshold", gettext_lazy("seuil : contenus illicites")),
+)
+
+
 # --- messages: removals from the message list -------------------------------------------------
 
 
-def _remove(message, actor, data):
+def _remove(message, actor, data, via=None):
     actions.do_remove_message(
         message,
         actor=actor,
@@ -818,6 +886,7 @@ def _remove(message, actor, data):
         ground=data["ground"] or None,
         clause=data["clause"] or None,
         legal_provision=data["legal_provision"] or None,
+        via=via,
     )
 
 

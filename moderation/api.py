@@ -9,6 +9,7 @@ status of core/refusals.py's one map.
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from accounts.records import request_carrier
 from core.jsonapi import json_object, json_view, staff_gate
 from core.refusals import RefusalCode, Refused
 from moderation import actions, queries
@@ -143,6 +144,7 @@ def remove_message(request: HttpRequest, message_id: int) -> HttpResponse:
         ground=_ground(data),
         clause=data.get("clause"),
         legal_provision=data.get("legal_provision"),
+        via=request_carrier(request),
     )
     return HttpResponse(status=204)
 

@@ -257,6 +257,12 @@ class Report(models.Model):
         related_name="+",
     )
     context = models.JSONField(_("contexte"), default=list, blank=True)
+    # Ids of messages the snapshot quotes whose text the purge emptied while a
+    # legal hold kept this report whole: the purge redacts them once no hold
+    # covers the report any more (compliance/retention.py, "report_snapshots").
+    redactions_due = models.JSONField(
+        _("textes effacés à retirer du contexte"), default=list, blank=True
+    )
     notice = models.ForeignKey(
         Notice, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
     )

@@ -1,6 +1,7 @@
 """Reads of moderation: context snapshots, active sanctions, the queue's counts."""
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
@@ -10,15 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.refusals import RefusalCode, Refused
+from moderation.app_settings import app_settings
 from moderation.models import (
     CONTEXT_MESSAGES_AROUND,
+    NOTIFIER_STEPS,
     OPEN_STATUSES,
+    PROVIDER_STEPS,
     Appeal,
     AppealStatus,
     EscalationAuthority,
     EscalationReason,
     HeldMessage,
     HeldStatus,
+    MisuseMeasure,
     Report,
     ReportCategory,
     ReportStatus,
@@ -383,3 +388,68 @@ def user_named(username):
 def decisions_url() -> str:
     """The member's own page of decisions taken on them (statements of reasons)."""
     return reverse("moderation:decisions")
+
+
+# --- retention: what a legal hold keeps (compliance's purge asks) ----------------------------
+
+
+def report_concerning(user_ids, room_ids, prefix: str = "") -> Q:
+    """A report (reached through `prefix`) about one of these accounts or rooms:
+    as its reporter, its target, the reported message's author or its room."""
+    return (
+        Q(**{f"{prefix}reporter_id__in": user_ids})
+        | Q(**{f"{prefix}target_user_id__in": user_ids})
+        | Q(**{f"{prefix}room_id__in": room_ids})
+        | Q(**{f"{prefix}target_message__author_id__in": user_ids})
+    )
+
+
+def held_back_snapshots(held_users=frozenset(), held_rooms=frozenset()):
+    """Reports whose snapshot still quotes texts purged while a hold covered them,
+    no hold covering them now: what the purge's `report_snapshots` step redacts."""
+    return Report.objects.exclude(redactions_due=[]).exclude(
+        report_concerning(held_users, held_rooms)
+    )
+
+
+# --- DSA Art. 23 steps ------------------------------------------------------------------------
+
+
+def _misuse_window_days(kind: str) -> int:
+    if kind in NOTIFIER_STEPS:
+        return app_settings.MODERATION_UNFOUNDED_REPORTS_WINDOW_DAYS
+    return app_settings.MODERATION_ILLEGAL_CONTENT_WINDOW_DAYS
+
+
+def misuse_measure_in_force(measure: MisuseMeasure, now=None) -> bool:
+    """A suspension until its end; a warning within its window (after it, it has lapsed)."""
+    now = now or timezone.now()
+    if measure.ends_at is not None:
+        return measure.ends_at > now
+    return measure.created >= now - timedelta(days=_misuse_window_days(measure.kind))
+
+
+def misuse_measures_lapsed(before):
+    """The Art. 23 steps that lapsed before `before`: their window over (the one the
+    procedure counts over) and any suspension ended. The retention policy counts
+    their period from then (compliance/retention.py)."""
+    lapsed = Q(pk__in=[])
+    for kinds, days in (
+        (NOTIFIER_STEPS, app_settings.MODERATION_UNFOUNDED_REPORTS_WINDOW_DAYS),
+        (PROVIDER_STEPS, app_settings.MODERATION_ILLEGAL_CONTENT_WINDOW_DAYS),
+    ):
+        lapsed |= Q(kind__in=kinds, created__lt=before - timedelta(days=days))
+    return MisuseMeasure.objects.filter(lapsed).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__lt=before)
+    )
+
+
+def misuse_measures_in_force(now=None):
+    now = now or timezone.now()
+    notifier = app_settings.MODERATION_UNFOUNDED_REPORTS_WINDOW_DAYS
+    provider = app_settings.MODERATION_ILLEGAL_CONTENT_WINDOW_DAYS
+    warning_in_window = Q(ends_at__isnull=True) & (
+        Q(kind__in=NOTIFIER_STEPS, created__gte=now - timedelta(days=notifier))
+        | (~Q(kind__in=NOTIFIER_STEPS) & Q(created__gte=now - timedelta(days=provider)))
+    )
+    return MisuseMeasure.objects.filter(Q(ends_at__gt=now) | warning_in_window)

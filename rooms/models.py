@@ -328,7 +328,8 @@ class ContentOperation(models.Model):
 
     Written by rooms/actions/write_path.py in the operation's own transaction, one insert.
     The address, port and protocol are copied from the carrier (the socket's
-    ConnectionRecord, or the HTTP request): the operation keeps them its own
+    ConnectionRecord, or the HTTP request; for a staff action, the staff
+    member's own request, `staff_member` saying so): the operation keeps them its own
     year even once the connection record is purged or moved to the restricted
     store at closure. The message and the record are referred to by id, not
     by foreign key, for the same reason.
@@ -345,6 +346,17 @@ class ContentOperation(models.Model):
         related_name="+",
         verbose_name=_("auteur de l'opération"),
     )
+    # A staff action (a moderator's removal, a held message's release): the staff
+    # member whose back-office or staff-API request carried it. The address, port
+    # and protocol below are then that request's, never the author's connection.
+    staff_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("action du personnel : par"),
+    )
     connection_id = models.BigIntegerField(_("enregistrement de connexion"), null=True, blank=True)
     ip_address = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
     port = models.PositiveIntegerField(_("port source"), null=True, blank=True)
@@ -360,6 +372,10 @@ class ContentOperation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.content_id} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_staff_action(self) -> bool:
+        return self.staff_member_id is not None
 
 
 class Reaction(models.Model):

@@ -1,4 +1,5 @@
-"""Write the retention tables of docs/records-of-processing.md and docs/dpia.md.
+"""Write the retention tables of docs/records-of-processing.md and docs/dpia.md, and the
+table of docs/compliance.md that gives every model its retention class.
 
 The periods come from the code's policy (`compliance.retention.DEFAULT_RETENTION_DAYS`,
 the defaults `COMPLIANCE_RETENTION` overrides), so the documents cannot drift from it:
@@ -19,7 +20,30 @@ DOCUMENTS = (ROOT / "docs" / "records-of-processing.md", ROOT / "docs" / "dpia.m
 BEGIN = "<!-- retention-table:begin (scripts/retention_table.py writes this table) -->"
 END = "<!-- retention-table:end -->"
 MARKED = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.DOTALL)
+MODELS_DOCUMENT = ROOT / "docs" / "compliance.md"
+MODELS_BEGIN = "<!-- retention-models:begin (scripts/retention_table.py writes this table) -->"
+MODELS_END = "<!-- retention-models:end -->"
+MODELS_MARKED = re.compile(re.escape(MODELS_BEGIN) + r"\n.*?" + re.escape(MODELS_END), re.DOTALL)
 
+# The rules that are not a period of the policy (compliance.retention.OTHER_RULES).
+RULE_DESCRIPTIONS = {
+    "account": "while the account is open; its closure forgets or ends it, anonymises it "
+    "(the account's row) or moves it to the restricted store (docs/compliance.md 3.)",
+    "conversation": "as long as the room and its conversation (under the anonymised account "
+    "after a closure); a deleted message's text `deleted_message_grace` after the deletion, "
+    "its row `content_operations`",
+    "ephemeral": "seconds: deleted when the socket closes or stops answering",
+    "restricted": "until its `retain_until`, set at closure from `account_data`, "
+    "`identity_data` or `content_operations`",
+    "audit": "the audit trail's own rule: sealed fields for good, personal columns erased "
+    "with the account data (docs/audit.md, Erasure)",
+    "register": "the register of requisitions and holds, as proof of what was asked and "
+    "handed over (GDPR Art. 5(2)); its export packages `requisition_packages`",
+    "proof_of_erasure": "kept as proof the erasure was done: the anonymised account's id "
+    "and dates only",
+    "published": "published for good (DSA Art. 15, 24)",
+    "no_personal_data": "no personal data",
+}
 # What each key of the policy covers, and from when its period runs (docs/compliance.md 1).
 DESCRIPTIONS = {
     "content_operations": (
@@ -50,9 +74,24 @@ DESCRIPTIONS = {
         "safety signals, held messages, threat escalations",
         "the case's closure",
     ),
+    "sanctions": (
+        "sanctions (warning, mute, kick, ban) with their reason; a permanent ban in force "
+        "is kept while it applies",
+        "the sanction's end (lifted or expired; a warning's issue)",
+    ),
+    "misuse_measures": (
+        "DSA Art. 23 measures (warnings, suspensions of reporting or of the account) "
+        "with the figures that crossed the threshold",
+        "the measure's lapse (its window and any suspension over)",
+    ),
     "requisition_packages": (
         "a requisition's export package (its SHA-256 and the audit trail stay)",
         "the answer or refusal",
+    ),
+    "backups": (
+        "database backups (`make backup`), with their manifests; older ones a legal hold "
+        "needs are kept (docs/operations.md)",
+        "the backup",
     ),
 }
 
@@ -89,6 +128,34 @@ def rewrite(text: str, table: str) -> str:
     return MARKED.sub(lambda _match: table, text)
 
 
+def render_models(classes: dict[str, str], policy_days: dict[str, int]) -> str:
+    """The table of every model and its retention class, between its markers."""
+    unknown = set(classes.values()) - set(policy_days) - set(RULE_DESCRIPTIONS)
+    if unknown:
+        raise ValueError(f"retention classes without a description: {sorted(unknown)}")
+    lines = [MODELS_BEGIN, "| model | retention class | kept |", "|---|---|---|"]
+    for label, rule in sorted(classes.items()):
+        if rule in policy_days:
+            kept = f"{_period(policy_days[rule])} from {DESCRIPTIONS[rule][1]}"
+        else:
+            kept = RULE_DESCRIPTIONS[rule]
+        lines.append(f"| `{label}` | `{rule}` | {kept} |")
+    lines.append(MODELS_END)
+    return "\n".join(lines)
+
+
+def rewrite_models(text: str, table: str) -> str:
+    if len(MODELS_MARKED.findall(text)) != 1:
+        raise ValueError("expected exactly one pair of retention-models markers")
+    return MODELS_MARKED.sub(lambda _match: table, text)
+
+
+def retention_classes() -> dict[str, str]:
+    from compliance.retention import RETENTION_CLASSES
+
+    return dict(RETENTION_CLASSES)
+
+
 def policy_days() -> dict[str, int]:
     from compliance.retention import DEFAULT_RETENTION_DAYS
 
@@ -105,10 +172,14 @@ def main(argv: list[str]) -> int:
 
     django.setup()
     table = render(policy_days())
+    models_table = render_models(retention_classes(), policy_days())
     stale = []
-    for path in DOCUMENTS:
+    for path in (*DOCUMENTS, MODELS_DOCUMENT):
         text = path.read_text(encoding="utf-8")
-        wanted = rewrite(text, table)
+        if path == MODELS_DOCUMENT:
+            wanted = rewrite_models(text, models_table)
+        else:
+            wanted = rewrite(text, table)
         if wanted != text:
             stale.append(path)
             if "--check" not in argv:

@@ -14,6 +14,11 @@ from compliance.actions.account_deletion import (  # noqa: F401
     complete_account_deletion,
     do_complete_account_deletion,
 )
+from compliance.actions.backups import (  # noqa: F401
+    BackupRotation,
+    backups_in,
+    do_rotate_backups,
+)
 from compliance.actions.common import (  # noqa: F401
     APPROVE_PERMISSION,
     CHANGE_PERMISSION,

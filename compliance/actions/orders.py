@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.records import Carrier
 from audit.events import AuditEvent
 from audit.refusals import records_staff_refusals
 from audit.trail import record
@@ -74,7 +75,9 @@ def do_acknowledge_order(request: LegalRequest, *, actor, note: str = "") -> Leg
 
 @records_staff_refusals
 @transaction.atomic(durable=True)
-def do_give_effect_to_order(request: LegalRequest, *, actor) -> LegalRequest:
+def do_give_effect_to_order(
+    request: LegalRequest, *, actor, via: Carrier | None = None
+) -> LegalRequest:
     """Carries out a removal or preservation order and records what was done,
     when, for the authority (`effect`, DSA Art. 9(1)). A requisition or a
     production order takes effect with its package (do_export_legal_request)."""
@@ -89,7 +92,9 @@ def do_give_effect_to_order(request: LegalRequest, *, actor) -> LegalRequest:
     now = timezone.now()
     effect = {"taken_effect_at": now.isoformat(), "verified_first": request.status == S.VERIFIED}
     if request.kind in REMOVAL_KINDS:
-        effect["removed"], effect["already_removed"] = _remove_contents(request, actor=actor)
+        effect["removed"], effect["already_removed"] = _remove_contents(
+            request, actor=actor, via=via
+        )
         found = {item["message"] for item in effect["removed"]} | set(effect["already_removed"])
         # A message row gone since registration (its retention ended): said, not hidden.
         effect["not_found"] = sorted(set(request.content_ids) - found)
@@ -118,7 +123,10 @@ def do_give_effect_to_order(request: LegalRequest, *, actor) -> LegalRequest:
     return request
 
 
-def _remove_contents(request: LegalRequest, *, actor) -> tuple[list[dict], list[int]]:
+def _remove_contents(
+    request: LegalRequest, *, actor, via: Carrier | None = None
+) -> tuple[list[dict], list[int]]:
+    """`via`: the officer's request, the carrier of each removal's content operation."""
     removed, already = [], []
     for message in request.content_messages():
         statement = moderation_actions.remove_message_on_order(
@@ -128,6 +136,7 @@ def _remove_contents(request: LegalRequest, *, actor) -> tuple[list[dict], list[
             authority=request.authority,
             legal_provision=request.legal_provision,
             withheld=request.is_secret,
+            via=via,
         )
         if statement is None:
             # Hidden before the order (by its author or a moderator): nothing to

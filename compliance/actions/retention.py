@@ -199,6 +199,13 @@ def _apply_deleted_message_texts(ids, *, actor, **_kwargs) -> tuple[int, int]:
     return emptied, 0
 
 
+def _apply_report_snapshots(ids, *, actor, **_kwargs) -> tuple[int, int]:
+    # The batch's holds again: a hold placed since the selection keeps its reports.
+    return moderation_actions.do_redact_released_snapshots(
+        ids, actor=actor, reason=REASON, **_held()
+    ), 0
+
+
 def _apply_content_operation_records(ids, *, actor, **_kwargs) -> tuple[int, int]:
     return rooms_actions.do_forget_deleted_messages(ids, actor=actor, reason=REASON), 0
 
@@ -244,6 +251,7 @@ _PURGE_APPLY = {
     "attestation_challenges": _apply_attestation_challenges,
     "expired_identity_documents": _apply_expired_identity_documents,
     "deleted_message_texts": _apply_deleted_message_texts,
+    "report_snapshots": _apply_report_snapshots,
     "content_operation_records": _apply_content_operation_records,
     "content_operations": _apply_content_operations,
     **{step: _moderation_records_applier(step) for step in MODERATION_STEPS},

@@ -66,6 +66,7 @@ from moderation.actions.reports import (  # noqa: F401
 from moderation.actions.retention import (  # noqa: F401
     MODERATION_RECORDS,
     do_forget_moderation_records,
+    do_redact_released_snapshots,
     do_redact_report_snapshots,
 )
 from moderation.actions.safety_signals import (  # noqa: F401

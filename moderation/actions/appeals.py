@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.records import Carrier
 from audit.events import AuditEvent
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
@@ -80,10 +81,13 @@ def do_file_report_appeal(report: Report, *, actor, text) -> Appeal:
 
 
 @transaction.atomic(durable=True)
-def do_decide_appeal(appeal: Appeal, *, actor, reverse_decision: bool, answer) -> Appeal:
+def do_decide_appeal(
+    appeal: Appeal, *, actor, reverse_decision: bool, answer, via: Carrier | None = None
+) -> Appeal:
     """Another moderator than the decider answers, with reasons. Reversing lifts
     the sanction, puts the removed message back or publishes the refused held
-    message; for a dismissed report, it puts the report back in the queue."""
+    message (a staff action carried by `via`, the moderator's request); for a
+    dismissed report, it puts the report back in the queue."""
     appeal = (
         Appeal.objects.select_for_update(of=("self",))
         .select_related("statement", "report")
@@ -131,7 +135,11 @@ def do_decide_appeal(appeal: Appeal, *, actor, reverse_decision: bool, answer) -
         if statement.held_message_id is not None:
             # A refused held message: published now, as a release would have.
             _publish_rejected(
-                statement.held_message_id, actor=actor, reason=answer, appeal_id=appeal.pk
+                statement.held_message_id,
+                actor=actor,
+                reason=answer,
+                appeal_id=appeal.pk,
+                via=via,
             )
     if reverse_decision and appeal.report is not None:
         _reopen(appeal.report)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.records import Carrier
 from audit.events import AuditEvent
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
@@ -52,10 +53,11 @@ def do_hold_message(rule_id: int, user_id: int, room_id: int, body: str) -> Held
 
 
 @transaction.atomic(durable=True)
-def do_release_held_message(held: HeldMessage, *, actor) -> Message:
+def do_release_held_message(held: HeldMessage, *, actor, via: Carrier | None = None) -> Message:
     """Posts the held message as its author wrote it, now, through rooms' one
     write path: the same `policy.can_post` as any post (an archived room, a block,
-    a mute or a ban refuse it), minus the filters a moderator has just overruled."""
+    a mute or a ban refuse it), minus the filters a moderator has just overruled.
+    Its creation is a staff action carried by the moderator's request (`via`)."""
     held = HeldMessage.objects.select_for_update().get(pk=held.pk)
     if held.status != HeldStatus.PENDING:
         raise Refused(RefusalCode.CONFLICT, _("Ce message a déjà été traité."))
@@ -68,7 +70,9 @@ def do_release_held_message(held: HeldMessage, *, actor) -> Message:
             _("Son auteur ne peut plus écrire ici (%(reason)s) : refusez plutôt ce message.")
             % {"reason": verdict.detail},
         )
-    message, _payload = room_actions.store_message(room, held.author, held.body)
+    message, _payload = room_actions.store_message(
+        room, held.author, held.body, via=via, staff_member=actor
+    )
     held.status = HeldStatus.RELEASED
     held.decided_by = actor
     held.decided_at = timezone.now()
@@ -149,7 +153,9 @@ def do_reject_held_message(
     return held
 
 
-def _publish_rejected(held_id: int, *, actor, reason: str, appeal_id: int) -> Message | None:
+def _publish_rejected(
+    held_id: int, *, actor, reason: str, appeal_id: int, via: Carrier | None = None
+) -> Message | None:
     """A refusal reversed on appeal: the held message is published now, through
     rooms' one write path, if its author may still write there (else it stays
     unpublished, and the audit entry says so). In the caller's transaction."""
@@ -160,7 +166,9 @@ def _publish_rejected(held_id: int, *, actor, reason: str, appeal_id: int) -> Me
     verdict = policy.can_post(held.author, room, held.body, reviewed=True)
     message = None
     if verdict:
-        message, _payload = room_actions.store_message(room, held.author, held.body)
+        message, _payload = room_actions.store_message(
+            room, held.author, held.body, via=via, staff_member=actor
+        )
         held.status = HeldStatus.RELEASED
         held.decided_by = actor
         held.decided_at = timezone.now()

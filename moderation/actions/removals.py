@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.records import Carrier
 from audit.events import AuditEvent
 from audit.trail import record
 from moderation.actions.common import MESSAGE_TARGET, _decision_basis, _require_text
@@ -34,11 +35,16 @@ def _remove_message(
     report: Report | None = None,
     order_reference: str = "",
     withheld: bool = False,
+    via: Carrier | None = None,
 ) -> StatementOfReasons | None:
     """Hides the message through rooms (who and why kept on the row; the room is
-    told after commit) and writes the author's statement of reasons."""
+    told after commit) and writes the author's statement of reasons. `via`: the
+    moderator's request that carried the removal (its content operation, marked
+    as a staff action)."""
     message = room_actions.locked_message(message.pk)
-    if not room_actions.hide_message(message, actor=actor, reason=reason):
+    if not room_actions.hide_message(
+        message, actor=actor, reason=reason, via=via, staff_action=True
+    ):
         return None
     _count_violation(message.author)
     excerpt = message.body if len(message.body) <= 500 else message.body[:500] + "…"
@@ -89,6 +95,7 @@ def remove_message_on_order(
     authority: str,
     legal_provision: str,
     withheld: bool = False,
+    via: Carrier | None = None,
 ) -> StatementOfReasons | None:
     """Gives effect to an authority's removal order (compliance's orders): the
     message is hidden like any removal, with a statement citing the law and the
@@ -114,15 +121,23 @@ def remove_message_on_order(
         legal_provision=legal_provision,
         order_reference=order_reference,
         withheld=withheld,
+        via=via,
     )
 
 
 @transaction.atomic(durable=True)
 def do_remove_message(
-    message: Message, *, actor, reason, ground=None, clause=None, legal_provision=None
+    message: Message,
+    *,
+    actor,
+    reason,
+    ground=None,
+    clause=None,
+    legal_provision=None,
+    via: Carrier | None = None,
 ) -> Message:
     """A moderator removes a message (DELETE /api/moderation/messages/<id>/, the
-    admin's "remove messages" action; docs/moderation.md)."""
+    admin's "remove messages" action; docs/moderation.md). `via`: their request."""
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
     ground, clause, legal_provision = _decision_basis(
         ground, clause, legal_provision, default_ground=Ground.TERMS_OTHER
@@ -134,6 +149,7 @@ def do_remove_message(
         ground=ground,
         clause=clause,
         legal_provision=legal_provision,
+        via=via,
     )
     if ground == Ground.ILLEGAL:
         # Art. 23(1): a warning, then a timed ban if it goes on (misuse.py).

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.records import Carrier
 from audit.events import AuditEvent
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
@@ -331,6 +332,7 @@ def do_decide_report(
     clause: str | None = None,
     threat_to_life: bool = False,
     legal_provision: str | None = None,
+    via: Carrier | None = None,
 ) -> Report:
     """Takes measures on a report's group: removes the message and/or sanctions
     its author, with a statement of reasons for each, then closes the group.
@@ -357,6 +359,7 @@ def do_decide_report(
             clause=clause,
             legal_provision=legal_provision,
             report=report,
+            via=via,
         )
     if sanction_kind:
         if report.target_user is None:

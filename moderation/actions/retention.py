@@ -9,12 +9,15 @@ from audit.trail import record
 from moderation.models import (
     Appeal,
     HeldMessage,
+    MisuseMeasure,
     Notice,
     Report,
     SafetySignal,
+    Sanction,
     StatementOfReasons,
     ThreatEscalation,
 )
+from moderation.queries import held_back_snapshots, report_concerning
 from rooms.models import Message
 
 # The purge step that forgets each kind of record, and its model. Compliance
@@ -22,7 +25,9 @@ from rooms.models import Message
 MODERATION_RECORDS: dict[str, type[Model]] = {
     "threat_escalations": ThreatEscalation,
     "appeals": Appeal,
+    "misuse_measures": MisuseMeasure,
     "statements_of_reasons": StatementOfReasons,
+    "sanctions": Sanction,
     "reports": Report,
     "notices": Notice,
     "safety_signals": SafetySignal,
@@ -55,6 +60,34 @@ def do_forget_moderation_records(kind: str, record_ids, *, actor, reason: str) -
     return removed
 
 
+def _redacted(context: list, quoted: set[int]) -> list | None:
+    """The context with the quoted messages' texts emptied, or None if none was there."""
+    result, redacted = [], False
+    for entry in context:
+        if isinstance(entry, dict) and entry.get("id") in quoted and entry.get("body"):
+            entry = {**entry, "body": "", REDACTED: True}
+            redacted = True
+        result.append(entry)
+    return result if redacted else None
+
+
+def _record_redactions(changed: list[int], *, actor, reason: str, **details) -> None:
+    details = {name: value for name, value in details.items() if value}
+    if changed or details:
+        record(
+            AuditEvent.REPORT_SNAPSHOTS_REDACTED,
+            actor=actor,
+            target_type="moderation.report",
+            reason=reason,
+            details={
+                "reports": len(changed),
+                "first_id": changed[0] if changed else None,
+                "last_id": changed[-1] if changed else None,
+                **details,
+            },
+        )
+
+
 @transaction.atomic
 def do_redact_report_snapshots(
     message_ids, *, actor, reason: str, held_users=frozenset(), held_rooms=frozenset()
@@ -65,7 +98,9 @@ def do_redact_report_snapshots(
     A snapshot quotes the messages around the reported one, so third parties'
     deleted texts would outlive their purge in it. Reports concerning a held
     account or room keep theirs (the hold suspends every purge of what it
-    covers). Returns how many reports were changed.
+    covers) and note the ids in `redactions_due`: once no hold covers them,
+    the purge's `report_snapshots` step redacts them
+    (`do_redact_released_snapshots`). Returns how many reports were changed.
     """
     purged = Message.objects.filter(pk__in=list(message_ids))
     quoted = set(purged.values_list("pk", flat=True))
@@ -78,31 +113,55 @@ def do_redact_report_snapshots(
     candidates = (
         Report.objects.filter(Q(room_id__in=rooms) | Q(target_user_id__in=authors))
         .exclude(context=[])
-        .exclude(
-            Q(reporter_id__in=held_users)
-            | Q(target_user_id__in=held_users)
-            | Q(room_id__in=held_rooms)
-        )
         .order_by("pk")
     )
-    changed = []
+    held = set(
+        candidates.filter(report_concerning(held_users, held_rooms)).values_list("pk", flat=True)
+    )
+    changed, deferred = [], []
     for report in candidates.select_for_update():
-        context, redacted = [], False
-        for entry in report.context:
-            if isinstance(entry, dict) and entry.get("id") in quoted and entry.get("body"):
-                entry = {**entry, "body": "", REDACTED: True}
-                redacted = True
-            context.append(entry)
-        if redacted:
+        context = _redacted(report.context, quoted)
+        if context is None:
+            continue
+        if report.pk in held:
+            due = (
+                set(report.redactions_due)
+                | {entry["id"] for entry in report.context if isinstance(entry, dict)} & quoted
+            )
+            report.redactions_due = sorted(due)
+            report.save(update_fields=["redactions_due"])
+            deferred.append(report.pk)
+            continue
+        report.context = context
+        report.save(update_fields=["context"])
+        changed.append(report.pk)
+    _record_redactions(changed, actor=actor, reason=reason, deferred_under_hold=len(deferred))
+    return len(changed)
+
+
+@transaction.atomic
+def do_redact_released_snapshots(
+    report_ids, *, actor, reason: str, held_users=frozenset(), held_rooms=frozenset()
+) -> int:
+    """Redacts, in the given reports, the texts purged while a legal hold kept them
+    whole (`redactions_due`), now that no hold covers them; returns how many
+    reports were changed. A report a hold still covers is left as it is."""
+    reports = (
+        held_back_snapshots(held_users, held_rooms)
+        .filter(pk__in=list(report_ids))
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    changed = []
+    for report in reports:
+        context = _redacted(report.context, set(report.redactions_due))
+        report.redactions_due = []
+        fields = ["redactions_due"]
+        if context is not None:
             report.context = context
-            report.save(update_fields=["context"])
-            changed.append(report.pk)
+            fields.append("context")
+        report.save(update_fields=fields)
+        changed.append(report.pk)
     if changed:
-        record(
-            AuditEvent.REPORT_SNAPSHOTS_REDACTED,
-            actor=actor,
-            target_type="moderation.report",
-            reason=reason,
-            details={"reports": len(changed), "first_id": changed[0], "last_id": changed[-1]},
-        )
+        _record_redactions(changed, actor=actor, reason=reason, after_hold=True)
     return len(changed)

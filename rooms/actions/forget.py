@@ -15,6 +15,8 @@ from rooms.models import (
     ContactRequest,
     ContactRequestStatus,
     ContentOperation,
+    Ignore,
+    Mention,
     Message,
     MessageVersion,
     Notification,
@@ -29,7 +31,8 @@ from rooms.models import (
 def do_forget_member(user, *, actor) -> dict[str, int]:
     """Removes what was only this person's own state in rooms, when their account closes.
 
-    Memberships, invitations received, blocks both ways, open presences go;
+    Memberships, invitations received, blocks and ignores both ways, the
+    mentions waiting for them, open presences go;
     contact requests still pending either way are ignored (the other person
     stops seeing them). Messages stay in their conversations under the
     anonymised account (docs/compliance.md): the retention purge, not this,
@@ -44,6 +47,11 @@ def do_forget_member(user, *, actor) -> dict[str, int]:
             Block.objects.filter(blocker=user).delete()[0]
             + Block.objects.filter(blocked=user).delete()[0]
         ),
+        "ignores": (
+            Ignore.objects.filter(ignorer=user).delete()[0]
+            + Ignore.objects.filter(ignored=user).delete()[0]
+        ),
+        "mentions": Mention.objects.filter(user=user).delete()[0],
         "presences": RoomPresence.objects.filter(user=user).delete()[0],
         "notifications": Notification.objects.filter(Q(user=user) | Q(actor=user)).delete()[0],
         "contact_requests_ignored": (

@@ -47,17 +47,26 @@ def locked_message(message_id: int) -> Message:
 
 
 def record_content_operation(
-    kind: ContentOperationKind, message: Message, *, actor, at, via: Carrier | None
+    kind: ContentOperationKind,
+    message: Message,
+    *,
+    actor,
+    at,
+    via: Carrier | None,
+    staff_member=None,
 ) -> None:
     """The legal trace of a write (rooms.models.ContentOperation): one insert,
     in the write's transaction. `via`: the connection that carried it; None
-    when nothing did (a held message released by a moderator, the admin)."""
+    when nothing did (a command, a filter). `staff_member`: a staff action (a
+    moderator's removal, a held message's release), `via` being then that staff
+    member's request, not the author's connection."""
     ContentOperation.objects.create(
         content_id=message.pk,
         room_id=message.room_id,
         kind=kind,
         at=at,
         actor=actor,
+        staff_member=staff_member,
         **(via.as_fields() if via is not None else {}),
     )
 
@@ -71,6 +80,7 @@ def store_message(
     reply_to: Message | None = None,
     via: Carrier | None = None,
     posted_at: datetime | None = None,
+    staff_member=None,
 ) -> tuple[Message, dict]:
     """Stores a message that the caller has checked (`policy.can_post`) in `room`,
     whose row the caller holds locked (ids then commit in order).
@@ -84,6 +94,9 @@ def store_message(
     `via`: the connection that carried the post (its content operation).
     `posted_at`: the message's time when it is not now (the demo's past
     conversations); its content operation carries the same time.
+    `via`: the connection that carried the post (its content operation);
+    `staff_member`: who published it for its author (a held message released),
+    `via` being then their request.
     """
     mentions = queries.existing_usernames(mentioned_names(body)) if "@" in body else []
     message = Message.objects.create(
@@ -98,7 +111,12 @@ def store_message(
     message.room = room
     message.author = author
     record_content_operation(
-        ContentOperationKind.CREATE, message, actor=author, at=message.created, via=via
+        ContentOperationKind.CREATE,
+        message,
+        actor=author,
+        at=message.created,
+        via=via,
+        staff_member=staff_member,
     )
     payload = message_json(message, reactions={})
     if mentions:
@@ -131,10 +149,13 @@ def store_message(
     return message, payload
 
 
-def hide_message(message: Message, *, actor, reason: str, via: Carrier | None = None) -> bool:
+def hide_message(
+    message: Message, *, actor, reason: str, via: Carrier | None = None, staff_action: bool = False
+) -> bool:
     """Hides a message (soft delete: who, when and why stay on the row) and, on
     commit, tells the room (`message.deleted`). `message` comes from
-    `locked_message`. False when it was already hidden."""
+    `locked_message`. False when it was already hidden. `staff_action`: the
+    actor is staff removing it (moderation), `via` their request."""
     if message.deleted_at is not None:
         return False
     message.deleted_at = timezone.now()
@@ -142,7 +163,12 @@ def hide_message(message: Message, *, actor, reason: str, via: Carrier | None = 
     message.deletion_reason = reason
     message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
     record_content_operation(
-        ContentOperationKind.DELETE, message, actor=actor, at=message.deleted_at, via=via
+        ContentOperationKind.DELETE,
+        message,
+        actor=actor,
+        at=message.deleted_at,
+        via=via,
+        staff_member=actor if staff_action else None,
     )
     transaction.on_commit(partial(notify.message_deleted, message.room_id, message.id))
     return True

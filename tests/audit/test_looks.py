@@ -32,6 +32,8 @@ from moderation.models import (
     FilterAction,
     FilterKind,
     FilterRule,
+    MisuseMeasure,
+    MisuseStep,
     Notice,
     Report,
     SafetySignal,
@@ -73,6 +75,13 @@ def scenario(make_user, make_room, make_staff, settings, officer, open_request):
     moderation_actions.do_escalate_threat(report, actor=None)
     ban = moderation_actions.do_issue_sanction(carol, actor=moderator, kind="ban", reason="Spam.")
     moderation_actions.do_file_appeal(ban.statement, actor=carol, text="Erreur.")
+    # A DSA Art. 23 step, as the procedure records it (moderation/actions/misuse.py).
+    MisuseMeasure.objects.create(
+        kind=MisuseStep.PROVIDER_WARNING,
+        user=carol,
+        statement=ban.statement,
+        figures={"illegal_contents": 3, "window_days": 180, "threshold": 3},
+    )
     FilterRule.objects.create(name="liens", kind=FilterKind.LINKS, action=FilterAction.HOLD)
     with pytest.raises(Refused):  # held for review
         room_actions.do_post_message(public, "https://exemple.fr", actor=bob)

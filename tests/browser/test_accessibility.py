@@ -16,7 +16,13 @@ from playwright.sync_api import expect
 from tests.browser.axe import blocking, describe, run_axe
 from tests.browser.site_pages import Site, populate_site, site_pages
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Each test runs axe on some forty pages: the suite's 120 s hang guard is too tight
+# for that on a shared 2-core machine, so these get a longer one (no speed is asserted).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(600),
+]
 
 VIEWPORTS = {
     "360px": {"width": 360, "height": 780},

@@ -62,6 +62,9 @@ def test_privacy_follows_the_compliance_retention_setting(client, settings):
         "account_data": 90,
         "pending_identity_documents": 14,
         "moderation_records": 2 * 365 + 1,
+        "sanctions": 3 * 365,
+        "misuse_measures": 200,
+        "backups": 14,
     }
     html = client.get("/privacy/").content.decode()
     durations = retention_durations(html)
@@ -72,6 +75,9 @@ def test_privacy_follows_the_compliance_retention_setting(client, settings):
     assert "90 jours après la fermeture" in durations
     assert any("après 14 jours sans examen" in text for text in durations)
     assert any(text.startswith("731 jours après la clôture du dossier") for text in durations)
+    assert any(text.startswith("3 ans après la fin de la sanction") for text in durations)
+    assert any(text.startswith("200 jours après la fin de la mesure") for text in durations)
+    assert any(text.startswith("14 jours après la sauvegarde") for text in durations)
     # Nothing left of the defaults.
     assert not [text for text in durations if "1 an " in text or "30 jours" in text]
 

@@ -23,6 +23,7 @@ from audit.models import AuditEntry
 from compliance import actions
 from compliance.models import (
     LegalBasis,
+    LegalHold,
     LegalRequest,
     LegalRequestStatus,
     RestrictedCategory,
@@ -35,6 +36,8 @@ from moderation.models import (
     HeldMessage,
     HeldStatus,
     Measure,
+    MisuseMeasure,
+    MisuseStep,
     Notice,
     Report,
     ReportSource,
@@ -74,6 +77,7 @@ EXPECTED = {
         "year-old-2": None,
         "held-room": "held-room",
         "held-author": "held-author",
+        "purged-earlier": "",
     },
     "restricted": {
         "expired-account-1": False,
@@ -94,8 +98,35 @@ EXPECTED = {
     "reservations": {"old": False, "recent": True, "held": True},
     # moderation's records kept (a year after the case closes, holds and open cases kept)
     "escalations": {"old": False, "recent": True},
-    "appeals": {"decided-old": False, "open": True},
-    "statements": {"old": False, "recent": True, "permanent-ban": True, "held": True},
+    "appeals": {"decided-old": False, "open": True, "against-suspension": True},
+    "statements": {
+        "old": False,
+        "recent": True,
+        "permanent-ban": True,
+        "held": True,
+        "old-warning": False,
+        # its appeal window long over, but the mute it explains ended recently
+        "mute-ended-recently": True,
+        "of-warning-in-window": True,
+        "of-appealed-suspension": True,
+    },
+    # sanctions kept a year from their end; a permanent ban in force, always
+    "sanctions": {
+        "permanent-ban": True,
+        "old-warning": False,
+        "lifted-old": False,
+        "expired-old": False,
+        "mute-ended-recently": True,
+        "held": True,
+    },
+    # Art. 23 steps kept a year from their lapse (window and suspension over)
+    "misuse": {
+        "warning-lapsed": False,
+        "suspension-over": False,
+        "warning-in-window": True,
+        "suspension-appealed": True,
+        "held": True,
+    },
     "reports": {
         "closed-old": False,
         "escalated-old": False,
@@ -104,6 +135,9 @@ EXPECTED = {
         "held-target": True,
         "escalated-recent": True,
         "appealed": True,
+        # decided long ago, but the sanction decided on it is still kept
+        "sanctioned": True,
+        "released-hold": True,
     },
     "notices": {"old": False, "recent": True, "of-open-report": True},
     "signals": {"old": False, "recent": True, "held": True},
@@ -122,7 +156,11 @@ EXPECTED = {
     "snapshots": {
         "closed-recent": ["visible", "", "in-grace"],
         "held-target": ["visible", "past-grace-2"],
+        # a text purged while a (since released) hold kept the report whole
+        "released-hold": ["visible", ""],
     },
+    # the texts a hold keeps in a snapshot, noted for when it is released
+    "redactions_due": {"closed-recent": [], "held-target": ["past-grace-2"], "released-hold": []},
 }
 # Rows each step applies to (pending deletions are completed, not removed).
 EXPECTED_COUNTS = {
@@ -132,10 +170,13 @@ EXPECTED_COUNTS = {
     "expired_identity_documents": 2,
     "deleted_message_texts": 5,  # the year-old ones lose their text first
     "content_operation_records": 2,
+    "report_snapshots": 1,
     "content_operations": 2,
     "threat_escalations": 1,
     "appeals": 1,
-    "statements_of_reasons": 1,
+    "misuse_measures": 2,
+    "statements_of_reasons": 2,
+    "sanctions": 3,
     "reports": 2,
     "notices": 1,
     "safety_signals": 1,
@@ -201,6 +242,8 @@ def seeded(
     }
     messages["held-room"] = make_message(held_room, active, "held-room", deleted_at=now - YEAR * 2)
     messages["held-author"] = make_message(room, suspect, "held-author", deleted_at=now - YEAR * 2)
+    # Its text purged by an earlier run (while a hold, released since, kept a report whole).
+    messages["purged-earlier"] = make_message(room, active, "", deleted_at=now - 2 * grace)
 
     closed = [make_user(f"closed{n}") for n in range(1, 4)]
     restricted = {
@@ -321,7 +364,15 @@ def _seed_moderation(now, active, suspect, witness, room, messages) -> dict:
         ),
         "escalated-recent": report(ReportStatus.ACTIONED, old),
         "appealed": report(ReportStatus.DISMISSED, old),
+        "sanctioned": report(ReportStatus.ACTIONED, old),
+        "released-hold": report(ReportStatus.ACTIONED, recent, context=["visible"]),
     }
+    released = reports["released-hold"]
+    released.context.append(
+        {"id": messages["purged-earlier"].pk, "author": "active", "body": "texte d'avant"}
+    )
+    released.redactions_due = [messages["purged-earlier"].pk]
+    released.save(update_fields=["context", "redactions_due"])
     escalations = {
         label: ThreatEscalation.objects.create(
             report=reports[report_label],
@@ -334,9 +385,32 @@ def _seed_moderation(now, active, suspect, witness, room, messages) -> dict:
             ("recent", "escalated-recent", recent),
         ]
     }
-    ban = Sanction.objects.create(
-        kind=SanctionKind.BAN, user=active, reason="menaces", ground="terms_violence", starts_at=old
-    )
+
+    def sanction(kind, starts_at, *, user=active, ends_at=None, lifted_at=None, report=None):
+        return Sanction.objects.create(
+            kind=kind,
+            user=user,
+            reason="menaces",
+            ground="terms_violence",
+            starts_at=starts_at,
+            ends_at=ends_at,
+            lifted_at=lifted_at,
+            report=report,
+            created=starts_at,
+        )
+
+    sanctions = {
+        "permanent-ban": sanction(SanctionKind.BAN, old),
+        # A warning ends when it is given.
+        "old-warning": sanction(SanctionKind.WARN, now - period - day),
+        "lifted-old": sanction(SanctionKind.BAN, old, lifted_at=now - period - day),
+        "expired-old": sanction(SanctionKind.MUTE, old, ends_at=now - period - day),
+        "mute-ended-recently": sanction(
+            SanctionKind.MUTE, old, ends_at=recent, report=reports["sanctioned"]
+        ),
+        "held": sanction(SanctionKind.KICK, old, user=suspect, ends_at=old + day),
+    }
+    ban = sanctions["permanent-ban"]
 
     def statement(user, appeal_until, sanction=None):
         return StatementOfReasons.objects.create(
@@ -358,6 +432,44 @@ def _seed_moderation(now, active, suspect, witness, room, messages) -> dict:
         "recent": statement(active, recent),
         "permanent-ban": statement(active, old, sanction=ban),
         "held": statement(suspect, old),
+        "old-warning": statement(active, old, sanction=sanctions["old-warning"]),
+        "mute-ended-recently": statement(active, old, sanction=sanctions["mute-ended-recently"]),
+        "of-warning-in-window": statement(active, old),
+        "of-appealed-suspension": statement(active, old),
+    }
+    provider_window = timedelta(days=180)  # MODERATION_ILLEGAL_CONTENT_WINDOW_DAYS
+    notifier_window = timedelta(days=90)  # MODERATION_UNFOUNDED_REPORTS_WINDOW_DAYS
+
+    def misuse(kind, created, *, user=active, ends_at=None, statement=None):
+        return MisuseMeasure.objects.create(
+            kind=kind,
+            user=user,
+            created=created,
+            ends_at=ends_at,
+            statement=statement,
+            figures={"illegal_contents": 3, "window_days": 180, "threshold": 3},
+        )
+
+    misuse_measures = {
+        "warning-lapsed": misuse(MisuseStep.PROVIDER_WARNING, now - period - provider_window - day),
+        "suspension-over": misuse(
+            MisuseStep.NOTIFIER_SUSPENSION,
+            now - period - notifier_window - day,
+            ends_at=now - period - day,
+        ),
+        # Issued over a period ago, but its window ends less than a period ago.
+        "warning-in-window": misuse(
+            MisuseStep.PROVIDER_WARNING,
+            now - period - day,
+            statement=statements["of-warning-in-window"],
+        ),
+        "suspension-appealed": misuse(
+            MisuseStep.NOTIFIER_SUSPENSION,
+            old,
+            ends_at=old + 30 * day,
+            statement=statements["of-appealed-suspension"],
+        ),
+        "held": misuse(MisuseStep.PROVIDER_WARNING, old, user=suspect),
     }
     appeals = {
         "decided-old": Appeal.objects.create(
@@ -370,6 +482,13 @@ def _seed_moderation(now, active, suspect, witness, room, messages) -> dict:
         ),
         "open": Appeal.objects.create(
             report=reports["appealed"], appellant=witness, text="je conteste", created=old
+        ),
+        # Still open: the suspension it contests may yet be ended early.
+        "against-suspension": Appeal.objects.create(
+            statement=statements["of-appealed-suspension"],
+            appellant=active,
+            text="je conteste",
+            created=old,
         ),
     }
     signals = {
@@ -399,6 +518,8 @@ def _seed_moderation(now, active, suspect, witness, room, messages) -> dict:
     return {
         "escalations": escalations,
         "appeals": appeals,
+        "sanctions": sanctions,
+        "misuse": misuse_measures,
         "statements": statements,
         "reports": reports,
         "notices": notices,
@@ -443,6 +564,8 @@ def _seed_packages(now, officer, active, suspect, directory) -> dict:
 MODERATION_MODELS = {
     "escalations": ThreatEscalation,
     "appeals": Appeal,
+    "sanctions": Sanction,
+    "misuse": MisuseMeasure,
     "statements": StatementOfReasons,
     "reports": Report,
     "notices": Notice,
@@ -456,6 +579,7 @@ def _state(seeded) -> dict:
     from django.conf import settings
 
     bodies = dict(Message.objects.values_list("pk", "body"))
+    names = {message.pk: label for label, message in seeded["messages"].items()}
     return {
         "connections": {
             label: ConnectionRecord.objects.filter(pk=row.pk).exists()
@@ -501,10 +625,19 @@ def _state(seeded) -> dict:
         ).exists(),
         "snapshots": {
             label: None if context is None else [entry["body"] for entry in context]
-            for label in ("closed-recent", "held-target")
+            for label in ("closed-recent", "held-target", "released-hold")
             for context in [
                 Report.objects.filter(pk=seeded["reports"][label].pk)
                 .values_list("context", flat=True)
+                .first()
+            ]
+        },
+        "redactions_due": {
+            label: [names[pk] for pk in due or []]
+            for label in ("closed-recent", "held-target", "released-hold")
+            for due in [
+                Report.objects.filter(pk=seeded["reports"][label].pk)
+                .values_list("redactions_due", flat=True)
                 .first()
             ]
         },
@@ -687,8 +820,11 @@ def test_a_purge_far_in_the_future_keeps_only_open_cases_and_holds(seeded):
     }
     assert kept == {
         "escalations": set(),
-        "appeals": {"open"},  # not decided yet
-        "statements": {"permanent-ban", "held"},  # a ban in force; a held account
+        "appeals": {"open", "against-suspension"},  # not decided yet
+        # a ban in force; a held account; a suspension still contested
+        "statements": {"permanent-ban", "held", "of-appealed-suspension"},
+        "sanctions": {"permanent-ban", "held"},
+        "misuse": {"suspension-appealed", "held"},
         "reports": {"open-old", "held-target", "appealed"},
         "notices": {"of-open-report"},
         "signals": {"held"},
@@ -713,3 +849,48 @@ def test_package_rotation_is_audited_with_the_files_it_deleted(seeded):
     request = LegalRequest.objects.get(pk=seeded["packages"]["old"].pk)
     # What was handed over stays provable: the digest is kept, only the file went.
     assert request.package_name == "" and request.package_sha256 == "0" * 64
+
+
+def test_a_released_hold_lets_the_next_purge_redact_the_snapshot_it_kept(seeded, officer):
+    """A report on a held account keeps the texts the purge removed elsewhere; once the
+    hold is released, the next run takes them out of its snapshot too (issue 16)."""
+    now = seeded["now"]
+    quoted = seeded["messages"]["past-grace-1"]
+    recent_on_suspect = Report.objects.create(
+        category="harassment",
+        source=ReportSource.USER,
+        target_user=LegalHold.objects.filter(user__isnull=False).first().user,
+        room=quoted.room,  # the conversation around the reported message
+        context=[{"id": quoted.pk, "author": "active", "body": "past-grace-1"}],
+        status=ReportStatus.DISMISSED,
+        decided_at=now - timedelta(days=1),
+        severity=3,
+        deadline=now,
+    )
+    actions.do_purge_expired(actor=None, now=now)
+    recent_on_suspect.refresh_from_db()
+    assert recent_on_suspect.context[0]["body"] == "past-grace-1"
+    assert recent_on_suspect.redactions_due == [quoted.pk]
+    # Still held: a second run leaves it whole and counts nothing for it.
+    assert actions.do_purge_expired(actor=None, now=now).counts["report_snapshots"] == 0
+
+    for hold in LegalHold.objects.filter(released_at__isnull=True):
+        actions.do_release_hold(hold, actor=officer, reason="procédure close")
+    summary = actions.do_purge_expired(actor=None, now=now)
+
+    # Both reports the hold kept whole (the old one then goes, its period over).
+    assert summary.counts["report_snapshots"] == 2
+    recent_on_suspect.refresh_from_db()
+    assert recent_on_suspect.context == [
+        {"id": quoted.pk, "author": "active", "body": "", "redacted": True}
+    ]
+    assert recent_on_suspect.redactions_due == []
+    assert not Report.objects.filter(pk=seeded["reports"]["held-target"].pk).exists()
+    after_hold = [
+        entry.details["reports"]
+        for entry in audit_entries(AuditEvent.REPORT_SNAPSHOTS_REDACTED)
+        if entry.details.get("after_hold")
+    ]
+    assert after_hold == [1, 2]  # the seeded report released earlier, then these two
+    # Done once: nothing is left to redact.
+    assert actions.do_purge_expired(actor=None, now=now).counts["report_snapshots"] == 0

@@ -73,3 +73,47 @@ def test_check_mode_reports_a_stale_document(tmp_path, monkeypatch, capsys):
     assert "| old |" in stale.read_text()
     assert retention_table.main([]) == 0
     assert retention_table.main(["--check"]) == 0
+
+
+# --- every model has a retention class (issue 16) ---------------------------------------------
+
+APPS_WITH_PERSONAL_DATA = ("accounts", "rooms", "moderation", "compliance", "audit")
+
+
+def _models():
+    from django.apps import apps
+
+    return {
+        model._meta.label_lower
+        for app in APPS_WITH_PERSONAL_DATA
+        for model in apps.get_app_config(app).get_models()
+        if not model._meta.proxy
+    }
+
+
+def test_every_model_of_our_apps_has_a_retention_class():
+    """A model added without a period or a stated rule fails here."""
+    from compliance.retention import OTHER_RULES, RETENTION_CLASSES
+
+    assert set(RETENTION_CLASSES) == _models()
+    for label, rule in RETENTION_CLASSES.items():
+        assert rule in DEFAULT_RETENTION_DAYS or rule in OTHER_RULES, (label, rule)
+    assert set(retention_table.RULE_DESCRIPTIONS) == set(OTHER_RULES)
+
+
+def test_the_compliance_doc_holds_the_model_table_the_script_writes():
+    text = retention_table.MODELS_DOCUMENT.read_text(encoding="utf-8")
+    table = retention_table.render_models(
+        retention_table.retention_classes(), retention_table.policy_days()
+    )
+    assert retention_table.rewrite_models(text, table) == text, (
+        "docs/compliance.md: the table of retention classes is out of date; run "
+        "`make retention-tables`"
+    )
+    rows = dict(re.findall(r"^\| `(\w+\.\w+)` \| `(\w+)` \|", text, re.MULTILINE))
+    assert rows == retention_table.retention_classes()
+
+
+def test_a_model_with_an_unknown_class_stops_the_script():
+    with pytest.raises(ValueError, match="nowhere"):
+        retention_table.render_models({"rooms.room": "nowhere"}, DEFAULT_RETENTION_DAYS)

@@ -284,3 +284,59 @@ def test_an_escalation_can_be_declined_from_its_page(client_, room, make_user, m
     assert escalation.declined_by == moderator
     assert "non transmis" in client_.get(f"{QUEUE}{report.pk}/decide/").content.decode()
     assert AuditEntry.objects.filter(event=AuditEvent.ESCALATION_DECLINED).count() == 1
+
+
+# --- Art. 23 measures ---------------------------------------------------------------------------
+
+
+def _misuse(user, kind, *, days_ago: int, ends_in: int | None = None):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from moderation.models import MisuseMeasure
+
+    created = timezone.now() - timedelta(days=days_ago)
+    return MisuseMeasure.objects.create(
+        kind=kind,
+        user=user,
+        created=created,
+        ends_at=None if ends_in is None else timezone.now() + timedelta(days=ends_in),
+        figures={"decided_reports": 12, "manifestly_unfounded": 9, "window_days": 90},
+    )
+
+
+def test_art23_measures_are_listed_filtered_and_shown_behind_a_reason(room, make_user, moderator):
+    from moderation.models import MisuseStep
+
+    warned, suspended, lapsed = make_user("averti"), make_user("suspendu"), make_user("ancien")
+    warning = _misuse(warned, MisuseStep.NOTIFIER_WARNING, days_ago=3)
+    suspension = _misuse(suspended, MisuseStep.NOTIFIER_SUSPENSION, days_ago=1, ends_in=29)
+    old = _misuse(lapsed, MisuseStep.NOTIFIER_WARNING, days_ago=200)
+    client = verified_client(moderator)
+    url = "/admin/moderation/misusemeasure/"
+
+    # Personal data: a stated reason first, nothing shown before it.
+    gate = client.get(url)
+    assert gate.status_code == 403 and "averti" not in gate.content.decode()
+    assert client.post(url, {"access_reason": "Revue des suspensions."}).status_code == 302
+    listed = client.get(url)
+    assert listed.status_code == 200
+    assert set(listed.context["cl"].result_list) == {warning, suspension, old}
+    in_force = client.get(url, {"en_vigueur": "1"})
+    assert set(in_force.context["cl"].result_list) == {warning, suspension}
+    assert list(client.get(url, {"en_vigueur": "0"}).context["cl"].result_list) == [old]
+    by_kind = client.get(url, {"kind__exact": MisuseStep.NOTIFIER_SUSPENSION})
+    assert list(by_kind.context["cl"].result_list) == [suspension]
+    assert list(client.get(url, {"q": "averti"}).context["cl"].result_list) == [warning]
+
+    detail = client.get(f"{url}{suspension.pk}/change/").content.decode()
+    assert "suspendu" in detail
+    assert "signalements examinés dans la période" in detail and "<td>12</td>" in detail
+    # Read-only: written by the procedure only.
+    assert client.get(f"{url}add/").status_code == 403
+    looks = AuditEntry.objects.filter(
+        event=AuditEvent.VIEW_PERSONAL_DATA, target_type="moderation.misusemeasure"
+    )
+    assert looks.count() == 6  # the list, three filters, a search, the detail
+    assert {entry.reason for entry in looks} == {"Revue des suspensions."}

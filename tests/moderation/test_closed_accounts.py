@@ -5,7 +5,7 @@ import pytest
 from audit.events import AuditEvent
 from audit.models import AuditEntry
 from moderation.actions import do_forget_member
-from moderation.models import HeldMessage, HeldStatus, TrustedFlagger
+from moderation.models import HeldMessage, HeldStatus, ModerationRecord, TrustedFlagger
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +20,18 @@ def test_forget_member_refuses_held_messages_and_ends_trusted_flagger_status(mak
     others = HeldMessage.objects.create(room=room, author=other, body="autre")
     TrustedFlagger.objects.create(user=leaving, organisation="Association")
     TrustedFlagger.objects.create(user=other, organisation="Autre association")
+    ModerationRecord.objects.create(user=leaving, violations=2, unfounded_reports=1)
+    ModerationRecord.objects.create(user=other, violations=1)
 
     forgotten = do_forget_member(leaving, actor=None)
 
-    assert forgotten == {"held_messages_refused": 1, "trusted_flagger_ended": 1}
+    assert forgotten == {
+        "held_messages_refused": 1,
+        "trusted_flagger_ended": 1,
+        "counters_forgotten": 1,
+    }
+    # The Art. 23 counters served only the closing account's next step.
+    assert list(ModerationRecord.objects.values_list("user_id", flat=True)) == [other.pk]
     statuses = dict(HeldMessage.objects.values_list("pk", "status"))
     assert statuses == {
         pending.pk: HeldStatus.REJECTED,
@@ -41,4 +49,5 @@ def test_forget_member_refuses_held_messages_and_ends_trusted_flagger_status(mak
     assert do_forget_member(leaving, actor=None) == {
         "held_messages_refused": 0,
         "trusted_flagger_ended": 0,
+        "counters_forgotten": 0,
     }

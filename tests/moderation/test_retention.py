@@ -11,6 +11,7 @@ from audit.models import AuditEntry
 from moderation.actions import (
     MODERATION_RECORDS,
     do_forget_moderation_records,
+    do_redact_released_snapshots,
     do_redact_report_snapshots,
 )
 from moderation.models import (
@@ -23,7 +24,7 @@ from moderation.models import (
     SafetySignal,
     SafetySignalKind,
 )
-from moderation.queries import snapshot
+from moderation.queries import held_back_snapshots, snapshot
 from rooms.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,62 @@ def test_snapshots_of_held_accounts_and_rooms_are_kept(make_user, make_room):
         in_held_room.pk: "texte effacé",
         free.pk: "",
     }
+    # The held ones remember what to redact once no hold covers them.
+    due = {
+        report.pk: Report.objects.get(pk=report.pk).redactions_due
+        for report in (on_suspect, by_suspect, in_held_room, free)
+    }
+    assert due == {
+        on_suspect.pk: [purged.pk],
+        by_suspect.pk: [purged.pk],
+        in_held_room.pk: [purged.pk],
+        free.pk: [],
+    }
+    (entry,) = AuditEntry.objects.filter(event=AuditEvent.REPORT_SNAPSHOTS_REDACTED)
+    assert entry.details == {
+        "reports": 1,
+        "first_id": free.pk,
+        "last_id": free.pk,
+        "deferred_under_hold": 3,
+    }
+
+
+def test_snapshots_kept_by_a_hold_are_redacted_once_it_no_longer_covers_them(make_user, make_room):
+    author, suspect, other = make_user("auteur"), make_user("suspect"), make_user("autre")
+    room = make_room()
+    purged = Message.objects.create(room=room, author=author, body="texte effacé")
+    kept = Message.objects.create(room=room, author=other, body="texte gardé")
+    on_suspect = _report(suspect, room, [snapshot(purged), snapshot(kept)])
+    do_redact_report_snapshots([purged.pk], actor=None, reason="r", held_users={suspect.pk})
+    assert list(held_back_snapshots(held_users={suspect.pk})) == []
+    assert list(held_back_snapshots()) == [on_suspect]
+
+    # Asked while the hold still covers it (placed again meanwhile): left whole.
+    assert (
+        do_redact_released_snapshots(
+            [on_suspect.pk], actor=None, reason="r", held_users={suspect.pk}
+        )
+        == 0
+    )
+    on_suspect.refresh_from_db()
+    assert on_suspect.context[0]["body"] == "texte effacé"
+
+    assert do_redact_released_snapshots([on_suspect.pk], actor=None, reason="r") == 1
+
+    on_suspect.refresh_from_db()
+    assert [(e["body"], e.get("redacted")) for e in on_suspect.context] == [
+        ("", True),
+        ("texte gardé", None),
+    ]
+    assert on_suspect.redactions_due == []
+    entry = (
+        AuditEntry.objects.filter(event=AuditEvent.REPORT_SNAPSHOTS_REDACTED).order_by("seq").last()
+    )
+    assert entry.details == {
+        "reports": 1,
+        "first_id": on_suspect.pk,
+        "last_id": on_suspect.pk,
+        "after_hold": True,
+    }
+    assert list(held_back_snapshots()) == []
+    assert do_redact_released_snapshots([on_suspect.pk], actor=None, reason="r") == 0

@@ -59,6 +59,7 @@ def test_every_metric_named_in_deploy_and_docs_is_exposed(make_staff):
     do_record_checkpoint(actor=None, key_id="test")
     with transaction.atomic():
         record(AuditEvent.RETENTION_PURGE_RUN, actor=None, details={"dry_run": False})
+        record(AuditEvent.BACKUPS_ROTATED, actor=None, details={"dry_run": False})
     exposed = {
         family.name
         for family in text_string_to_metric_families(reader.get("/metrics").content.decode())
@@ -107,7 +108,7 @@ def test_scheduled_jobs_run_commands_that_exist():
                 ran.add(command)
             for script in re.findall(r"scripts/[\w.-]+", text):
                 assert (ROOT / script).is_file(), (unit.name, script)
-    assert {"purge_expired", "audit_checkpoint"} <= ran
+    assert {"purge_expired", "audit_checkpoint", "rotate_backups"} <= ran
 
 
 def test_nginx_sends_the_headers_the_settings_read():

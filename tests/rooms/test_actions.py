@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import transaction
+from django.db.models import Q
 
 from audit.events import AuditEvent
 from audit.models import AuditEntry
@@ -11,7 +12,9 @@ from rooms.models import (
     Block,
     ContactRequest,
     ContactRequestStatus,
+    Ignore,
     InvitationStatus,
+    Mention,
     Message,
     Room,
     RoomKind,
@@ -363,6 +366,11 @@ def test_forget_member_removes_their_room_state_and_tells_the_rooms(
     sent = actions.do_open_direct_room(owner, actor=leaving)  # a pending first contact
     received = actions.do_open_direct_room(leaving, actor=dora)
     message = actions.do_post_message(public_room, "reste", actor=leaving).message
+    actions.do_ignore_user(carol, actor=leaving)
+    actions.do_ignore_user(leaving, actor=dora)
+    actions.do_join_public_room(public_room, actor=owner)  # leaving blocks bob
+    actions.do_post_message(public_room, "@leaving bonjour", actor=owner)
+    assert Mention.objects.filter(user=leaving).count() == 1
     # The public room and both direct rooms.
     assert RoomMembership.objects.filter(user=leaving).count() == 3
     events = listen(room_group(public_room.id))
@@ -374,10 +382,14 @@ def test_forget_member_removes_their_room_state_and_tells_the_rooms(
         "memberships": 3,
         "invitations": 1,
         "blocks": 2,
+        "ignores": 2,
+        "mentions": 1,
         "presences": 1,
-        "notifications": 1,  # the invitation's
+        "notifications": 2,  # the invitation's and the mention's
         "contact_requests_ignored": 2,
     }
+    assert not Ignore.objects.filter(Q(ignorer=leaving) | Q(ignored=leaving)).exists()
+    assert not Mention.objects.filter(user=leaving).exists()
     assert not RoomMembership.objects.filter(user=leaving).exists()
     assert not RoomInvitation.objects.filter(invitee=leaving).exists()
     assert not Block.objects.filter(blocker=leaving).exists()
