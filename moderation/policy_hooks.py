@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from core import metrics
 from core.refusals import RefusalCode
 from core.staff import has_staff_powers
-from moderation import actions, detection
+from moderation import actions, detection, queries
 from moderation.models import (
     FilterAction,
     FilterKind,
@@ -33,6 +33,7 @@ from moderation.models import (
     Sanction,
     SanctionKind,
     Severity,
+    StatementOfReasons,
 )
 from rooms import policy, policy_cache
 from rooms.models import ContactRequest, Message, RoomKind
@@ -132,6 +133,54 @@ def refuse_muted(user, room, body) -> policy.Verdict | None:
             "(décision de modération : voir « Mes décisions »)."
         )
         % {"until": _until(sanction)},
+    )
+
+
+# Strongest first: the measure a page shows when several apply.
+RESTRICTION_ORDER = (SanctionKind.BAN, SanctionKind.KICK, SanctionKind.MUTE)
+
+
+def _restriction_texts(kind: str, site_wide: bool) -> tuple[str, str]:
+    """The measure and its scope, then what it means for the member."""
+    if kind == SanctionKind.MUTE:
+        if site_wide:
+            return _("Mise en sourdine sur tout le site"), _("Vous pouvez lire, pas écrire.")
+        return _("Mise en sourdine dans ce salon"), _("Vous pouvez le lire, pas y écrire.")
+    if kind == SanctionKind.KICK:
+        return _("Exclusion temporaire de ce salon"), _("Vous ne pouvez pas y entrer.")
+    if site_wide:
+        return _("Bannissement du site"), _("Vous ne pouvez plus entrer dans les salons.")
+    return _("Bannissement de ce salon"), _("Vous ne pouvez plus y entrer.")
+
+
+def current_restriction(user, room) -> policy.Restriction | None:
+    """The strongest active mute, kick or ban that applies in `room` (the
+    latest-ending of that kind), with its statement of reasons: what the room
+    page and the socket's `restriction` frame show. Read from the database,
+    not the per-process cache: it is asked just after a change, which another
+    process's cache may not have heard of yet, and rarely (a page, a socket
+    opening, a measure)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    sanctions = list(queries.active_sanctions(user, room, RESTRICTION_ORDER))
+    if not sanctions:
+        return None
+    strongest = min(RESTRICTION_ORDER.index(sanction.kind) for sanction in sanctions)
+    kind = RESTRICTION_ORDER[strongest]
+    of_kind = [sanction for sanction in sanctions if sanction.kind == kind]
+    # Permanent first, else the one that ends last: the end the member must wait for.
+    sanction = max(of_kind, key=lambda each: (each.ends_at is None, each.ends_at or each.created))
+    statement = StatementOfReasons.objects.filter(sanction=sanction).first()
+    site_wide = sanction.room_id is None
+    label, detail = _restriction_texts(sanction.kind, site_wide)
+    return policy.Restriction(
+        measure=sanction.kind,
+        site_wide=site_wide,
+        until=sanction.ends_at,
+        label=label,
+        detail=detail,
+        statement_url=statement.get_absolute_url() if statement else "",
+        can_appeal=bool(statement and statement.can_appeal),
     )
 
 
@@ -360,6 +409,7 @@ def register() -> None:
         _filter_rule_changed, sender=FilterRule, dispatch_uid="moderation.filterrule.cache.delete"
     )
     policy.register_join_check(refuse_banned)
+    policy.register_restriction_source(current_restriction)
     # Order matters: a muted user's text is neither filtered nor scanned.
     policy.register_post_check(refuse_muted)
     policy.register_post_check(apply_filters, screens_text=True)

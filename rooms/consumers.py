@@ -30,6 +30,7 @@ import time
 import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -38,6 +39,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, OperationalError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import sessions
@@ -184,18 +186,52 @@ def _check_access(user_id, slug: str, session_key: str | None, scope=None):
     return room, user, policy.can_join(user, room)
 
 
+# A timed mute ends by itself (no job lifts it): the socket reads the
+# restriction again this long after its end and tells the page.
+RESTRICTION_END_MARGIN_SECONDS = 0.5
+NO_RESTRICTION = {
+    "measure": None,
+    "scope": None,
+    "until": None,
+    "label": "",
+    "detail": "",
+    "statement": None,
+    "can_appeal": False,
+}
+
+
+def restriction_frame(found: policy.Restriction | None) -> dict:
+    """The `restriction` frame: the measure that limits the user here, or none."""
+    return {"type": ServerEvent.RESTRICTION, **(found.as_frame() if found else NO_RESTRICTION)}
+
+
+def _restriction(user, room: Room) -> policy.Restriction | None:
+    return policy.restriction(user, room)
+
+
 def _session_key(scope) -> str | None:
     session = scope.get("session")
     return getattr(session, "session_key", None) if session is not None else None
 
 
-def _enter_room(room: Room, user, channel_name: str, scope) -> Carrier:
-    """Records the connection (décret 2021-1362) and the presence; returns the
-    carrier that the socket's writes name in their content operations."""
+def _enter_room(room: Room, user, channel_name: str, scope) -> tuple[Carrier, dict | None, dict]:
+    """Records the connection (décret 2021-1362) and the presence. Returns the
+    carrier that the socket's writes name in their content operations, the
+    presence frame for this socket alone when the room's online set did not
+    change (no broadcast will bring it: a second tab), and the restriction."""
     ip_address, port = client_address(scope)
     record = record_connection(user, ConnectionKind.WEBSOCKET, ip_address=ip_address, port=port)
-    actions.do_enter_room(room, channel_name, actor=user)
-    return socket_carrier(record, scope)
+    before = queries.online_usernames(room)
+    after = actions.do_enter_room(room, channel_name, actor=user)
+    presence_frame = None
+    if after == before:
+        presence_frame = {
+            "type": ServerEvent.PRESENCE,
+            "users": after,
+            "members": queries.member_count(room),
+        }
+    restricted = restriction_frame(_restriction(user, room))
+    return socket_carrier(record, scope), presence_frame, restricted
 
 
 def _backfill_chunk(room: Room, after: int) -> list[dict]:
@@ -251,7 +287,12 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
             getattr(self.user, "pk", None), self.slug, self.session_key, self.scope
         )
         if not verdict:
-            await self._refuse(verdict.close_code)
+            told = None
+            if verdict.close_code == CloseCode.FORBIDDEN and room is not None:
+                # Banned or kicked: the page shows the decision, not a bare refusal.
+                found = await database_sync_to_async(_restriction)(user, room)
+                told = restriction_frame(found) if found else None
+            await self._refuse(verdict.close_code, told)
             return
         self.user = user  # with its second factor checked (staff powers)
         if not await socket_limit.claim(self.user.pk, self.channel_name):
@@ -268,11 +309,16 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         await self._join_group(session_group(self.session_key))
         await self.accept()
         self.checked_at = time.monotonic()
-        self.carrier = await database_sync_to_async(_enter_room)(
+        self.restriction_timer: asyncio.Task | None = None
+        self.carrier, presence_frame, restricted = await database_sync_to_async(_enter_room)(
             room, self.user, self.channel_name, self.scope
         )
         presence.track(self.channel_name)
         self.room = room
+        if restricted["measure"] is not None:
+            await self._tell_restriction(restricted)
+        if presence_frame is not None:
+            await self.send_json(presence_frame)
         after = self._after_parameter()
         if after is not None:
             # Chunk by chunk, so that a long absence never loads a whole room at once.
@@ -294,10 +340,62 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         self.relay_backlog = None
         self.revalidate_task = asyncio.get_running_loop().create_task(self._revalidate_forever())
 
-    async def _refuse(self, code: int) -> None:
-        """Accept, then close with the code: the client sees why."""
+    async def _refuse(self, code: int, frame: dict | None = None) -> None:
+        """Accept, then close with the code: the client sees why (and, for a
+        ban or a kick, which decision: the `restriction` frame first)."""
         await self.accept()
+        if frame is not None:
+            await self.send_json(frame)
         await self.close(code=code)
+
+    # --- restrictions (moderation's measures, shown by the page) ----------------------------
+
+    async def _tell_restriction(self, frame: dict) -> None:
+        """Sends the frame; a timed mute is read again just after its end, so
+        that the page gets its composer back without a reload."""
+        await self.send_json(frame)
+        timer = getattr(self, "restriction_timer", None)
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
+        self.restriction_timer = None
+        if frame["measure"] == "mute" and frame["until"]:
+            ends = datetime.fromisoformat(frame["until"])
+            delay = (ends - timezone.now()).total_seconds() + RESTRICTION_END_MARGIN_SECONDS
+            self.restriction_timer = asyncio.get_running_loop().create_task(
+                self._restriction_ended(max(delay, 0))
+            )
+
+    async def _restriction_ended(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self.room is None:
+            return
+        try:
+            found = await database_sync_to_async(_restriction)(self.user, self.room)
+            await self._tell_restriction(restriction_frame(found))
+        except Exception:
+            logger.exception("could not read the restriction in room %s", self.room.id)
+
+    async def _close_forbidden(self, code: int) -> None:
+        """Closes with the code; a ban or a kick is named first (4403)."""
+        if code == CloseCode.FORBIDDEN and self.room is not None:
+            try:
+                found = await database_sync_to_async(_restriction)(self.user, self.room)
+            except Exception:
+                logger.exception("could not read the restriction in room %s", self.room.id)
+                found = None
+            if found is not None:
+                await self.send_json(restriction_frame(found))
+        await self.close(code=code)
+
+    async def user_restriction(self, event) -> None:
+        if self.room is None or event.get("room") not in (None, self.room.id):
+            return
+        try:
+            found = await database_sync_to_async(_restriction)(self.user, self.room)
+        except Exception:
+            logger.exception("could not read the restriction in room %s", self.room.id)
+            return
+        await self._tell_restriction(restriction_frame(found))
 
     async def close(self, code=None, reason=None) -> None:
         # Every close goes through here: never a code the protocol cannot send.
@@ -326,7 +424,7 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
             self.grace_task = asyncio.get_running_loop().create_task(self._revalidate_later())
             return True
         if not verdict:
-            await self.close(code=verdict.close_code)
+            await self._close_forbidden(verdict.close_code)
             return False
         self.user, self.checked_at = user, time.monotonic()
         return True
@@ -389,6 +487,9 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         if getattr(self, "revalidate_task", None) is not None:
             self.revalidate_task.cancel()
             self.revalidate_task = None
+        if getattr(self, "restriction_timer", None) is not None:
+            self.restriction_timer.cancel()
+            self.restriction_timer = None
         await self.stop_conversation_tasks()
         if self.post_task is not None:
             # Posts not yet started are dropped: their senders never got them
@@ -591,7 +692,7 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
 
     async def user_close(self, event) -> None:
         if self.room is not None and event.get("room") in (None, self.room.id):
-            await self.close(code=event["code"])
+            await self._close_forbidden(event["code"])
 
     async def user_revalidate(self, event) -> None:
         if self.room is None or event.get("room") not in (None, self.room.id):
@@ -682,6 +783,9 @@ class ConversationsConsumer(AsyncJsonWebsocketConsumer):
 
     async def user_relations(self, event) -> None:
         pass  # for room sockets (typing); nothing to show here
+
+    async def user_restriction(self, event) -> None:
+        pass  # for room sockets: the room page shows the measure
 
     async def user_close(self, event) -> None:
         if event.get("room") is None:

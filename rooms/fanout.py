@@ -54,6 +54,8 @@ def frame_text(event: dict) -> str | None:
         frame = {"type": ServerEvent.REACTIONS, "id": event["id"], "counts": event["counts"]}
     elif kind == GroupEvent.ROOM_PRESENCE:
         frame = {"type": ServerEvent.PRESENCE, "users": event["users"]}
+        if "members" in event:
+            frame["members"] = event["members"]
     else:
         return None
     # The same encoding as AsyncJsonWebsocketConsumer.send_json.

@@ -3,7 +3,8 @@
 Called only from `transaction.on_commit` callbacks (the database is the truth,
 the layer a notifier). Each event carries what the sockets send as is, so that
 a message is serialised once per event, not once per socket. Moderation uses
-`close_user_sockets` to disconnect the banned and the kicked.
+`close_user_sockets` to disconnect the banned and the kicked, and
+`restriction_changed` to tell open pages of a mute.
 """
 
 import logging
@@ -71,8 +72,19 @@ def relations_changed(user_id: int) -> None:
     send_to_group(user_group(user_id), {"type": GroupEvent.USER_RELATIONS})
 
 
-def presence_changed(room_id: int, usernames: list[str]) -> None:
-    send_to_group(room_group(room_id), {"type": GroupEvent.ROOM_PRESENCE, "users": usernames})
+def presence_changed(room_id: int, usernames: list[str], members: int) -> None:
+    """The online set changed; `members` comes along so that the page's two
+    counts are read at the same moment and agree."""
+    send_to_group(
+        room_group(room_id),
+        {"type": GroupEvent.ROOM_PRESENCE, "users": usernames, "members": members},
+    )
+
+
+def restriction_changed(user_id: int, room_id: int | None = None) -> None:
+    """A measure against the user began or ended (moderation): their sockets in
+    that room, or all of them, read it again and tell their page."""
+    send_to_group(user_group(user_id), {"type": GroupEvent.USER_RESTRICTION, "room": room_id})
 
 
 def conversation_changed(user_id: int, room_slug: str, *, request: str | None = None) -> None:

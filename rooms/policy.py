@@ -7,13 +7,16 @@ filters) by registering extra checks at start-up, in their AppConfig.ready():
     from rooms import policy
     policy.register_join_check(my_ban_check)   # (user, room) -> Verdict | None
     policy.register_post_check(my_mute_check)  # (user, room, body) -> Verdict | None
+    policy.register_restriction_source(my_source)  # (user, room) -> Restriction | None
 
 A check returns None (no objection) or a refusal. Rooms never imports them.
+A restriction source says which measure applies (to show it, never to decide:
+the checks decide).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,10 +66,37 @@ def refuse_join(close_code: CloseCode, detail: str) -> Verdict:
     return Verdict(False, code="forbidden", detail=detail, close_code=int(close_code))
 
 
+@dataclass(frozen=True)
+class Restriction:
+    """A measure that limits the user in a room, as the room page and the
+    socket's `restriction` frame show it (docs/protocol.md)."""
+
+    measure: str  # "mute", "kick" or "ban"
+    site_wide: bool
+    until: datetime | None  # None: permanent
+    label: str  # the measure and its scope: "Mise en sourdine dans ce salon"
+    detail: str  # what it means: "Vous pouvez le lire, pas y écrire."
+    statement_url: str = ""  # the statement of reasons, where one can appeal
+    can_appeal: bool = False
+
+    def as_frame(self) -> dict:
+        return {
+            "measure": self.measure,
+            "scope": "site" if self.site_wide else "room",
+            "until": self.until.isoformat() if self.until else None,
+            "label": self.label,
+            "detail": self.detail,
+            "statement": self.statement_url or None,
+            "can_appeal": self.can_appeal,
+        }
+
+
 JoinCheck = Callable[[object, Room], Verdict | None]
 PostCheck = Callable[[object, Room, str], Verdict | None]
 _join_checks: list[JoinCheck] = []
 _post_checks: list[PostCheck] = []
+RestrictionSource = Callable[[object, Room], Restriction | None]
+_restriction_sources: list[RestrictionSource] = []
 # Post checks that judge the text itself (filters, signals): a text a moderator
 # has already reviewed (a held message released) is not judged again.
 _text_screens: set[PostCheck] = set()
@@ -86,8 +116,13 @@ def register_post_check(check: PostCheck, *, screens_text: bool = False) -> None
         _text_screens.add(check)
 
 
+def register_restriction_source(source: RestrictionSource) -> None:
+    if source not in _restriction_sources:
+        _restriction_sources.append(source)
+
+
 def unregister_check(check) -> None:
-    for registry in (_join_checks, _post_checks):
+    for registry in (_join_checks, _post_checks, _restriction_sources):
         if check in registry:
             registry.remove(check)
     _text_screens.discard(check)
@@ -277,3 +312,13 @@ def can_post(
         if extra is not None and not extra:
             return extra
     return ALLOWED
+
+
+def restriction(user, room: Room) -> Restriction | None:
+    """The measure that limits the user in this room now, if any (the first
+    source that names one)."""
+    for source in _restriction_sources:
+        found = source(user, room)
+        if found is not None:
+            return found
+    return None

@@ -109,6 +109,9 @@ class ServerEvent(StrEnum):
     TYPING = "typing"
     ERROR = "error"
     PRESENCE = "presence"
+    # A moderation measure that limits the user here (mute, kick, ban) began,
+    # changed or ended: the page shows it (docs/protocol.md, "Restrictions").
+    RESTRICTION = "restriction"
     # On /ws/conversations/: something changed in one of the user's conversations.
     CONVERSATION_CHANGED = "conversation.changed"
     # On /ws/conversations/: someone mentioned the user (the message JSON).
@@ -125,7 +128,7 @@ class GroupEvent(StrEnum):
     ROOM_REACTIONS = "room.reactions"  # {"id": int, "counts": {emoji: count}}
     # Filtered per socket (blocks, ignores), so not encoded once for all.
     ROOM_TYPING = "room.typing"  # {"user": username, "user_id": int}
-    ROOM_PRESENCE = "room.presence"  # {"users": [username, ...]}
+    ROOM_PRESENCE = "room.presence"  # {"users": [username, ...], "members": int}
     ROOM_CLOSE = "room.close"  # {"code": int}: the room was archived
     # To user.<id>: close that user's sockets, in one room or all of them.
     USER_CLOSE = "user.close"  # {"code": int, "room": room id or None}
@@ -141,3 +144,6 @@ class GroupEvent(StrEnum):
     USER_MENTION = "user.mention"  # {"room": slug, "message": <message JSON>}
     # The user's blocks or ignores changed: their sockets reload them.
     USER_RELATIONS = "user.relations"  # {}
+    # To user.<id>: a measure against the user began or ended, in one room or
+    # site-wide: the sockets it concerns read it and send a `restriction` frame.
+    USER_RESTRICTION = "user.restriction"  # {"room": room id or None}

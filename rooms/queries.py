@@ -656,6 +656,11 @@ def pending_invitations(user):
     ).select_related("room", "invited_by")
 
 
+def member_count(room: Room) -> int:
+    """As `with_counts` counts them, so that the page's live counts agree with it."""
+    return RoomMembership.objects.filter(room=room).count()
+
+
 def online_usernames(room: Room) -> list[str]:
     """Who has a live socket in the room now (sockets of a dead process expire)."""
     live = RoomPresence.objects.filter(room=room, seen_at__gte=presence_deadline())

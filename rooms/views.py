@@ -45,8 +45,18 @@ def _gate(request: HttpRequest) -> HttpResponse | None:
     )
 
 
-def _refused(request: HttpRequest, detail: str, status: int = 403) -> HttpResponse:
-    return render(request, "rooms/refused.html", {"detail": detail}, status=status)
+def _refused(
+    request: HttpRequest, detail: str, status: int = 403, *, room: Room | None = None
+) -> HttpResponse:
+    """The refusal in words; for a ban or a kick, the decision: the measure,
+    its end, the statement of reasons and the appeal (rooms/_restriction.html)."""
+    restriction = policy.restriction(request.user, room) if room is not None else None
+    return render(
+        request,
+        "rooms/refused.html",
+        {"detail": detail, "restriction": restriction},
+        status=status,
+    )
 
 
 SEARCH_MAX_LENGTH = 100
@@ -168,6 +178,8 @@ def _chat_strings() -> dict:
         "online": plural_forms(
             lambda n: ngettext("%(count)d personne en ligne", "%(count)d personnes en ligne", n)
         ),
+        "members": plural_forms(lambda n: ngettext("%(count)d membre", "%(count)d membres", n)),
+        "composer_locked": _("%(measure)s : vous ne pouvez pas écrire ici pour l'instant."),
         # static/js/chat-features.js
         "edited": _("modifié"),
         "reply": _("Répondre"),
@@ -249,6 +261,7 @@ def _chat_context(request: HttpRequest, room: Room, *, membership=None, **extra)
     stopped reading (for the "new messages" divider) and the texts of chat.js."""
     membership = membership or policy.membership(request.user, room)
     counted = queries.with_counts(Room.objects.filter(pk=room.pk)).first()
+    restriction = policy.restriction(request.user, room)
     return {
         "room": room,
         "member_count": counted.member_count,
@@ -259,6 +272,9 @@ def _chat_context(request: HttpRequest, room: Room, *, membership=None, **extra)
         "max_body_length": MAX_BODY_LENGTH,
         "chat_strings": _chat_strings(),
         "chat_features": _features_config(request.user),
+        # Shown at once, then kept up to date by the socket's `restriction` frames.
+        "restriction": restriction,
+        "restriction_frame": restriction.as_frame() if restriction else None,
         **extra,
     }
 
@@ -285,7 +301,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if not verdict:
         if verdict.close_code == CloseCode.NOT_FOUND:
             raise Http404
-        return _refused(request, verdict.detail)
+        return _refused(request, verdict.detail, room=room)
     membership = policy.membership(request.user, room)
     can_invite = room.kind == RoomKind.PRIVATE and policy.is_room_staff(request.user, room)
     return render(
@@ -337,7 +353,7 @@ def direct_room(request: HttpRequest, username: str) -> HttpResponse:
         )
     verdict = policy.can_read(request.user, room)
     if not verdict:
-        return _refused(request, verdict.detail)
+        return _refused(request, verdict.detail, room=room)
     outgoing = ContactRequest.objects.filter(room=room, sender=request.user).first()
     # A block keeps the history readable: the blocker may lift it here; the
     # other side reads only that the conversation is closed (docs/protocol.md, "Blocks").

@@ -130,6 +130,7 @@ def _issue_sanction(
         },
     )
     if kind in (SanctionKind.BAN, SanctionKind.KICK):
+        # The sockets name the decision (a `restriction` frame) before closing.
         transaction.on_commit(
             partial(
                 notify.close_user_sockets,
@@ -137,6 +138,11 @@ def _issue_sanction(
                 int(CloseCode.FORBIDDEN),
                 room.pk if room is not None else None,
             )
+        )
+    elif kind == SanctionKind.MUTE:
+        # Open pages show the mute and disable their composer at once.
+        transaction.on_commit(
+            partial(notify.restriction_changed, user.pk, room.pk if room is not None else None)
         )
     return sanction
 
@@ -159,7 +165,9 @@ def do_issue_sanction(
     """Warns, mutes, kicks or bans, in a room or site-wide, for a time or for good.
 
     A ban or a kick closes the user's matching sockets with 4403 on every
-    process once committed; rooms' policy refuses them from then on (moderation/policy_hooks.py).
+    process once committed (after a `restriction` frame naming it); a mute
+    sends that frame to the open sockets it covers; rooms' policy refuses
+    them from then on (moderation/policy_hooks.py).
     """
     return _issue_sanction(
         user,
@@ -199,3 +207,8 @@ def _lift(sanction: Sanction, *, actor, reason: str) -> None:
         reason=reason,
         details={"kind": sanction.kind, "user": sanction.user_id},
     )
+    if sanction.kind == SanctionKind.MUTE:
+        # Open pages get their composer back (or show the measure still in force).
+        transaction.on_commit(
+            partial(notify.restriction_changed, sanction.user_id, sanction.room_id)
+        )

@@ -68,8 +68,9 @@ def do_forget_member(user, *, actor) -> dict[str, int]:
         details=forgotten,
     )
     for room_id in present_in:
-        online = queries.online_usernames(Room(pk=room_id))
-        transaction.on_commit(partial(notify.presence_changed, room_id, online))
+        room = Room(pk=room_id)
+        online, members = queries.online_usernames(room), queries.member_count(room)
+        transaction.on_commit(partial(notify.presence_changed, room_id, online, members))
     return forgotten
 
 

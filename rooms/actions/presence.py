@@ -41,7 +41,8 @@ def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
     # The room's lock holds the set still: only this socket's user can have come in.
     after = sorted({*before, actor.username})
     if after != before:
-        transaction.on_commit(partial(notify.presence_changed, room.id, after))
+        members = queries.member_count(room)
+        transaction.on_commit(partial(notify.presence_changed, room.id, after, members))
     return after
 
 
@@ -52,5 +53,6 @@ def do_leave_room(room: Room, channel_name: str, *, actor) -> list[str]:
     RoomPresence.objects.filter(channel_name=channel_name, user=actor).delete()
     after = queries.online_usernames(room)
     if after != before:
-        transaction.on_commit(partial(notify.presence_changed, room.id, after))
+        members = queries.member_count(room)
+        transaction.on_commit(partial(notify.presence_changed, room.id, after, members))
     return after

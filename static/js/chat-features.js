@@ -289,44 +289,6 @@
 
   function cancelReply() { replyTo = null; replyBar.hidden = true; }
 
-  function startEdit(item) {
-    if (item.querySelector("form.edit-form")) return;
-    var body = item.querySelector(".message-body");
-    var form = el("form", "edit-form");
-    var label = el("label", "visually-hidden", S.edit_label);
-    var area = el("textarea");
-    area.id = "edit-" + item.dataset.id;
-    label.htmlFor = area.id;
-    area.value = body.textContent;
-    area.rows = 2;
-    area.maxLength = parseInt(api.chat.dataset.maxLength, 10);
-    var save = el("button", "small", S.save);
-    save.type = "submit";
-    var cancel = button("small ghost", S.cancel);
-    form.append(label, area, save, cancel);
-    body.hidden = true;
-    body.after(form);
-    area.focus();
-    function close() { form.remove(); body.hidden = false; item.querySelector('[data-action="edit"]').focus(); }
-    cancel.addEventListener("click", close);
-    area.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") { event.preventDefault(); close(); }
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); form.requestSubmit(); }
-    });
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var text = area.value.trim();
-      if (!text) return;
-      if (api.send({ type: "message.edit", id: parseInt(item.dataset.id, 10), body: text, client_id: "edit-" + item.dataset.id })) close();
-      else api.showError(S.offline);
-    });
-  }
-
-  function remove(item) {
-    if (!window.confirm(S.delete_confirm)) return;
-    if (!api.send({ type: "message.delete", id: parseInt(item.dataset.id, 10), client_id: "delete-" + item.dataset.id })) api.showError(S.offline);
-  }
-
   function toggleReaction(item, emoji) {
     var id = parseInt(item.dataset.id, 10);
     var mine = myReactions.get(id) || new Set();
@@ -338,41 +300,19 @@
     reactionBar(item, { id: id, reactions: counts });
   }
 
-  function picker(item, opener) {
-    var open = item.querySelector(".reaction-picker");
-    if (open) { open.remove(); opener.setAttribute("aria-expanded", "false"); return; }
-    var box = el("div", "reaction-picker");
-    box.setAttribute("role", "group");
-    box.setAttribute("aria-label", S.react_label);
-    emojis.forEach(function (emoji) {
-      var choice = button("small ghost", emoji, api.format(S.react_with, { emoji: emoji }));
-      choice.dataset.pick = emoji;
-      box.append(choice);
-    });
-    opener.after(box);
-    opener.setAttribute("aria-expanded", "true");
-    box.querySelector("button").focus();
+  // Editing, deleting, the reaction picker and who reacted: chat-actions.js,
+  // loaded on the first use (the room page's weight budget, docs/ux.md).
+  var actions = null;
+  function later(name) {
+    return function () {
+      var args = arguments;
+      actions = actions || api.loadScript(api.chat.dataset.actionsScript).then(function () {
+        return window.chatsiteActions({ api: api, el: el, button: button, emojis: emojis });
+      });
+      actions.then(function (done) { done[name].apply(null, args); }, function () { actions = null; api.showError(S.offline); });
+    };
   }
-
-  // Who reacted, on hover, focus or long press: one read per message, kept briefly.
-  var reactorCache = new Map();
-  function showReactors(toggle) {
-    var item = toggle.closest("li.message");
-    var id = item.dataset.id;
-    var cached = reactorCache.get(id);
-    var fetched = cached && Date.now() - cached.at < 10000 ? Promise.resolve(cached.data) :
-      fetch("/api/messages/" + id + "/reactions/", { credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.json() : { reactions: {} }; })
-        .then(function (data) { reactorCache.set(id, { at: Date.now(), data: data }); return data; });
-    fetched.then(function (data) {
-      var names = (data.reactions || {})[toggle.dataset.emoji] || [];
-      toggle.title = names.join(", ");
-      var tip = item.querySelector(".reactors") || el("p", "reactors small muted");
-      tip.setAttribute("role", "status");
-      tip.textContent = toggle.dataset.emoji + " " + names.join(", ");
-      item.querySelector(".reactions").after(tip);
-    }).catch(function () {});
-  }
+  var startEdit = later("startEdit"), remove = later("remove"), picker = later("picker"), showReactors = later("showReactors");
 
   function jumpTo(id) {
     api.loadUntil(id).then(function (item) {
@@ -488,13 +428,9 @@
     if (!box || !form) return;
     var loading = null;
     function load() {
-      return loading || (loading = new Promise(function (resolve, reject) {
-        var script = document.createElement("script");
-        script.src = box.dataset.script;
-        script.onload = function () { resolve(window.chatsiteSearch({ api: api, el: el, jumpTo: jumpTo })); };
-        script.onerror = function () { loading = null; reject(); };
-        document.head.append(script);
-      }));
+      return loading || (loading = api.loadScript(box.dataset.script).then(function () {
+        return window.chatsiteSearch({ api: api, el: el, jumpTo: jumpTo });
+      }, function (error) { loading = null; throw error; }));
     }
     box.addEventListener("toggle", function () { if (box.open) load().catch(function () {}); });
     form.addEventListener("submit", function (event) {
@@ -505,43 +441,28 @@
 
   // --- ignoring someone, from the profile card ---------------------------------------------------
 
+  // The card's "Ignorer" button is chat-card.js's (loaded with the first card);
+  // the same browser's other tabs (other rooms, the profile page) follow at
+  // once, other devices at their next page load.
+  var channel = null;
+  var ignores = {
+    has: function (name) { return ignored.has(name); },
+    set: function (name, on, quiet) {
+      ignored[on ? "add" : "delete"](name);
+      var toggle = document.getElementById("profile-card-ignore");
+      if (toggle && document.getElementById("profile-card-name").textContent === name) toggle.textContent = on ? S.unignore : S.ignore;
+      refold(name);
+      if (channel && !quiet) channel.postMessage({ name: name, ignored: on });
+    },
+  };
+
   function setUpIgnore() {
-    var toggle = document.getElementById("profile-card-ignore");
-    if (!toggle) return;
-    var observer = new MutationObserver(function () {
-      var name = document.getElementById("profile-card-name").textContent;
-      var self = name === api.me;
-      toggle.hidden = self || !name;
-      toggle.textContent = ignored.has(name) ? S.unignore : S.ignore;
-      toggle.dataset.name = name;
-    });
-    observer.observe(document.getElementById("profile-card-name"), { childList: true, characterData: true, subtree: true });
-    toggle.addEventListener("click", function () {
-      var name = toggle.dataset.name;
-      var was = ignored.has(name);
-      var request = was
-        ? fetch("/api/ignores/" + encodeURIComponent(name) + "/", { method: "DELETE", credentials: "same-origin", headers: { "X-CSRFToken": api.csrfToken() } })
-        : api.post("/api/ignores/", { username: name });
-      request.then(function (response) {
-        if (!response.ok) { api.showError(S.ignore_failed); return; }
-        applyIgnore(name, !was);
-        if (channel) channel.postMessage({ name: name, ignored: !was });
-      }, function () { api.showError(S.ignore_failed); });
-    });
-    // The same browser's other tabs (other rooms, the profile page) follow at
-    // once; other devices at their next page load.
-    var channel = window.BroadcastChannel ? new BroadcastChannel("chatsite:ignores") : null;
+    channel = window.BroadcastChannel ? new BroadcastChannel("chatsite:ignores") : null;
     if (channel) {
       channel.addEventListener("message", function (event) {
         var data = event.data || {};
-        if (typeof data.name === "string") applyIgnore(data.name, !!data.ignored);
+        if (typeof data.name === "string") ignores.set(data.name, !!data.ignored, true);
       });
-    }
-
-    function applyIgnore(name, nowIgnored) {
-      if (nowIgnored) ignored.add(name); else ignored.delete(name);
-      if (toggle.dataset.name === name) toggle.textContent = nowIgnored ? S.unignore : S.ignore;
-      refold(name);
     }
   }
 
@@ -605,6 +526,7 @@
 
   window.chatsiteFeatures = {
     init: init,
+    ignores: ignores,
     fold: function (name, on) { blocked[on ? "add" : "delete"](name); refold(name); },
     renderMessage: renderMessage,
     placed: placed,

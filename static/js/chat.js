@@ -15,9 +15,10 @@
  * drop or a 4500, never after a refusal (4401, 4403, 4404, 4429).
  * Protocol: docs/protocol.md.
  *
- * Also: times in the reader's language (inbox.js), the "new messages" divider and its
- * jump button, the read mark of public rooms, profile cards, and notifying
- * direct messages through inbox.js.
+ * Also: times in the reader's language (inbox.js), the "new messages" divider
+ * and its jump button, the read mark of public rooms, profile cards, notifying
+ * direct messages through inbox.js, live counts, and moderation's measures
+ * (`restriction` frames, restriction.js). Only the list scrolls.
  *
  * Replies, mentions, edits, reactions, typing, links, search, ignores and the
  * message layout live in chat-features.js (window.chatsiteFeatures), loaded
@@ -53,9 +54,12 @@
   var list = document.getElementById("messages");
   var presence = document.getElementById("presence");
   var onlineCount = document.getElementById("online-count");
+  var memberCount = document.getElementById("member-count");
+  var locked = document.getElementById("composer-locked");
   var status = document.getElementById("chat-status");
   var form = document.getElementById("composer");
   var input = document.getElementById("composer-body");
+  var sendButton = form.querySelector("button[type=submit]");
   var errorBox = document.getElementById("composer-error");
   var jump = document.getElementById("jump-unread");
   // Silent until the history is in: the backlog is not news to read out.
@@ -83,6 +87,9 @@
   var readTimer = null;
   var baseTitle = document.title;
   var unseen = 0; // messages that came while the tab was hidden, shown in its title
+  var restricted = false; // a mute (or a ban, a kick) stops posting here
+  var closedForGood = false; // the server refused (4401, 4403, 4404, 4429)
+  var pinned = true; // the list follows the latest message
 
   function setStatus(key) { status.textContent = strings[key] || key; }
 
@@ -204,7 +211,7 @@
     if (features) features.deleted(parseInt(id, 10), item);
   }
 
-  function showPresence(users) {
+  function showPresence(users, members) {
     presence.replaceChildren();
     users.forEach(function (name) {
       var item = document.createElement("li");
@@ -212,6 +219,38 @@
       presence.append(item);
     });
     if (onlineCount) onlineCount.textContent = countText(strings.online, users.length);
+    // Read with the online set, so the two counts agree (a newcomer is both).
+    if (memberCount && typeof members === "number") memberCount.textContent = countText(strings.members, members);
+  }
+
+  // --- moderation's measures -------------------------------------------------------------
+
+  function lockComposer() {
+    var off = restricted || closedForGood || chat.hasAttribute("data-closed");
+    input.disabled = off;
+    sendButton.disabled = off;
+    var measure = restricted && window.chatsiteRestriction ? window.chatsiteRestriction.label() : "";
+    var why = measure ? format(strings.composer_locked, { measure: measure }) : "";
+    if (closedForGood && measure) status.textContent = measure; // a ban, a kick: which one
+    locked.textContent = why;
+    locked.hidden = !why;
+  }
+
+  var lastRestriction = null;
+  var restrictionLoading = false;
+
+  function applyRestriction(frame) {
+    lastRestriction = frame;
+    restricted = !!(frame && frame.measure);
+    if (window.chatsiteRestriction) {
+      window.chatsiteRestriction.show(frame, function () { applyRestriction(null); });
+    } else if (restricted && !restrictionLoading) {
+      // Rarely needed, so loaded with the first measure (docs/ux.md, "Budget").
+      restrictionLoading = true;
+      loadScript(document.getElementById("restriction").dataset.script)
+        .then(function () { applyRestriction(lastRestriction); });
+    }
+    lockComposer();
   }
 
   // --- the outbox: pending and failed messages ---------------------------------------------
@@ -447,7 +486,8 @@
     document.dispatchEvent(new CustomEvent("chatsite:frame", { detail: frame }));
     if (frame.type === "message.new") { addMessage(frame, true); scheduleRepair(); }
     else if (frame.type === "message.deleted") removeMessage(frame.id);
-    else if (frame.type === "presence") showPresence(frame.users || []);
+    else if (frame.type === "presence") showPresence(frame.users || [], frame.members);
+    else if (frame.type === "restriction") applyRestriction(frame);
     else if (features && features.frame(frame)) { /* handled there */ }
     else if (frame.type === "error") refused(frame);
   }
@@ -478,6 +518,7 @@
     ws.addEventListener("open", function () {
       attempt = 0;
       setStatus("connected");
+      lockComposer();
       // What was not echoed yet, in the order typed: same client_id, so
       // stored once at most. Refused ones wait for their retry button.
       outbox.forEach(function (entry, clientId) {
@@ -496,9 +537,11 @@
       outbox.forEach(function (entry) { clearTimeout(entry.timer); });
       if (CLOSE_REFUSED[event.code]) {
         stopped = true;
-        // A direct room closed by a block reads the same on both sides (docs/protocol.md, "Blocks").
+        closedForGood = true;
+        // A direct room closed by a block reads the same on both sides
+        // (docs/protocol.md, "Blocks"); a ban or a kick, named just before, by its name.
         setStatus(partner && event.code === 4403 ? "closed" : CLOSE_REFUSED[event.code]);
-        input.disabled = true;
+        lockComposer();
         return;
       }
       if (stopped) { setStatus("paused"); return; }
@@ -516,12 +559,29 @@
     if (socket) socket.close(1000);
   }
 
+  // --- the app's height: the on-screen keyboard, the list kept at its end ------------------
+
+  // Where the keyboard only shrinks the visual viewport (iOS), the page follows it.
+  var viewport = window.visualViewport;
+  if (viewport) {
+    viewport.addEventListener("resize", function () {
+      document.body.style.setProperty("--app-height", viewport.height + "px");
+    });
+  }
+  list.addEventListener("scroll", function () { pinned = nearBottom(); }, { passive: true });
+  // The list shrinks when the keyboard opens or the composer grows: the latest
+  // message stays in view unless the reader scrolled up.
+  if (window.ResizeObserver) {
+    new ResizeObserver(function () { if (pinned) list.scrollTop = list.scrollHeight; }).observe(list);
+  }
+
   // --- the composer ----------------------------------------------------------------------
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var body = input.value.trim();
     if (!body) return;
+    if (restricted) return; // the composer says why
     if (body.length > maxLength) { showError(strings.too_long); return; }
     showError("");
     var clientId = newClientId();
@@ -571,74 +631,27 @@
     });
   }
 
-  // --- profile cards ---------------------------------------------------------------------
+  // --- profile cards: their code loads with the first name opened (chat-card.js) ----------
 
-  var card = document.getElementById("profile-card");
-  var cardName = null;
-  var cardData = null;
-  var opener = null;
-
-  function cardPart(id) { return document.getElementById("profile-card-" + id); }
-
-  function showCard(data) {
-    cardData = data;
-    cardPart("status").textContent = data ? "" : strings.card_failed;
-    var since = cardPart("since");
-    var age = cardPart("age");
-    since.textContent = "";
-    age.textContent = "";
-    cardPart("verified").hidden = !(data && data.age_verified);
-    cardPart("dm").hidden = !(data && data.can_message);
-    cardPart("block").hidden = !data || data.is_self;
-    cardPart("block").textContent = data && data.blocked ? strings.unblock : cardPart("block").dataset.block;
-    cardPart("report").hidden = !data || data.is_self;
-    if (!data) return;
-    since.dateTime = data.member_since;
-    var joined = new Date(data.member_since + "T12:00:00");
-    since.textContent = format(strings.member_since, {
-      date: new Intl.DateTimeFormat(lang, { dateStyle: "long" }).format(joined),
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.append(script);
     });
-    if (window.Intl && Intl.RelativeTimeFormat) {
-      var days = data.account_age_days;
-      var unit = days >= 365 ? "year" : days >= 30 ? "month" : "day";
-      var amount = unit === "year" ? Math.floor(days / 365) : unit === "month" ? Math.floor(days / 30) : days;
-      age.textContent = "(" + new Intl.RelativeTimeFormat(lang, { numeric: "auto" }).format(-amount, unit) + ")";
-    }
-    if (data.blocked) cardPart("status").textContent = strings.blocked_person;
-    cardPart("dm").href = "/dm/" + encodeURIComponent(data.username) + "/";
-    cardPart("report").dataset.reportUser = data.username;
   }
 
-  function openCard(name, from) {
-    cardName = name;
-    opener = from;
-    cardPart("name").textContent = name;
-    showCard(null);
-    cardPart("status").textContent = strings.loading;
-    card.showModal();
-    fetch(chat.dataset.cardUrl.replace("USERNAME", encodeURIComponent(name)), { credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .catch(function () { return null; })
-      .then(function (data) { if (cardName === name) showCard(data); });
-  }
-
+  var cards = null;
   chat.addEventListener("click", function (event) {
     var button = event.target.closest("[data-card]");
-    if (button) openCard(button.dataset.card, button);
-  });
-  cardPart("close").addEventListener("click", function () { card.close(); });
-  // The report dialog takes over: close the card first, so that only one is open.
-  cardPart("report").addEventListener("click", function () { card.close(); });
-  cardPart("block").addEventListener("click", function () {
-    var lift = cardData && cardData.blocked;
-    block(cardName, function () {
-      // Lifted: the card is read again (may they write to each other now?).
-      if (lift) openCard(cardName, opener); else if (cardData) showCard(Object.assign({}, cardData, { blocked: true, can_message: false }));
-    }, lift);
-  });
-  card.addEventListener("close", function () {
-    // Back to where the reader was, unless another dialog (the report) took focus.
-    if (opener && opener.isConnected && !document.querySelector("dialog[open]")) opener.focus();
+    if (!button) return;
+    cards = cards || loadScript(chat.dataset.cardScript).then(function () {
+      return window.chatsiteCard({ chat: chat, strings: strings, format: format, lang: lang, block: block, me: me,
+        post: post, csrfToken: csrfToken, showError: showError, ignores: features && features.ignores });
+    });
+    cards.then(function (open) { open(button.dataset.card, button); });
   });
 
   // Pause and resume, for the page's own use and for tests of the resume path.
@@ -657,7 +670,7 @@
     features.init({
       chat: chat, list: list, input: input, form: form, strings: strings, me: me,
       send: sendRaw, post: post, csrfToken: csrfToken, format: format, showError: showError,
-      nearBottom: nearBottom, cardButton: cardButton, timeElement: timeElement, smooth: smooth,
+      nearBottom: nearBottom, cardButton: cardButton, timeElement: timeElement, smooth: smooth, loadScript: loadScript,
       // Older pages until `id` is shown (a reply's original); resolves to its item or null.
       loadUntil: function (id) {
         function find() { return list.querySelector('li[data-id="' + id + '"]'); }
@@ -679,6 +692,8 @@
   // What was typed but not echoed before a reload: pending again, and taken
   // out by the history if it was stored after all.
   restoreOutbox();
+  // A measure in force when the page was made (the socket says it again).
+  applyRestriction(JSON.parse(document.getElementById("chat-restriction").textContent));
 
   // History first (with every unread message, up to a page), then the socket
   // resumes right after the newest message shown.
@@ -700,9 +715,6 @@
       confirmedId = lastId; // the latest page: complete up to its newest message
       placeDivider();
       list.scrollTop = list.scrollHeight; // open at the latest message; the button goes back
-      // On a small screen the composer starts below the fold: bring it up, with
-      // the list right above it (the room's header scrolls away, a swipe back).
-      if (form.getBoundingClientRect().bottom > window.innerHeight) form.scrollIntoView({ block: "end" });
       updateJump();
       // Only what arrives from now on is read out by screen readers.
       list.setAttribute("aria-live", "polite");
@@ -710,6 +722,6 @@
       // What the opened page shows is read at once, not a second later: a
       // glance at a conversation before going back to the inbox clears it.
       if (!document.hidden) sendRead();
-      if (chat.hasAttribute("data-closed")) { setStatus("closed"); input.disabled = true; } else connect();
+      if (chat.hasAttribute("data-closed")) { setStatus("closed"); lockComposer(); } else connect();
     });
 })();

@@ -18,8 +18,16 @@
     time.title = full.format(date);
     return time;
   }
+  // A day with the year only when it is not this one (restriction.js's "jusqu'au … à …").
+  function day(date) {
+    var options = { day: "numeric", month: "short" };
+    if (date.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+    return new F(lang, options).format(date);
+  }
   window.chatsiteTime = {
     show: show,
+    day: day,
+    clock: function (date) { return hm.format(date); },
     element: function (iso, className) {
       var time = document.createElement("time");
       time.className = className || "";
@@ -93,15 +101,16 @@
     }
     known = unread;
   }
+  function read() {
+    fetch(s.url, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (counts) { if (counts) counted(counts); })
+      .catch(function () {});
+  }
   var timer = null;
   function refresh() {
     clearTimeout(timer); // a burst of events makes one request
-    timer = setTimeout(function () {
-      fetch(s.url, { credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (counts) { if (counts) counted(counts); })
-        .catch(function () {});
-    }, 300);
+    timer = setTimeout(read, 300);
   }
   document.addEventListener("chatsite:frame", function (event) {
     var frame = event.detail;
@@ -110,5 +119,7 @@
     var note = document.getElementById("awaiting-note"); // role="status": read out
     if (frame.request === "accepted" && note && frame.room === chat.dataset.room) note.textContent = s.accepted;
   });
-  refresh(); // the baseline of the notifications
+  // The baseline of the notifications, at once: an event in the first moments
+  // must not fold into it (what it brought would never be notified).
+  read();
 })();

@@ -131,12 +131,14 @@ def test_a_report_then_a_ban_from_the_admin_disconnects_the_author(setup, asgi_s
     moderator.locator("#decision-form input[type=submit]").click()
     expect(moderator.locator(".messagelist")).to_contain_text("Décision enregistrée")
 
-    # The author's open page was disconnected, and cannot reconnect.
-    expect(author.locator("#chat-status")).to_have_text("Vous n'avez pas accès à ce salon.")
+    # The author's open page was disconnected, told why, and cannot reconnect.
+    expect(author.locator("#chat-status")).to_have_text("Bannissement du site")
+    expect(author.locator("#restriction")).to_contain_text("à titre définitif")
     expect(author.locator("#composer-body")).to_be_disabled()
-    # Nor read it over HTTP: the page itself is refused now.
+    # Nor read it over HTTP: the page itself is refused now, naming the decision.
     author.reload()
     expect(author.locator("h1")).to_have_text("Accès refusé")
+    expect(author.locator("#restriction .restriction-appeal")).to_be_visible()
     expect(author.locator("#composer-body")).to_have_count(0)
     # The account still works: the statement of reasons is there, with the appeal form.
     author.goto(asgi_server.url + "/decisions/")
@@ -170,7 +172,7 @@ def test_a_moderator_removes_and_bans_from_the_room(setup, asgi_server, new_cont
     deleted = reader.locator(f'#messages li[data-id="{setup.message_id}"]')
     expect(deleted).to_have_class("message deleted")
     expect(deleted.locator(".message-body")).to_have_text("Message supprimé")
-    expect(author.locator("#chat-status")).to_have_text("Vous n'avez pas accès à ce salon.")
+    expect(author.locator("#chat-status")).to_have_text("Bannissement de ce salon")
     expect(reader.locator("#chat-status")).to_have_text("Connecté")
     for page in (author, reader, moderator):
         assert page.csp_violations == []

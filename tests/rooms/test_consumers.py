@@ -114,6 +114,34 @@ async def test_presence_lists_who_is_online(
     assert await database_sync_to_async(RoomPresence.objects.count)() == 1
 
 
+async def test_presence_carries_the_member_count_and_reaches_a_second_tab(
+    channel_layer_backend, public_room, amake_user, open_socket
+):
+    """The page's two counts come from one frame, read together: a newcomer
+    joins (members + 1) as they come online, so the counts never disagree."""
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    alice_socket = await open_socket(alice, public_room.slug)
+    assert await alice_socket.receive_type("presence") == {
+        "type": "presence",
+        "users": ["alice"],
+        "members": 1,
+    }
+    await open_socket(bob, public_room.slug)
+    assert await alice_socket.receive_type("presence") == {
+        "type": "presence",
+        "users": ["alice", "bob"],
+        "members": 2,
+    }
+    # A second tab changes nobody's presence: it alone is told who is there.
+    second_tab = await open_socket(alice, public_room.slug)
+    assert await second_tab.receive_type("presence") == {
+        "type": "presence",
+        "users": ["alice", "bob"],
+        "members": 2,
+    }
+    await alice_socket.nothing_but_presence(0.3)
+
+
 async def test_backfill_after_a_disconnect_returns_exactly_the_missed_messages(
     channel_layer_backend, public_room, amake_user, open_socket
 ):
@@ -478,5 +506,9 @@ async def test_conversations_socket_tells_of_changes_and_counts_survive(
     await alice_socket.post("trois", "3")
     await bob_socket.receive_type("message.new")
     await alice_socket.receive_type("message.new")
-    await bob_socket.nothing_but_presence(0.3)
+    # Besides presence, only conversation.changed: the room socket carries the
+    # navigation's counts (inbox), and Bob's read mark changed them.
+    while not await bob_socket.communicator.receive_nothing(timeout=0.3):
+        frame = await bob_socket.receive()
+        assert frame["type"] in ("presence", "conversation.changed"), frame
     assert await unread() == 0

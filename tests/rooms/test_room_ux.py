@@ -248,10 +248,10 @@ def test_room_page_shows_where_reading_stopped_and_the_rules(make_user, make_roo
     page = client.get("/rooms/club/").content.decode()
     assert 'data-last-read="0"' in page
     assert "Pas de spoilers.<br>Soyez gentils." in page
-    assert '<details class="chat-rules" open>' in page  # open on a first visit
+    assert '<details class="chat-rules chat-panel" open>' in page  # open on a first visit
     assert 'href="/rules/"' in page and "Loisirs" in page
     assert not room.memberships.filter(user=alice).exists()  # reading joins nobody
-    assert "<span>0 membre" in page and 'id="online-count">0 personne' in page
+    assert 'id="member-count">0 membre' in page and 'id="online-count">0 personne' in page
     assert 'data-read-url="/api/rooms/club/read/"' in page
     actions.do_enter_room(room, "channel.alice", actor=alice)  # the socket joins
     message = actions.do_post_message(room, "salut", actor=bob).message
@@ -259,7 +259,7 @@ def test_room_page_shows_where_reading_stopped_and_the_rules(make_user, make_roo
     actions.do_post_message(room, "tu es là ?", actor=bob)
     page = client.get("/rooms/club/").content.decode()
     assert f'data-last-read="{message.id}"' in page
-    assert '<details class="chat-rules">' in page  # then folded
+    assert '<details class="chat-rules chat-panel">' in page  # then folded
 
 
 def test_private_room_page_marks_reading_by_post_only(make_user, make_room):
