@@ -228,15 +228,22 @@ async def test_killing_one_process_loses_and_duplicates_nothing(cluster, make_us
     assert len(stored) == len(clients) * per_client  # every send stored once
     assert len({client_id for _, client_id in stored}) == len(stored)
     stored_ids = [message_id for message_id, _ in stored]
+    sender_of = dict(stored)
     for number, client in enumerate(clients):
         # A message committed by the killed process just before it died may never
         # have been announced: clients repair such gaps from the history API.
         history = await asyncio.to_thread(history_ids, survivor, "general", client.cookie)
         repaired = [message_id for message_id in history if message_id not in client.received]
         assert len(repaired) <= 3, (client.name, repaired)  # at most one per killed sender
-        # None lost, none twice, in order.
+        # None lost, none twice.
         assert sorted(client.received + repaired) == stored_ids, (client.name, client.received)
-        assert client.received == sorted(set(client.received)), client.name
+        assert len(set(client.received)) == len(client.received), client.name
+        # In order per sender. Two processes may announce messages committed a few
+        # milliseconds apart in the other order (docs/protocol.md, "Backfill, then
+        # live": the page fills the gap from the history), never one sender's out of order.
+        for sender in clients:
+            theirs = [i for i in client.received if sender_of[i].startswith(f"{sender.name}-")]
+            assert theirs == sorted(theirs), (client.name, sender.name, theirs)
         assert client.pending == {}
         assert client.reconnects == (1 if number % 2 == 0 else 0)
         await client.ws.close()
