@@ -71,6 +71,8 @@ def test_screenshots_of_the_main_pages(site, asgi_server, new_context, screensho
                 expect(page.locator("#messages li").first).to_be_visible()
                 # The composer ready, the list scrolled to the latest message.
                 expect(page.locator("#composer-body")).to_be_enabled()
+                # Connected, so the header's live counts are in.
+                expect(page.locator("#chat-status")).to_have_text("Connecté")
             if width == "360":
                 overflow = page.evaluate(
                     "document.documentElement.scrollWidth - document.documentElement.clientWidth"
