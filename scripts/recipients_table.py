@@ -9,16 +9,17 @@ settings that name each provider, so the record cannot drift from the notice:
     .venv/bin/python scripts/recipients_table.py --check  # exit 1 if stale
 """
 
-import os
-import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _doc_tables import marked, rewrite_between, setup_django, write_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = (ROOT / "docs" / "records-of-processing.md",)
 BEGIN = "<!-- recipients-table:begin (scripts/recipients_table.py writes this table) -->"
 END = "<!-- recipients-table:end -->"
-MARKED = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.DOTALL)
+MARKED = marked(BEGIN, END)
 
 
 def _cell(text) -> str:
@@ -47,30 +48,15 @@ def render() -> str:
 
 
 def rewrite(text: str, table: str) -> str:
-    if len(MARKED.findall(text)) != 1:
-        raise ValueError("expected exactly one pair of recipients-table markers")
-    return MARKED.sub(lambda _match: table, text)
+    return rewrite_between(text, MARKED, table, "recipients-table")
 
 
 def main(argv: list[str]) -> int:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
-    os.environ.setdefault("DEBUG", "1")
-    import django
-
-    django.setup()
+    setup_django(ROOT)
     table = render()
-    stale = []
-    for path in DOCUMENTS:
-        text = path.read_text(encoding="utf-8")
-        wanted = rewrite(text, table)
-        if wanted != text:
-            stale.append(path)
-            if "--check" not in argv:
-                path.write_text(wanted, encoding="utf-8")
-    for path in stale:
-        print(f"{path.relative_to(ROOT)}: {'stale' if '--check' in argv else 'rewritten'}")
-    return 1 if stale and "--check" in argv else 0
+    return write_documents(
+        ROOT, {path: lambda text: rewrite(text, table) for path in DOCUMENTS}, argv
+    )
 
 
 if __name__ == "__main__":

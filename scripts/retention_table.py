@@ -10,20 +10,21 @@ what this script writes.
     .venv/bin/python scripts/retention_table.py --check  # exit 1 if a table is stale
 """
 
-import os
-import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _doc_tables import marked, rewrite_between, setup_django, write_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = (ROOT / "docs" / "records-of-processing.md", ROOT / "docs" / "dpia.md")
 BEGIN = "<!-- retention-table:begin (scripts/retention_table.py writes this table) -->"
 END = "<!-- retention-table:end -->"
-MARKED = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.DOTALL)
+MARKED = marked(BEGIN, END)
 MODELS_DOCUMENT = ROOT / "docs" / "compliance.md"
 MODELS_BEGIN = "<!-- retention-models:begin (scripts/retention_table.py writes this table) -->"
 MODELS_END = "<!-- retention-models:end -->"
-MODELS_MARKED = re.compile(re.escape(MODELS_BEGIN) + r"\n.*?" + re.escape(MODELS_END), re.DOTALL)
+MODELS_MARKED = marked(MODELS_BEGIN, MODELS_END)
 
 # The rules that are not a period of the policy (compliance.retention.OTHER_RULES).
 RULE_DESCRIPTIONS = {
@@ -123,9 +124,7 @@ def render(policy_days: dict[str, int]) -> str:
 
 
 def rewrite(text: str, table: str) -> str:
-    if len(MARKED.findall(text)) != 1:
-        raise ValueError("expected exactly one pair of retention-table markers")
-    return MARKED.sub(lambda _match: table, text)
+    return rewrite_between(text, MARKED, table, "retention-table")
 
 
 def render_models(classes: dict[str, str], policy_days: dict[str, int]) -> str:
@@ -145,9 +144,7 @@ def render_models(classes: dict[str, str], policy_days: dict[str, int]) -> str:
 
 
 def rewrite_models(text: str, table: str) -> str:
-    if len(MODELS_MARKED.findall(text)) != 1:
-        raise ValueError("expected exactly one pair of retention-models markers")
-    return MODELS_MARKED.sub(lambda _match: table, text)
+    return rewrite_between(text, MODELS_MARKED, table, "retention-models")
 
 
 def retention_classes() -> dict[str, str]:
@@ -163,31 +160,12 @@ def policy_days() -> dict[str, int]:
 
 
 def main(argv: list[str]) -> int:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
-    # The tables come from the code's defaults, not from a deployment's settings: the
-    # development settings are enough to import the policy (as `make messages` does).
-    os.environ.setdefault("DEBUG", "1")
-    import django
-
-    django.setup()
+    setup_django(ROOT)
     table = render(policy_days())
     models_table = render_models(retention_classes(), policy_days())
-    stale = []
-    for path in (*DOCUMENTS, MODELS_DOCUMENT):
-        text = path.read_text(encoding="utf-8")
-        if path == MODELS_DOCUMENT:
-            wanted = rewrite_models(text, models_table)
-        else:
-            wanted = rewrite(text, table)
-        if wanted != text:
-            stale.append(path)
-            if "--check" not in argv:
-                path.write_text(wanted, encoding="utf-8")
-    for path in stale:
-        verb = "stale" if "--check" in argv else "rewritten"
-        print(f"{path.relative_to(ROOT)}: {verb}")
-    return 1 if stale and "--check" in argv else 0
+    rewrites = {path: (lambda text: rewrite(text, table)) for path in DOCUMENTS}
+    rewrites[MODELS_DOCUMENT] = lambda text: rewrite_models(text, models_table)
+    return write_documents(ROOT, rewrites, argv)
 
 
 if __name__ == "__main__":
