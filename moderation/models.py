@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from moderation.dsa import AutomatedDecision, DsaCategory, SourceType
+from rooms import policy_cache
 
 DETAILS_MAX_LENGTH = 2000
 REASON_MAX_LENGTH = 2000
@@ -395,7 +396,50 @@ CATEGORY_GROUND = {
 }
 
 
-class ActiveSanctionQuerySet(models.QuerySet):
+# The per-process caches of policy state that posts read (rooms/policy_cache.py,
+# registered by moderation/policy_hooks.py).
+SANCTIONS_CACHE = "moderation.sanctions"
+FILTER_RULES_CACHE = "moderation.filter_rules"
+
+
+class PolicyCachedQuerySet(models.QuerySet):
+    """Rows that every server process keeps a copy of. `save()` and `delete()` send
+    the signals that drop the copies (moderation/policy_hooks.py); a bulk write sends
+    none, so it drops them itself, all of them since it cannot tell whose rows changed.
+    Without this a `QuerySet.update()` lifting sanctions would leave them applying
+    until the cache's time-to-live ran out."""
+
+    cache_name = ""
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        policy_cache.changed(self.cache_name)
+        return rows
+
+    update.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        policy_cache.changed(self.cache_name)
+        return created
+
+    bulk_create.alters_data = True
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        rows = super().bulk_update(objs, fields, *args, **kwargs)
+        policy_cache.changed(self.cache_name)
+        return rows
+
+    bulk_update.alters_data = True
+
+
+class FilterRuleQuerySet(PolicyCachedQuerySet):
+    cache_name = FILTER_RULES_CACHE
+
+
+class ActiveSanctionQuerySet(PolicyCachedQuerySet):
+    cache_name = SANCTIONS_CACHE
+
     def active(self, now=None):
         now = now or timezone.now()
         return self.filter(lifted_at__isnull=True, starts_at__lte=now).filter(
@@ -762,6 +806,8 @@ class FilterRule(models.Model):
     mute_minutes = models.PositiveIntegerField(_("durée de la sourdine (minutes)"), default=15)
     is_active = models.BooleanField(_("active"), default=True)
     created = models.DateTimeField(_("créée le"), default=timezone.now)
+
+    objects = FilterRuleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("filtre automatique")

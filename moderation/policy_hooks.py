@@ -24,6 +24,8 @@ from core.refusals import RefusalCode
 from core.staff import has_staff_powers
 from moderation import actions, detection, queries
 from moderation.models import (
+    FILTER_RULES_CACHE,
+    SANCTIONS_CACHE,
     FilterAction,
     FilterKind,
     FilterRule,
@@ -66,8 +68,8 @@ def _until(sanction) -> str:
 
 # Per process, dropped on every change (rooms/policy_cache.py): a post reads
 # neither the author's sanctions nor the filter rules from the database.
-SANCTIONS = policy_cache.register("moderation.sanctions")
-FILTER_RULES = policy_cache.register("moderation.filter_rules")
+SANCTIONS = policy_cache.register(SANCTIONS_CACHE)
+FILTER_RULES = policy_cache.register(FILTER_RULES_CACHE)
 
 
 def _unexpired_sanctions(user_id: int) -> tuple[Sanction, ...]:

@@ -63,10 +63,11 @@ async def test_without_a_listening_process_every_post_reads_the_database(room, m
 
 @database_sync_to_async
 def _mute_written_elsewhere(user) -> Sanction:
-    """The row another process committed: bulk_create sends no signal here,
-    so this process learns of it only through the channel layer."""
+    """The row another process committed: written by the plain base manager, which
+    neither sends a signal nor drops the caches, so this process learns of it only
+    through the channel layer."""
     now = timezone.now()
-    return Sanction.objects.bulk_create(
+    return Sanction._base_manager.bulk_create(
         [
             Sanction(
                 kind=SanctionKind.MUTE,
@@ -156,3 +157,32 @@ async def test_a_load_that_races_an_invalidation_is_not_kept(room, amake_user, o
     assert await get("key", load) == 1
     assert await get("key", load) == 2  # the first answer was not kept
     assert await get("key", load) == 2  # the second one was
+
+
+async def test_a_bulk_lift_reaches_the_next_post_without_waiting_for_the_cache(
+    room, amake_user, moderator, open_socket
+):
+    """`QuerySet.update()` sends no signal: the queryset drops the copies itself."""
+    alice = await amake_user()
+    socket = await open_socket(alice, room.slug)
+    await database_sync_to_async(actions_issue_mute)(alice, moderator)
+    await socket.post("muette", "c1")
+    assert (await socket.receive_type("error"))["code"] == RefusalCode.MUTED
+    await database_sync_to_async(Sanction.objects.filter(user=alice).update)(
+        lifted_at=timezone.now()
+    )
+    await socket.post("de retour", "c2")
+    assert (await socket.receive_type("message.new"))["body"] == "de retour"
+
+
+async def test_filter_rules_made_in_bulk_apply_to_the_next_post(room, amake_user, open_socket):
+    alice = await amake_user()
+    socket = await open_socket(alice, room.slug)
+    await socket.post("un mot banni", "c1")
+    await socket.receive_type("message.new")
+    rule = FilterRule(
+        name="Banni", kind=FilterKind.WORDS, pattern="banni", action=FilterAction.BLOCK
+    )
+    await database_sync_to_async(FilterRule.objects.bulk_create)([rule])
+    await socket.post("encore banni", "c2")
+    assert (await socket.receive_type("error"))["code"] == RefusalCode.FILTERED
