@@ -238,6 +238,8 @@
 
   var lastRestriction = null;
   var restrictionLoading = false;
+  // On reconnect the server names a measure in force first: any other first frame means none.
+  var unconfirmed = false;
 
   function applyRestriction(frame) {
     lastRestriction = frame;
@@ -482,6 +484,7 @@
   function onFrame(event) {
     var frame;
     try { frame = JSON.parse(event.data); } catch (e) { return; }
+    if (unconfirmed) { unconfirmed = false; if (frame.type !== "restriction") applyRestriction(null); }
     // The navigation's counts (inbox.js) follow this socket: no second one.
     document.dispatchEvent(new CustomEvent("chatsite:frame", { detail: frame }));
     if (frame.type === "message.new") { addMessage(frame, true); scheduleRepair(); }
@@ -517,6 +520,7 @@
     socket = ws;
     ws.addEventListener("open", function () {
       attempt = 0;
+      unconfirmed = restricted;
       setStatus("connected");
       lockComposer();
       // What was not echoed yet, in the order typed: same client_id, so

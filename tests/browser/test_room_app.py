@@ -260,6 +260,59 @@ def test_a_mute_shows_live_then_the_composer_comes_back(setup, asgi_server, new_
     assert page.errors == []
 
 
+def lift_all_sanctions_of(username: str) -> None:
+    """A moderator lifts the measure while the reader's socket is down: no frame can
+    reach it (run outside Playwright's event loop)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def run():
+        from accounts.models import User
+        from moderation.actions import do_lift_sanction
+        from moderation.models import Sanction
+
+        try:
+            staff = User.objects.filter(is_staff=True).first()
+            for found in Sanction.objects.active().filter(user__username=username):
+                do_lift_sanction(found, actor=staff, reason="Levée pendant la coupure.")
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
+
+
+def test_a_mute_lifted_while_the_socket_was_down_is_gone_after_the_reconnect(
+    setup, asgi_server, new_context
+):
+    page = open_page(
+        new_context, asgi_server, setup.alice, "/rooms/general/", viewport=VIEWPORTS["360px"]
+    )
+    connected(page)
+    sanction(new_context, asgi_server, setup, kind="mute", duration_minutes=60)
+    banner = page.locator("#restriction")
+    expect(banner).to_contain_text("Mise en sourdine sur tout le site")
+
+    # Still in force: the reconnected socket names it again, the banner stays.
+    page.evaluate("window.chatsiteChat.disconnect()")
+    expect(page.locator("#chat-status")).to_have_text("Déconnecté")
+    page.evaluate("window.chatsiteChat.connect()")
+    connected(page)
+    expect(banner).to_be_visible()
+    expect(page.locator("#composer-body")).to_be_disabled()
+
+    # Lifted while disconnected: nothing is named on reconnect, the banner goes.
+    page.evaluate("window.chatsiteChat.disconnect()")
+    expect(page.locator("#chat-status")).to_have_text("Déconnecté")
+    lift_all_sanctions_of("alice")
+    page.evaluate("window.chatsiteChat.connect()")
+    connected(page)
+    expect(banner).to_be_hidden()
+    expect(page.locator("#composer-body")).to_be_enabled()
+    assert page.errors == []
+
+
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_a_room_ban_is_named_live_then_the_refused_page_links_the_decision(
     setup, asgi_server, new_context, viewport
