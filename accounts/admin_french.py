@@ -54,6 +54,7 @@ GENDERS = {
     "moderation.statementofreasons": MASCULINE,
     "moderation.moderationrecord": MASCULINE,
     "moderation.misusemeasure": FEMININE,
+    "moderation.roommoderatoraction": FEMININE,
     "compliance.legalrequest": FEMININE,
     "compliance.legalhold": FEMININE,
     "compliance.restrictedrecord": FEMININE,

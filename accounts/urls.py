@@ -30,6 +30,8 @@ urlpatterns = [
     path("tour/<int:step>/", views.tour, name="accounts_tour_step"),
     path("profile/", views.profile, name="accounts_profile"),
     path("delete/", views.delete_account, name="accounts_delete"),
+    # A member's own second factor (room moderators need it, docs/moderation.md).
+    path("otp/", views.member_otp, name="accounts_member_otp"),
     path("staff/otp/", views.otp_setup, name="accounts_otp_setup"),
     path("staff/otp/backup-codes/", views.otp_backup_codes, name="accounts_otp_backup_codes"),
 ]

@@ -14,12 +14,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
+from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import actions, attestation, demo_issuer, documents, throttles
@@ -470,3 +472,73 @@ def otp_backup_codes(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     codes = actions.do_regenerate_backup_codes(request.user, actor=request.user)
     return render(request, "accounts/otp_setup.html", {"backup_codes": codes, "enrolled": True})
+
+
+# --- A member's second factor --------------------------------------------------------------
+
+
+def _next_path(request: HttpRequest) -> str:
+    """Where to go back to once verified: a path of this site only."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@never_cache
+def member_otp(request: HttpRequest) -> HttpResponse:
+    """A member's second factor (TOTP): room moderators need a verified session
+    to act (docs/moderation.md, "Modérateurs de salon"). Without an app: the
+    enrolment, as staff enrol; with one: a code verifies this session."""
+    user = request.user
+    next_path = _next_path(request)
+    context = {"next": next_path}
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        if user.is_verified():
+            return render(request, "accounts/member_otp.html", {**context, "verified": True})
+        form = TOTPConfirmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            # Tries the TOTP app and the backup codes; django-otp throttles failures.
+            device = match_token(user, form.cleaned_data["token"])
+            if device is not None:
+                otp_login(request, device)
+                if next_path:
+                    return HttpResponseRedirect(next_path)
+                return render(request, "accounts/member_otp.html", {**context, "verified": True})
+            form.add_error(
+                "token", _("Ce code n'est pas valide. Vérifiez l'heure de votre téléphone.")
+            )
+        return render(
+            request,
+            "accounts/member_otp.html",
+            {**context, "form": form, "verify": True},
+            status=400 if form.errors else 200,
+        )
+    device = actions.do_start_totp_enrolment(user, actor=user)
+    form = TOTPConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = actions.do_confirm_totp_device(device, form.cleaned_data["token"], actor=user)
+        if codes is not None:
+            device.refresh_from_db()
+            otp_login(request, device)
+            return render(
+                request,
+                "accounts/member_otp.html",
+                {**context, "backup_codes": codes, "verified": True},
+            )
+        form.add_error("token", _("Ce code n'est pas valide. Vérifiez l'heure de votre téléphone."))
+    return render(
+        request,
+        "accounts/member_otp.html",
+        {
+            **context,
+            "form": form,
+            "qr_data_uri": _qr_data_uri(device),
+            "secret": b32encode(device.bin_key).decode("ascii"),
+        },
+        status=400 if form.errors else 200,
+    )

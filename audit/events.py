@@ -85,6 +85,9 @@ class AuditEvent(models.IntegerChoices):
     MODERATION_MEMBER_FORGOTTEN = 4070, _("compte supprimé : état de modération oublié")
     MODERATION_RECORDS_FORGOTTEN = 4080, _("dossiers de modération expirés effacés")
     REPORT_SNAPSHOTS_REDACTED = 4081, _("contexte des signalements expurgé des textes effacés")
+    # A room's owner or moderator acting in their room (moderation/actions/room_moderators.py).
+    ROOM_MODERATOR_ACTED = 4090, _("mesure d'un modérateur de salon")
+    ROOM_MODERATOR_ACTION_REVERSED = 4091, _("mesure d'un modérateur de salon annulée par l'équipe")
 
     # 5000-5999: compliance (compliance/actions/)
     LEGAL_REQUEST_OPENED = 5001, _("réquisition judiciaire enregistrée")

@@ -158,6 +158,7 @@ RETENTION_CLASSES = {
     "moderation.threatescalation": "moderation_records",
     "moderation.moderationrecord": "account",
     "moderation.misusemeasure": "misuse_measures",
+    "moderation.roommoderatoraction": "moderation_records",
     "compliance.legalrequest": "register",
     "compliance.legalrequestsubject": "register",
     "compliance.legalexportapproval": "register",

@@ -56,6 +56,7 @@ from moderation.models import (
     Notice,
     Report,
     ReportStatus,
+    RoomModeratorAction,
     SafetySignal,
     Sanction,
     StatementOfReasons,
@@ -913,3 +914,54 @@ class ModeratedMessageAdmin(BulkActionMixin, MessageAdmin):
 # Rooms registers the list; moderation owns what a removal means.
 admin.site.unregister(Message)
 admin.site.register(Message, ModeratedMessageAdmin)
+
+
+# --- room moderators' actions -------------------------------------------------------------------
+
+
+def _reverse_room_action(room_action, actor, reason, via=None):
+    actions.do_reverse_room_moderator_action(room_action, actor=actor, reason=reason)
+
+
+class ReversedFilter(admin.SimpleListFilter):
+    title = gettext_lazy("annulée par l'équipe")
+    parameter_name = "annulee"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("oui")), ("0", _("non"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("0", "1"):
+            return queryset.filter(reversed_at__isnull=self.value() == "0")
+        return queryset
+
+
+@admin.register(RoomModeratorAction)
+class RoomModeratorActionAdmin(BulkActionMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """ "Actions des modérateurs de salon": what rooms' owners and moderators did
+    in their rooms; staff reverse a measure (the message restored, the sanction
+    lifted, the member told) through do_reverse_room_moderator_action."""
+
+    list_display = (
+        "created",
+        "room",
+        "actor",
+        "role",
+        "kind",
+        "target_user",
+        "message_id",
+        "report",
+        "reversed_at",
+    )
+    list_filter = (ReversedFilter, "kind", "role")
+    search_fields = ("room__slug", "actor__username", "target_user__username")
+    list_select_related = ("room", "actor", "target_user", "report")
+    bulk_actions = {
+        "reverse": BulkAction(
+            gettext_lazy("Annuler ces mesures (message rétabli, sanction levée)"),
+            "moderation.change_roommoderatoraction",
+            _reverse_room_action,
+            True,
+            admin_permission="view",
+        ),
+    }

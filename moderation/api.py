@@ -13,6 +13,8 @@ from accounts.records import request_carrier
 from core.jsonapi import json_object, json_view, staff_gate
 from core.refusals import RefusalCode, Refused
 from moderation import actions, queries
+from moderation.actions import room_moderators
+from moderation.models import ReportCategory
 from rooms.api import member_gate
 from rooms.models import Message, Room
 
@@ -153,3 +155,103 @@ def remove_message(request: HttpRequest, message_id: int) -> HttpResponse:
 def queue(request: HttpRequest) -> JsonResponse:
     """GET /api/moderation/queue/: the counts behind the moderators' badge."""
     return JsonResponse(queries.queue_counts())
+
+
+# --- room moderators ---------------------------------------------------------------------------
+
+
+def _moderated_room(slug: str) -> Room:
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        raise Refused(RefusalCode.NOT_FOUND, _("Ce salon n'existe pas."))
+    return room
+
+
+@json_view("GET", gate=member_gate)
+def room_moderation(request: HttpRequest, slug: str) -> JsonResponse:
+    """GET /api/rooms/<slug>/moderation/: what the moderator's menu needs (the
+    durations to choose from); the same refusals as the measures themselves."""
+    room = _moderated_room(slug)
+    refusal = actions.room_moderator_refusal(request.user, room)
+    if refusal is not None:
+        raise refusal
+    return JsonResponse(
+        {
+            "room": room.slug,
+            "role": room_moderators.room_role(request.user, room),
+            "durations": room_moderators.duration_choices(),
+            "categories": [value for value, _label in ReportCategory.choices],
+        }
+    )
+
+
+@json_view("POST", gate=member_gate)
+def room_hide_message(request: HttpRequest, slug: str) -> JsonResponse:
+    """POST /api/rooms/<slug>/moderation/hide/ {"message": id, "reason", "clause"?}."""
+    data = json_object(request)
+    room = _moderated_room(slug)
+    refusal = actions.room_moderator_refusal(request.user, room)
+    if refusal is not None:
+        raise refusal
+    action = actions.do_hide_message_as_room_moderator(
+        _message(data.get("message")),
+        actor=request.user,
+        room=room,
+        reason=data.get("reason"),
+        clause=data.get("clause"),
+        via=request_carrier(request),
+    )
+    return JsonResponse({"id": action.pk, "kind": action.kind}, status=201)
+
+
+@json_view("POST", gate=member_gate)
+def room_restrict_member(request: HttpRequest, slug: str) -> JsonResponse:
+    """POST /api/rooms/<slug>/moderation/restrict/ {"user", "kind": "mute"|"kick",
+    "duration_minutes", "reason", "clause"?}."""
+    data = json_object(request)
+    room = _moderated_room(slug)
+    refusal = actions.room_moderator_refusal(request.user, room)
+    if refusal is not None:
+        raise refusal
+    action = actions.do_restrict_member_as_room_moderator(
+        queries.user_named(data.get("user")),
+        actor=request.user,
+        room=room,
+        kind=data.get("kind"),
+        duration_minutes=data.get("duration_minutes"),
+        reason=data.get("reason"),
+        clause=data.get("clause"),
+    )
+    sanction = action.sanction
+    return JsonResponse(
+        {
+            "id": action.pk,
+            "kind": action.kind,
+            "user": sanction.user.get_username(),
+            "ends_at": sanction.ends_at.isoformat(),
+        },
+        status=201,
+    )
+
+
+@json_view("POST", gate=member_gate)
+def room_escalate(request: HttpRequest, slug: str) -> JsonResponse:
+    """POST /api/rooms/<slug>/moderation/escalate/ {"message": id} or {"user": name},
+    "category", "note": a report into the staff queue, marked as a room moderator's."""
+    data = json_object(request)
+    room = _moderated_room(slug)
+    refusal = actions.room_moderator_refusal(request.user, room)
+    if refusal is not None:
+        raise refusal
+    has_message, has_user = "message" in data, "user" in data
+    if has_message == has_user:
+        raise Refused(RefusalCode.INVALID, _("Indiquez soit message, soit user."))
+    action = actions.do_escalate_to_staff(
+        actor=request.user,
+        room=room,
+        note=data.get("note"),
+        category=data.get("category"),
+        message=_message(data["message"]) if has_message else None,
+        target_user=queries.user_named(data["user"]) if has_user else None,
+    )
+    return JsonResponse({"id": action.pk, "report": action.report_id}, status=201)

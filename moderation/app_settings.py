@@ -35,5 +35,14 @@ class AppSettings:
         "MODERATION_ILLEGAL_CONTENT_SUSPENSION_DAYS", 30, int
     )
 
+    # Room moderators (docs/moderation.md, "Modérateurs de salon"): the mute and
+    # kick durations they choose from, in minutes, none longer than the maximum;
+    # and how many measures one of them may take in an hour.
+    ROOM_MODERATOR_DURATIONS = setting(
+        "ROOM_MODERATOR_DURATIONS", (10, 60, 24 * 60), lambda value: tuple(int(v) for v in value)
+    )
+    ROOM_MODERATOR_MAX_MINUTES = setting("ROOM_MODERATOR_MAX_MINUTES", 24 * 60, int)
+    ROOM_MODERATOR_ACTIONS_PER_HOUR = setting("ROOM_MODERATOR_ACTIONS_PER_HOUR", 30, int)
+
 
 app_settings = AppSettings()

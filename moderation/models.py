@@ -105,6 +105,8 @@ class ReportSource(models.TextChoices):
     NOTICE = "notice", _("notification publique")
     AUTOMATIC = "automatic", _("détection automatique")
     ALERT = "alert", _("alerte d'une personne en danger")
+    # "Transmettre à l'équipe" of a room's moderator (docs/moderation.md, "Modérateurs de salon").
+    ROOM_MODERATOR = "room_moderator", _("transmis par un modérateur de salon")
 
 
 class ReportStatus(models.TextChoices):
@@ -1026,3 +1028,78 @@ class MisuseMeasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.user}"
+
+
+class RoomModeratorActionKind(models.TextChoices):
+    HIDE = "hide", _("message masqué")
+    MUTE = "mute", _("mise en sourdine dans le salon")
+    KICK = "kick", _("exclusion temporaire du salon")
+    ESCALATE = "escalate", _("transmis à l'équipe")
+
+
+class RoomModeratorAction(models.Model):
+    """What a room's owner or moderator did in their room (docs/moderation.md,
+    "Modérateurs de salon"): one row per measure, beside the sanction, the
+    statement of reasons or the report it made, so that staff can list them
+    ("Actions des modérateurs de salon") and reverse them."""
+
+    room = models.ForeignKey(
+        "rooms.Room", verbose_name=_("salon"), on_delete=models.CASCADE, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("modérateur du salon"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    # The actor's role in the room when they acted (rooms.RoomRole: owner or moderator).
+    role = models.CharField(_("rôle"), max_length=10)
+    kind = models.CharField(_("mesure"), max_length=10, choices=RoomModeratorActionKind.choices)
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("membre visé"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    message = models.ForeignKey(
+        "rooms.Message",
+        verbose_name=_("message"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sanction = models.OneToOneField(
+        Sanction, on_delete=models.SET_NULL, null=True, blank=True, related_name="room_action"
+    )
+    statement = models.ForeignKey(
+        StatementOfReasons, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    report = models.ForeignKey(
+        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="room_actions"
+    )
+    reason = models.TextField(_("motif ou note"), max_length=REASON_MAX_LENGTH)
+    created = models.DateTimeField(_("le"), default=timezone.now, db_index=True)
+    reversed_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("annulée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reversal_reason = models.TextField(_("motif de l'annulation"), blank=True)
+
+    class Meta:
+        verbose_name = _("action d'un modérateur de salon")
+        verbose_name_plural = _("actions des modérateurs de salon")
+        ordering = ["-created"]
+        # The rate limit counts an actor's last hour.
+        indexes = [models.Index(fields=["actor", "created"], name="moderation_roomaction_actor")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.room}"

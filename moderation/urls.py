@@ -18,4 +18,17 @@ urlpatterns = [
         "api/moderation/messages/<int:message_id>/", api.remove_message, name="api_remove_message"
     ),
     path("api/moderation/queue/", api.queue, name="api_queue"),
+    # A room's owner and moderators (docs/moderation.md, "Modérateurs de salon").
+    path("api/rooms/<slug:slug>/moderation/", api.room_moderation, name="api_room_moderation"),
+    path(
+        "api/rooms/<slug:slug>/moderation/hide/",
+        api.room_hide_message,
+        name="api_room_hide_message",
+    ),
+    path(
+        "api/rooms/<slug:slug>/moderation/restrict/",
+        api.room_restrict_member,
+        name="api_room_restrict_member",
+    ),
+    path("api/rooms/<slug:slug>/moderation/escalate/", api.room_escalate, name="api_room_escalate"),
 ]

@@ -69,6 +69,13 @@ from moderation.actions.retention import (  # noqa: F401
     do_redact_released_snapshots,
     do_redact_report_snapshots,
 )
+from moderation.actions.room_moderators import (  # noqa: F401
+    do_escalate_to_staff,
+    do_hide_message_as_room_moderator,
+    do_restrict_member_as_room_moderator,
+    do_reverse_room_moderator_action,
+    room_moderator_refusal,
+)
 from moderation.actions.safety_signals import (  # noqa: F401
     raise_safety_signal,
 )

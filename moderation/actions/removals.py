@@ -36,14 +36,16 @@ def _remove_message(
     order_reference: str = "",
     withheld: bool = False,
     via: Carrier | None = None,
+    room_moderator: bool = False,
 ) -> StatementOfReasons | None:
     """Hides the message through rooms (who and why kept on the row; the room is
     told after commit) and writes the author's statement of reasons. `via`: the
     moderator's request that carried the removal (its content operation, marked
-    as a staff action)."""
+    as a staff action). `room_moderator`: the room's own moderator removes it
+    (room_moderators.py): not a staff action, and the audit entry says so."""
     message = room_actions.locked_message(message.pk)
     if not room_actions.hide_message(
-        message, actor=actor, reason=reason, via=via, staff_action=True
+        message, actor=actor, reason=reason, via=via, staff_action=not room_moderator
     ):
         return None
     _count_violation(message.author)
@@ -81,6 +83,7 @@ def _remove_message(
             "clause": clause,
             "legal_provision": legal_provision,
             **({"order": order_reference, "withheld": withheld} if order_reference else {}),
+            **({"room_moderator": True} if room_moderator else {}),
         },
     )
     return statement

@@ -56,7 +56,10 @@ def _issue_sanction(
     automated: bool = False,
     facts: str = "",
     legal_provision=None,
+    room_moderator: bool = False,
 ) -> Sanction:
+    """`room_moderator`: the actor is the room's owner or moderator, not staff
+    (moderation/actions/room_moderators.py); the audit entry says so."""
     if kind not in SanctionKind.values:
         raise Refused(RefusalCode.INVALID, _("Mesure inconnue : warn, mute, kick ou ban."))
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
@@ -127,6 +130,7 @@ def _issue_sanction(
             "legal_provision": legal_provision,
             "automated": automated,
             "report": report.pk if report is not None else None,
+            **({"room_moderator": True} if room_moderator else {}),
         },
     )
     if kind in (SanctionKind.BAN, SanctionKind.KICK):

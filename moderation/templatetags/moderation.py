@@ -3,7 +3,10 @@ moderation/report.js (rooms' template includes it; rooms never imports moderatio
 
 from django import template
 from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import ngettext
 
+from moderation.actions.room_moderators import duration_choices, room_role
 from moderation.models import Ground, ReportCategory, SanctionKind, clause_choices
 
 register = template.Library()
@@ -20,9 +23,35 @@ def may_moderate(user) -> bool:
     )
 
 
+def _room_moderation(user, room) -> dict | None:
+    """The room moderator's menu (moderation/room-moderate.js), for the room's
+    owner and moderators only: nothing at all on other members' pages."""
+    if room is None or room_role(user, room) is None:
+        return None
+    return {
+        "api": reverse("moderation:api_room_moderation", args=[room.slug]),
+        "script": "moderation/room-moderate.js",
+        "durations": [(minutes, _duration_label(minutes)) for minutes in duration_choices()],
+        "otp_url": reverse("accounts_member_otp") + "?" + urlencode({"next": room_path(room)}),
+    }
+
+
+def _duration_label(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(count)d heure", "%(count)d heures", hours) % {"count": hours}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+def room_path(room) -> str:
+    return reverse("rooms:room", args=[room.slug])
+
+
 @register.inclusion_tag("moderation/_report_dialog.html", takes_context=True)
 def report_dialog(context, room=None, partner=None):
+    user = context.get("user")
     return {
+        "room_moderation": None if partner is not None else _room_moderation(user, room),
         "categories": ReportCategory.choices,
         "reports_url": reverse("moderation:api_reports"),
         "alert_url": reverse("moderation:api_alert"),
