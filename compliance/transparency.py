@@ -90,6 +90,8 @@ SOURCE_LABELS = {
     ReportSource.NOTICE: "art16_notices",
     ReportSource.AUTOMATIC: "automated_detection",
     ReportSource.ALERT: "users",
+    # A room's moderator is a member handing a matter to staff: a notice from a user.
+    ReportSource.ROOM_MODERATOR: "users",
 }
 
 

@@ -13,6 +13,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, reverse
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import (
     AccountDeletionRequest,
@@ -20,6 +22,7 @@ from accounts.models import (
     ConnectionRecord,
     IdentityDocument,
 )
+from accounts.sessions import verify_second_factor
 from audit.access import REASON_FIELD
 from audit.actions import do_record_staff_access
 from audit.events import AuditEvent
@@ -81,6 +84,18 @@ def scenario(make_user, make_room, make_staff, settings, officer, open_request):
         user=carol,
         statement=ban.statement,
         figures={"illegal_contents": 3, "window_days": 180, "threshold": 3},
+    )
+    # A room moderator's measure (moderation/actions/room_moderators.py): the private
+    # room's owner, verified by a second factor, hides bob's message there.
+    said = room_actions.do_post_message(private, "hors sujet", actor=bob).message
+    TOTPDevice.objects.create(user=alice, name="default", confirmed=True)
+    moderation_actions.do_hide_message_as_room_moderator(
+        said,
+        actor=verify_second_factor(
+            alice, {DEVICE_ID_SESSION_KEY: TOTPDevice.objects.get(user=alice).persistent_id}
+        ),
+        room=private,
+        reason="Hors sujet.",
     )
     FilterRule.objects.create(name="liens", kind=FilterKind.LINKS, action=FilterAction.HOLD)
     with pytest.raises(Refused):  # held for review
