@@ -51,7 +51,7 @@ def room_path(room) -> str:
 def report_dialog(context, room=None, partner=None):
     user = context.get("user")
     return {
-        "room_moderation": None if partner is not None else _room_moderation(user, room),
+        "room_moderation": None if partner else _room_moderation(user, room),
         "categories": ReportCategory.choices,
         "reports_url": reverse("moderation:api_reports"),
         "alert_url": reverse("moderation:api_alert"),
