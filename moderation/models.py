@@ -1082,7 +1082,7 @@ class RoomModeratorAction(models.Model):
         Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="room_actions"
     )
     reason = models.TextField(_("motif ou note"), max_length=REASON_MAX_LENGTH)
-    created = models.DateTimeField(_("le"), default=timezone.now, db_index=True)
+    created = models.DateTimeField(_("prise le"), default=timezone.now, db_index=True)
     reversed_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
     reversed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 (
                     "created",
                     models.DateTimeField(
-                        db_index=True, default=django.utils.timezone.now, verbose_name="le"
+                        db_index=True, default=django.utils.timezone.now, verbose_name="prise le"
                     ),
                 ),
                 (
