@@ -235,7 +235,7 @@ def test_not_in_another_room_and_not_without_a_second_factor(
 def test_room_moderators_are_rate_limited(room, room_mod, make_user, settings):
     settings.ROOM_MODERATOR_ACTIONS_PER_HOUR = 2
     actor = with_second_factor(room_mod)
-    for number in range(2):
+    for _number in range(2):
         actions.do_restrict_member_as_room_moderator(
             make_user(), actor=actor, room=room, kind="mute", duration_minutes=10, reason="x"
         )
