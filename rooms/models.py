@@ -636,5 +636,5 @@ class MessagePresence(Message):
 
     class Meta:
         proxy = True
-        verbose_name = _("présents lors d'un message")
-        verbose_name_plural = _("présents lors des messages")
+        verbose_name = _("présence lors d'un message")
+        verbose_name_plural = _("présences lors des messages")
