@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
-from django.utils import timezone
 
 from audit.events import AuditEvent
 from audit.trail import record

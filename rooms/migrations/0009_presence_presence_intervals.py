@@ -7,40 +7,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rooms', '0008_content_operation_staff_member'),
+        ("rooms", "0008_content_operation_staff_member"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MessagePresence',
-            fields=[
-            ],
+            name="MessagePresence",
+            fields=[],
             options={
-                'verbose_name': "présence lors d'un message",
-                'verbose_name_plural': 'présences lors des messages',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "présence lors d'un message",
+                "verbose_name_plural": "présences lors des messages",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('rooms.message',),
+            bases=("rooms.message",),
         ),
         migrations.CreateModel(
-            name='PresenceInterval',
+            name="PresenceInterval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='depuis')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name="jusqu'à")),
-                ('seen_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='vu pour la dernière fois')),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='presence_intervals', to='rooms.room', verbose_name='salon')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='personne')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="depuis"),
+                ),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="jusqu'à")),
+                (
+                    "seen_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="vu pour la dernière fois"
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="presence_intervals",
+                        to="rooms.room",
+                        verbose_name="salon",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="personne",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'intervalle de présence',
-                'verbose_name_plural': 'intervalles de présence',
-                'indexes': [models.Index(fields=['room', 'started_at'], name='rooms_interval_room_start'), models.Index(fields=['user', 'room', '-started_at'], name='rooms_interval_user_room'), models.Index(condition=models.Q(('ended_at__isnull', True)), fields=['seen_at'], name='rooms_interval_open_seen')],
+                "verbose_name": "intervalle de présence",
+                "verbose_name_plural": "intervalles de présence",
+                "indexes": [
+                    models.Index(fields=["room", "started_at"], name="rooms_interval_room_start"),
+                    models.Index(
+                        fields=["user", "room", "-started_at"], name="rooms_interval_user_room"
+                    ),
+                    models.Index(
+                        condition=models.Q(("ended_at__isnull", True)),
+                        fields=["seen_at"],
+                        name="rooms_interval_open_seen",
+                    ),
+                ],
             },
         ),
     ]
