@@ -284,9 +284,10 @@ def test_a_request_naming_a_room_exports_who_had_it_open_in_the_period(
             room=room, user=user, started_at=start, ended_at=end, seen_at=end or now
         )
 
-    stay(alice, now - timedelta(days=2, hours=1), now - timedelta(days=2))
+    # (After the accounts were made: the pseudonym is the one held when the stay began.)
+    stay(alice, now, now + timedelta(seconds=1))
     stay(bob, now - timedelta(days=90), now - timedelta(days=89))  # before the period
-    stay(bob, now - timedelta(hours=1), None)  # still there
+    stay(bob, now + timedelta(seconds=2), None)  # still there
     request = open_request(rooms=[room], categories=["messages"])
     actions.do_verify_legal_request(request, actor=officer)
     actions.do_approve_legal_export(request, actor=second_officer)
@@ -305,6 +306,7 @@ def test_a_request_naming_a_room_exports_who_had_it_open_in_the_period(
     by_account = open_request(accounts=[alice], categories=["messages"])
     actions.do_verify_legal_request(by_account, actor=officer)
     actions.do_approve_legal_export(by_account, actor=second_officer)
+    (tmp_path / "other").mkdir()
     other = _export(by_account, officer, tmp_path / "other", django_capture_on_commit_callbacks)
     with zipfile.ZipFile(other.path) as archive:
         assert "presence.csv" not in archive.namelist()
