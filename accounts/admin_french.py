@@ -38,6 +38,7 @@ GENDERS = {
     "rooms.room": MASCULINE,
     "rooms.message": MASCULINE,
     "rooms.privateroommessage": MASCULINE,
+    "rooms.messagepresence": FEMININE,
     "rooms.directconversation": FEMININE,
     "rooms.block": MASCULINE,
     "rooms.contactrequest": FEMININE,

@@ -52,6 +52,7 @@ class AuditEvent(models.IntegerChoices):
     VIEW_CONNECTION_RECORDS = 3004, _("consultation des données de connexion")
     VIEW_PERSONAL_DATA = 3005, _("consultation de données personnelles dans l'administration")
     VIEW_PRIVATE_ROOM_MESSAGES = 3006, _("consultation de messages d'un salon privé")
+    VIEW_PRESENCE = 3007, _("consultation des personnes présentes lors d'un message")
     VIEW_AUDIT_TRAIL = 3010, _("consultation du journal d'audit")
     EXPORT_AUDIT_TRAIL = 3011, _("export du journal d'audit")
     AUDIT_CHECKPOINT_SIGNED = 3020, _("point de contrôle du journal signé")
@@ -131,6 +132,7 @@ class AuditEvent(models.IntegerChoices):
     DELETED_MESSAGE_TEXTS_FORGOTTEN = 6031, _("textes de messages supprimés effacés")
     DELETED_MESSAGES_FORGOTTEN = 6032, _("opérations sur des messages supprimés effacées")
     CONTENT_OPERATIONS_FORGOTTEN = 6033, _("traces d'opérations sur les contenus expirées effacées")
+    PRESENCE_INTERVALS_FORGOTTEN = 6034, _("intervalles de présence expirés effacés")
 
 
 def event_choices() -> list[tuple[int, str]]:

@@ -16,6 +16,8 @@ code, this interpreter).
   channel layer, handshake to the first frame (the presence that says the
   socket joined), the whole process's CPU (`time.process_time`, every thread,
   the in-process client included) per socket.
+- close: the same sockets' closing, until the consumer's disconnect has run
+  (presence row and interval written), the whole process's CPU per socket.
 
 Settings come from the environment as for `make bench`'s servers: the script
 sets the bench database, Redis db 15 and the bench secret key unless given.
@@ -96,7 +98,33 @@ def post_cpu(posts: int, rounds: int) -> dict:
     }
 
 
-async def _open_cpu(users_file: Path, sockets: int, rounds: int) -> list[float]:
+def presence_statements() -> dict:
+    """The statements of a person's first socket opening and last one closing in
+    a room (do_enter_room, do_leave_room), and of a second tab's."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rooms import actions
+    from rooms.models import Room
+
+    room = Room.objects.get(slug="bench-1")
+    user = get_user_model().objects.filter(username__startswith="bench_").order_by("pk").last()
+    counts = {}
+    steps = [
+        ("enter", actions.do_enter_room, "bench-cpu-1"),
+        ("enter_second_tab", actions.do_enter_room, "bench-cpu-2"),
+        ("leave_second_tab", actions.do_leave_room, "bench-cpu-2"),
+        ("leave", actions.do_leave_room, "bench-cpu-1"),
+    ]
+    for name, action, channel in steps:
+        with CaptureQueriesContext(connection) as captured:
+            action(room, channel, actor=user)
+        counts[name] = [query["sql"][:50] for query in captured]
+    return {"statements_per_presence_step": counts}
+
+
+async def _open_cpu(users_file: Path, sockets: int, rounds: int) -> tuple[list[float], list[float]]:
     from channels.testing import WebsocketCommunicator
 
     from chatsite.asgi import application
@@ -118,15 +146,17 @@ async def _open_cpu(users_file: Path, sockets: int, rounds: int) -> list[float]:
             raise SystemExit(f"socket {number} refused: {frame}")
         return communicator
 
-    per_open = []
+    per_open, per_close = [], []
     for _ in range(rounds):
         started = time.process_time()
         opened = [await open_one(number) for number in range(sockets)]
         per_open.append(round((time.process_time() - started) / sockets * 1e3, 2))
+        started = time.process_time()
         for communicator in opened:
             await communicator.disconnect()
+        per_close.append(round((time.process_time() - started) / sockets * 1e3, 2))
         await asyncio.sleep(0.5)
-    return per_open
+    return per_open, per_close
 
 
 def main() -> int:
@@ -140,7 +170,10 @@ def main() -> int:
     users_file = Path(args.users).resolve()
     _setup(Path(args.root).resolve())
     result = post_cpu(args.posts, args.rounds)
-    result["cpu_ms_per_socket_open"] = asyncio.run(_open_cpu(users_file, args.sockets, args.rounds))
+    result.update(presence_statements())
+    opens, closes = asyncio.run(_open_cpu(users_file, args.sockets, args.rounds))
+    result["cpu_ms_per_socket_open"] = opens
+    result["cpu_ms_per_socket_close"] = closes
     result["root"] = args.root
     result["loadavg_1min"] = os.getloadavg()[0]
     print(json.dumps(result, indent=1))

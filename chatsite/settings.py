@@ -295,6 +295,9 @@ if "MESSAGE_RATE_LIMIT" in os.environ:
     MESSAGE_RATE_LIMIT = os.environ["MESSAGE_RATE_LIMIT"]
 if "MAX_SOCKETS_PER_USER" in os.environ:
     MAX_SOCKETS_PER_USER = int(os.environ["MAX_SOCKETS_PER_USER"])
+# A reconnect within this many seconds extends a presence interval (docs/moderation.md).
+if "PRESENCE_MERGE_GAP_SECONDS" in os.environ:
+    PRESENCE_MERGE_GAP_SECONDS = int(os.environ["PRESENCE_MERGE_GAP_SECONDS"])
 
 # --- Age attestation ------------------------------------------------------------
 AGE_ATTESTATION_JWKS = env_str("AGE_ATTESTATION_JWKS", "")

@@ -19,7 +19,9 @@ from compliance.models import (
 )
 from moderation import queries as moderation_queries
 from moderation.models import Appeal, Report, Sanction, StatementOfReasons
-from rooms.models import Block, ContentOperation, Message, RoomMembership
+from rooms.models import Block, ContentOperation, Message, PresenceInterval, RoomMembership
+from rooms.presence import presence_deadline
+from rooms.presence_history import interval_end
 
 
 def _iso(value) -> str | None:
@@ -338,6 +340,34 @@ def scoped_messages(request: LegalRequest):
         .prefetch_related("versions")
         .order_by("id")
     )
+
+
+def presence_rows(request: LegalRequest) -> list[dict]:
+    """Who had a room the request names open during its period, and when (the
+    presence intervals, rooms/presence_history.py): one row per stay."""
+    deadline = presence_deadline()
+    intervals = (
+        PresenceInterval.objects.filter(
+            room__in=request.rooms.all(), started_at__lte=request.period_end
+        )
+        .annotate(end=interval_end())
+        .filter(end__gte=request.period_start)
+        .select_related("room")
+        .order_by("started_at", "id")
+    )
+    return [
+        {
+            "room": interval.room.slug,
+            "account_id": interval.user_id,
+            "pseudonym_then": pseudonym_at(interval.user_id, interval.started_at),
+            "from": interval.started_at.isoformat(),
+            # Empty: still in the room when the package was made.
+            "to": ""
+            if interval.ended_at is None and interval.seen_at >= deadline
+            else interval.end.isoformat(),
+        }
+        for interval in intervals
+    ]
 
 
 def identity_rows(request: LegalRequest) -> list[dict]:

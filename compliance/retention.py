@@ -40,12 +40,17 @@ from moderation.models import (
     ThreatEscalation,
 )
 from moderation.queries import held_back_snapshots, misuse_measures_lapsed, report_concerning
-from rooms.models import ContentOperation, Message
+from rooms.models import ContentOperation, Message, PresenceInterval
+from rooms.presence_history import interval_end
 
 DEFAULT_RETENTION_DAYS = {
     # Who created, changed or deleted which message, from which IP and port, when:
     # one year from the operation (décret 2021-1362).
     "content_operations": 365,
+    # Who had which room open, from when to when (rooms.models.PresenceInterval):
+    # one year from the interval's end, to answer who could have seen a message
+    # (a report, a requisition), as long as the content operations it goes with.
+    "presence_intervals": 365,
     # Pseudonyms held, password verifier, dates, age-verification outcome: one
     # year after closure (décret 2021-1362, art. 1 II). A closed account's
     # pseudonym stays reserved as long.
@@ -145,6 +150,7 @@ RETENTION_CLASSES = {
     "rooms.ignore": "account",
     "rooms.contactrequest": "conversation",
     "rooms.roompresence": "ephemeral",
+    "rooms.presenceinterval": "presence_intervals",
     "rooms.notification": "account",
     "moderation.trustedflagger": "account",
     "moderation.notice": "moderation_records",
@@ -174,6 +180,7 @@ RETENTION_CLASSES = {
 @dataclass(frozen=True)
 class RetentionPolicy:
     content_operations: timedelta
+    presence_intervals: timedelta
     account_data: timedelta
     identity_data: timedelta
     deleted_message_grace: timedelta
@@ -219,6 +226,7 @@ PURGE_STEPS = (
     "report_snapshots",
     "content_operation_records",
     "content_operations",
+    "presence_intervals",
     # Moderation's records (moderation.actions.MODERATION_RECORDS): what hangs
     # on a report (escalations, appeals, statements) before the report, the
     # notice or signal a report came from after it.
@@ -420,6 +428,14 @@ def expired(
         # port and protocol (rooms.models.ContentOperation): one year.
         return ContentOperation.objects.filter(at__lt=now - policy.content_operations).exclude(
             Q(actor_id__in=held_users) | Q(room_id__in=held_rooms)
+        )
+    if step == "presence_intervals":
+        # Who had a room open when (rooms.models.PresenceInterval): a year from its
+        # end; one left open by a dead process ended at its last refresh.
+        return (
+            PresenceInterval.objects.annotate(end=interval_end(now))
+            .filter(end__lt=now - policy.presence_intervals)
+            .exclude(Q(user_id__in=held_users) | Q(room_id__in=held_rooms))
         )
     if step in MODERATION_STEPS:
         return _expired_moderation_records(step, policy, now, held_users, held_rooms)

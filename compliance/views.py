@@ -80,6 +80,19 @@ def retention_rows() -> list[RetentionRow]:
             key="content_operations",
         ),
         RetentionRow(
+            gettext_lazy(
+                "Présence dans les salons : quand vous aviez un salon ouvert (de quelle heure "
+                "à quelle heure), pour savoir qui a pu voir un message signalé"
+            ),
+            _("%(duration)s à compter de votre départ du salon")
+            % {"duration": duration_text(days["presence_intervals"])},
+            gettext_lazy(
+                "intérêt légitime : traiter les signalements et répondre aux réquisitions "
+                "judiciaires"
+            ),
+            key="presence_intervals",
+        ),
+        RetentionRow(
             gettext_lazy("Texte d'un message supprimé (masqué aussitôt)"),
             _("%(duration)s après la suppression")
             % {"duration": duration_text(days["deleted_message_grace"])},

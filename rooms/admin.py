@@ -10,25 +10,36 @@ Every other page here shows people (members, blocks, invitations) and is gated
 by default.
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from audit.access import ReasonRequiredAdminMixin
+from audit.access import LOOK, ReasonRequiredAdminMixin, mark_look_recorded
+from audit.actions import do_record_staff_access
 from audit.events import AuditEvent
 from audit.looks import LookPolicy
+from audit.trail import request_ip
 from core.admin import ReadOnlyAdminMixin
 from core.refusals import Refused
 from rooms import actions
+from rooms.app_settings import app_settings
 from rooms.models import (
     Block,
     ContactRequest,
     DirectConversation,
     Message,
+    MessagePresence,
     MessageVersion,
     PrivateRoomMessage,
     Room,
@@ -37,6 +48,7 @@ from rooms.models import (
     RoomMembership,
     RoomRole,
 )
+from rooms.presence_history import WINDOW_MINUTES, present_around
 
 TRANSCRIPT_LIMIT = 500
 
@@ -213,6 +225,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "deleted_at",
         "deleted_by",
         "deletion_reason",
+        "who_could_see",
     ]
     readonly_fields = fields
     inlines = [MessageVersionInline]
@@ -227,6 +240,15 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("texte"))
     def excerpt(self, message: Message) -> str:
         return Truncator(message.body).chars(80)
+
+    @admin.display(description=_("qui a pu le voir"))
+    def who_could_see(self, message: Message) -> str:
+        # Its own page, behind its own stated reason (MessagePresenceAdmin).
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:rooms_messagepresence_change", args=[message.pk]),
+            _("Personnes présentes dans le salon à ce moment"),
+        )
 
 
 @admin.register(PrivateRoomMessage)
@@ -317,3 +339,73 @@ class RoomInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["room", "invitee", "invited_by", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["room__slug", "invitee__username"]
+
+
+@admin.register(MessagePresence)
+class MessagePresenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who had a message's room open when it was posted (docs/moderation.md, "Qui a
+    pu le voir"): each message needs its own stated reason (LookPolicy.OBJECT), and
+    each answer is recorded with the people it named. Reached from a message's
+    page and from a report; the message's text is not shown here (its own page,
+    with its own gate, shows it)."""
+
+    look_policy = LookPolicy.OBJECT
+    access_event = AuditEvent.VIEW_PRESENCE
+    list_display = ["id", "room", "author", "created"]
+
+    def has_module_permission(self, request) -> bool:
+        return False  # no list of its own in the index: reached from a message
+
+    def changelist_view(self, request, extra_context=None):
+        return HttpResponseRedirect(reverse("admin:rooms_message_changelist"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        message = self.get_object(request, unquote(object_id))
+        if message is None:
+            raise Http404
+        if not self.has_view_permission(request, message) or getattr(request, LOOK, None) is None:
+            raise PermissionDenied  # the look is only ever shown behind audit/looks.py's gate
+        window = _window_minutes(request.GET.get("window"))
+        present = present_around(message.room, message.created, timedelta(minutes=window))
+        reason = mark_look_recorded(request)
+        do_record_staff_access(
+            AuditEvent.VIEW_PRESENCE,
+            actor=request.user,
+            target_type=self.opts.label_lower,
+            target_id=message.pk,
+            reason=reason,
+            ip_address=request_ip(request),
+            details={
+                "view": "rooms_messagepresence_change",
+                "method": request.method,
+                "rows": len(present),
+                "window_minutes": window,
+            },
+            people={message.author_id, *(presence.user_id for presence in present)},
+            rooms={message.room_id},
+        )
+        return TemplateResponse(
+            request,
+            "admin/rooms/messagepresence/present.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Qui a pu voir le message n° %(id)s") % {"id": message.pk},
+                "message": message,
+                "present": present,
+                "at_moment": sum(1 for presence in present if presence.at_moment),
+                "window": window,
+                "windows": WINDOW_MINUTES,
+                "merge_gap": app_settings.PRESENCE_MERGE_GAP_SECONDS,
+                "time_zone": timezone.get_current_timezone_name(),
+            },
+        )
+
+
+def _window_minutes(value: str | None) -> int:
+    """The window asked for around the message, one of WINDOW_MINUTES (else none)."""
+    try:
+        minutes = int(value or 0)
+    except ValueError:
+        return 0
+    return minutes if minutes in WINDOW_MINUTES else 0

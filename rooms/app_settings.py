@@ -8,6 +8,9 @@ class AppSettings:
     MESSAGE_RATE_LIMIT = setting("MESSAGE_RATE_LIMIT", "5/1")
     # Sockets one account may hold open at once, on all processes; 0: no cap.
     MAX_SOCKETS_PER_USER = setting("MAX_SOCKETS_PER_USER", 20, int)
+    # A person's presence in a room that resumes within this many seconds of its
+    # end (a reconnect, a reload) extends the same interval (PresenceInterval).
+    PRESENCE_MERGE_GAP_SECONDS = setting("PRESENCE_MERGE_GAP_SECONDS", 60, int)
 
 
 app_settings = AppSettings()

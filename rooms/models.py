@@ -581,3 +581,60 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.user}"
+
+
+class PresenceInterval(models.Model):
+    """When a person had a room open: from their first socket's opening to their
+    last one's closing (docs/moderation.md, "Qui a pu le voir").
+
+    Written by the room's enter and leave actions (rooms/actions/presence.py),
+    one write per opening and per closing of a person's first and last socket;
+    several tabs make one interval, and a reconnect within
+    PRESENCE_MERGE_GAP_SECONDS extends it instead of starting another. `seen_at`
+    follows the presence refresh while the interval is open, so that one left
+    open by a process that died ends at its last sign of life. Kept
+    `presence_intervals` days after it ends (compliance/retention.py).
+    """
+
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="presence_intervals", verbose_name=_("salon")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("personne"),
+    )
+    started_at = models.DateTimeField(_("depuis"), default=timezone.now)
+    # Null while a socket of this person is open in the room.
+    ended_at = models.DateTimeField(_("jusqu'à"), null=True, blank=True)
+    seen_at = models.DateTimeField(_("vu pour la dernière fois"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("intervalle de présence")
+        verbose_name_plural = _("intervalles de présence")
+        indexes = [
+            # The answer for a message: a room's intervals around a moment.
+            models.Index(fields=["room", "started_at"], name="rooms_interval_room_start"),
+            # The person's latest interval in a room, at each opening.
+            models.Index(fields=["user", "room", "-started_at"], name="rooms_interval_user_room"),
+            # Intervals left open by a process that died (the refresh's sweep).
+            models.Index(
+                fields=["seen_at"],
+                condition=Q(ended_at__isnull=True),
+                name="rooms_interval_open_seen",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.room} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class MessagePresence(Message):
+    """A message seen from the presence intervals, for the admin: who had its room
+    open when it was posted. Each message's page needs its own stated reason."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("présence lors d'un message")
+        verbose_name_plural = _("présences lors des messages")

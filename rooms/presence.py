@@ -35,7 +35,24 @@ def refresh_presence(channel_names: list[str]) -> int:
     for start in range(0, len(channel_names), REFRESH_BATCH):
         batch = channel_names[start : start + REFRESH_BATCH]
         updated += RoomPresence.objects.filter(channel_name__in=batch).update(seen_at=now)
+        _refresh_intervals(batch, now)
+    _close_dead_intervals()
     return updated
+
+
+def _refresh_intervals(batch: list[str], now: datetime) -> None:
+    """The presence intervals follow their sockets' refresh (who could have seen a
+    message, docs/moderation.md)."""
+    from rooms.actions.presence_intervals import refresh_presence_intervals
+
+    refresh_presence_intervals(batch, now)
+
+
+def _close_dead_intervals() -> None:
+    """Intervals left open by a process that died end at their last refresh."""
+    from rooms.actions.presence_intervals import close_dead_presence_intervals
+
+    close_dead_presence_intervals()
 
 
 async def _refresh_forever() -> None:

@@ -53,6 +53,11 @@ DESCRIPTIONS = {
         "connection), rows of deleted messages (without their text)",
         "the connection, challenge, operation or deletion",
     ),
+    "presence_intervals": (
+        "presence intervals: who had which room open (a socket), from when to when "
+        "(docs/moderation.md, Qui a pu le voir)",
+        "the interval's end",
+    ),
     "account_data": (
         "a closed account's pseudonyms, dates, password verifier, age-verification outcome "
         "(restricted store); the pseudonym's reservation; the audit trail's personal columns",

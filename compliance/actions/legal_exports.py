@@ -60,6 +60,15 @@ def _csv_bytes(rows: list[dict]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def _presence_csv_bytes(rows: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    columns = ["room", "account_id", "pseudonym_then", "from", "to"]
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
 def _json_bytes(value) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
@@ -70,6 +79,9 @@ CATEGORY_FILES = {
     DataCategory.MESSAGES: "messages.json",
     DataCategory.MODERATION: "moderation.json",
 }
+
+
+PRESENCE_FILE = "presence.csv"
 
 
 def _package_files(request: LegalRequest, *, actor, now: datetime) -> dict[str, bytes]:
@@ -111,6 +123,10 @@ def _package_files(request: LegalRequest, *, actor, now: datetime) -> dict[str, 
         rows = queries.CATEGORY_ROWS[category](request)
         name = CATEGORY_FILES[category]
         files[name] = _csv_bytes(rows) if name.endswith(".csv") else _json_bytes(rows)
+    if DataCategory.MESSAGES in request.data_categories and request.rooms.exists():
+        # Who had the named rooms open during the period: who could have seen
+        # the messages (docs/compliance.md 5, "Presence in a named room").
+        files[PRESENCE_FILE] = _presence_csv_bytes(queries.presence_rows(request))
     manifest = {
         "format": PACKAGE_FORMAT,
         "reference": request.reference,

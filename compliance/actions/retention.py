@@ -214,6 +214,10 @@ def _apply_content_operations(ids, *, actor, **_kwargs) -> tuple[int, int]:
     return rooms_actions.do_forget_content_operations(ids, actor=actor, reason=REASON), 0
 
 
+def _apply_presence_intervals(ids, *, actor, **_kwargs) -> tuple[int, int]:
+    return rooms_actions.do_forget_presence_intervals(ids, actor=actor, reason=REASON), 0
+
+
 def _apply_requisition_packages(ids, *, actor, **_kwargs) -> tuple[int, int]:
     directory = app_settings.COMPLIANCE_EXPORT_DIR
     return do_rotate_requisition_packages(ids, actor=actor, reason=REASON, directory=directory), 0
@@ -254,6 +258,7 @@ _PURGE_APPLY = {
     "report_snapshots": _apply_report_snapshots,
     "content_operation_records": _apply_content_operation_records,
     "content_operations": _apply_content_operations,
+    "presence_intervals": _apply_presence_intervals,
     **{step: _moderation_records_applier(step) for step in MODERATION_STEPS},
     "requisition_packages": _apply_requisition_packages,
     "reserved_pseudonyms": _apply_reserved_pseudonyms,

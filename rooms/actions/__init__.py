@@ -51,6 +51,9 @@ from rooms.actions.presence import (
     do_enter_room,
     do_leave_room,
 )
+from rooms.actions.presence_intervals import (
+    do_forget_presence_intervals,
+)
 from rooms.actions.relations import (
     do_ignore_user,
     do_react,
@@ -89,6 +92,7 @@ __all__ = [
     "do_forget_deleted_message_texts",
     "do_forget_deleted_messages",
     "do_forget_member",
+    "do_forget_presence_intervals",
     "do_ignore_contact_request",
     "do_ignore_user",
     "do_invite_to_room",

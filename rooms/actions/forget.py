@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.events import AuditEvent
 from audit.trail import record, user_model_label
 from rooms import notify, queries
+from rooms.actions.presence_intervals import close_member_presence_intervals
 from rooms.models import (
     Block,
     ContactRequest,
@@ -40,6 +41,9 @@ def do_forget_member(user, *, actor) -> dict[str, int]:
     its deletion's transaction.
     """
     present_in = set(RoomPresence.objects.filter(user=user).values_list("room_id", flat=True))
+    # Their presence intervals stay, under the anonymised account, their year
+    # (PresenceInterval); those still open end now.
+    close_member_presence_intervals(user, timezone.now())
     forgotten = {
         "memberships": RoomMembership.objects.filter(user=user).delete()[0],
         "invitations": RoomInvitation.objects.filter(invitee=user).delete()[0],

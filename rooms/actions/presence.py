@@ -9,6 +9,7 @@ from rooms import notify, queries
 from rooms.actions.messages import (
     _join_public_room,
 )
+from rooms.actions.presence_intervals import close_presence_interval, open_presence_interval
 from rooms.models import (
     Room,
     RoomKind,
@@ -31,9 +32,12 @@ def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
     # (online_usernames never counted them).
     RoomPresence.objects.filter(room=room, seen_at__lt=presence_deadline()).delete()
     before = queries.online_usernames(room)
+    now = timezone.now()
+    if actor.username not in before:  # a second tab changes nothing
+        open_presence_interval(room, actor, now)
     # One upsert on the unique channel name, not a read then a write.
     RoomPresence.objects.bulk_create(
-        [RoomPresence(channel_name=channel_name, room=room, user=actor, seen_at=timezone.now())],
+        [RoomPresence(channel_name=channel_name, room=room, user=actor, seen_at=now)],
         update_conflicts=True,
         unique_fields=["channel_name"],
         update_fields=["room", "user", "seen_at"],
@@ -52,6 +56,8 @@ def do_leave_room(room: Room, channel_name: str, *, actor) -> list[str]:
     before = queries.online_usernames(room)
     RoomPresence.objects.filter(channel_name=channel_name, user=actor).delete()
     after = queries.online_usernames(room)
+    if actor.username not in after:  # their last socket here
+        close_presence_interval(room, actor, timezone.now())
     if after != before:
         members = queries.member_count(room)
         transaction.on_commit(partial(notify.presence_changed, room.id, after, members))

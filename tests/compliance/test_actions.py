@@ -269,3 +269,44 @@ def test_a_deleted_accounts_data_comes_from_the_restricted_store(
     ]
     # The anonymised messages are still there for the investigation.
     assert [message["body"] for message in messages] == ["rendez-vous ce soir"]
+
+
+def test_a_request_naming_a_room_exports_who_had_it_open_in_the_period(
+    scene, officer, second_officer, open_request, tmp_path, django_capture_on_commit_callbacks
+):
+    from rooms.models import PresenceInterval
+
+    now = timezone.now()
+    alice, bob, room = scene["alice"], scene["bob"], scene["room"]
+
+    def stay(user, start, end):
+        return PresenceInterval.objects.create(
+            room=room, user=user, started_at=start, ended_at=end, seen_at=end or now
+        )
+
+    # (After the accounts were made: the pseudonym is the one held when the stay began.)
+    stay(alice, now, now + timedelta(seconds=1))
+    stay(bob, now - timedelta(days=90), now - timedelta(days=89))  # before the period
+    stay(bob, now + timedelta(seconds=2), None)  # still there
+    request = open_request(rooms=[room], categories=["messages"])
+    actions.do_verify_legal_request(request, actor=officer)
+    actions.do_approve_legal_export(request, actor=second_officer)
+    package = _export(request, officer, tmp_path, django_capture_on_commit_callbacks)
+
+    with zipfile.ZipFile(package.path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        rows = list(csv.DictReader(io.StringIO(archive.read("presence.csv").decode())))
+    assert "presence.csv" in {entry["name"] for entry in manifest["files"]}
+    assert [(row["room"], row["account_id"], row["pseudonym_then"]) for row in rows] == [
+        ("general", str(alice.pk), "alice"),
+        ("general", str(bob.pk), "bob"),
+    ]
+    assert rows[0]["to"] and rows[1]["to"] == ""  # bob is still in the room
+    # A request naming only accounts has no presence file.
+    by_account = open_request(accounts=[alice], categories=["messages"])
+    actions.do_verify_legal_request(by_account, actor=officer)
+    actions.do_approve_legal_export(by_account, actor=second_officer)
+    (tmp_path / "other").mkdir()
+    other = _export(by_account, officer, tmp_path / "other", django_capture_on_commit_callbacks)
+    with zipfile.ZipFile(other.path) as archive:
+        assert "presence.csv" not in archive.namelist()

@@ -57,6 +57,7 @@ def test_privacy_shows_the_default_retention_periods(client):
 def test_privacy_follows_the_compliance_retention_setting(client, settings):
     settings.COMPLIANCE_RETENTION = {
         "content_operations": 2 * 365,
+        "presence_intervals": 4 * 365,
         "deleted_message_grace": 45,
         "identity_data": 3 * 365,
         "account_data": 90,
@@ -70,6 +71,7 @@ def test_privacy_follows_the_compliance_retention_setting(client, settings):
     durations = retention_durations(html)
     assert "2 ans à compter de la connexion" in durations
     assert "2 ans à compter de l'opération" in durations
+    assert "4 ans à compter de votre départ du salon" in durations
     assert "45 jours après la suppression" in durations
     assert "3 ans après la fermeture" in durations
     assert "90 jours après la fermeture" in durations

@@ -49,7 +49,7 @@ from moderation.models import (
     StatementOfReasons,
     ThreatEscalation,
 )
-from rooms.models import ContentOperation, ContentOperationKind, Message
+from rooms.models import ContentOperation, ContentOperationKind, Message, PresenceInterval
 from tests.compliance.conftest import audit_entries
 
 YEAR = timedelta(days=365)
@@ -92,6 +92,15 @@ EXPECTED = {
         "old-2": False,
         "recent": True,
         "held-author": True,
+        "held-room": True,
+    },
+    # presence intervals kept (a year from their end; one still open always)
+    "intervals": {
+        "old": False,
+        "left-open-by-a-dead-process": False,
+        "recent": True,
+        "open": True,
+        "held-person": True,
         "held-room": True,
     },
     # closed accounts' pseudonym reservations kept (account-data period)
@@ -172,6 +181,7 @@ EXPECTED_COUNTS = {
     "content_operation_records": 2,
     "report_snapshots": 1,
     "content_operations": 2,
+    "presence_intervals": 2,
     "threat_escalations": 1,
     "appeals": 1,
     "misuse_measures": 2,
@@ -279,6 +289,23 @@ def seeded(
             ]
         )
     }
+    intervals = {
+        label: PresenceInterval.objects.create(
+            room=interval_room,
+            user=person,
+            started_at=now - age - timedelta(hours=1),
+            ended_at=None if age is None or open_ else now - age,
+            seen_at=now if age is None else now - age,
+        )
+        for label, person, interval_room, age, open_ in [
+            ("old", active, room, YEAR + timedelta(days=1), False),
+            ("left-open-by-a-dead-process", active, room, 2 * YEAR, True),
+            ("recent", active, room, YEAR - timedelta(days=1), False),
+            ("open", active, room, timedelta(0), True),
+            ("held-person", suspect, room, 2 * YEAR, False),
+            ("held-room", active, held_room, 2 * YEAR, False),
+        ]
+    }
     reservations = {
         label: ReservedPseudonym.objects.create(
             pseudonym_key=f"reserved-{label}", reserved_at=now - age, user=user
@@ -307,6 +334,7 @@ def seeded(
         "messages": messages,
         "restricted": restricted,
         "operations": operations,
+        "intervals": intervals,
         "reservations": reservations,
         "leaving": leaving,
         "erased": [closed[0], closed[1]],
@@ -601,6 +629,10 @@ def _state(seeded) -> dict:
         "operations": {
             label: ContentOperation.objects.filter(pk=row.pk).exists()
             for label, row in seeded["operations"].items()
+        },
+        "intervals": {
+            label: PresenceInterval.objects.filter(pk=row.pk).exists()
+            for label, row in seeded["intervals"].items()
         },
         "reservations": {
             label: ReservedPseudonym.objects.filter(pk=row.pk).exists()

@@ -313,3 +313,41 @@ def test_the_earlier_texts_of_a_deleted_message_go_with_it(make_user, make_room,
 
     bodies = dict(MessageVersion.objects.values_list("message_id", "body"))
     assert bodies == {edited.pk: "", kept.pk: "avant"}
+
+
+def test_presence_intervals_go_a_year_after_they_end_unless_held(
+    make_user, make_room, open_request
+):
+    from rooms.models import PresenceInterval
+
+    now = timezone.now()
+    active, held = make_user("active"), make_user("suspect")
+    room, held_room = make_room("general"), make_room("enquete")
+
+    def interval(user, in_room, ended_ago):
+        return PresenceInterval.objects.create(
+            room=in_room,
+            user=user,
+            started_at=now - ended_ago - timedelta(hours=2),
+            ended_at=now - ended_ago,
+            seen_at=now - ended_ago,
+        )
+
+    old = interval(active, room, YEAR + timedelta(days=1))
+    recent = interval(active, room, YEAR - timedelta(days=1))
+    held_person = interval(held, room, 2 * YEAR)
+    held_place = interval(active, held_room, 2 * YEAR)
+    open_request(accounts=[held], rooms=[held_room])
+
+    summary = _purge(now=now)
+
+    assert summary.counts["presence_intervals"] == 1
+    assert set(PresenceInterval.objects.values_list("pk", flat=True)) == {
+        recent.pk,
+        held_person.pk,
+        held_place.pk,
+    }
+    assert not PresenceInterval.objects.filter(pk=old.pk).exists()
+    [forgotten] = audit_entries(AuditEvent.PRESENCE_INTERVALS_FORGOTTEN)
+    assert forgotten.details["intervals"] == 1
+    assert forgotten.reason == "retention period ended"

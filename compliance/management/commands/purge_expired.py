@@ -15,6 +15,7 @@ STEP_LABELS = {
     "report_snapshots": "report snapshots redacted of texts purged while held",
     "content_operation_records": "content operation records purged",
     "content_operations": "content operations (who posted, edited, deleted, from where) purged",
+    "presence_intervals": "presence intervals (who had which room open, when) purged",
     "threat_escalations": "threat escalations to the authorities purged",
     "appeals": "decided appeals purged",
     "misuse_measures": "lapsed Art. 23 misuse measures purged",
