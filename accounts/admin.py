@@ -5,6 +5,8 @@ files are shown only through `document_file`, which checks the review
 permission and the reason before reading the file.
 """
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -12,6 +14,7 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts import actions, documents
@@ -30,6 +33,18 @@ from audit.events import AuditEvent
 from core.admin import ReadOnlyAdminMixin
 
 REVIEW_PERMISSION = "accounts.review_identitydocument"
+
+# What other apps show staff on a member's page (moderation's trust level):
+# accounts imports none of them; each registers `user -> (title, safe html)`
+# at start-up, as rooms' policy checks are registered.
+_member_panels: list[Callable[[object], tuple[str, str]]] = []
+
+
+def register_member_panel(panel: Callable[[object], tuple[str, str]]) -> None:
+    if panel not in _member_panels:
+        _member_panels.append(panel)
+
+
 DOCUMENT_TARGET_TYPE = "accounts.identitydocument"
 
 
@@ -52,8 +67,26 @@ class UserAdmin(ReasonRequiredAdminMixin, DjangoUserAdmin):
                 )
             },
         ),
+        (_("Vu par les autres applications"), {"fields": ("member_panels",)}),
     )
-    readonly_fields = ("age_verified_at", "age_verification_method", "last_login", "date_joined")
+    readonly_fields = (
+        "age_verified_at",
+        "age_verification_method",
+        "last_login",
+        "date_joined",
+        "member_panels",
+    )
+
+    @admin.display(description=_("Confiance et modération"))
+    def member_panels(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "—"
+        return (
+            format_html_join(
+                "", "<section><h4>{}</h4>{}</section>", (panel(obj) for panel in _member_panels)
+            )
+            or "—"
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

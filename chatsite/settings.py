@@ -289,6 +289,26 @@ for _name in (
     if _name in os.environ:
         globals()[_name] = int(os.environ[_name])
 
+# Trust levels (moderation/app_settings.py): the gates, the limits and the
+# levels' thresholds given as numbers; `TRUST_GATES=off` for test and load runs only.
+if "TRUST_GATES" in os.environ:
+    TRUST_GATES = os.environ["TRUST_GATES"]
+for _name in (
+    "TRUST_SANCTION_WINDOW_DAYS",
+    "TRUST_LINKS_MIN_LEVEL",
+    "TRUST_CONTACT_DETAILS_MIN_LEVEL",
+    "TRUST_BUSY_ROOM_MIN_LEVEL",
+    "TRUST_BUSY_ROOM_FIRST_MESSAGES",
+    "TRUST_BUSY_ROOM_MESSAGES",
+    "TRUST_BUSY_ROOM_WINDOW_MINUTES",
+):
+    if _name in os.environ:
+        globals()[_name] = int(os.environ[_name])
+if "TRUST_DIRECT_CONVERSATIONS_PER_HOUR" in os.environ:
+    TRUST_DIRECT_CONVERSATIONS_PER_HOUR = [
+        int(number) for number in os.environ["TRUST_DIRECT_CONVERSATIONS_PER_HOUR"].split(",")
+    ]
+
 # --- Channels and messaging ---------------------------------------------------
 # The sending limit and the sockets one user may hold open (rooms/app_settings.py).
 if "MESSAGE_RATE_LIMIT" in os.environ:

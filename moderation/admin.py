@@ -28,13 +28,14 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import admin as accounts_admin
 from accounts.records import request_carrier
 from audit.access import access_gate
 from audit.events import AuditEvent
 from audit.looks import LookPolicy
 from core.admin import ReadOnlyAdminMixin
 from core.refusals import Refused
-from moderation import actions, queries
+from moderation import actions, queries, trust
 from moderation.forms import (
     AppealDecisionForm,
     DecisionForm,
@@ -965,3 +966,43 @@ class RoomModeratorActionAdmin(BulkActionMixin, ReadOnlyAdminMixin, admin.ModelA
             admin_permission="view",
         ),
     }
+
+
+# --- trust levels on a member's admin page ------------------------------------------------
+
+
+def trust_panel(user) -> tuple[str, str]:
+    """The member's trust level and, level by level, which conditions hold (moderation/trust.py)."""
+    standing = trust.standing(user)
+    rows = format_html_join(
+        "",
+        "<li><strong>{} · {}</strong><ul>{}</ul></li>",
+        (
+            (
+                level,
+                trust.level_name(level),
+                format_html_join(
+                    "",
+                    "<li>{} {}{}</li>",
+                    (
+                        (
+                            "✓" if requirement.met else "✗",
+                            requirement.text,
+                            f" ({requirement.status})" if requirement.status else "",
+                        )
+                        for requirement in requirements
+                    ),
+                ),
+            )
+            for level, requirements in standing.requirements.items()
+        ),
+    )
+    summary = format_html(
+        "<p>{}</p><ul class='trust-levels'>{}</ul>",
+        _("Niveau %(level)d · %(name)s") % {"level": standing.level, "name": standing.name},
+        rows,
+    )
+    return _("Niveau de confiance"), summary
+
+
+accounts_admin.register_member_panel(trust_panel)

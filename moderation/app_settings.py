@@ -3,6 +3,57 @@
 from core.app_settings import setting
 from moderation.dsa import EEA_COUNTRIES
 
+# What each trust level asks (moderation/trust.py); levels 1, 2, 3 in order.
+# `verification_methods`: the age verification routes accepted (a document
+# photographed and reviewed by a person is the easiest to borrow, a wallet's
+# proof of age the hardest); `max_upheld_sanctions`: over the sanction window;
+# `min_report_accuracy`: the percentage of one's decided reports that were
+# upheld, asked once at least `min_decided_reports` are decided.
+DEFAULT_TRUST_LEVELS = (
+    {
+        "account_age_days": 1,
+        "verification_methods": ("wallet", "attestation", "document"),
+        "max_upheld_sanctions": 1,
+        "min_report_accuracy": 0,
+        "min_decided_reports": 0,
+    },
+    {
+        "account_age_days": 7,
+        "verification_methods": ("wallet", "attestation", "document"),
+        "max_upheld_sanctions": 0,
+        "min_report_accuracy": 30,
+        "min_decided_reports": 5,
+    },
+    {
+        "account_age_days": 30,
+        "verification_methods": ("wallet", "attestation"),
+        "max_upheld_sanctions": 0,
+        "min_report_accuracy": 50,
+        "min_decided_reports": 5,
+    },
+)
+
+
+def _on(value) -> bool:
+    return str(value).strip().lower() not in {"off", "0", "false", "no", ""}
+
+
+def _trust_levels(value) -> tuple[dict, ...]:
+    """The defaults, each level overridden by the keys the setting gives it."""
+    given = list(value or ())
+    levels = []
+    for number, default in enumerate(DEFAULT_TRUST_LEVELS):
+        level = {**default, **(given[number] if number < len(given) else {})}
+        level["verification_methods"] = tuple(level["verification_methods"])
+        levels.append(level)
+    return tuple(levels)
+
+
+def _per_level(value) -> tuple[int, ...]:
+    """One number per level, 0 to 3; a shorter list repeats its last number."""
+    numbers = [int(number) for number in value]
+    return tuple(numbers[min(level, len(numbers) - 1)] for level in range(4))
+
 
 class AppSettings:
     # Where a decision applies (ISO 3166 codes of the EEA, the DSA Transparency
@@ -43,6 +94,31 @@ class AppSettings:
     )
     ROOM_MODERATOR_MAX_MINUTES = setting("ROOM_MODERATOR_MAX_MINUTES", 24 * 60, int)
     ROOM_MODERATOR_ACTIONS_PER_HOUR = setting("ROOM_MODERATOR_ACTIONS_PER_HOUR", 30, int)
+
+    # Trust levels (moderation/trust.py, docs/moderation.md "Niveaux de confiance").
+    # `off` (the environment's TRUST_GATES) lifts every gate: test and load runs only.
+    TRUST_GATES = setting("TRUST_GATES", True, _on)
+    # What levels 1, 2 and 3 ask, in order; a level given here replaces only the
+    # keys it names (see DEFAULT_TRUST_LEVELS).
+    TRUST_LEVELS = setting("TRUST_LEVELS", (), _trust_levels)
+    # A sanction counts against the level over this many days, unless lifted
+    # (on appeal or by a moderator).
+    TRUST_SANCTION_WINDOW_DAYS = setting("TRUST_SANCTION_WINDOW_DAYS", 180, int)
+    # New direct conversations one may open per hour, by level (0, 1, 2, 3).
+    TRUST_DIRECT_CONVERSATIONS_PER_HOUR = setting(
+        "TRUST_DIRECT_CONVERSATIONS_PER_HOUR", (3, 10, 30, 60), _per_level
+    )
+    # The lowest level that may post links, and contact details (phone
+    # numbers, e-mail addresses, messaging handles).
+    TRUST_LINKS_MIN_LEVEL = setting("TRUST_LINKS_MIN_LEVEL", 1, int)
+    TRUST_CONTACT_DETAILS_MIN_LEVEL = setting("TRUST_CONTACT_DETAILS_MIN_LEVEL", 2, int)
+    # Below this level, the first messages of a member in a busy public room
+    # (this many, counting those published) are held for a moderator.
+    TRUST_BUSY_ROOM_MIN_LEVEL = setting("TRUST_BUSY_ROOM_MIN_LEVEL", 1, int)
+    TRUST_BUSY_ROOM_FIRST_MESSAGES = setting("TRUST_BUSY_ROOM_FIRST_MESSAGES", 1, int)
+    # A public room is busy with at least this many messages over the window.
+    TRUST_BUSY_ROOM_MESSAGES = setting("TRUST_BUSY_ROOM_MESSAGES", 30, int)
+    TRUST_BUSY_ROOM_WINDOW_MINUTES = setting("TRUST_BUSY_ROOM_WINDOW_MINUTES", 10, int)
 
 
 app_settings = AppSettings()

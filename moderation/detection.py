@@ -56,10 +56,22 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
-def contact_details(text: str) -> list[str]:
-    """What in the text looks like a phone number, an e-mail address or a messaging handle."""
+# A handle given with its app's name: "snap: pseudo", "insta @pseudo", "snap lea_92"
+# (a plain word after the name, "sur facebook hier", is not a handle).
+NAMED_HANDLE = re.compile(
+    rf"\b(?:{MESSAGING_APPS})\b"
+    r"(?:\s*(?:[:=]\s*@?|@)[\w.-]{3,}|\s+(?=[\w.-]*[\d_.])[\w.-]{3,})",
+    re.IGNORECASE,
+)
+
+
+def contact_details(text: str, *, bare_handles: bool = True) -> list[str]:
+    """What in the text looks like a phone number, an e-mail address or a messaging handle.
+
+    `bare_handles=False`: a lone @name is not counted (on Chatsite it is a mention)."""
     found = []
-    for pattern in (FRENCH_PHONE, EMAIL_ADDRESS, MESSAGING_HANDLE):
+    handles = MESSAGING_HANDLE if bare_handles else NAMED_HANDLE
+    for pattern in (FRENCH_PHONE, EMAIL_ADDRESS, handles):
         found += [match.group(0) for match in pattern.finditer(text)]
     return found
 

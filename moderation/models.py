@@ -848,6 +848,11 @@ class HeldMessage(models.Model):
     message = models.ForeignKey(
         "rooms.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Held by the trust levels (a first message in a busy room), not by a
+    # filter: the author's level then (moderation/trust.py).
+    trust_level = models.PositiveSmallIntegerField(
+        _("retenu au niveau de confiance"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("message retenu")

@@ -414,5 +414,10 @@ def register() -> None:
     policy.register_restriction_source(current_restriction)
     # Order matters: a muted user's text is neither filtered nor scanned.
     policy.register_post_check(refuse_muted)
+    # The trust levels' gates (moderation/trust.py), before the filters: a newcomer's
+    # link is refused for what would unlock it, not scanned.
+    from moderation import trust
+
+    trust.register()
     policy.register_post_check(apply_filters, screens_text=True)
     policy.register_post_check(detect_safety_signals, screens_text=True)

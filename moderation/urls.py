@@ -11,6 +11,7 @@ urlpatterns = [
     path("decisions/<int:pk>/", views.decision, name="decision"),
     path("decisions/reports/<int:pk>/", views.report_outcome, name="report"),
     path("notice/", views.notice, name="notice"),
+    path("trust/", views.trust_level, name="trust"),
     path("api/reports/", api.file_report, name="api_reports"),
     path("api/reports/alert/", api.file_alert, name="api_alert"),
     path("api/moderation/sanctions/", api.issue_sanction, name="api_sanctions"),

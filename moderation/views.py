@@ -7,11 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import throttles
 from core.refusals import Refused
-from moderation import actions, rules
+from moderation import actions, rules, trust
 from moderation.forms import AppealForm, NoticeForm
 from moderation.models import Report, StatementOfReasons
 
@@ -179,4 +180,26 @@ def terms_page(request: HttpRequest) -> HttpResponse:
             "Le contrat entre vous et Chatsite : ce que nous vous offrons, ce que vous vous "
             "engagez à respecter et comment les désaccords se règlent."
         ),
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def trust_level(request: HttpRequest) -> HttpResponse:
+    """The member's trust level, what it allows and what unlocks the next one."""
+    standing = trust.standing(request.user)
+    levels = [
+        {**row, "requirements": standing.requirements.get(row["level"], [])}
+        for row in trust.gates_by_level()
+    ]
+    return render(
+        request,
+        "moderation/trust.html",
+        {
+            "standing": standing,
+            "levels": levels,
+            "next_name": trust.level_name(standing.next_level) if standing.next_level else "",
+            "gates_on": trust.app_settings.TRUST_GATES,
+        },
     )

@@ -322,3 +322,33 @@ def restriction(user, room: Room) -> Restriction | None:
         if found is not None:
             return found
     return None
+
+
+# --- new direct conversations -------------------------------------------------------------
+
+# (sender, recipient) -> Verdict | None: asked before a new direct room is made
+# (a conversation that exists already is not a new one). Other apps register
+# theirs, as for posts: moderation's per-hour limit by trust level.
+DirectCheck = Callable[[object, object], Verdict | None]
+_direct_checks: list[DirectCheck] = []
+
+
+def register_direct_check(check: DirectCheck) -> None:
+    if check not in _direct_checks:
+        _direct_checks.append(check)
+
+
+def unregister_direct_check(check: DirectCheck) -> None:
+    if check in _direct_checks:
+        _direct_checks.remove(check)
+
+
+def can_open_direct_room(sender, recipient) -> Verdict:
+    """May `sender` start a new conversation with `recipient` now? Only the
+    registered checks: blocks and the recipient's setting are asked by
+    `direct_message_verdict`, for new and existing rooms alike."""
+    for check in _direct_checks:
+        verdict = check(sender, recipient)
+        if verdict is not None and not verdict:
+            return verdict
+    return ALLOWED

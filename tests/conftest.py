@@ -100,6 +100,14 @@ def _collected_static_files(django_test_environment):
 
 
 @pytest.fixture(autouse=True)
+def _trust_gates_off(settings):
+    """Test accounts are a minute old, level 0: the trust levels' gates
+    (moderation/trust.py) would hold or refuse what other tests post. Their
+    own tests (tests/moderation/test_trust.py) turn them on."""
+    settings.TRUST_GATES = False
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the site's default language: a request with
     Accept-Language: en leaves English active in the thread (LocaleMiddleware

@@ -39,6 +39,7 @@ from moderation.actions.filters import (  # noqa: F401
     mute_by_filter,
 )
 from moderation.actions.held_messages import (  # noqa: F401
+    do_hold_first_message,
     do_hold_message,
     do_record_filter_block,
     do_reject_held_message,

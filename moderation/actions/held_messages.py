@@ -236,3 +236,21 @@ def do_record_filter_block(
         details={"rule": rule_id, "room": room_id, "user": user_id, "ground": ground},
     )
     return statement
+
+
+@transaction.atomic(durable=True)
+def do_hold_first_message(user_id: int, room_id: int, body: str, *, level: int) -> HeldMessage:
+    """Keeps the first message of a member below the busy-room trust level
+    (moderation/trust.py) for a moderator to release or reject, as a filter's
+    hold. Runs after rooms' refused post has rolled back, in its own transaction."""
+    held = HeldMessage.objects.create(
+        room_id=room_id, author_id=user_id, body=body, trust_level=level
+    )
+    record(
+        AuditEvent.MESSAGE_HELD,
+        actor=None,
+        target_type=HELD_TARGET,
+        target_id=held.pk,
+        details={"rule": None, "trust_level": level, "room": room_id, "user": user_id},
+    )
+    return held

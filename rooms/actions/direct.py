@@ -2,6 +2,7 @@
 
 from functools import partial
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +46,12 @@ def do_open_direct_room(other, *, actor) -> Room:
         raise Refused.from_verdict(verdict)
     if room is not None:
         return room
+    # The sender's row, locked: two new conversations opened at once are
+    # counted one after the other by the per-hour limits (can_open_direct_room).
+    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
+    verdict = policy.can_open_direct_room(actor, other)
+    if not verdict:
+        raise Refused.from_verdict(verdict)
     try:
         with transaction.atomic():
             room = Room.objects.create(

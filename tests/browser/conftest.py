@@ -101,6 +101,8 @@ def asgi_server(transactional_db, tmp_path, asgi_server_env):
         SITE_URL=url,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         ACCOUNT_RATE_LIMITS="off",
+        # Minutes-old test accounts: the trust gates only where a test turns them on.
+        TRUST_GATES="off",
         EMAIL_FILE_PATH=str(mail_dir),
         CHATSITE_VAR_DIR=str(var_dir),
         DJANGO_SETTINGS_MODULE="chatsite.settings",

@@ -40,6 +40,7 @@ def cluster(transactional_db, tmp_path, redis_url):
         REDIS_PREFIX=prefix,
         ALLOWED_HOSTS="127.0.0.1",
         MESSAGE_RATE_LIMIT="off",
+        TRUST_GATES="off",
         CHATSITE_VAR_DIR=str(tmp_path / "var"),
         DJANGO_SETTINGS_MODULE="chatsite.settings",
         LOG_LEVEL="WARNING",
