@@ -320,9 +320,12 @@ def limit_direct_conversations(sender, recipient) -> policy.Verdict | None:
     if opened.count() < limit:
         return None
     oldest = opened.order_by("created_at").values_list("created_at", flat=True).first()
-    detail = _(
+    detail = ngettext(
+        "Vous avez ouvert %(count)d nouvelle conversation dans l'heure, le maximum au "
+        "niveau de confiance « %(name)s ». Réessayez dans %(delay)s.",
         "Vous avez ouvert %(count)d nouvelles conversations dans l'heure, le maximum au "
-        "niveau de confiance « %(name)s ». Réessayez dans %(delay)s."
+        "niveau de confiance « %(name)s ». Réessayez dans %(delay)s.",
+        limit,
     ) % {
         "count": limit,
         "name": level_name(level),

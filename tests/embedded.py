@@ -33,10 +33,11 @@ def embedded_env(var_dir: Path, **extra: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="chatsite.settings",
         ALLOWED_HOSTS="127.0.0.1",
         LOG_LEVEL="WARNING",
-        # Minutes-old test accounts chatting at once: no trust gates (test runs only).
+        # Minutes-old test accounts chatting at once: no trust gates (test runs only),
+        # unless a test turns them on (`TRUST_GATES="on"` in `extra`).
         TRUST_GATES="off",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
