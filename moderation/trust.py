@@ -117,8 +117,10 @@ class Standing:
         return self.requirements.get(self.next_level, []) if self.next_level else []
 
 
-# Per process, dropped on every change of a member's sanctions or reports.
-RECORDS = policy_cache.register("moderation.trust")
+# Per process, each member's level, dropped on every change of their sanctions or
+# reports; a level that time alone raises (the account's age) is seen within the
+# cache's expiry (rooms/policy_cache.py, TTL_SECONDS).
+LEVELS = policy_cache.register("moderation.trust")
 # A room's recent message count, to tell a busy room: not invalidated, only
 # expired (being busy is a matter of minutes; nothing is refused by it alone).
 ROOM_ACTIVITY = policy_cache.register("moderation.trust.room_activity", ttl=30.0)
@@ -143,7 +145,8 @@ def load_record(user_id: int) -> TrustRecord:
 
 
 def record_of(user) -> TrustRecord:
-    return RECORDS.get(user.pk, partial(load_record, user.pk))
+    """Read now, for the member's page and the admin (not cached)."""
+    return load_record(user.pk)
 
 
 def _method_names(methods) -> str:
@@ -239,10 +242,8 @@ def standing(user, record: TrustRecord | None = None, *, now=None) -> Standing:
     return Standing(level=level, requirements=requirements)
 
 
-def level_of(user) -> int:
-    """The member's level now (the gates): one cached record, no query when warm."""
-    record = record_of(user)
-    now = timezone.now()
+def compute_level(user, record: TrustRecord, now) -> int:
+    """As `standing(...).level`, without the texts: what the gates ask."""
     level = TrustLevel.NEW
     for number, thresholds in enumerate(app_settings.TRUST_LEVELS, start=1):
         if (
@@ -259,9 +260,18 @@ def level_of(user) -> int:
     return level
 
 
+def _load_level(user) -> int:
+    return compute_level(user, load_record(user.pk), timezone.now())
+
+
+def level_of(user) -> int:
+    """The member's level now (the gates): one cached look-up, no query when warm."""
+    return LEVELS.get(user.pk, partial(_load_level, user))
+
+
 def _record_changed(user_id: int | None) -> None:
     if user_id is not None:
-        policy_cache.changed(RECORDS.name, user_id)
+        policy_cache.changed(LEVELS.name, user_id)
 
 
 def _sanction_changed(sender, instance, **kwargs) -> None:
@@ -401,9 +411,11 @@ def hold_first_messages_in_busy_room(user, room, body) -> policy.Verdict | None:
     level = level_of(user)
     if level >= needed:
         return None
+    if not is_busy(room):
+        return None
     first = app_settings.TRUST_BUSY_ROOM_FIRST_MESSAGES
     published = Message.objects.filter(room=room, author=user)[:first].count()
-    if published >= first or not is_busy(room) or policy.is_room_staff(user, room):
+    if published >= first or policy.is_room_staff(user, room):
         return None
     return policy.Verdict(
         False,

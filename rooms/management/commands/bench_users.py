@@ -97,7 +97,12 @@ class Command(BaseCommand):
         user.is_active = True
         user.age_verified_at = user.age_verified_at or timezone.now()
         user.age_verification_method = AgeVerificationMethod.ATTESTATION
-        user.save(update_fields=["is_active", "age_verified_at", "age_verification_method"])
+        # Established members (moderation's trust levels): a busy room's traffic is
+        # mostly theirs, and brand-new accounts' first messages there would be held.
+        user.date_joined = min(user.date_joined, timezone.now() - datetime.timedelta(days=90))
+        user.save(
+            update_fields=["is_active", "age_verified_at", "age_verification_method", "date_joined"]
+        )
         EmailAddress.objects.update_or_create(
             user=user, email=user.email, defaults={"primary": True, "verified": True}
         )
