@@ -402,6 +402,8 @@ CATEGORY_GROUND = {
 # registered by moderation/policy_hooks.py).
 SANCTIONS_CACHE = "moderation.sanctions"
 FILTER_RULES_CACHE = "moderation.filter_rules"
+# Members' trust levels, computed from their sanctions and reports (moderation/trust.py).
+TRUST_LEVELS_CACHE = "moderation.trust"
 
 
 class PolicyCachedQuerySet(models.QuerySet):
@@ -412,24 +414,30 @@ class PolicyCachedQuerySet(models.QuerySet):
     until the cache's time-to-live ran out."""
 
     cache_name = ""
+    # Other caches computed from these rows (the trust levels, from sanctions).
+    also_drops: tuple[str, ...] = ()
+
+    def _drop_copies(self) -> None:
+        for name in (self.cache_name, *self.also_drops):
+            policy_cache.changed(name)
 
     def update(self, **kwargs):
         rows = super().update(**kwargs)
-        policy_cache.changed(self.cache_name)
+        self._drop_copies()
         return rows
 
     update.alters_data = True
 
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
-        policy_cache.changed(self.cache_name)
+        self._drop_copies()
         return created
 
     bulk_create.alters_data = True
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         rows = super().bulk_update(objs, fields, *args, **kwargs)
-        policy_cache.changed(self.cache_name)
+        self._drop_copies()
         return rows
 
     bulk_update.alters_data = True
@@ -441,6 +449,7 @@ class FilterRuleQuerySet(PolicyCachedQuerySet):
 
 class ActiveSanctionQuerySet(PolicyCachedQuerySet):
     cache_name = SANCTIONS_CACHE
+    also_drops = (TRUST_LEVELS_CACHE,)
 
     def active(self, now=None):
         now = now or timezone.now()

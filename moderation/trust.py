@@ -38,7 +38,7 @@ from core.refusals import RefusalCode
 from core.staff import has_staff_powers
 from moderation import actions, detection
 from moderation.app_settings import app_settings
-from moderation.models import Report, ReportSource, ReportStatus, Sanction
+from moderation.models import TRUST_LEVELS_CACHE, Report, ReportSource, ReportStatus, Sanction
 from rooms import policy, policy_cache
 from rooms.models import ContactRequest, Message, RoomKind
 
@@ -120,7 +120,9 @@ class Standing:
 # Per process, each member's level, dropped on every change of their sanctions or
 # reports; a level that time alone raises (the account's age) is seen within the
 # cache's expiry (rooms/policy_cache.py, TTL_SECONDS).
-LEVELS = policy_cache.register("moderation.trust")
+# A bulk write of sanctions drops it too (moderation/models.py, `also_drops`); reports
+# change only through save(), one by one (their decisions), which the signals follow.
+LEVELS = policy_cache.register(TRUST_LEVELS_CACHE)
 # A room's recent message count, to tell a busy room: not invalidated, only
 # expired (being busy is a matter of minutes; nothing is refused by it alone).
 ROOM_ACTIVITY = policy_cache.register("moderation.trust.room_activity", ttl=30.0)

@@ -397,6 +397,21 @@ async def test_a_confirmed_member_costs_no_query_and_a_sanction_lowers_the_level
     assert (frame["code"], frame["client_id"]) == ("forbidden", "c3")
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_a_bulk_write_of_sanctions_drops_the_cached_levels(room, member, open_socket):
+    alice = await database_sync_to_async(member)(days=60)
+    await database_sync_to_async(lambda: [_sanction(alice), _sanction(alice)])()
+    await open_socket(alice, room.slug)
+    assert policy_cache.is_live()
+    assert await database_sync_to_async(trust.level_of)(alice) == trust.TrustLevel.NEW
+
+    def lift_all():
+        Sanction.objects.filter(user=alice).update(lifted_at=timezone.now())
+
+    await database_sync_to_async(lift_all)()
+    assert await database_sync_to_async(trust.level_of)(alice) == trust.TrustLevel.CONFIRMED
+
+
 def test_a_dismissed_report_changes_the_record_through_the_action(member, room, moderator):
     reporter = member(days=60)
     author = member(days=60)
