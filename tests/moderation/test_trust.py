@@ -464,3 +464,17 @@ def test_staff_see_the_level_and_why_in_the_admin(member, make_staff):
     page = client.get(f"/admin/accounts/user/{user.pk}/change/").content.decode()
     assert "Niveau de confiance" in page and "Niveau 2 · habitué" in page
     assert "✗ Âge vérifié par : preuve d&#x27;âge du portefeuille" in page
+
+
+def test_the_demo_is_seeded_with_the_gates_on(settings):
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    assert not HeldMessage.objects.exists()
+    demo = get_user_model().objects.filter(email__endswith="@demo.chatsite.localhost")
+    assert demo.exists()
+    assert {level(user) for user in demo} == {trust.TrustLevel.CONFIRMED}
