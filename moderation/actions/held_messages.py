@@ -118,9 +118,17 @@ def do_reject_held_message(
     statement = _statement(
         held.author,
         measure=Measure.REJECTION,
-        facts=_("%(reason)s\n\nMessage retenu par un filtre le %(date)s : « %(body)s »")
+        facts=(
+            _("%(reason)s\n\nMessage retenu par un filtre le %(date)s : « %(body)s »")
+            if held.trust_level is None
+            else _(
+                "%(reason)s\n\nPremier message dans un salon très actif, retenu au niveau "
+                "de confiance %(level)d le %(date)s : « %(body)s »"
+            )
+        )
         % {
             "reason": reason,
+            "level": held.trust_level or 0,
             "date": date_format(timezone.localtime(held.created), "DATETIME_FORMAT"),
             "body": _excerpt(held.body),
         },

@@ -24,6 +24,7 @@ from moderation.models import (
     Sanction,
     SanctionKind,
     Severity,
+    StatementOfReasons,
 )
 from rooms import actions, policy_cache
 from rooms.models import ContactRequest, Message, RoomKind
@@ -338,6 +339,19 @@ def test_a_first_message_in_a_busy_room_is_held(room, member, moderator):
     message = moderation_actions.do_release_held_message(held, actor=moderator)
     assert message.body == "salut tout le monde"
     actions.do_post_message(room, "merci", actor=newcomer)
+
+
+def test_a_rejected_first_message_gets_its_statement_of_reasons(room, member, moderator):
+    _make_busy(room, member(days=60))
+    newcomer = member()
+    _refusal(room, newcomer, "achetez mes trucs")
+    held = HeldMessage.objects.get(author=newcomer)
+    moderation_actions.do_reject_held_message(held, actor=moderator, reason="Publicité.")
+    statement = StatementOfReasons.objects.get(user=newcomer)
+    assert "Premier message dans un salon très actif, retenu au niveau de confiance 0" in (
+        statement.facts
+    )
+    assert "« achetez mes trucs »" in statement.facts
 
 
 def test_no_hold_in_a_quiet_room_at_level_1_or_in_a_private_room(room, member, make_room):
