@@ -12,11 +12,13 @@ conversations per hour, links, contact details, and the first messages in a
 busy public room, held for a moderator. Each gate is its own named check,
 registered in rooms/policy.py.
 
-The post path must stay cheap (docs/performance.md): the two counts that need
-the database are kept per process (rooms/policy_cache.py), dropped when a
-sanction or a report changes; the account's age and verification route are on
-the user row the socket already holds. A member at or above every gate's level
-costs one cached look-up per post, no query.
+The post path must stay cheap (docs/performance.md, "Trust levels"): each
+member's level is kept per process (rooms/policy_cache.py), dropped when one of
+their sanctions or reports changes, and after the cache's expiry (which is how a
+level that the account's age alone raises is seen); the account's age and
+verification route are on the user row the socket already holds. A member at or
+above every gate's level costs a few cached look-ups per post, no query. The
+member's page and the admin read the counts afresh (`standing`).
 """
 
 import logging

@@ -226,6 +226,7 @@ def site_pages(site: Site) -> dict[str, list[tuple[str, str]]]:
         ("profile", reverse("accounts_profile")),
         ("age", reverse("accounts_age")),
         ("decisions", reverse("moderation:decisions")),
+        ("trust", reverse("moderation:trust")),
         ("decision", reverse("moderation:decision", args=[site.statement_id])),
         ("report-outcome", reverse("moderation:report", args=[site.member_report_id])),
         ("email", reverse("account_email")),
