@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("moderation", "0008_report_redactions_due"),
+        ("moderation", "0009_roommods_room_moderators"),
     ]
 
     operations = [
