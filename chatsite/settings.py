@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # An OTP-verified staff request marks its moderator online (moderation/staff_presence.py).
+    "moderation.staff_presence.StaffActivityMiddleware",
     # A staff member's PermissionDenied is a refused attempt: audited (audit/refusals.py).
     "audit.refusals.StaffRefusalMiddleware",
     "chatsite.logs.LogUserMiddleware",

@@ -185,10 +185,33 @@ def _restriction(statement) -> str:
     return "provision"
 
 
+def _restrictions(statement) -> set[str]:
+    """Every type of restriction a statement's decision imposed: a ban with a
+    purge (moderation/actions/purges.py) restricts the content as well."""
+    kinds = {_restriction(statement)}
+    if statement.purged_count:
+        kinds.add("visibility")
+    return kinds
+
+
+def _purges(period: Period) -> dict[str, int]:
+    """Bans with a purge decided in the period, and the messages they hid (one
+    statement each, counted once among the measures)."""
+    purges = StatementOfReasons.objects.filter(
+        purge_hours__isnull=False, **period.filter("created")
+    ).annotate(purged_count=Count("purged_messages"))
+    return {
+        "decisions": purges.count(),
+        "messages_hidden": sum(s.purged_count for s in purges),
+    }
+
+
 def _template(period: Period) -> dict:
     """The figures in the structure of the Commission's template."""
     statements = list(
-        StatementOfReasons.objects.filter(**period.filter("created")).select_related("sanction")
+        StatementOfReasons.objects.filter(**period.filter("created"))
+        .select_related("sanction")
+        .annotate(purged_count=Count("purged_messages"))
     )
     # A suspension of reporting restricts no content and no use of the account.
     restricting = [s for s in statements if s.measure not in (Measure.WARN, Measure.REPORTING)]
@@ -287,7 +310,7 @@ def _template(period: Period) -> dict:
         "own_initiative": {
             "measures_by_category": _by_category(s.category for s in own),
             "measures_by_restriction": {
-                kind: sum(1 for s in own if _restriction(s) == kind)
+                kind: sum(1 for s in own if kind in _restrictions(s))
                 for kind in ("visibility", "provision", "account")
             },
             "measures_by_detection": {
@@ -304,6 +327,8 @@ def _template(period: Period) -> dict:
             },
             # Not measures against anyone: counted apart (rooms' author deletion).
             "message_deletions": _message_deletions(period),
+            # Bans with a purge: the messages hidden with them, each decision once above.
+            "purges": _purges(period),
         },
         "complaints_art20": {
             "received": complaints.count(),
@@ -389,6 +414,8 @@ def build_report(period: Period) -> dict:
             # Messages hidden in the period: by moderators (site or room staff)
             # apart from those their authors deleted themselves.
             "message_deletions": _message_deletions(period),
+            # Bans with a purge and the messages they hid (docs/moderation.md).
+            "purges": _purges(period),
             # Taken by a moderator with no report behind them.
             "own_initiative_sanctions": sanctions.filter(
                 report__isnull=True, automated=False

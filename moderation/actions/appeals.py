@@ -130,6 +130,11 @@ def do_decide_appeal(
             room_actions.restore_message(
                 room_actions.locked_message(statement.message_id), actor=actor, reason=answer
             )
+        for message_id in statement.purged_messages.order_by("id").values_list("id", flat=True):
+            # A ban with a purge: the hidden messages come back with the lifting.
+            room_actions.restore_message(
+                room_actions.locked_message(message_id), actor=actor, reason=answer
+            )
         # A suspension of reporting (Art. 23(2)) ends now.
         _end_reporting_suspension(statement)
         if statement.held_message_id is not None:
