@@ -69,7 +69,6 @@ def ban_and_purge(user, moderator, **fields):
 def test_purge_hides_recent_messages_everywhere_with_one_statement(
     raider, spread, moderator, mailoutbox, listen, django_capture_on_commit_callbacks
 ):
-    lobby, games, private, direct = spread["rooms"]
     room_events = {room.pk: listen(room_group(room.pk)) for room in spread["rooms"]}
     raider_events = listen(user_group(raider.pk))
 
