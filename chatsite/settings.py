@@ -290,6 +290,22 @@ for _name in (
 ):
     if _name in os.environ:
         globals()[_name] = int(os.environ[_name])
+# Ban and purge, reporters' reputation (moderation/app_settings.py, docs/moderation.md).
+for _name in (
+    "MODERATION_PURGE_MAX_HOURS",
+    "MODERATION_AUTOHIDE_MIN_DECIDED",
+    "MODERATION_AUTOHIDE_REPORTERS",
+    "MODERATION_ONLINE_MINUTES",
+):
+    if _name in os.environ:
+        globals()[_name] = int(os.environ[_name])
+for _name in (
+    "MODERATION_REPUTATION_PRIOR_UPHELD",
+    "MODERATION_REPUTATION_PRIOR_DECIDED",
+    "MODERATION_AUTOHIDE_MIN_PRECISION",
+):
+    if _name in os.environ:
+        globals()[_name] = float(os.environ[_name])
 
 # --- Channels and messaging ---------------------------------------------------
 # The sending limit and the sockets one user may hold open (rooms/app_settings.py).
