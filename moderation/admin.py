@@ -65,8 +65,8 @@ from moderation.models import (
     TrustedFlagger,
 )
 from moderation.templatetags.moderation_admin import staff_datetime
-from rooms.admin import MessageAdmin
-from rooms.models import Message, Room, RoomKind
+from rooms.admin import MessageAdmin, PrivateRoomMessageAdmin
+from rooms.models import Message, PrivateRoomMessage, Room, RoomKind
 
 MAX_BULK = 200
 PURGE_URL = "admin:moderation_sanction_purge_add"
@@ -1059,3 +1059,15 @@ class RoomModeratorActionAdmin(BulkActionMixin, ReadOnlyAdminMixin, admin.ModelA
             admin_permission="view",
         ),
     }
+
+
+# --- private rooms' messages: the same removals ------------------------------------------------
+
+
+class ModeratedPrivateRoomMessageAdmin(ModeratedMessageAdmin, PrivateRoomMessageAdmin):
+    """Private rooms' messages, behind their stated reason (rooms/admin.py), with
+    the same removal (a statement each) and "ban and purge" as the public list."""
+
+
+admin.site.unregister(PrivateRoomMessage)
+admin.site.register(PrivateRoomMessage, ModeratedPrivateRoomMessageAdmin)

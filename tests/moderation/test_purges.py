@@ -279,3 +279,35 @@ def test_message_list_leads_to_the_form_for_one_author(raider, spread, moderator
         follow=True,
     )
     assert "un seul auteur" in mixed.content.decode()
+
+
+# --- bulk removals: a statement each, counted -----------------------------------------------------
+
+
+def test_bulk_removal_from_the_private_list_writes_statements_and_counts(
+    raider, spread, moderator_client
+):
+    private = spread["rooms"][2]
+    [in_private] = [m for m in spread["recent"] if m.room_id == private.pk]
+    client = grant_model_looks(moderator_client)
+    changelist = reverse("admin:rooms_privateroommessage_changelist")
+    response = client.post(
+        changelist, {"action": "bulk_remove", "_selected_action": [in_private.pk]}
+    )
+    assert response.status_code == 302
+    confirm = response["Location"]
+    assert confirm.startswith(reverse("admin:rooms_privateroommessage_bulk", args=["remove"]))
+    response = client.post(
+        confirm, {"ids": str(in_private.pk), "reason": "Spam.", "clause": "R10"}
+    )
+    assert response.status_code == 302
+    [statement] = StatementOfReasons.objects.all()
+    assert statement.measure == "removal" and statement.message == in_private
+    in_private.refresh_from_db()
+    assert in_private.deleted_at is not None
+    today = timezone.localdate()
+    report = build_report(Period(today, today))
+    assert report["actions"]["by_measure"]["removal"] == 1
+    own = report["template"]["own_initiative"]
+    assert own["measures_by_restriction"]["visibility"] == 1
+    assert own["purges"] == {"decisions": 0, "messages_hidden": 0}
