@@ -124,7 +124,7 @@ def _decision(statement: StatementOfReasons) -> dict:
     # A ban with a purge restricts the account and the content: one decision.
     purged = (
         {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"]}
-        if statement.purge_hours is not None and statement.purged_messages.exists()
+        if statement.purge_hours is not None and statement.purged_messages
         else {}
     )
     return {**purged, **_restriction(statement, measure, end)}

@@ -189,7 +189,7 @@ def _restrictions(statement) -> set[str]:
     """Every type of restriction a statement's decision imposed: a ban with a
     purge (moderation/actions/purges.py) restricts the content as well."""
     kinds = {_restriction(statement)}
-    if statement.purged_count:
+    if statement.purged_messages:
         kinds.add("visibility")
     return kinds
 
@@ -199,19 +199,15 @@ def _purges(period: Period) -> dict[str, int]:
     statement each, counted once among the measures)."""
     purges = StatementOfReasons.objects.filter(
         purge_hours__isnull=False, **period.filter("created")
-    ).annotate(purged_count=Count("purged_messages"))
-    return {
-        "decisions": purges.count(),
-        "messages_hidden": sum(s.purged_count for s in purges),
-    }
+    ).values_list("purged_messages", flat=True)
+    hidden = [len(ids or []) for ids in purges]
+    return {"decisions": len(hidden), "messages_hidden": sum(hidden)}
 
 
 def _template(period: Period) -> dict:
     """The figures in the structure of the Commission's template."""
     statements = list(
-        StatementOfReasons.objects.filter(**period.filter("created"))
-        .select_related("sanction")
-        .annotate(purged_count=Count("purged_messages"))
+        StatementOfReasons.objects.filter(**period.filter("created")).select_related("sanction")
     )
     # A suspension of reporting restricts no content and no use of the account.
     restricting = [s for s in statements if s.measure not in (Measure.WARN, Measure.REPORTING)]

@@ -592,7 +592,7 @@ class SanctionAdmin(BulkActionMixin, admin.ModelAdmin):
                     _("%(sanction)s ; %(count)d message(s) masqué(s).")
                     % {
                         "sanction": sanction,
-                        "count": sanction.statement.purged_messages.count(),
+                        "count": len(sanction.statement.purged_messages),
                     },
                 )
                 return HttpResponseRedirect(reverse("admin:moderation_sanction_changelist"))

@@ -133,7 +133,7 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
             via=request_carrier(request),
             **decision,
         )
-        purged = sanction.statement.purged_messages.count()
+        purged = len(sanction.statement.purged_messages)
     return JsonResponse(
         {
             "id": sanction.pk,

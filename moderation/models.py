@@ -677,13 +677,10 @@ class StatementOfReasons(models.Model):
     disclosed_at = models.DateTimeField(_("communiqué au destinataire le"), null=True, blank=True)
     # A ban with a purge (moderation/actions/purges.py): one decision, one
     # statement, naming the messages of the last `purge_hours` hours it hid.
+    # Their ids, not a link table: rooms' retention deletes messages on its own
+    # write path, which must not reach into moderation's tables.
     purge_hours = models.PositiveIntegerField(_("purge : heures"), null=True, blank=True)
-    purged_messages = models.ManyToManyField(
-        "rooms.Message",
-        verbose_name=_("messages masqués par la purge"),
-        blank=True,
-        related_name="+",
-    )
+    purged_messages = models.JSONField(_("messages masqués par la purge"), default=list, blank=True)
 
     objects = StatementQuerySet.as_manager()
 

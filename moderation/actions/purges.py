@@ -10,7 +10,7 @@ versions stay for appeals, legal holds and requisitions (docs/moderation.md,
 
 One decision, one statement of reasons (DSA Art. 17): the ban's, whose facts
 give the count and the rooms, and which names the hidden messages
-(`StatementOfReasons.purged_messages`), so that the Transparency Database
+(`StatementOfReasons.purged_messages`, their ids), so that the Transparency Database
 export declares both restrictions and a reversed appeal brings them back.
 """
 
@@ -134,10 +134,10 @@ def do_ban_and_purge(
     )
     statement = sanction.statement
     statement.purge_hours = hours
+    statement.purged_messages = [m.pk for m in hidden]
     if hidden:
         statement.content_date = hidden[0].created
-    statement.save(update_fields=["purge_hours", "content_date"])
-    statement.purged_messages.set(hidden)
+    statement.save(update_fields=["purge_hours", "purged_messages", "content_date"])
     record(
         AuditEvent.MESSAGES_PURGED,
         actor=actor,
