@@ -89,6 +89,14 @@ class AuditEvent(models.IntegerChoices):
     # A room's owner or moderator acting in their room (moderation/actions/room_moderators.py).
     ROOM_MODERATOR_ACTED = 4090, _("mesure d'un modérateur de salon")
     ROOM_MODERATOR_ACTION_REVERSED = 4091, _("mesure d'un modérateur de salon annulée par l'équipe")
+    # Ban and purge; reporters' reputation (docs/moderation.md).
+    MESSAGES_PURGED = 4100, _("messages récents masqués avec un bannissement (purge)")
+    MESSAGE_HIDDEN_PENDING_REVIEW = (
+        4101,
+        _("message masqué en attente d'examen (signaleurs fiables)"),
+    )
+    PENDING_HIDE_CONFIRMED = 4102, _("masquage en attente d'examen confirmé")
+    PENDING_HIDE_REVERSED = 4103, _("masquage en attente d'examen annulé : message rétabli")
 
     # 5000-5999: compliance (compliance/actions/)
     LEGAL_REQUEST_OPENED = 5001, _("réquisition judiciaire enregistrée")

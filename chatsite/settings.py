@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # An OTP-verified staff request marks its moderator online (moderation/staff_presence.py).
+    "moderation.staff_presence.StaffActivityMiddleware",
     # A staff member's PermissionDenied is a refused attempt: audited (audit/refusals.py).
     "audit.refusals.StaffRefusalMiddleware",
     "chatsite.logs.LogUserMiddleware",
@@ -288,6 +290,22 @@ for _name in (
 ):
     if _name in os.environ:
         globals()[_name] = int(os.environ[_name])
+# Ban and purge, reporters' reputation (moderation/app_settings.py, docs/moderation.md).
+for _name in (
+    "MODERATION_PURGE_MAX_HOURS",
+    "MODERATION_AUTOHIDE_MIN_DECIDED",
+    "MODERATION_AUTOHIDE_REPORTERS",
+    "MODERATION_ONLINE_MINUTES",
+):
+    if _name in os.environ:
+        globals()[_name] = int(os.environ[_name])
+for _name in (
+    "MODERATION_REPUTATION_PRIOR_UPHELD",
+    "MODERATION_REPUTATION_PRIOR_DECIDED",
+    "MODERATION_AUTOHIDE_MIN_PRECISION",
+):
+    if _name in os.environ:
+        globals()[_name] = float(os.environ[_name])
 
 # Trust levels (moderation/app_settings.py): the gates, the limits and the
 # levels' thresholds given as numbers; `TRUST_GATES=off` for test and load runs only.

@@ -121,6 +121,17 @@ def _decision(statement: StatementOfReasons) -> dict:
     end = _day(statement.ends_at)
     if measure in CONTENT_MEASURES:
         return {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"]}
+    # A ban with a purge restricts the account and the content: one decision.
+    purged = (
+        {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"]}
+        if statement.purge_hours is not None and statement.purged_messages
+        else {}
+    )
+    return {**purged, **_restriction(statement, measure, end)}
+
+
+def _restriction(statement: StatementOfReasons, measure: str, end) -> dict:
+    """The restriction of a measure on the account or the service."""
     site_wide = statement.sanction is not None and statement.sanction.room_id is None
     if measure == Measure.BAN and site_wide:
         return {

@@ -185,6 +185,25 @@ def _restriction(statement) -> str:
     return "provision"
 
 
+def _restrictions(statement) -> set[str]:
+    """Every type of restriction a statement's decision imposed: a ban with a
+    purge (moderation/actions/purges.py) restricts the content as well."""
+    kinds = {_restriction(statement)}
+    if statement.purged_messages:
+        kinds.add("visibility")
+    return kinds
+
+
+def _purges(period: Period) -> dict[str, int]:
+    """Bans with a purge decided in the period, and the messages they hid (one
+    statement each, counted once among the measures)."""
+    purges = StatementOfReasons.objects.filter(
+        purge_hours__isnull=False, **period.filter("created")
+    ).values_list("purged_messages", flat=True)
+    hidden = [len(ids or []) for ids in purges]
+    return {"decisions": len(hidden), "messages_hidden": sum(hidden)}
+
+
 def _template(period: Period) -> dict:
     """The figures in the structure of the Commission's template."""
     statements = list(
@@ -287,7 +306,7 @@ def _template(period: Period) -> dict:
         "own_initiative": {
             "measures_by_category": _by_category(s.category for s in own),
             "measures_by_restriction": {
-                kind: sum(1 for s in own if _restriction(s) == kind)
+                kind: sum(1 for s in own if kind in _restrictions(s))
                 for kind in ("visibility", "provision", "account")
             },
             "measures_by_detection": {
@@ -304,6 +323,8 @@ def _template(period: Period) -> dict:
             },
             # Not measures against anyone: counted apart (rooms' author deletion).
             "message_deletions": _message_deletions(period),
+            # Bans with a purge: the messages hidden with them, each decision once above.
+            "purges": _purges(period),
         },
         "complaints_art20": {
             "received": complaints.count(),
@@ -389,6 +410,8 @@ def build_report(period: Period) -> dict:
             # Messages hidden in the period: by moderators (site or room staff)
             # apart from those their authors deleted themselves.
             "message_deletions": _message_deletions(period),
+            # Bans with a purge and the messages they hid (docs/moderation.md).
+            "purges": _purges(period),
             # Taken by a moderator with no report behind them.
             "own_initiative_sanctions": sanctions.filter(
                 report__isnull=True, automated=False

@@ -38,6 +38,7 @@ from core.refusals import Refused
 from moderation import actions, queries, trust
 from moderation.forms import (
     AppealDecisionForm,
+    BanPurgeForm,
     DecisionForm,
     DeclineEscalationForm,
     ReasonForm,
@@ -65,10 +66,11 @@ from moderation.models import (
     TrustedFlagger,
 )
 from moderation.templatetags.moderation_admin import staff_datetime
-from rooms.admin import MessageAdmin
-from rooms.models import Message, Room, RoomKind
+from rooms.admin import MessageAdmin, PrivateRoomMessageAdmin
+from rooms.models import Message, PrivateRoomMessage, Room, RoomKind
 
 MAX_BULK = 200
+PURGE_URL = "admin:moderation_sanction_purge_add"
 # Where a moderator files the report (PHAROS has no API: a person fills its form).
 PHAROS_FORM_URL = "https://www.internet-signalement.gouv.fr/PharosS1/"
 
@@ -229,6 +231,15 @@ def queue_excerpt(report) -> str:
     return "« {} »".format(Truncator(" ".join(body.split())).chars(EXCERPT_CHARS))
 
 
+def pending_review_mark(report) -> str:
+    """The queue's mark of a message hidden pending review (pending_hides.py)."""
+    if not report.hidden_pending_review:
+        return ""
+    return format_html(
+        '<br><strong class="pending-review">{}</strong>', _("masqué en attente d'examen")
+    )
+
+
 def queue_badge(counts: dict | None = None) -> str:
     """The counts behind the moderators' badge (refreshed by queue-badge.js)."""
     counts = counts if counts is not None else queries.queue_counts()
@@ -261,6 +272,7 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
         "category",
         "target",
         "reporter_count",
+        "reporter_weight_display",
         "status",
         "claimed_by",
         "source",
@@ -298,14 +310,20 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
             '<span class="severity-{}">{}</span>', report.severity, report.get_severity_display()
         )
 
+    @admin.display(description=gettext_lazy("fiabilité"), ordering="reporter_weight")
+    def reporter_weight_display(self, report):
+        # The reporters' summed precision (moderation/reputation.py).
+        return f"{report.reporter_weight:.2f}"
+
     @admin.display(description=gettext_lazy("cible"))
     def target(self, report):
         if report.target_message_id:
             return format_html(
-                '{}<br><span class="report-excerpt">{}</span>',
+                '{}<br><span class="report-excerpt">{}</span>{}',
                 _("message #%(id)s de %(user)s")
                 % {"id": report.target_message_id, "user": report.target_user},
                 queue_excerpt(report),
+                pending_review_mark(report),
             )
         if report.target_user_id:
             return _("compte %(user)s") % {"user": report.target_user}
@@ -530,6 +548,66 @@ class SanctionAdmin(BulkActionMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("en vigueur"), boolean=True)
     def is_active(self, sanction):
         return sanction.is_active
+
+    def get_urls(self):
+        return [
+            # A form that issues a sanction, like the add view, and shows no one's
+            # data: named "_add" so that the looks gate lets it through (audit/looks.py).
+            path(
+                "purge/",
+                self.admin_site.admin_view(self.purge_view),
+                name="moderation_sanction_purge_add",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "purge_url": reverse(PURGE_URL)}
+        return super().changelist_view(request, extra_context)
+
+    def purge_view(self, request: HttpRequest) -> HttpResponse:
+        """ "Bannir et purger": calls do_ban_and_purge (its own transaction)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = BanPurgeForm(request.POST or None, initial={"user": request.GET.get("user", "")})
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                sanction = actions.do_ban_and_purge(
+                    queries.user_named(data["user"]),
+                    actor=request.user,
+                    purge_hours=data["purge_hours"],
+                    room=data["room"],
+                    duration_minutes=data["duration_minutes"],
+                    reason=data["reason"],
+                    ground=data["ground"],
+                    clause=data["clause"] or None,
+                    legal_provision=data["legal_provision"] or None,
+                    via=request_carrier(request),
+                )
+            except Refused as refusal:
+                form.add_error(None, refusal.detail)
+            else:
+                messages.success(
+                    request,
+                    _("%(sanction)s ; %(count)d message(s) masqué(s).")
+                    % {
+                        "sanction": sanction,
+                        "count": len(sanction.statement.purged_messages),
+                    },
+                )
+                return HttpResponseRedirect(reverse("admin:moderation_sanction_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/moderation/form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Bannir et purger"),
+                "form": form,
+                "submit": _("Bannir et purger"),
+            },
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -907,9 +985,25 @@ class ModeratedMessageAdmin(BulkActionMixin, MessageAdmin):
         ),
     }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actions = [*self.actions, ban_and_purge_author]
+
     def has_remove_permission(self, request) -> bool:
         # The list is read-only; removing is a moderator's power, as in the API.
         return request.user.has_perm("moderation.add_sanction")
+
+
+@admin.action(description=gettext_lazy("Bannir et purger l'auteur"), permissions=["remove"])
+def ban_and_purge_author(modeladmin, request, queryset):
+    """Leads to the "Bannir et purger" form for the selected messages' author."""
+    authors = set(queryset.values_list("author__username", flat=True)[: MAX_BULK + 1])
+    if len(authors) != 1:
+        modeladmin.message_user(
+            request, _("Choisissez les messages d'un seul auteur."), messages.ERROR
+        )
+        return None
+    return HttpResponseRedirect(f"{reverse(PURGE_URL)}?{urlencode({'user': authors.pop()})}")
 
 
 # Rooms registers the list; moderation owns what a removal means.
@@ -1006,3 +1100,15 @@ def trust_panel(user) -> tuple[str, str]:
 
 
 accounts_admin.register_member_panel(trust_panel)
+
+
+# --- private rooms' messages: the same removals ------------------------------------------------
+
+
+class ModeratedPrivateRoomMessageAdmin(ModeratedMessageAdmin, PrivateRoomMessageAdmin):
+    """Private rooms' messages, behind their stated reason (rooms/admin.py), with
+    the same removal (a statement each) and "ban and purge" as the public list."""
+
+
+admin.site.unregister(PrivateRoomMessage)
+admin.site.register(PrivateRoomMessage, ModeratedPrivateRoomMessageAdmin)

@@ -104,20 +104,36 @@ def _ground(data: dict):
 @json_view("POST", gate=staff_gate(SANCTION_PERMISSION))
 def issue_sanction(request: HttpRequest) -> JsonResponse:
     """POST /api/moderation/sanctions/ {"user", "kind", "room", "duration_minutes", "reason"},
-    optionally "ground", "clause" (a rule's code, "R4") and, for illegal content,
-    "legal_provision" (a code of moderation/legal_provisions.py; docs/moderation.md)."""
+    optionally "ground", "clause" (a rule's code, "R4"), for illegal content
+    "legal_provision" (a code of moderation/legal_provisions.py) and, with a ban,
+    "purge_hours": hide the person's messages of the last N hours everywhere
+    (docs/moderation.md, "Bannir et purger")."""
     data = json_object(request)
-    sanction = actions.do_issue_sanction(
-        queries.user_named(data.get("user")),
-        actor=request.user,
-        kind=data.get("kind"),
-        room=_room(data.get("room")),
-        duration_minutes=data.get("duration_minutes"),
-        reason=data.get("reason"),
-        ground=_ground(data),
-        clause=data.get("clause"),
-        legal_provision=data.get("legal_provision"),
-    )
+    decision = {
+        "actor": request.user,
+        "room": _room(data.get("room")),
+        "duration_minutes": data.get("duration_minutes"),
+        "reason": data.get("reason"),
+        "ground": _ground(data),
+        "clause": data.get("clause"),
+        "legal_provision": data.get("legal_provision"),
+    }
+    purged = None
+    if data.get("purge_hours") is None:
+        sanction = actions.do_issue_sanction(
+            queries.user_named(data.get("user")), kind=data.get("kind"), **decision
+        )
+    else:
+        # Ban and purge (docs/moderation.md): only with a ban.
+        if data.get("kind") != "ban":
+            raise Refused(RefusalCode.INVALID, _("purge_hours ne s'emploie qu'avec kind \"ban\"."))
+        sanction = actions.do_ban_and_purge(
+            queries.user_named(data.get("user")),
+            purge_hours=data["purge_hours"],
+            via=request_carrier(request),
+            **decision,
+        )
+        purged = len(sanction.statement.purged_messages)
     return JsonResponse(
         {
             "id": sanction.pk,
@@ -129,6 +145,7 @@ def issue_sanction(request: HttpRequest) -> JsonResponse:
             "ground": sanction.ground,
             "clause": sanction.clause or None,
             "legal_provision": sanction.statement.legal_provision or None,
+            **({"purged_messages": purged} if purged is not None else {}),
         },
         status=201,
     )

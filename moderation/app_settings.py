@@ -120,5 +120,24 @@ class AppSettings:
     TRUST_BUSY_ROOM_MESSAGES = setting("TRUST_BUSY_ROOM_MESSAGES", 30, int)
     TRUST_BUSY_ROOM_WINDOW_MINUTES = setting("TRUST_BUSY_ROOM_WINDOW_MINUTES", 10, int)
 
+    # Ban and purge (moderation/actions/purges.py): how far back a ban may hide
+    # the person's messages, in hours.
+    MODERATION_PURGE_MAX_HOURS = setting("MODERATION_PURGE_MAX_HOURS", 7 * 24, int)
+
+    # Reporters' reputation (moderation/reputation.py). A reporter's precision is
+    # (upheld + PRIOR_UPHELD) / (decided + PRIOR_DECIDED): with the default prior,
+    # two imaginary reports of which one upheld, a new reporter stands at 0.5.
+    MODERATION_REPUTATION_PRIOR_UPHELD = setting("MODERATION_REPUTATION_PRIOR_UPHELD", 1, float)
+    MODERATION_REPUTATION_PRIOR_DECIDED = setting("MODERATION_REPUTATION_PRIOR_DECIDED", 2, float)
+    # A "good" reporter: at least this precision over at least this many decided
+    # reports. This many good reporters on one message, and no moderator online,
+    # hide it until a moderator decides.
+    MODERATION_AUTOHIDE_MIN_PRECISION = setting("MODERATION_AUTOHIDE_MIN_PRECISION", 0.8, float)
+    MODERATION_AUTOHIDE_MIN_DECIDED = setting("MODERATION_AUTOHIDE_MIN_DECIDED", 5, int)
+    MODERATION_AUTOHIDE_REPORTERS = setting("MODERATION_AUTOHIDE_REPORTERS", 2, int)
+    # A moderator is online when an OTP-verified session of theirs made a request
+    # in the last this many minutes (moderation/staff_presence.py).
+    MODERATION_ONLINE_MINUTES = setting("MODERATION_ONLINE_MINUTES", 5, int)
+
 
 app_settings = AppSettings()

@@ -11,3 +11,12 @@ class ModerationConfig(AppConfig):
         from moderation import policy_hooks
 
         policy_hooks.register()
+
+        # A moderator who signs out is no longer online (moderation/staff_presence.py).
+        from django.contrib.auth.signals import user_logged_out
+
+        from moderation import staff_presence
+
+        user_logged_out.connect(
+            staff_presence.on_signed_out, dispatch_uid="moderation.staff_presence.signed_out"
+        )

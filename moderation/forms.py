@@ -243,3 +243,35 @@ class DeclineEscalationForm(forms.Form):
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class BanPurgeForm(forms.Form):
+    """The admin's "Bannir et purger": a ban, and the person's messages of the
+    last N hours hidden everywhere (moderation/actions/purges.py)."""
+
+    user = forms.CharField(label=_("Pseudonyme"), max_length=150)
+    room = forms.ModelChoiceField(
+        label=_("Bannir du salon (vide : de tout le site)"),
+        queryset=Room.objects.exclude(kind="direct"),
+        required=False,
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Durée du bannissement en minutes (vide : définitif)"), min_value=1, required=False
+    )
+    purge_hours = forms.IntegerField(
+        label=_("Masquer ses messages des N dernières heures (salons et conversations)"),
+        min_value=1,
+        help_text=_("Les messages sont masqués, pas effacés : recours et réquisitions les voient."),
+    )
+    ground = forms.ChoiceField(
+        label=_("Fondement"),
+        choices=_blank(_("— Choisissez un fondement —"), Ground.choices),
+        error_messages={"required": _CHOOSE_GROUND},
+    )
+    clause = _clause_field()
+    legal_provision = _provision_field()
+    reason = forms.CharField(
+        label=_("Motif (communiqué à la personne)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=REASON_MAX_LENGTH,
+    )

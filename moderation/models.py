@@ -278,6 +278,12 @@ class Report(models.Model):
     is_trusted_flagger = models.BooleanField(_("signaleur de confiance"), default=False)
     threat_to_life = models.BooleanField(_("menace pour la vie ou la sécurité"), default=False)
     reporter_count = models.PositiveIntegerField(_("signalements"), default=1)
+    # The sum of the group's reporters' precision (moderation/reputation.py): a
+    # new reporter counts for the prior's one half, a reliable one for nearly 1.
+    reporter_weight = models.FloatField(_("fiabilité des auteurs"), default=0.0)
+    # Two reliable reporters and no moderator online: the message was hidden
+    # until a moderator decides (moderation/actions/reputation.py).
+    hidden_pending_review = models.BooleanField(_("masqué en attente d'examen"), default=False)
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("regroupé avec"),
@@ -316,8 +322,21 @@ class Report(models.Model):
     class Meta:
         verbose_name = _("signalement")
         verbose_name_plural = _("signalements")
-        # The queue: most severe, trusted flaggers, most reported, oldest.
-        ordering = ["severity", "-is_trusted_flagger", "-reporter_count", "created"]
+        # The queue: most severe, child safety first among the urgent, trusted
+        # flaggers, the most reliable reporters (their precision summed), the
+        # most reported, oldest.
+        ordering = [
+            "severity",
+            models.Case(
+                models.When(category="child_safety", then=models.Value(0)),
+                default=models.Value(1),
+                output_field=models.IntegerField(),
+            ).asc(),
+            "-is_trusted_flagger",
+            "-reporter_weight",
+            "-reporter_count",
+            "created",
+        ]
         indexes = [models.Index(fields=["status", "severity"], name="moderation_report_queue")]
         constraints = [
             models.CheckConstraint(
@@ -665,6 +684,12 @@ class StatementOfReasons(models.Model):
     order_reference = models.CharField(_("injonction d'une autorité"), max_length=100, blank=True)
     withheld = models.BooleanField(_("tenu secret à la demande de l'autorité"), default=False)
     disclosed_at = models.DateTimeField(_("communiqué au destinataire le"), null=True, blank=True)
+    # A ban with a purge (moderation/actions/purges.py): one decision, one
+    # statement, naming the messages of the last `purge_hours` hours it hid.
+    # Their ids, not a link table: rooms' retention deletes messages on its own
+    # write path, which must not reach into moderation's tables.
+    purge_hours = models.PositiveIntegerField(_("purge : heures"), null=True, blank=True)
+    purged_messages = models.JSONField(_("messages masqués par la purge"), default=list, blank=True)
 
     objects = StatementQuerySet.as_manager()
 

@@ -51,6 +51,10 @@ from moderation.actions.misuse import (  # noqa: F401
 from moderation.actions.notices import (  # noqa: F401
     do_file_notice,
 )
+from moderation.actions.purges import (  # noqa: F401
+    checked_purge_hours,
+    do_ban_and_purge,
+)
 from moderation.actions.removals import (  # noqa: F401
     do_remove_message,
     remove_message_on_order,

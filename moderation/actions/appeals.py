@@ -27,6 +27,7 @@ from moderation.models import (
 )
 from moderation.queries import decisions_url
 from rooms import actions as room_actions
+from rooms.models import Message
 
 
 @transaction.atomic(durable=True)
@@ -129,6 +130,13 @@ def do_decide_appeal(
             # The removal is undone: the message comes back, live to the room too.
             room_actions.restore_message(
                 room_actions.locked_message(statement.message_id), actor=actor, reason=answer
+            )
+        purged = Message.objects.filter(pk__in=statement.purged_messages or []).order_by("id")
+        for message_id in purged.values_list("id", flat=True):
+            # A ban with a purge: the hidden messages come back with the lifting
+            # (those the retention rules have deleted since cannot).
+            room_actions.restore_message(
+                room_actions.locked_message(message_id), actor=actor, reason=answer
             )
         # A suspension of reporting (Art. 23(2)) ends now.
         _end_reporting_suspension(statement)

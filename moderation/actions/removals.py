@@ -37,16 +37,20 @@ def _remove_message(
     withheld: bool = False,
     via: Carrier | None = None,
     room_moderator: bool = False,
+    confirm_hidden: bool = False,
 ) -> StatementOfReasons | None:
     """Hides the message through rooms (who and why kept on the row; the room is
     told after commit) and writes the author's statement of reasons. `via`: the
     moderator's request that carried the removal (its content operation, marked
     as a staff action). `room_moderator`: the room's own moderator removes it
-    (room_moderators.py): not a staff action, and the audit entry says so."""
+    (room_moderators.py): not a staff action, and the audit entry says so.
+    `confirm_hidden`: the message is already hidden pending review
+    (pending_hides.py), and this removal is the decision that confirms it."""
     message = room_actions.locked_message(message.pk)
-    if not room_actions.hide_message(
+    hidden = room_actions.hide_message(
         message, actor=actor, reason=reason, via=via, staff_action=not room_moderator
-    ):
+    )
+    if not hidden and not (confirm_hidden and message.deleted_by_id is None):
         return None
     _count_violation(message.author)
     excerpt = message.body if len(message.body) <= 500 else message.body[:500] + "…"

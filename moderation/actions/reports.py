@@ -12,7 +12,7 @@ from accounts.records import Carrier
 from audit.events import AuditEvent
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
-from moderation import queries
+from moderation import queries, reputation
 from moderation.actions.common import (
     REPORT_TARGET,
     _decision_basis,
@@ -24,6 +24,7 @@ from moderation.actions.common import (
 )
 from moderation.actions.escalations import _escalate
 from moderation.actions.misuse import _assess_notifier, _assess_provider
+from moderation.actions.pending_hides import _hide_pending_review, _settle_pending_hide
 from moderation.actions.removals import _remove_message
 from moderation.actions.sanctions import _issue_sanction
 from moderation.models import (
@@ -131,6 +132,10 @@ def _file_report(
             ]
         )
     report.save()
+    # The queue orders a severity by the reporters' summed precision (reputation.py).
+    primary = report.duplicate_of or report
+    primary.reporter_weight = reputation.group_weight(primary)
+    primary.save(update_fields=["reporter_weight"])
     if threat_to_life:
         _escalate(report.duplicate_of or report, actor=reporter)
     return report
@@ -234,6 +239,9 @@ def do_file_report(
         threat_to_life=bool(threat_to_life),
     )
     _audit_report(report, actor=actor)
+    if message is not None:
+        # Good reporters and no moderator online: hidden pending review.
+        _hide_pending_review(report.duplicate_of or report, source=source)
     return report
 
 
@@ -360,7 +368,10 @@ def do_decide_report(
             legal_provision=legal_provision,
             report=report,
             via=via,
+            confirm_hidden=report.hidden_pending_review,
         )
+    # A message hidden pending review: a removal confirms it, any other measure restores it.
+    _settle_pending_hide(report, actor=actor, confirmed=remove_message, reason=decision)
     if sanction_kind:
         if report.target_user is None:
             raise Refused(RefusalCode.INVALID, _("Ce signalement ne vise aucun compte."))
@@ -419,6 +430,8 @@ def do_dismiss_report(
     if not report.is_open:
         raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
+    # A message hidden pending review comes back: the report was not upheld.
+    _settle_pending_hide(report, actor=actor, confirmed=False, reason=reason)
     group = _close_group(report, actor=actor, status=ReportStatus.DISMISSED, decision=reason)
     reporters = {}
     if manifestly_unfounded:

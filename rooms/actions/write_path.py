@@ -155,21 +155,24 @@ def hide_message(
     """Hides a message (soft delete: who, when and why stay on the row) and, on
     commit, tells the room (`message.deleted`). `message` comes from
     `locked_message`. False when it was already hidden. `staff_action`: the
-    actor is staff removing it (moderation), `via` their request."""
+    actor is staff removing it (moderation), `via` their request. No actor: no
+    person hid it (moderation's hiding pending review, which its audit entry
+    records), so there is no content operation to trace."""
     if message.deleted_at is not None:
         return False
     message.deleted_at = timezone.now()
     message.deleted_by = actor
     message.deletion_reason = reason
     message.save(update_fields=["deleted_at", "deleted_by", "deletion_reason"])
-    record_content_operation(
-        ContentOperationKind.DELETE,
-        message,
-        actor=actor,
-        at=message.deleted_at,
-        via=via,
-        staff_member=actor if staff_action else None,
-    )
+    if actor is not None:
+        record_content_operation(
+            ContentOperationKind.DELETE,
+            message,
+            actor=actor,
+            at=message.deleted_at,
+            via=via,
+            staff_member=actor if staff_action else None,
+        )
     transaction.on_commit(partial(notify.message_deleted, message.room_id, message.id))
     return True
 
