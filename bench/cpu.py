@@ -124,6 +124,44 @@ def presence_statements() -> dict:
     return {"statements_per_presence_step": counts}
 
 
+def recheck_cpu(users_file: Path, checks: int, rounds: int) -> dict:
+    """The socket's check of its session, account and room before a post
+    (`_check_access` without the handshake's scope; `_recheck_access` where the
+    checkout has it), the calling thread's CPU per check."""
+    from rooms import consumers
+
+    data = json.loads(users_file.read_text())
+    name = data["cookie_name"] + "="
+    from django.contrib.sessions.models import Session
+
+    sockets = []
+    for number, user in enumerate(data["users"][:20]):
+        key = user["cookie"].split(name, 1)[1].split(";", 1)[0]
+        user_id = Session.objects.get(session_key=key).get_decoded()["_auth_user_id"]
+        slug = data["rooms"][number % len(data["rooms"])]
+        sockets.append((int(user_id), slug, key))
+    recheck = getattr(consumers, "_recheck_access", None)
+    last = {}
+
+    def check(number: int) -> None:
+        user_id, slug, key = sockets[number % len(sockets)]
+        if recheck is None:
+            consumers._check_access(user_id, slug, key)
+        else:
+            slot = number % len(sockets)
+            last[slot] = recheck(user_id, slug, key, last.get(slot))[3]
+
+    for number in range(40):
+        check(number)
+    per_check = []
+    for _ in range(rounds):
+        started = time.thread_time()
+        for number in range(checks):
+            check(number)
+        per_check.append(round((time.thread_time() - started) / checks * 1e3, 3))
+    return {"cpu_ms_per_recheck": per_check, "recheck": "fingerprint" if recheck else "full"}
+
+
 async def _open_cpu(users_file: Path, sockets: int, rounds: int) -> tuple[list[float], list[float]]:
     from channels.testing import WebsocketCommunicator
 
@@ -170,6 +208,7 @@ def main() -> int:
     users_file = Path(args.users).resolve()
     _setup(Path(args.root).resolve())
     result = post_cpu(args.posts, args.rounds)
+    result.update(recheck_cpu(users_file, args.posts, args.rounds))
     result.update(presence_statements())
     opens, closes = asyncio.run(_open_cpu(users_file, args.sockets, args.rounds))
     result["cpu_ms_per_socket_open"] = opens

@@ -186,6 +186,25 @@ def _check_access(user_id, slug: str, session_key: str | None, scope=None):
     return room, user, policy.can_join(user, room)
 
 
+def _recheck_access(user_id, slug: str, session_key: str | None, last=None):
+    """`_check_access` before a post: the same verdict for the cost of one
+    statement when nothing it reads has changed since the last full check.
+    `last`: what that check left (its fingerprint, room and account), or None.
+    Returns the room, the account, the verdict and what to pass next time.
+
+    The fingerprint is read before the full check: a change that lands during
+    the check shows in the next fingerprint, which then differs. The checks
+    that other apps registered (a ban) run either way; they keep their own
+    per-process copies (rooms/policy_cache.py)."""
+    fingerprint = queries.access_fingerprint(user_id, session_key, slug)
+    if fingerprint is not None and last is not None and last[0] == fingerprint:
+        _fingerprint, room, user = last
+        return room, user, policy.registered_join_verdict(user, room), last
+    room, user, verdict = _check_access(user_id, slug, session_key)
+    kept = (fingerprint, room, user) if fingerprint is not None and verdict else None
+    return room, user, verdict, kept
+
+
 # A timed mute ends by itself (no job lifts it): the socket reads the
 # restriction again this long after its end and tells the page.
 RESTRICTION_END_MARGIN_SECONDS = 0.5
@@ -278,6 +297,8 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         # Room events that arrive while the backfill is being sent wait here.
         self.relay_backlog: list[tuple[dict, str | None]] | None = []
         self.read_mark, self.read_task = 0, None
+        # What the last full access check read (`_recheck_access`), or None.
+        self.access_seen = None
         self.posts: asyncio.Queue | None = None
         self.post_task: asyncio.Task | None = None
         self.revalidate_task: asyncio.Task | None = None
@@ -404,13 +425,22 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
 
     # --- re-validation ----------------------------------------------------------------------
 
-    async def _revalidate(self, *, grace: bool = False) -> bool:
+    async def _revalidate(self, *, grace: bool = False, before_post: bool = False) -> bool:
         """Checks the session, account and room access again; closes the socket
         (and returns False) when they ended. `grace`: a stale session hash is
         given SESSION_UPDATE_GRACE_SECONDS to be updated (a password change
-        by this very session) before it counts."""
-        check = database_sync_to_async(_check_access)
-        _room, user, verdict = await check(self.user.pk, self.slug, self.session_key)
+        by this very session) before it counts. `before_post`: one statement
+        when nothing changed since the last full check (`_recheck_access`); the
+        timer and the events always check in full (a renamed account, too)."""
+        if before_post:
+            check = database_sync_to_async(_recheck_access)
+            _room, user, verdict, self.access_seen = await check(
+                self.user.pk, self.slug, self.session_key, self.access_seen
+            )
+        else:
+            check = database_sync_to_async(_check_access)
+            _room, user, verdict = await check(self.user.pk, self.slug, self.session_key)
+            self.access_seen = None
         if (
             not verdict
             and grace
@@ -586,7 +616,7 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
             body, client_id, reply_to = self.posts.get_nowait()
             try:
                 stale = time.monotonic() - self.checked_at > REVALIDATE_BEFORE_POST_SECONDS
-                if stale and not await self._revalidate():
+                if stale and not await self._revalidate(before_post=True):
                     return
                 async with _room_lock(self.room.id):
                     reply = await store(

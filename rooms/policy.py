@@ -228,6 +228,13 @@ def can_read(user, room: Room) -> Verdict:
     # (docs/protocol.md, "Blocks"): can_join refuses its socket, can_post its posts.
     if room.is_direct and held_for(room, user) is not None:
         return refuse_join(CloseCode.FORBIDDEN, _("Acceptez d'abord la demande de contact."))
+    return registered_join_verdict(user, room)
+
+
+def registered_join_verdict(user, room: Room) -> Verdict:
+    """The checks that other apps registered for joining (moderation: a ban or a
+    kick), alone: a room socket asks them again before posting even when its
+    session, account and room are known not to have changed (rooms/consumers.py)."""
     for check in _join_checks:
         extra = check(user, room)
         if extra is not None and not extra:

@@ -4,7 +4,11 @@ conversations with their unread counts, pending requests."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -694,3 +698,39 @@ def notifications(user, *, limit: int = 50) -> list[Notification]:
         if len(result) == limit:
             break
     return result
+
+
+def access_fingerprint(user_id: int, session_key: str | None, slug: str) -> tuple | None:
+    """Everything a room socket's access check reads (rooms/consumers.py,
+    `_check_access`), in one statement: the account's row (its password makes
+    the session's auth hash; active; age; staff flags), its verified addresses,
+    the session's stored data while unexpired, the room, the membership. Equal
+    fingerprints mean the check would read the same rows, so its verdict stands.
+    None where the check reads more than this covers (sessions not in the
+    database, a direct room's blocks and contact request, staff's second factor):
+    such a socket checks in full every time."""
+    if not session_key or settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return None
+    user_model = get_user_model()
+    user, room = user_model._meta, Room._meta
+    sql = f"""
+        SELECT u.{user.get_field("password").column}, u.{user.get_field("is_active").column},
+               u.{user.get_field("age_verified_at").column}, u.{user.get_field("is_staff").column},
+               u.{user.get_field("is_superuser").column},
+               (SELECT COUNT(*) FROM {EmailAddress._meta.db_table} e
+                 WHERE e.user_id = u.{user.pk.column} AND e.verified = %s),
+               (SELECT s.session_data FROM {Session._meta.db_table} s
+                 WHERE s.session_key = %s AND s.expire_date > %s),
+               r.{room.pk.column}, r.{room.get_field("kind").column},
+               r.{room.get_field("is_archived").column},
+               (SELECT COUNT(*) FROM {RoomMembership._meta.db_table} m
+                 WHERE m.room_id = r.{room.pk.column} AND m.user_id = u.{user.pk.column})
+          FROM {user.db_table} u, {room.db_table} r
+         WHERE u.{user.pk.column} = %s AND r.{room.get_field("slug").column} = %s
+    """  # noqa: S608 - names from the models' own metadata, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [True, session_key, timezone.now(), user_id, slug])
+        row = cursor.fetchone()
+    if row is None or row[3] or row[4] or row[8] == RoomKind.DIRECT:
+        return None
+    return tuple(row)

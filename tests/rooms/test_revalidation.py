@@ -4,6 +4,7 @@ deleted in the database, a membership removed behind the signals' back) still
 ends the socket."""
 
 import pytest
+from allauth.account.models import EmailAddress
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -70,3 +71,29 @@ async def test_a_post_checks_the_session_first(
     await socket.post("après la fin", "x1")
     assert await socket.closed_with(skip_frames=True) == CloseCode.NOT_AUTHENTICATED
     assert not await database_sync_to_async(Message.objects.filter(client_id="x1").exists)()
+
+
+async def test_a_post_after_an_unchanged_check_still_sees_a_silent_change(
+    channel_layer_backend, public_room, amake_user, open_socket, monkeypatch
+):
+    # Every post checks again: the first in full, the next by the fingerprint
+    # alone (nothing changed), the third sees the change made without a signal.
+    monkeypatch.setattr(consumers, "REVALIDATE_BEFORE_POST_SECONDS", 0)
+    alice = await amake_user("alice")
+    session = await session_of(alice)
+    socket = await open_socket(alice, public_room.slug, session_key=session)
+    for client_id in ("q1", "q2"):
+        await socket.post(client_id, client_id)
+        assert (await socket.receive_type("message.new"))["client_id"] == client_id
+
+    @database_sync_to_async
+    def unverify() -> None:
+        EmailAddress.objects.filter(user=alice).update(verified=False)
+
+    await unverify()
+    await socket.post("après", "q3")
+    assert await socket.closed_with(skip_frames=True) == CloseCode.NOT_AUTHENTICATED
+    stored = await database_sync_to_async(
+        lambda: sorted(Message.objects.filter(room=public_room).values_list("client_id", flat=True))
+    )()
+    assert stored == ["q1", "q2"]
