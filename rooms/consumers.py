@@ -48,7 +48,16 @@ from accounts.records import Carrier, client_address, record_connection, socket_
 from core import metrics
 from core.refusals import RefusalCode, Refused
 from core.staff import has_staff_powers
-from rooms import actions, fanout, policy, policy_cache, presence, queries, socket_limit
+from rooms import (
+    actions,
+    fanout,
+    notify,
+    policy,
+    policy_cache,
+    presence,
+    queries,
+    socket_limit,
+)
 from rooms.consumer_frames import ConversationFrames
 from rooms.models import Room, RoomKind, session_group, user_group
 from rooms.protocol import (
@@ -260,25 +269,31 @@ def _backfill_chunk(room: Room, after: int) -> list[dict]:
     ]
 
 
-def _post(room: Room, user, body, client_id, reply_to=None, via: Carrier | None = None) -> dict:
-    """The frame to send back to this socket: the message or an error. The
-    socket has checked the session and the account (`_check_access`)."""
-    try:
-        result = actions.do_post_message(
-            room,
-            body,
-            actor=user,
-            client_id=client_id,
-            account_checked=True,
-            reply_to=reply_to,
-            via=via,
-        )
-    except Refused as refusal:
-        echoed = client_id if isinstance(client_id, str) else None
-        return error_frame(refusal.code, refusal.detail, echoed)
+def _post(
+    room: Room, user, body, client_id, reply_to=None, via: Carrier | None = None
+) -> tuple[dict, list[tuple[str, dict]]]:
+    """The frame to send back to this socket (the message or an error), and the
+    group events that the committed post owes (`notify.collected`), for the
+    socket to send from its event loop. The socket has checked the session
+    and the account (`_check_access`)."""
+    with notify.collected() as events:
+        try:
+            result = actions.do_post_message(
+                room,
+                body,
+                actor=user,
+                client_id=client_id,
+                account_checked=True,
+                reply_to=reply_to,
+                via=via,
+            )
+        except Refused as refusal:
+            echoed = client_id if isinstance(client_id, str) else None
+            # A refusal may still owe events (a filter's mute, committed apart).
+            return error_frame(refusal.code, refusal.detail, echoed), events
     if result.created:
-        return {}  # it comes back to every socket, this one included, by the group
-    return {"type": ServerEvent.MESSAGE_NEW, **result.payload}
+        return {}, events  # it comes back to every socket, this one included, by the group
+    return {"type": ServerEvent.MESSAGE_NEW, **result.payload}, events
 
 
 class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
@@ -619,9 +634,11 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
                 if stale and not await self._revalidate(before_post=True):
                     return
                 async with _room_lock(self.room.id):
-                    reply = await store(
+                    reply, events = await store(
                         self.room, self.user, body, client_id, reply_to, self.carrier
                     )
+                    # Under the room's lock: this process publishes in commit order.
+                    await notify.publish(self.channel_layer, events)
             except DatabaseError as error:
                 if not _is_busy(error):
                     logger.exception("could not store a post in room %s", self.room.id)

@@ -8,6 +8,9 @@ a message is serialised once per event, not once per socket. Moderation uses
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -19,7 +22,41 @@ from rooms.protocol import GroupEvent
 logger = logging.getLogger(__name__)
 
 
+# Set by `collected()`: the events are kept for the caller to send, not sent here.
+_collected: ContextVar[list[tuple[str, dict]] | None] = ContextVar("notify_collected", default=None)
+
+
+@contextmanager
+def collected() -> Iterator[list[tuple[str, dict]]]:
+    """Keeps the events sent inside the block (on commit of an action called in
+    it) in a list, in order, instead of sending them. A room socket stores a
+    post on a worker thread this way and sends the events from its event loop
+    (`publish`), without the thread's hop back to the loop (`async_to_sync`)
+    for every event."""
+    events: list[tuple[str, dict]] = []
+    token = _collected.set(events)
+    try:
+        yield events
+    finally:
+        _collected.reset(token)
+
+
+async def publish(layer, events: list[tuple[str, dict]]) -> None:
+    """Sends what `collected()` kept, in order, from the event loop."""
+    for group, event in events:
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            # As send_to_group: committed; clients catch up from the database.
+            logger.exception("could not notify group %s of %s", group, event.get("type"))
+            metrics.channel_layer_error("group_send")
+
+
 def send_to_group(group: str, event: dict) -> None:
+    events = _collected.get()
+    if events is not None:
+        events.append((group, event))
+        return
     layer = get_channel_layer()
     if layer is None:
         return

@@ -9,9 +9,9 @@ from allauth.account.models import EmailAddress
 from channels.db import database_sync_to_async
 
 from core.refusals import RefusalCode
-from rooms import consumers
+from rooms import consumers, notify
 from rooms.models import Message
-from rooms.protocol import CloseCode
+from rooms.protocol import CloseCode, GroupEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,3 +83,34 @@ async def test_the_account_is_checked_again_before_a_post(
     await socket.post("après", "a2")
     assert await socket.closed_with(skip_frames=True) == CloseCode.NOT_AUTHENTICATED
     assert await stored_client_ids(public_room) == ["a1"]
+
+
+async def test_a_socket_publishes_its_post_from_its_event_loop(
+    channel_layer_backend, public_room, amake_user, open_socket, monkeypatch
+):
+    # The post thread keeps the events (notify.collected); the socket sends
+    # them: the thread's hop back to the loop (async_to_sync) is never taken.
+    def no_hop(*args, **kwargs):
+        raise AssertionError("a socket's post went through async_to_sync")
+
+    alice, bob = await amake_user("alice"), await amake_user("bob")
+    reader = await open_socket(bob, public_room.slug)
+    socket = await open_socket(alice, public_room.slug)
+    monkeypatch.setattr(notify, "async_to_sync", no_hop)
+    await socket.post("bonjour", "p1")
+    assert (await socket.receive_type("message.new"))["client_id"] == "p1"
+    assert (await reader.receive_type("message.new"))["client_id"] == "p1"
+
+
+def test_collected_events_are_kept_in_order_and_only_inside_the_block(listen):
+    events_of = listen("room.1")
+    with notify.collected() as kept:
+        notify.message_deleted(1, 10)
+        notify.message_deleted(1, 11)
+    assert kept == [
+        ("room.1", {"type": GroupEvent.ROOM_MESSAGE_DELETED, "id": 10}),
+        ("room.1", {"type": GroupEvent.ROOM_MESSAGE_DELETED, "id": 11}),
+    ]
+    assert events_of() == []  # nothing sent inside the block
+    notify.message_deleted(1, 12)  # outside: sent at once
+    assert [event["id"] for event in events_of()] == [12]
