@@ -336,6 +336,8 @@ if "MAX_SOCKETS_PER_USER" in os.environ:
 # A reconnect within this many seconds extends a presence interval (docs/moderation.md).
 if "PRESENCE_MERGE_GAP_SECONDS" in os.environ:
     PRESENCE_MERGE_GAP_SECONDS = int(os.environ["PRESENCE_MERGE_GAP_SECONDS"])
+if "PRESENCE_LIST_MAX" in os.environ:
+    PRESENCE_LIST_MAX = int(os.environ["PRESENCE_LIST_MAX"])
 
 # --- Age attestation ------------------------------------------------------------
 AGE_ATTESTATION_JWKS = env_str("AGE_ATTESTATION_JWKS", "")

@@ -11,6 +11,10 @@ class AppSettings:
     # A person's presence in a room that resumes within this many seconds of its
     # end (a reconnect, a reload) extends the same interval (PresenceInterval).
     PRESENCE_MERGE_GAP_SECONDS = setting("PRESENCE_MERGE_GAP_SECONDS", 60, int)
+    # Above this many people online in a room, a change of its online set is
+    # sent as a `presence.delta` (who came, who left, the count) rather than the
+    # whole list: O(1) bytes per change and socket in a room of a thousand.
+    PRESENCE_LIST_MAX = setting("PRESENCE_LIST_MAX", 100, int)
 
 
 app_settings = AppSettings()

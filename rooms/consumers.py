@@ -58,6 +58,7 @@ from rooms import (
     queries,
     socket_limit,
 )
+from rooms.app_settings import app_settings
 from rooms.consumer_frames import ConversationFrames
 from rooms.models import Room, RoomKind, session_group, user_group
 from rooms.protocol import (
@@ -252,7 +253,9 @@ def _enter_room(room: Room, user, channel_name: str, scope) -> tuple[Carrier, di
     before = queries.online_usernames(room)
     after = actions.do_enter_room(room, channel_name, actor=user)
     presence_frame = None
-    if after == before:
+    # Above PRESENCE_LIST_MAX the room is told only who came (presence.delta):
+    # this socket gets the whole list it starts from, here.
+    if after == before or len(after) > app_settings.PRESENCE_LIST_MAX:
         presence_frame = {
             "type": ServerEvent.PRESENCE,
             "users": after,

@@ -52,6 +52,14 @@ def frame_text(event: dict) -> str | None:
         }
     elif kind == GroupEvent.ROOM_REACTIONS:
         frame = {"type": ServerEvent.REACTIONS, "id": event["id"], "counts": event["counts"]}
+    elif kind == GroupEvent.ROOM_PRESENCE and "joined" in event:
+        frame = {
+            "type": ServerEvent.PRESENCE_DELTA,
+            "joined": event["joined"],
+            "left": event["left"],
+            "online": event["online"],
+            "members": event["members"],
+        }
     elif kind == GroupEvent.ROOM_PRESENCE:
         frame = {"type": ServerEvent.PRESENCE, "users": event["users"]}
         if "members" in event:

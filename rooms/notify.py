@@ -16,6 +16,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from core import metrics
+from rooms.app_settings import app_settings
 from rooms.models import room_group, session_group, user_group
 from rooms.protocol import GroupEvent
 
@@ -109,13 +110,24 @@ def relations_changed(user_id: int) -> None:
     send_to_group(user_group(user_id), {"type": GroupEvent.USER_RELATIONS})
 
 
-def presence_changed(room_id: int, usernames: list[str], members: int) -> None:
+def presence_changed(
+    room_id: int, usernames: list[str], members: int, *, before: list[str] | None = None
+) -> None:
     """The online set changed; `members` comes along so that the page's two
-    counts are read at the same moment and agree."""
-    send_to_group(
-        room_group(room_id),
-        {"type": GroupEvent.ROOM_PRESENCE, "users": usernames, "members": members},
-    )
+    counts are read at the same moment and agree. With `before` (the set it
+    replaced) and more than PRESENCE_LIST_MAX online, only the difference goes
+    out: each socket started from a whole list of its own (rooms/consumers.py)."""
+    event = {"type": GroupEvent.ROOM_PRESENCE, "users": usernames, "members": members}
+    if before is not None and len(usernames) > app_settings.PRESENCE_LIST_MAX:
+        now, then = set(usernames), set(before)
+        event = {
+            "type": GroupEvent.ROOM_PRESENCE,
+            "joined": sorted(now - then),
+            "left": sorted(then - now),
+            "online": len(now),
+            "members": members,
+        }
+    send_to_group(room_group(room_id), event)
 
 
 def restriction_changed(user_id: int, room_id: int | None = None) -> None:

@@ -109,6 +109,8 @@ class ServerEvent(StrEnum):
     TYPING = "typing"
     ERROR = "error"
     PRESENCE = "presence"
+    # Above PRESENCE_LIST_MAX online: who came and who left, not the whole list.
+    PRESENCE_DELTA = "presence.delta"
     # A moderation measure that limits the user here (mute, kick, ban) began,
     # changed or ended: the page shows it (docs/protocol.md, "Restrictions").
     RESTRICTION = "restriction"
@@ -128,7 +130,9 @@ class GroupEvent(StrEnum):
     ROOM_REACTIONS = "room.reactions"  # {"id": int, "counts": {emoji: count}}
     # Filtered per socket (blocks, ignores), so not encoded once for all.
     ROOM_TYPING = "room.typing"  # {"user": username, "user_id": int}
-    ROOM_PRESENCE = "room.presence"  # {"users": [username, ...], "members": int}
+    # {"users": [username, ...], "members": int}, or above PRESENCE_LIST_MAX
+    # online {"joined": [username, ...], "left": [...], "online": int, "members": int}
+    ROOM_PRESENCE = "room.presence"
     ROOM_CLOSE = "room.close"  # {"code": int}: the room was archived
     # To user.<id>: close that user's sockets, in one room or all of them.
     USER_CLOSE = "user.close"  # {"code": int, "room": room id or None}

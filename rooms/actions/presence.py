@@ -46,7 +46,9 @@ def do_enter_room(room: Room, channel_name: str, *, actor) -> list[str]:
     after = sorted({*before, actor.username})
     if after != before:
         members = queries.member_count(room)
-        transaction.on_commit(partial(notify.presence_changed, room.id, after, members))
+        transaction.on_commit(
+            partial(notify.presence_changed, room.id, after, members, before=before)
+        )
     return after
 
 
@@ -60,5 +62,7 @@ def do_leave_room(room: Room, channel_name: str, *, actor) -> list[str]:
         close_presence_interval(room, actor, timezone.now())
     if after != before:
         members = queries.member_count(room)
-        transaction.on_commit(partial(notify.presence_changed, room.id, after, members))
+        transaction.on_commit(
+            partial(notify.presence_changed, room.id, after, members, before=before)
+        )
     return after

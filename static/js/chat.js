@@ -211,7 +211,10 @@
     if (features) features.deleted(parseInt(id, 10), item);
   }
 
+  var online = new Set();
+
   function showPresence(users, members) {
+    online = new Set(users);
     presence.replaceChildren();
     users.forEach(function (name) {
       var item = document.createElement("li");
@@ -490,6 +493,12 @@
     if (frame.type === "message.new") { addMessage(frame, true); scheduleRepair(); }
     else if (frame.type === "message.deleted") removeMessage(frame.id);
     else if (frame.type === "presence") showPresence(frame.users || [], frame.members);
+    // A large room sends who came and left, not the list (docs/protocol.md).
+    else if (frame.type === "presence.delta") {
+      frame.left.forEach(function (name) { online.delete(name); });
+      frame.joined.forEach(function (name) { online.add(name); });
+      showPresence(Array.from(online).sort(), frame.members);
+    }
     else if (frame.type === "restriction") applyRestriction(frame);
     else if (features && features.frame(frame)) { /* handled there */ }
     else if (frame.type === "error") refused(frame);
