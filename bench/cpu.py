@@ -12,6 +12,12 @@ code, this interpreter).
   calls it), the calling thread's CPU (`time.thread_time`) per post, with the
   process subscribed to the policy invalidations as a server is (when the
   checkout has rooms/policy_cache.py); and the statements of one post.
+- recheck: the socket's check of its session, account and room before a post
+  (`_recheck_access` with what the previous check left, where the checkout has
+  it: one statement when nothing changed; else `_check_access` in full), the
+  calling thread's CPU per check, over 20 of the bench's sessions.
+- publish: one group send from a post thread through `async_to_sync` against
+  the same send awaited on the event loop (what a socket's post now does).
 - open: `/ws/rooms/<slug>/` through the ASGI application with the real
   channel layer, handshake to the first frame (the presence that says the
   socket joined), the whole process's CPU (`time.process_time`, every thread,
@@ -197,6 +203,33 @@ async def _open_cpu(users_file: Path, sockets: int, rounds: int) -> tuple[list[f
     return per_open, per_close
 
 
+async def _publish_cpu(events: int, rounds: int) -> dict:
+    """What step 3 of issue 20 saves per event: a group send from a post thread
+    through `async_to_sync` (the hop to the event loop and back, as an action's
+    on-commit did) against the same send awaited on the loop (as the socket now
+    does). The whole process's CPU, both sides of the hop included."""
+    from asgiref.sync import async_to_sync, sync_to_async
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    event = {"type": "bench.cpu", "n": 0}
+
+    def from_a_thread() -> None:
+        for _ in range(events):
+            async_to_sync(layer.group_send)("bench.cpu", event)
+
+    hop, direct = [], []
+    for _ in range(rounds):
+        started = time.process_time()
+        await sync_to_async(from_a_thread, thread_sensitive=False)()
+        hop.append(round((time.process_time() - started) / events * 1e3, 3))
+        started = time.process_time()
+        for _ in range(events):
+            await layer.group_send("bench.cpu", event)
+        direct.append(round((time.process_time() - started) / events * 1e3, 3))
+    return {"cpu_ms_per_publish_via_async_to_sync": hop, "cpu_ms_per_publish_on_loop": direct}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(Path(__file__).resolve().parent.parent))
@@ -213,6 +246,7 @@ def main() -> int:
     opens, closes = asyncio.run(_open_cpu(users_file, args.sockets, args.rounds))
     result["cpu_ms_per_socket_open"] = opens
     result["cpu_ms_per_socket_close"] = closes
+    result.update(asyncio.run(_publish_cpu(args.posts, args.rounds)))
     result["root"] = args.root
     result["loadavg_1min"] = os.getloadavg()[0]
     print(json.dumps(result, indent=1))
