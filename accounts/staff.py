@@ -9,6 +9,8 @@ grants by hand in the admin is never taken back here.
 from enum import StrEnum
 
 MODERATORS = "Moderators"
+# Moderators who also take the reports handed up to them from the live console.
+SENIOR_MODERATORS = "Senior moderators"
 COMPLIANCE = "Compliance"
 ADMINISTRATORS = "Administrators"
 
@@ -21,12 +23,14 @@ ALL = "*"
 
 class StaffRole(StrEnum):
     MODERATOR = "moderator"
+    SENIOR_MODERATOR = "senior_moderator"
     COMPLIANCE = "compliance"
     ADMIN = "admin"
 
 
 ROLE_GROUPS = {
     StaffRole.MODERATOR: MODERATORS,
+    StaffRole.SENIOR_MODERATOR: SENIOR_MODERATORS,
     StaffRole.COMPLIANCE: COMPLIANCE,
     StaffRole.ADMIN: ADMINISTRATORS,
 }
@@ -41,7 +45,16 @@ GROUP_PERMISSIONS = {
         ("rooms", ALL, ("view", "change", "delete")),
         ("moderation", ALL, ("view", "add", "change")),
     ],
+    SENIOR_MODERATORS: [
+        ("accounts", "user", ("view",)),
+        ("accounts", "identitydocument", ("view", "review")),
+        ("accounts", "ageverificationattempt", ("view",)),
+        ("rooms", ALL, ("view", "change", "delete")),
+        ("moderation", ALL, ("view", "add", "change")),
+        ("moderation", "report", ("handle_senior",)),
+    ],
     COMPLIANCE: [
+        ("moderation", "report", ("handle_compliance",)),
         ("accounts", ALL, ("view",)),
         ("accounts", "identitydocument", ("review",)),
         ("accounts", "accountdeletionrequest", ("change",)),

@@ -97,6 +97,11 @@ class AuditEvent(models.IntegerChoices):
     )
     PENDING_HIDE_CONFIRMED = 4102, _("masquage en attente d'examen confirmé")
     PENDING_HIDE_REVERSED = 4103, _("masquage en attente d'examen annulé : message rétabli")
+    # The live console (docs/moderation.md, "La console en direct").
+    REPORT_RELEASED = 4110, _("signalement rendu à la file")
+    REPORT_REASSIGNED = 4111, _("signalement confié à un autre modérateur")
+    REPORT_ESCALATED = 4112, _("signalement transmis à un senior ou à la conformité")
+    REPORT_THREAD_MESSAGE = 4113, _("message échangé avec l'auteur d'un signalement")
 
     # 5000-5999: compliance (compliance/actions/)
     LEGAL_REQUEST_OPENED = 5001, _("réquisition judiciaire enregistrée")

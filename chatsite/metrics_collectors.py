@@ -63,7 +63,7 @@ def _initialise_labels() -> None:
         metrics.MESSAGES_STORED.labels(room_kind=kind)
     for code in ERROR_FRAME_CODES:
         metrics.MESSAGE_REFUSALS.labels(code=str(code))
-    for consumer in ("room", "conversations"):
+    for consumer in ("room", "conversations", "staff"):
         metrics.OPEN_SOCKETS.labels(consumer=consumer)
     metrics.CHANNEL_LAYER_ERRORS.labels(operation="group_send")
     for action in FilterAction.values:

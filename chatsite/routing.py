@@ -3,6 +3,7 @@
 from channels.generic.websocket import WebsocketConsumer
 from django.urls import re_path
 
+from moderation.routing import websocket_urlpatterns as moderation_websocket_urlpatterns
 from rooms.routing import websocket_urlpatterns as rooms_websocket_urlpatterns
 
 
@@ -15,5 +16,6 @@ class UnknownPathConsumer(WebsocketConsumer):
 
 websocket_urlpatterns = [
     *rooms_websocket_urlpatterns,
+    *moderation_websocket_urlpatterns,
     re_path(r"", UnknownPathConsumer.as_asgi()),
 ]

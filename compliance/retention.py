@@ -165,6 +165,9 @@ RETENTION_CLASSES = {
     "moderation.moderationrecord": "account",
     "moderation.misusemeasure": "misuse_measures",
     "moderation.roommoderatoraction": "moderation_records",
+    # Goes with its report (a cascade of the report's own purge).
+    "moderation.reportthreadmessage": "moderation_records",
+    "moderation.consolepresence": "ephemeral",
     "compliance.legalrequest": "register",
     "compliance.legalrequestsubject": "register",
     "compliance.legalexportapproval": "register",

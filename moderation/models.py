@@ -109,6 +109,13 @@ class ReportSource(models.TextChoices):
     ROOM_MODERATOR = "room_moderator", _("transmis par un modérateur de salon")
 
 
+class EscalationTier(models.TextChoices):
+    """Who a report is handed up to from the live console (docs/moderation.md)."""
+
+    SENIOR = "senior", _("modérateur senior")
+    COMPLIANCE = "compliance", _("conformité")
+
+
 class ReportStatus(models.TextChoices):
     OPEN = "open", _("à traiter")
     CLAIMED = "claimed", _("pris en charge")
@@ -318,10 +325,20 @@ class Report(models.Model):
     manifestly_unfounded = models.BooleanField(_("manifestement infondé"), default=False)
     created = models.DateTimeField(_("reçu le"), default=timezone.now, db_index=True)
     deadline = models.DateTimeField(_("à traiter avant"))
+    # The live console (issue 19): a report a moderator hands up to a senior
+    # moderator or to compliance; only they may then claim and decide it.
+    escalated_to = models.CharField(
+        _("transmis à"), max_length=20, choices=EscalationTier.choices, blank=True
+    )
+    escalated_at = models.DateTimeField(_("transmis le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("signalement")
         verbose_name_plural = _("signalements")
+        permissions = [
+            ("handle_senior_report", _("Traiter les signalements transmis aux seniors")),
+            ("handle_compliance_report", _("Traiter les signalements transmis à la conformité")),
+        ]
         # The queue: most severe, child safety first among the urgent, trusted
         # flaggers, the most reliable reporters (their precision summed), the
         # most reported, oldest.
@@ -1142,3 +1159,50 @@ class RoomModeratorAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.room}"
+
+
+class ReportThreadMessage(models.Model):
+    """A message between the moderator handling a report and its reporter
+    (docs/moderation.md, "La console en direct"): the moderator asks a question
+    from the report's page, the reporter reads and answers from "Mes décisions"."""
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("signalement"), on_delete=models.CASCADE, related_name="thread"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    from_staff = models.BooleanField(_("de la modération"))
+    body = models.TextField(_("texte"), max_length=DETAILS_MAX_LENGTH)
+    created = models.DateTimeField(_("écrit le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("échange avec l'auteur du signalement")
+        verbose_name_plural = _("échanges avec les auteurs des signalements")
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.report_id} · {self.created:%Y-%m-%d %H:%M}"
+
+
+class ConsolePresence(models.Model):
+    """An open staff console socket (/ws/staff/): who covers the queue now.
+    Deleted when the socket closes; a row not refreshed for a while belongs to
+    a dead process and no longer counts (moderation/console.py)."""
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("console ouverte")
+        verbose_name_plural = _("consoles ouvertes")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.channel_name}"

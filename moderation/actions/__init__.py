@@ -28,6 +28,14 @@ from moderation.actions.common import (  # noqa: F401
     SANCTION_TARGET,
     SIGNAL_TARGET,
 )
+from moderation.actions.console import (  # noqa: F401
+    check_may_handle,
+    do_escalate_report,
+    do_post_report_thread_message,
+    do_reassign_report,
+    do_release_report,
+    may_handle,
+)
 from moderation.actions.escalations import (  # noqa: F401
     do_decline_escalation,
     do_escalate_threat,

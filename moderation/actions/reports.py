@@ -22,11 +22,13 @@ from moderation.actions.common import (
     _record_for,
     _require_text,
 )
+from moderation.actions.console import check_may_handle
 from moderation.actions.escalations import _escalate
 from moderation.actions.misuse import _assess_notifier, _assess_provider
 from moderation.actions.pending_hides import _hide_pending_review, _settle_pending_hide
 from moderation.actions.removals import _remove_message
 from moderation.actions.sanctions import _issue_sanction
+from moderation.console import ReportEvent, push_report
 from moderation.models import (
     CATEGORY_GROUND,
     DETAILS_MAX_LENGTH,
@@ -138,6 +140,7 @@ def _file_report(
     primary.save(update_fields=["reporter_weight"])
     if threat_to_life:
         _escalate(report.duplicate_of or report, actor=reporter)
+    push_report(report, ReportEvent.FILED, actor=reporter)
     return report
 
 
@@ -282,11 +285,14 @@ def do_claim_report(report: Report, *, actor) -> Report:
             RefusalCode.CONFLICT,
             _("%(name)s s'en occupe déjà.") % {"name": report.claimed_by.get_username()},
         )
+    if report.escalated_to:
+        check_may_handle(report, actor)
     report.status = ReportStatus.CLAIMED
     report.claimed_by = actor
     report.claimed_at = timezone.now()
     report.save(update_fields=["status", "claimed_by", "claimed_at"])
     record(AuditEvent.REPORT_CLAIMED, actor=actor, target_type=REPORT_TARGET, target_id=report.pk)
+    push_report(report, ReportEvent.CLAIMED, actor=actor)
     return report
 
 
@@ -307,7 +313,9 @@ def _close_group(
 
 
 def _tell_reporters(group: list[Report]) -> None:
-    """Reporters are told what became of their report (Art. 16(5)), after commit."""
+    """Reporters are told what became of their report (Art. 16(5)), after commit;
+    the open consoles see the group leave the queue."""
+    push_report(group[0], ReportEvent.DECIDED, actor=group[0].decided_by)
     for member in group:
         email = ""
         if member.reporter is not None:
@@ -348,6 +356,8 @@ def do_decide_report(
     report = _locked_report(report)
     if not report.is_open:
         raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
+    if report.escalated_to:
+        check_may_handle(report, actor)
     decision = _require_text(decision, "decision", REASON_MAX_LENGTH)
     ground, clause, legal_provision = _decision_basis(
         ground, clause, legal_provision, default_ground=CATEGORY_GROUND[report.category]
@@ -429,6 +439,8 @@ def do_dismiss_report(
     report = _locked_report(report)
     if not report.is_open:
         raise Refused(RefusalCode.CONFLICT, _("Ce signalement a déjà été traité."))
+    if report.escalated_to:
+        check_may_handle(report, actor)
     reason = _require_text(reason, "reason", REASON_MAX_LENGTH)
     # A message hidden pending review comes back: the report was not upheld.
     _settle_pending_hide(report, actor=actor, confirmed=False, reason=reason)

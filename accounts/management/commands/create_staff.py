@@ -1,4 +1,4 @@
-"""create_staff USERNAME --email E --role moderator|compliance|admin [--password P]
+"""create_staff USERNAME --email E --role moderator|senior_moderator|compliance|admin [--password P]
 
 Creates a staff account with a confirmed TOTP device and prints its otpauth://
 URI on a line of its own (to scan or paste into an authenticator app), then
