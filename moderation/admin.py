@@ -36,6 +36,7 @@ from audit.looks import LookPolicy
 from core.admin import ReadOnlyAdminMixin
 from core.refusals import Refused
 from moderation import actions, queries, trust
+from moderation.admin_console import ReportConsoleViewsMixin
 from moderation.forms import (
     AppealDecisionForm,
     BanPurgeForm,
@@ -261,7 +262,7 @@ def queue_badge(counts: dict | None = None) -> str:
 
 
 @admin.register(Report)
-class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
+class ReportAdmin(ReportConsoleViewsMixin, BulkActionMixin, admin.ModelAdmin):
     # One reason covers the queue for a while; a report about private content asks
     # for its own (decide_view). Each page is recorded (audit/looks.py).
     look_policy = LookPolicy.MODEL
@@ -380,9 +381,10 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
         )
 
     def _report(self, request, pk) -> Report:
-        if not self.has_change_permission(request):
+        report = get_object_or_404(Report, pk=pk)
+        if not (self.has_change_permission(request) or self.may_open_report(request, report)):
             raise PermissionDenied
-        return get_object_or_404(Report, pk=pk)
+        return report
 
     def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         report = self._report(request, pk)
@@ -451,6 +453,7 @@ class ReportAdmin(BulkActionMixin, admin.ModelAdmin):
                 if message is not None
                 else None,
                 "message_versions": versions,
+                **self.console_context(request, report),
             },
         )
 

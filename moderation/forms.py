@@ -8,6 +8,7 @@ from moderation.models import (
     REASON_MAX_LENGTH,
     EscalationAuthority,
     EscalationItem,
+    EscalationTier,
     Ground,
     PharosCategory,
     ReportCategory,
@@ -274,4 +275,46 @@ class BanPurgeForm(forms.Form):
         label=_("Motif (communiqué à la personne)"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=REASON_MAX_LENGTH,
+    )
+
+
+# --- the live console's moves on a report (admin_console.py) ---------------------------------
+
+
+class ReassignForm(forms.Form):
+    """Hands a report to another member of the team who may work it."""
+
+    to_user = forms.ModelChoiceField(
+        label=_("Confier à"), queryset=None, empty_label=_("— Choisissez un modérateur —")
+    )
+    reason = forms.CharField(
+        label=_("Motif (facultatif)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=REASON_MAX_LENGTH,
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = candidates
+        self.fields["to_user"].label_from_instance = lambda user: user.get_username()
+
+
+class EscalateForm(forms.Form):
+    """Hands a report up: to the senior moderators or to compliance."""
+
+    tier = forms.ChoiceField(
+        label=_("Transmettre à"),
+        choices=[("", _("— Choisissez à qui —")), *EscalationTier.choices],
+    )
+    reason = forms.CharField(
+        label=_("Pourquoi"), widget=forms.Textarea(attrs={"rows": 2}), max_length=REASON_MAX_LENGTH
+    )
+
+
+class ThreadMessageForm(forms.Form):
+    """A message of the thread between the moderator and the reporter."""
+
+    body = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}), max_length=DETAILS_MAX_LENGTH
     )

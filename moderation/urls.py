@@ -10,6 +10,7 @@ urlpatterns = [
     path("decisions/", views.decisions, name="decisions"),
     path("decisions/<int:pk>/", views.decision, name="decision"),
     path("decisions/reports/<int:pk>/", views.report_outcome, name="report"),
+    path("decisions/reports/<int:pk>/thread/", views.report_thread, name="report_thread"),
     path("notice/", views.notice, name="notice"),
     path("trust/", views.trust_level, name="trust"),
     path("api/reports/", api.file_report, name="api_reports"),

@@ -4,6 +4,7 @@ rules and terms of use that decisions cite (rules.py)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import throttles
 from core.refusals import Refused
 from moderation import actions, rules, trust
-from moderation.forms import AppealForm, NoticeForm
+from moderation.forms import AppealForm, NoticeForm, ThreadMessageForm
 from moderation.models import Report, StatementOfReasons
 
 
@@ -23,7 +24,11 @@ def decisions(request: HttpRequest) -> HttpResponse:
     statements = (
         StatementOfReasons.objects.disclosed().filter(user=request.user).prefetch_related("appeals")
     )
-    reports = Report.objects.filter(reporter=request.user).order_by("-created")[:50]
+    reports = (
+        Report.objects.filter(reporter=request.user)
+        .annotate(staff_messages=Count("thread", filter=Q(thread__from_staff=True)))
+        .order_by("-created")[:50]
+    )
     return render(
         request,
         "moderation/decisions.html",
@@ -84,7 +89,49 @@ def report_outcome(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "appeals": report.appeals.all(),
             "form": form if report.can_appeal else None,
+            **_thread_context(report),
         },
+    )
+
+
+def _thread_context(report: Report, reply_form=None) -> dict:
+    """The thread with the moderator: shown once they wrote; answerable while open."""
+    thread = list(report.thread.all())
+    primary = report.duplicate_of or report
+    may_reply = primary.is_open and any(entry.from_staff for entry in thread)
+    return {
+        "thread": thread,
+        "reply_form": (reply_form or ThreadMessageForm()) if may_reply else None,
+    }
+
+
+@login_required
+@require_http_methods(["POST"])
+def report_thread(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reporter answers the moderator who handles their report."""
+    report = get_object_or_404(Report, pk=pk, reporter=request.user)
+    form = ThreadMessageForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_post_report_thread_message(
+                report, actor=request.user, body=form.cleaned_data["body"]
+            )
+        except Refused as refusal:
+            form.add_error(None, refusal.detail)
+        else:
+            messages.success(request, _("Votre réponse est envoyée au modérateur."))
+            return redirect("moderation:report", pk=report.pk)
+    return render(
+        request,
+        "moderation/report.html",
+        {
+            "title": _("Suite de votre signalement"),
+            "report": report,
+            "appeals": report.appeals.all(),
+            "form": None,
+            **_thread_context(report, form),
+        },
+        status=400,
     )
 
 
