@@ -1,12 +1,18 @@
-/* The moderators' queue badge: refreshes the counts every 20 seconds and
- * flags the page title while urgent reports wait. The counts come from
- * GET /api/moderation/queue/ (OTP-verified staff only). */
+/* The moderators' live console: the queue badge and the feed of urgent reports,
+ * pushed over the staff socket /ws/staff/ (docs/protocol.md, "The staff console
+ * socket"): no polling. Every frame carries the queue's counts; `report.new`
+ * (an urgent report, an alert) and `report.updated` (claimed, released,
+ * reassigned, escalated, thread, decided) add a line to the feed. The socket
+ * reconnects with backoff, and stops on 4401/4403 (signed out, not allowed). */
 (function () {
   "use strict";
-  var REFRESH_MS = 20000;
   var badge = document.querySelector(".moderation-badge");
-  if (!badge || !window.fetch) return;
+  if (!badge || !window.WebSocket) return;
+  var feed = document.querySelector(".console-feed");
   var title = document.title;
+  var FEED_LINES = 20;
+  var delay = 1000;
+  var socket = null;
 
   function show(counts) {
     Object.keys(counts).forEach(function (name) {
@@ -18,11 +24,57 @@
     if ("overdue" in counts) badge.classList.toggle("overdue", counts.overdue > 0);
   }
 
-  function refresh() {
-    fetch(badge.dataset.queueUrl, { credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (counts) { if (counts) show(counts); })
-      .catch(function () {});
+  function text(tag, value, className) {
+    var node = document.createElement(tag);
+    node.textContent = value; // never HTML: a frame's text is shown as text
+    if (className) node.className = className;
+    return node;
+  }
+
+  function line(frame) {
+    if (!feed) return;
+    var report = frame.report;
+    var item = document.createElement("li");
+    item.className = "console-line severity-" + report.severity;
+    var link = text("a", "#" + report.id + " · " + report.severity_label + " · " + report.category_label);
+    link.href = report.url;
+    item.appendChild(link);
+    var what = feed.dataset["event" + frame.event.charAt(0).toUpperCase() + frame.event.slice(1)] || frame.event;
+    item.appendChild(text("span", " · " + what + (frame.by ? " (" + frame.by + ")" : "")));
+    if (report.status === "open" && !report.escalated_to) {
+      var claim = text("button", feed.dataset.claimLabel, "console-claim");
+      claim.type = "button";
+      claim.addEventListener("click", function () {
+        if (socket) socket.send(JSON.stringify({ type: "report.claim", id: report.id }));
+      });
+      item.appendChild(claim);
+    }
+    feed.insertBefore(item, feed.firstChild);
+    while (feed.children.length > FEED_LINES) feed.removeChild(feed.lastChild);
+  }
+
+  function error(frame) {
+    if (feed) feed.insertBefore(text("li", frame.detail, "console-error"), feed.firstChild);
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/staff/");
+    badge.classList.remove("offline");
+    socket.onmessage = function (event) {
+      var frame = JSON.parse(event.data);
+      if (frame.counts) show(frame.counts);
+      if (frame.type === "report.new" || frame.type === "report.updated") line(frame);
+      else if (frame.type === "error") error(frame);
+      delay = 1000;
+    };
+    socket.onclose = function (event) {
+      socket = null;
+      badge.classList.add("offline");
+      if (event.code === 4401 || event.code === 4403) return;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
   }
 
   function initial(name) {
@@ -30,5 +82,5 @@
     return span ? parseInt(span.textContent, 10) : 0;
   }
   show({ urgent: initial("urgent"), overdue: initial("overdue") });
-  setInterval(refresh, REFRESH_MS);
+  connect();
 })();
