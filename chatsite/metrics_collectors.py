@@ -164,6 +164,90 @@ def _moderation_families(now):
     yield from (active, issued)
 
 
+def _moderation_team_families(now):
+    """The team's measures over moderation.measures.WINDOW (docs/operations.md)."""
+    from moderation import measures
+    from moderation.models import Severity
+
+    figures = measures.measures(until=now)
+    window = f"{measures.WINDOW.days}d"
+    for name, help_text, durations in (
+        (
+            "chatsite_moderation_time_to_claim_seconds",
+            "From filing to claim, by severity and quantile, over the window (primaries).",
+            figures.to_claim,
+        ),
+        (
+            "chatsite_moderation_time_to_decision_seconds",
+            "From filing to decision, by severity and quantile, over the window (primaries).",
+            figures.to_decision,
+        ),
+    ):
+        family = GaugeMetricFamily(name, help_text, labels=["severity", "quantile", "window"])
+        counted = GaugeMetricFamily(
+            name.removesuffix("_seconds") + "_reports",
+            "Reports behind the quantiles of " + name + ".",
+            labels=["severity", "window"],
+        )
+        for severity in Severity:
+            entry = durations[severity.value]
+            label = severity.name.lower()
+            counted.add_metric([label, window], entry.count)
+            for quantile, value in entry.quantiles.items():
+                if value is not None:
+                    family.add_metric([label, str(quantile), window], value)
+        yield from (family, counted)
+    holding = GaugeMetricFamily(
+        "chatsite_moderation_reports_held",
+        "Open reports each moderator holds now.",
+        labels=["moderator"],
+    )
+    decided = GaugeMetricFamily(
+        "chatsite_moderation_reports_decided",
+        "Report groups each moderator decided over the window.",
+        labels=["moderator", "window"],
+    )
+    for load in figures.workload:
+        holding.add_metric([load.username], load.holding)
+        decided.add_metric([load.username, window], load.decided)
+    yield from (holding, decided)
+    yield _windowed(
+        "chatsite_moderation_appeals_decided",
+        "Appeals decided over the window.",
+        window,
+        figures.appeals.decided,
+    )
+    yield _windowed(
+        "chatsite_moderation_appeals_reversed",
+        "Appeals that reversed the decision, over the window.",
+        window,
+        figures.appeals.reversed,
+    )
+    rate = figures.appeals.reversal_rate
+    yield _windowed(
+        "chatsite_moderation_appeal_reversal_ratio",
+        "Reversed over decided appeals, over the window (0 when none was decided).",
+        window,
+        rate if rate is not None else 0,
+    )
+    yield GaugeMetricFamily(
+        "chatsite_moderation_reports_last_hour",
+        "Reports filed in the last hour (every reporter counts): the inflow.",
+        value=figures.coverage.reports_last_hour,
+    )
+    yield GaugeMetricFamily(
+        "chatsite_moderation_staff_online",
+        "Staff accounts with a live console open now (/ws/staff/): the coverage.",
+        value=figures.coverage.staff_online,
+    )
+
+
+def _windowed(name: str, help_text: str, window: str, value) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, help_text, labels=["window"])
+    family.add_metric([window], value)
+    return family
+
+
 def _compliance_families(now):
     try:
         from compliance.models import (
@@ -302,6 +386,7 @@ class DatabaseCollector:
 
     sources = (
         ("moderation", _moderation_families),
+        ("moderation_team", _moderation_team_families),
         ("compliance", _compliance_families),
         ("audit", _audit_families),
     )

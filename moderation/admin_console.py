@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.refusals import Refused
 from moderation import actions
+from moderation.admin_metrics import metrics_view
 from moderation.forms import EscalateForm, ReassignForm, ThreadMessageForm
 from moderation.models import EscalationTier, Report
 
@@ -41,6 +42,7 @@ class ReportConsoleViewsMixin:
             path("<int:pk>/reassign/", view(self.reassign_view), name="moderation_report_reassign"),
             path("<int:pk>/refer/", view(self.refer_view), name="moderation_report_refer"),
             path("<int:pk>/thread/", view(self.thread_view), name="moderation_report_thread"),
+            path("metrics/", view(self.metrics_view), name="moderation_report_metrics"),
             *super().get_urls(),
         ]
 
@@ -62,6 +64,9 @@ class ReportConsoleViewsMixin:
             "escalate_form": EscalateForm() if report.is_open else None,
             "may_release": report.is_open and report.claimed_by_id is not None,
         }
+
+    def metrics_view(self, request: HttpRequest) -> HttpResponse:
+        return metrics_view(request, self.admin_site, self.opts)
 
     def _console_post(self, request: HttpRequest, pk: int) -> Report:
         if request.method != "POST":

@@ -285,8 +285,7 @@ def do_claim_report(report: Report, *, actor) -> Report:
             RefusalCode.CONFLICT,
             _("%(name)s s'en occupe déjà.") % {"name": report.claimed_by.get_username()},
         )
-    if report.escalated_to:
-        check_may_handle(report, actor)
+    check_may_handle(report, actor)
     report.status = ReportStatus.CLAIMED
     report.claimed_by = actor
     report.claimed_at = timezone.now()
