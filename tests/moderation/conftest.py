@@ -180,3 +180,7 @@ def amake_user(make_user):
 @pytest.fixture
 def amake_room(make_room):
     return database_sync_to_async(make_room)
+
+
+# A real daphne server for the staff console's tests (test_console_live.py).
+from tests.browser.conftest import asgi_server, asgi_server_env  # noqa: E402, F401

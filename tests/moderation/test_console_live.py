@@ -14,7 +14,6 @@ from websockets.asyncio.client import connect
 
 from moderation.models import Report, ReportStatus
 from rooms.protocol import CloseCode
-from tests.browser.conftest import asgi_server, asgi_server_env  # noqa: F401
 from tests.conftest import staff_client
 from tests.moderation.conftest import post_message
 from tests.wsclient import TIMEOUT, close_code, cookie_header
