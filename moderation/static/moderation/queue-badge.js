@@ -60,7 +60,10 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + "/ws/staff/");
-    badge.classList.remove("offline");
+    socket.onopen = function () {
+      badge.classList.remove("offline");
+      badge.dataset.live = "1";
+    };
     socket.onmessage = function (event) {
       var frame = JSON.parse(event.data);
       if (frame.counts) show(frame.counts);
@@ -71,6 +74,7 @@
     socket.onclose = function (event) {
       socket = null;
       badge.classList.add("offline");
+      delete badge.dataset.live;
       if (event.code === 4401 || event.code === 4403) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
