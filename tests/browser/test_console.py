@@ -4,6 +4,7 @@ its "Prendre en charge" button claims it over the socket (docs/moderation.md,
 "La console en direct")."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
@@ -19,15 +20,22 @@ def site(transactional_db, asgi_server) -> Site:
     return populate_site()
 
 
+def reported_message():
+    from rooms import actions
+    from rooms.models import Room
+    from tests.browser.site_pages import make_verified_adult
+
+    room = Room.objects.get(slug=ROOM_SLUG)
+    author = make_verified_adult("x_y")
+    return actions.do_post_message(room, "quel âge as-tu ?", actor=author).message
+
+
 def test_an_urgent_report_reaches_the_landing_page_and_is_claimed_there(
     site, asgi_server, new_context
 ):
     from django.conf import settings
 
     from moderation.models import Report, ReportStatus
-    from rooms import actions
-    from rooms.models import Room
-    from tests.browser.site_pages import make_verified_adult
 
     context = new_context(viewport={"width": 1280, "height": 800})
     context.add_cookies(
@@ -44,10 +52,9 @@ def test_an_urgent_report_reaches_the_landing_page_and_is_claimed_there(
     expect(page.locator(".moderation-badge[data-live]")).to_have_count(1)
     urgent_before = int(page.locator('.moderation-badge [data-count="urgent"]').inner_text())
 
-    room = Room.objects.get(slug=ROOM_SLUG)
-    message = actions.do_post_message(
-        room, "quel âge as-tu ?", actor=make_verified_adult("x_y")
-    ).message
+    # Playwright's loop runs in this thread: the database is asked from another one.
+    with ThreadPoolExecutor(1) as thread:
+        message = thread.submit(reported_message).result()
     status, body = post_json(
         asgi_server,
         "/api/reports/",
@@ -61,4 +68,12 @@ def test_an_urgent_report_reaches_the_landing_page_and_is_claimed_there(
         str(urgent_before + 1)
     )
     expect(page).to_have_title(re.compile(re.escape(f"({urgent_before + 1}!) ")))
-    assert Report.objects.get(pk=body["id"]).status == ReportStatus.CLAIMED
+    # Escaped: the report's details never reach the console, and nothing runs.
+    assert "<script>" not in page.locator(".console-feed").inner_html()
+
+    line.locator(".console-claim").click()
+    claimed = page.locator(".console-feed li", has_text="pris en charge").first
+    expect(claimed).to_contain_text(f"#{body['id']}")
+    with ThreadPoolExecutor(1) as thread:
+        status = thread.submit(lambda: Report.objects.get(pk=body["id"]).status).result()
+    assert status == ReportStatus.CLAIMED
