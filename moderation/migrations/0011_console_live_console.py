@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("moderation", "0009_roommods_room_moderators"),
+        ("moderation", "0010_trust_held_message_level"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
