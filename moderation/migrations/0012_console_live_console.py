@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("moderation", "0010_trust_held_message_level"),
+        ("moderation", "0011_purge_ban_purge_and_reporter_reputation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -16,7 +16,20 @@ class Migration(migrations.Migration):
         migrations.AlterModelOptions(
             name="report",
             options={
-                "ordering": ["severity", "-is_trusted_flagger", "-reporter_count", "created"],
+                "ordering": [
+                    "severity",
+                    models.OrderBy(
+                        models.Case(
+                            models.When(category="child_safety", then=models.Value(0)),
+                            default=models.Value(1),
+                            output_field=models.IntegerField(),
+                        )
+                    ),
+                    "-is_trusted_flagger",
+                    "-reporter_weight",
+                    "-reporter_count",
+                    "created",
+                ],
                 "permissions": [
                     ("handle_senior_report", "Traiter les signalements transmis aux seniors"),
                     (
