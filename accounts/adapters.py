@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.confirmation import remember_confirmation_asked
+from accounts.gates import signup_paused
 from accounts.models import PseudonymHistory
 from accounts.pseudonyms import validate_pseudonym, validate_pseudonym_is_free
 from accounts.records import client_address
@@ -21,6 +22,14 @@ class AccountAdapter(DefaultAccountAdapter):
             # account's pseudonym, beyond allauth's exact, case-blind check.
             validate_pseudonym_is_free(username)
         return super().clean_username(username, shallow=shallow)
+
+    def is_open_for_signup(self, request) -> bool:
+        # A pause (moderation's raid mode) closes the sign-up page and refuses its
+        # POST: allauth then renders account/signup_closed.html, which says why.
+        if why := signup_paused():
+            request.signup_paused_because = why
+            return False
+        return super().is_open_for_signup(request)
 
     def save_user(self, request, user, form, commit=True):
         # The form has already refused anyone under 18: only adults reach here.

@@ -56,6 +56,7 @@ GENDERS = {
     "moderation.moderationrecord": MASCULINE,
     "moderation.misusemeasure": FEMININE,
     "moderation.roommoderatoraction": FEMININE,
+    "moderation.raidmode": MASCULINE,
     "compliance.legalrequest": FEMININE,
     "compliance.legalhold": FEMININE,
     "compliance.restrictedrecord": FEMININE,

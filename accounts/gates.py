@@ -4,6 +4,7 @@ Rooms asks these questions before a socket joins or a message is stored; the
 answer depends only on the account (room-level rules live in rooms/policy.py).
 """
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from allauth.account.models import EmailAddress
@@ -32,3 +33,28 @@ def chat_access(user) -> ChatAccess:
     if not user.is_age_verified:
         return ChatAccess.AGE_UNVERIFIED
     return ChatAccess.ALLOWED
+
+
+# --- sign-up pauses ---------------------------------------------------------------------------
+# May anyone sign up now? Apps above accounts (moderation's raid mode) register a
+# pause here at start-up; accounts never imports them. A pause answers with the
+# sentence the sign-up page shows, or "" when it does not object.
+_signup_pauses: list[Callable[[], str]] = []
+
+
+def register_signup_pause(pause: Callable[[], str]) -> None:
+    if pause not in _signup_pauses:
+        _signup_pauses.append(pause)
+
+
+def unregister_signup_pause(pause: Callable[[], str]) -> None:
+    if pause in _signup_pauses:
+        _signup_pauses.remove(pause)
+
+
+def signup_paused() -> str:
+    """Why sign-ups are paused now ("" when they are open)."""
+    for pause in _signup_pauses:
+        if why := pause():
+            return why
+    return ""

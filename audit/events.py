@@ -102,6 +102,11 @@ class AuditEvent(models.IntegerChoices):
     REPORT_REASSIGNED = 4111, _("signalement confié à un autre modérateur")
     REPORT_ESCALATED = 4112, _("signalement transmis à un senior ou à la conformité")
     REPORT_THREAD_MESSAGE = 4113, _("message échangé avec l'auteur d'un signalement")
+    # Raid mode (moderation/actions/raid_mode.py): switched on by staff or by the wave detector.
+    RAID_MODE_STARTED = 4150, _("mode raid activé")
+    RAID_MODE_TRIPPED = 4151, _("mode raid déclenché automatiquement")
+    RAID_MODE_EXTENDED = 4152, _("mode raid prolongé")
+    RAID_MODE_ENDED = 4153, _("mode raid arrêté")
 
     # 5000-5999: compliance (compliance/actions/)
     LEGAL_REQUEST_OPENED = 5001, _("réquisition judiciaire enregistrée")

@@ -326,6 +326,21 @@ if "TRUST_DIRECT_CONVERSATIONS_PER_HOUR" in os.environ:
     TRUST_DIRECT_CONVERSATIONS_PER_HOUR = [
         int(number) for number in os.environ["TRUST_DIRECT_CONVERSATIONS_PER_HOUR"].split(",")
     ]
+# --- Moderation: raid mode (moderation/app_settings.py, docs/configuration.md) ---
+for _name in (
+    "RAID_MODE_DURATION_MINUTES",
+    "RAID_SIGNUPS_THRESHOLD",
+    "RAID_SIGNUPS_WINDOW_SECONDS",
+    "RAID_JOINS_THRESHOLD",
+    "RAID_JOINS_WINDOW_SECONDS",
+    "RAID_DIRECT_CONVERSATIONS_THRESHOLD",
+    "RAID_DIRECT_CONVERSATIONS_WINDOW_SECONDS",
+    "RAID_RECENT_ACCOUNT_HOURS",
+    "RAID_FIRST_MESSAGES_HELD",
+    "RAID_SLOW_MODE_SECONDS",
+):
+    if _name in os.environ:
+        globals()[_name] = int(os.environ[_name])
 
 # --- Channels and messaging ---------------------------------------------------
 # The sending limit and the sockets one user may hold open (rooms/app_settings.py).

@@ -160,6 +160,7 @@ RETENTION_CLASSES = {
     "moderation.statementofreasons": "moderation_records",
     "moderation.appeal": "moderation_records",
     "moderation.filterrule": "no_personal_data",
+    "moderation.raidmode": "no_personal_data",
     "moderation.heldmessage": "moderation_records",
     "moderation.threatescalation": "moderation_records",
     "moderation.moderationrecord": "account",

@@ -42,6 +42,8 @@ from moderation.forms import (
     BanPurgeForm,
     DecisionForm,
     DeclineEscalationForm,
+    RaidExtensionForm,
+    RaidModeForm,
     ReasonForm,
     RemovalForm,
     SanctionForm,
@@ -57,6 +59,7 @@ from moderation.models import (
     MisuseMeasure,
     ModerationRecord,
     Notice,
+    RaidMode,
     Report,
     ReportStatus,
     RoomModeratorAction,
@@ -724,10 +727,10 @@ class HeldMessageAdmin(BulkActionMixin, admin.ModelAdmin):
     # Their text: a page showing a private room's or a direct conversation's held
     # messages is recorded as a look at private content (audit/looks.py).
     private_content_room = "room"
-    list_display = ("created", "room", "author", "body", "rule", "status")
+    list_display = ("created", "room", "author", "body", "rule", "raid_mode", "status")
     readonly_fields = [field.name for field in HeldMessage._meta.fields]
     list_filter = ("status",)
-    list_select_related = ("room", "author", "rule")
+    list_select_related = ("room", "author", "rule", "raid_mode__room")
     bulk_actions = {
         "release": BulkAction(
             gettext_lazy("Publier les messages"), "moderation.change_heldmessage", _release
@@ -1115,3 +1118,109 @@ class ModeratedPrivateRoomMessageAdmin(ModeratedMessageAdmin, PrivateRoomMessage
 
 admin.site.unregister(PrivateRoomMessage)
 admin.site.register(PrivateRoomMessage, ModeratedPrivateRoomMessageAdmin)
+
+
+# --- raid mode ----------------------------------------------------------------------------------
+
+
+def _extend_raid(raid, actor, data, via=None):
+    actions.do_extend_raid_mode(raid, actor=actor, minutes=data["minutes"], reason=data["reason"])
+
+
+def _end_raid(raid, actor, reason, via=None):
+    actions.do_end_raid_mode(raid, actor=actor, reason=reason)
+
+
+class RaidActiveFilter(admin.SimpleListFilter):
+    title = gettext_lazy("en cours")
+    parameter_name = "en_cours"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("oui")), ("0", _("non"))]
+
+    def queryset(self, request, queryset):
+        active = RaidMode.objects.active().values("pk")
+        if self.value() == "1":
+            return queryset.filter(pk__in=active)
+        if self.value() == "0":
+            return queryset.exclude(pk__in=active)
+        return queryset
+
+
+@admin.register(RaidMode)
+class RaidModeAdmin(BulkActionMixin, admin.ModelAdmin):
+    """Raid modes (docs/moderation.md, "Mode raid"): switched on here (a reason
+    and an OTP-verified session, as the whole back office), extended or ended
+    with a reason; the automatic ones show the figures that tripped them."""
+
+    look_policy = LookPolicy.NO_PERSONAL_DATA  # a scope, times and counts, nobody's data
+    list_display = (
+        "__str__",
+        "scope",
+        "trigger",
+        "started_at",
+        "ends_at",
+        "is_active",
+        "started_by",
+        "ended_by",
+    )
+    list_filter = (RaidActiveFilter, "trigger")
+    list_select_related = ("room", "started_by", "ended_by")
+    readonly_fields = [field.name for field in RaidMode._meta.fields]
+    bulk_actions = {
+        "extend": BulkAction(
+            gettext_lazy("Prolonger le mode raid"),
+            "moderation.change_raidmode",
+            _extend_raid,
+            form_class=RaidExtensionForm,
+        ),
+        "end": BulkAction(
+            gettext_lazy("Arrêter le mode raid"), "moderation.change_raidmode", _end_raid, True
+        ),
+    }
+
+    @admin.display(description=gettext_lazy("portée"))
+    def scope(self, raid):
+        return raid.room if raid.room_id else _("tout le site")
+
+    @admin.display(description=gettext_lazy("en cours"), boolean=True)
+    def is_active(self, raid):
+        return raid.is_active
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """The switch: calls do_start_raid_mode (its own transaction)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = RaidModeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                raid = actions.do_start_raid_mode(
+                    actor=request.user,
+                    room=data["room"],
+                    duration_minutes=data["duration_minutes"],
+                    reason=data["reason"],
+                )
+            except Refused as refusal:
+                form.add_error(None, refusal.detail)
+            else:
+                messages.success(
+                    request,
+                    _("Mode raid activé jusqu'au %(until)s.")
+                    % {"until": staff_datetime(raid.ends_at)},
+                )
+                return HttpResponseRedirect(reverse("admin:moderation_raidmode_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/moderation/form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Activer le mode raid"),
+                "form": form,
+                "submit": _("Activer"),
+            },
+        )

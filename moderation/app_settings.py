@@ -94,6 +94,26 @@ class AppSettings:
     )
     ROOM_MODERATOR_MAX_MINUTES = setting("ROOM_MODERATOR_MAX_MINUTES", 24 * 60, int)
     ROOM_MODERATOR_ACTIONS_PER_HOUR = setting("ROOM_MODERATOR_ACTIONS_PER_HOUR", 30, int)
+    # Raid mode (docs/moderation.md "Mode raid", docs/configuration.md). How long a
+    # raid mode lasts unless staff extend or end it.
+    RAID_MODE_DURATION_MINUTES = setting("RAID_MODE_DURATION_MINUTES", 60, int)
+    # The wave detector: this many events within the sliding window trips it by
+    # itself. Sign-ups and new direct conversations from recent accounts trip
+    # the site-wide mode; arrivals in one room, that room's.
+    RAID_SIGNUPS_THRESHOLD = setting("RAID_SIGNUPS_THRESHOLD", 60, int)
+    RAID_SIGNUPS_WINDOW_SECONDS = setting("RAID_SIGNUPS_WINDOW_SECONDS", 300, int)
+    RAID_JOINS_THRESHOLD = setting("RAID_JOINS_THRESHOLD", 40, int)
+    RAID_JOINS_WINDOW_SECONDS = setting("RAID_JOINS_WINDOW_SECONDS", 300, int)
+    RAID_DIRECT_CONVERSATIONS_THRESHOLD = setting("RAID_DIRECT_CONVERSATIONS_THRESHOLD", 40, int)
+    RAID_DIRECT_CONVERSATIONS_WINDOW_SECONDS = setting(
+        "RAID_DIRECT_CONVERSATIONS_WINDOW_SECONDS", 300, int
+    )
+    # A "recent" account, as raid mode holds it back: joined less than this ago.
+    RAID_RECENT_ACCOUNT_HOURS = setting("RAID_RECENT_ACCOUNT_HOURS", 72, int)
+    # While on: a recent account's messages are held for review until this many
+    # of its messages are published; the rooms covered get at least this slow mode.
+    RAID_FIRST_MESSAGES_HELD = setting("RAID_FIRST_MESSAGES_HELD", 3, int)
+    RAID_SLOW_MODE_SECONDS = setting("RAID_SLOW_MODE_SECONDS", 30, int)
 
     # Trust levels (moderation/trust.py, docs/moderation.md "Niveaux de confiance").
     # `off` (the environment's TRUST_GATES) lifts every gate: test and load runs only.

@@ -8,9 +8,10 @@ class ModerationConfig(AppConfig):
 
     def ready(self) -> None:
         # Rooms never imports moderation: moderation registers its checks there.
-        from moderation import policy_hooks
+        from moderation import policy_hooks, raid
 
         policy_hooks.register()
+        raid.register()  # raid mode's checks, after the sanctions' and filters
 
         # A moderator who signs out is no longer online (moderation/staff_presence.py).
         from django.contrib.auth.signals import user_logged_out

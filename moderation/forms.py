@@ -16,7 +16,7 @@ from moderation.models import (
     clause_choices,
     provision_choices,
 )
-from rooms.models import Room
+from rooms.models import Room, RoomKind
 
 # Decisions start on a blank choice (issue 18): a hasty submit must not apply the
 # first measure or ground of a list, and the form says what is missing.
@@ -318,3 +318,34 @@ class ThreadMessageForm(forms.Form):
     body = forms.CharField(
         label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}), max_length=DETAILS_MAX_LENGTH
     )
+
+
+class RaidModeForm(ReasonForm):
+    """Switching raid mode on from the back office (moderation/admin.py)."""
+
+    room = forms.ModelChoiceField(
+        label=_("Salon"),
+        queryset=Room.objects.exclude(kind=RoomKind.DIRECT).filter(is_archived=False),
+        required=False,
+        empty_label=_("Tout le site"),
+        help_text=_(
+            "Tout le site : inscriptions suspendues, nouvelles conversations privées des "
+            "comptes récents refusées. Partout : premiers messages des comptes récents "
+            "retenus, mode lent relevé."
+        ),
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Durée (minutes)"),
+        min_value=1,
+        max_value=7 * 24 * 60,
+        required=False,
+        help_text=_("Vide : la durée par défaut (RAID_MODE_DURATION_MINUTES)."),
+    )
+    field_order = ["room", "duration_minutes", "reason"]
+
+
+class RaidExtensionForm(ReasonForm):
+    minutes = forms.IntegerField(
+        label=_("Prolonger de (minutes)"), min_value=1, max_value=7 * 24 * 60, initial=60
+    )
+    field_order = ["minutes", "reason"]

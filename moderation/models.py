@@ -440,6 +440,7 @@ SANCTIONS_CACHE = "moderation.sanctions"
 FILTER_RULES_CACHE = "moderation.filter_rules"
 # Members' trust levels, computed from their sanctions and reports (moderation/trust.py).
 TRUST_LEVELS_CACHE = "moderation.trust"
+RAID_MODES_CACHE = "moderation.raid_modes"  # moderation/raid.py
 
 
 class PolicyCachedQuerySet(models.QuerySet):
@@ -888,6 +889,15 @@ class HeldMessage(models.Model):
     rule = models.ForeignKey(
         FilterRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Held by a raid mode (a recent account's first messages), not by a filter.
+    raid_mode = models.ForeignKey(
+        "moderation.RaidMode",
+        verbose_name=_("mode raid"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     status = models.CharField(
         _("statut"), max_length=10, choices=HeldStatus.choices, default=HeldStatus.PENDING
     )
@@ -1206,3 +1216,81 @@ class ConsolePresence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.channel_name}"
+
+
+class RaidTrigger(models.TextChoices):
+    """What switched a raid mode on: a staff member, or a wave the detector counted."""
+
+    MANUAL = "manual", _("décision d'un membre du personnel")
+    SIGNUPS = "signups", _("vague d'inscriptions")
+    JOINS = "joins", _("vague d'arrivées dans un salon")
+    DIRECT_CONVERSATIONS = (
+        "direct_conversations",
+        _("vague de nouvelles conversations privées de comptes récents"),
+    )
+
+
+class RaidModeQuerySet(PolicyCachedQuerySet):
+    cache_name = RAID_MODES_CACHE
+
+    def active(self, now=None):
+        """Not ended by staff and not yet expired: a raid mode ends by itself."""
+        now = now or timezone.now()
+        return self.filter(ended_at__isnull=True, started_at__lte=now, ends_at__gt=now)
+
+
+class RaidMode(models.Model):
+    """A raid mode, for the whole site (no room) or one room (docs/moderation.md,
+    "Mode raid"): while it is on, new accounts are held back. `figures` keeps
+    what the wave detector counted when it tripped it by itself."""
+
+    room = models.ForeignKey(
+        "rooms.Room",
+        verbose_name=_("salon"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Vide : tout le site."),
+    )
+    trigger = models.CharField(
+        _("déclenchement"), max_length=24, choices=RaidTrigger.choices, default=RaidTrigger.MANUAL
+    )
+    figures = models.JSONField(_("chiffres constatés"), default=dict, blank=True)
+    reason = models.TextField(_("motif"), max_length=REASON_MAX_LENGTH, blank=True)
+    started_at = models.DateTimeField(_("début"), default=timezone.now)
+    ends_at = models.DateTimeField(_("fin prévue"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("déclenché par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ended_at = models.DateTimeField(_("arrêté le"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("arrêté par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = RaidModeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("mode raid")
+        verbose_name_plural = _("modes raid")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["ended_at", "ends_at"], name="moderation_raid_active")]
+
+    def __str__(self) -> str:
+        scope = self.room.name or self.room.slug if self.room_id else _("tout le site")
+        return f"{_('Mode raid')} · {scope} · {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.ended_at is None and self.started_at <= now < self.ends_at

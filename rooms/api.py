@@ -69,7 +69,7 @@ def room_json(room: Room, *, unread: int | None = None, partner=None) -> dict:
         "description": room.description,
         "theme": room.theme,
         "rules": room.rules,
-        "slow_mode_seconds": room.slow_mode_seconds,
+        "slow_mode_seconds": policy.effective_slow_mode(room),
     }
     if partner is not None:
         data["with"] = partner.username

@@ -8,6 +8,7 @@ filters) by registering extra checks at start-up, in their AppConfig.ready():
     policy.register_join_check(my_ban_check)   # (user, room) -> Verdict | None
     policy.register_post_check(my_mute_check)  # (user, room, body) -> Verdict | None
     policy.register_restriction_source(my_source)  # (user, room) -> Restriction | None
+    policy.register_slow_mode_source(my_raid)  # (room) -> seconds (0: no objection)
 
 A check returns None (no objection) or a refusal. Rooms never imports them.
 A restriction source says which measure applies (to show it, never to decide:
@@ -100,6 +101,8 @@ _restriction_sources: list[RestrictionSource] = []
 # Post checks that judge the text itself (filters, signals): a text a moderator
 # has already reviewed (a held message released) is not judged again.
 _text_screens: set[PostCheck] = set()
+# Post checks about new messages only (skipped for an edit, as the slow mode is).
+_new_message_checks: set[PostCheck] = set()
 
 
 def register_join_check(check: JoinCheck) -> None:
@@ -107,13 +110,19 @@ def register_join_check(check: JoinCheck) -> None:
         _join_checks.append(check)
 
 
-def register_post_check(check: PostCheck, *, screens_text: bool = False) -> None:
+def register_post_check(
+    check: PostCheck, *, screens_text: bool = False, new_messages_only: bool = False
+) -> None:
     """`screens_text`: the check judges the text (a filter), not the author's
-    right to post (a mute); `can_post(..., reviewed=True)` skips it."""
+    right to post (a mute); `can_post(..., reviewed=True)` skips it.
+    `new_messages_only`: like the slow mode, it is about new messages, and
+    `can_post(..., editing=True)` skips it (raid mode's hold of first messages)."""
     if check not in _post_checks:
         _post_checks.append(check)
     if screens_text:
         _text_screens.add(check)
+    if new_messages_only:
+        _new_message_checks.add(check)
 
 
 def register_restriction_source(source: RestrictionSource) -> None:
@@ -126,6 +135,7 @@ def unregister_check(check) -> None:
         if check in registry:
             registry.remove(check)
     _text_screens.discard(check)
+    _new_message_checks.discard(check)
 
 
 # --- account ---------------------------------------------------------------------------
@@ -304,16 +314,19 @@ def can_post(
         if held_for(room, user) is not None:
             # The recipient of an unanswered request answers it before writing.
             return refuse_post(RefusalCode.BLOCKED, _("Acceptez d'abord la demande de contact."))
-    if room.slow_mode_seconds and not reviewed and not editing and not is_room_staff(user, room):
-        since = timezone.now() - timedelta(seconds=room.slow_mode_seconds)
+    slow_mode_seconds = effective_slow_mode(room)
+    if slow_mode_seconds and not reviewed and not editing and not is_room_staff(user, room):
+        since = timezone.now() - timedelta(seconds=slow_mode_seconds)
         if Message.objects.filter(room=room, author=user, created__gt=since).exists():
             return refuse_post(
                 RefusalCode.RATE_LIMITED,
                 _("Mode lent : un message toutes les %(seconds)d secondes dans ce salon.")
-                % {"seconds": room.slow_mode_seconds},
+                % {"seconds": slow_mode_seconds},
             )
     for check in _post_checks:
         if reviewed and check in _text_screens:
+            continue
+        if editing and check in _new_message_checks:
             continue
         extra = check(user, room, body)
         if extra is not None and not extra:
@@ -359,3 +372,29 @@ def can_open_direct_room(sender, recipient) -> Verdict:
         if verdict is not None and not verdict:
             return verdict
     return ALLOWED
+
+
+# --- raised slow mode (moderation's raid mode registers here) ------------------------------
+
+SlowModeSource = Callable[[Room], int]
+_slow_mode_sources: list[SlowModeSource] = []
+
+
+def register_slow_mode_source(source: SlowModeSource) -> None:
+    if source not in _slow_mode_sources:
+        _slow_mode_sources.append(source)
+
+
+def unregister_source(source) -> None:
+    if source in _slow_mode_sources:
+        _slow_mode_sources.remove(source)
+
+
+def effective_slow_mode(room: Room) -> int:
+    """The room's own slow mode, or more while another source raises it (a
+    raid mode): the room's setting is never overwritten, so nothing has to be
+    restored when the source stops asking."""
+    seconds = room.slow_mode_seconds
+    for source in _slow_mode_sources:
+        seconds = max(seconds, source(room) or 0)
+    return seconds

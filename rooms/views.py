@@ -275,6 +275,8 @@ def _chat_context(request: HttpRequest, room: Room, *, membership=None, **extra)
         # Shown at once, then kept up to date by the socket's `restriction` frames.
         "restriction": restriction,
         "restriction_frame": restriction.as_frame() if restriction else None,
+        # The room's own, or more while a raid mode raises it (policy.effective_slow_mode).
+        "slow_mode_seconds": policy.effective_slow_mode(room),
         **extra,
     }
 

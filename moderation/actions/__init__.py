@@ -63,6 +63,13 @@ from moderation.actions.purges import (  # noqa: F401
     checked_purge_hours,
     do_ban_and_purge,
 )
+from moderation.actions.raid_mode import (  # noqa: F401
+    RAID_TARGET,
+    do_end_raid_mode,
+    do_extend_raid_mode,
+    do_start_raid_mode,
+    do_trip_raid_mode,
+)
 from moderation.actions.removals import (  # noqa: F401
     do_remove_message,
     remove_message_on_order,

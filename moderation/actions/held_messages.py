@@ -23,6 +23,7 @@ from moderation.models import (
     HeldMessage,
     HeldStatus,
     Measure,
+    RaidMode,
     StatementOfReasons,
 )
 from rooms import actions as room_actions
@@ -31,8 +32,11 @@ from rooms.models import Message, Room
 
 
 @transaction.atomic(durable=True)
-def do_hold_message(rule_id: int, user_id: int, room_id: int, body: str) -> HeldMessage:
+def do_hold_message(
+    rule_id: int | None, user_id: int, room_id: int, body: str, *, raid_mode_id: int | None = None
+) -> HeldMessage:
     """Keeps a message a filter held, for a moderator to release or reject.
+    `raid_mode_id`: held by raid mode (moderation/raid.py), not by a filter.
 
     Runs after rooms' refused post has rolled back, in its own transaction.
     """
@@ -40,14 +44,20 @@ def do_hold_message(rule_id: int, user_id: int, room_id: int, body: str) -> Held
         room_id=room_id,
         author_id=user_id,
         body=body,
-        rule=FilterRule.objects.filter(pk=rule_id).first(),
+        rule=FilterRule.objects.filter(pk=rule_id).first() if rule_id is not None else None,
+        raid_mode=RaidMode.objects.filter(pk=raid_mode_id).first() if raid_mode_id else None,
     )
     record(
         AuditEvent.MESSAGE_HELD,
         actor=None,
         target_type=HELD_TARGET,
         target_id=held.pk,
-        details={"rule": rule_id, "room": room_id, "user": user_id},
+        details={
+            "rule": rule_id,
+            "room": room_id,
+            "user": user_id,
+            **({"raid_mode": raid_mode_id} if raid_mode_id is not None else {}),
+        },
     )
     return held
 
@@ -119,7 +129,9 @@ def do_reject_held_message(
         held.author,
         measure=Measure.REJECTION,
         facts=(
-            _("%(reason)s\n\nMessage retenu par un filtre le %(date)s : « %(body)s »")
+            _("%(reason)s\n\nMessage retenu par le mode raid le %(date)s : « %(body)s »")
+            if held.raid_mode_id is not None
+            else _("%(reason)s\n\nMessage retenu par un filtre le %(date)s : « %(body)s »")
             if held.trust_level is None
             else _(
                 "%(reason)s\n\nPremier message dans un salon très actif, retenu au niveau "

@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 
 from moderation.actions.room_moderators import duration_choices, room_role
 from moderation.models import Ground, ReportCategory, SanctionKind, clause_choices
+from rooms.models import Room
 
 register = template.Library()
 
@@ -64,4 +65,30 @@ def report_dialog(context, room=None, partner=None):
         "sanctions_url": reverse("moderation:api_sanctions"),
         # The message id is appended by the script.
         "messages_url": reverse("moderation:api_remove_message", args=[0]).removesuffix("0/"),
+    }
+
+
+@register.inclusion_tag("moderation/_raid_banner.html")
+def raid_banner(room=None):
+    """Raid mode's banner for members and visitors: the site-wide one on every
+    page (base.html), the one covering a room on its page (the site's first)."""
+    from moderation import raid
+
+    found = raid.raid_covering(room) if room is not None else raid.site_raid()
+    return {"raid": found, "room": room}
+
+
+@register.inclusion_tag("moderation/_raid_staff_banner.html", takes_context=True)
+def raid_staff_banner(context):
+    """Every raid mode in force, atop each back-office page, with the way to manage them."""
+    from moderation import raid
+
+    user = context.get("user")
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return {"raids": []}
+    raids = raid.active_raids()
+    rooms = {room.pk: room for room in Room.objects.filter(pk__in=[r.room_id for r in raids])}
+    return {
+        "raids": [(found, rooms.get(found.room_id)) for found in raids],
+        "manage_url": reverse("admin:moderation_raidmode_changelist") + "?en_cours=1",
     }

@@ -100,6 +100,7 @@ def scenario(make_user, make_room, make_staff, settings, officer, open_request):
     FilterRule.objects.create(name="liens", kind=FilterKind.LINKS, action=FilterAction.HOLD)
     with pytest.raises(Refused):  # held for review
         room_actions.do_post_message(public, "https://exemple.fr", actor=bob)
+    moderation_actions.do_start_raid_mode(actor=moderator, room=public, reason="Vague d'arrivées.")
     Notice.objects.create(
         category="hate", explanation="x", location="https://exemple.fr/x", good_faith=True
     )
@@ -226,6 +227,7 @@ def test_declared_exemptions_are_the_only_ungated_models():
     assert ungated == {
         "auth.group": LookPolicy.NO_PERSONAL_DATA,
         "moderation.filterrule": LookPolicy.NO_PERSONAL_DATA,
+        "moderation.raidmode": LookPolicy.NO_PERSONAL_DATA,
         "rooms.message": LookPolicy.PUBLIC_CONTENT,
     }
     assert Group in admin.site._registry
