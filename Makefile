@@ -13,7 +13,7 @@ NODE_STAMP := node_modules/.installed-from-lock
 # A Python 3.12+ interpreter: $(PYTHON) if given, else the first that answers.
 PYTHON ?= $(shell scripts/find-python)
 
-.PHONY: help run run-cluster test lint format bench bench-history .venv .venv-dev messages retention-tables backup restore restore-drill screenshots ux-budget
+.PHONY: help run run-cluster test lint format bench bench-history bench-moderation .venv .venv-dev messages retention-tables backup restore restore-drill screenshots ux-budget
 
 help:
 	@echo "make run    - set up .venv, migrate, load the demo, serve on http://$(HOST):$(PORT)"
@@ -26,6 +26,7 @@ help:
 	@echo "make ux-budget - measure page weight, requests and time to interactive (docs/ux.md)"
 	@echo "make bench  - load benchmark: the real app and the baselines (PostgreSQL, Redis; BENCH_SCALE, BENCH_ARGS)"
 	@echo "make bench-history - history paging with 1 million messages, with the query plans (PostgreSQL)"
+	@echo "make bench-moderation - the queue, landing and case-file pages at 5,000 members, 200 reports an hour (PostgreSQL)"
 	@echo "make retention-tables - rewrite the retention tables of docs/records-of-processing.md and docs/dpia.md from the policy, and the recipients table from compliance/disclosures.py"
 	@echo "make backup - pg_dump of DATABASE_URL into var/backups/ (docs/operations.md)"
 	@echo "make restore BACKUP=file TARGET_DATABASE_URL=url - restore into a new, empty database"
@@ -132,3 +133,8 @@ retention-tables: .venv
 messages: .venv
 	DEBUG=1 $(PY) manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=var --ignore=bench --ignore=tests --ignore=node_modules --ignore='*/locale'
 	DEBUG=1 $(PY) manage.py compilemessages -l en --ignore=.venv --ignore=var
+
+# The moderators' pages (queue, landing, case file) at 5,000 members and 200 reports an
+# hour (docs/performance.md); PostgreSQL, a bench database of its own, rebuilt each run.
+bench-moderation: .venv-dev
+	$(PY) bench/moderation_pages.py $(BENCH_MODERATION_ARGS)

@@ -57,6 +57,8 @@ GENDERS = {
     "moderation.misusemeasure": FEMININE,
     "moderation.roommoderatoraction": FEMININE,
     "moderation.raidmode": MASCULINE,
+    "moderation.moderatornote": FEMININE,
+    "moderation.casefile": MASCULINE,
     "compliance.legalrequest": FEMININE,
     "compliance.legalhold": FEMININE,
     "compliance.restrictedrecord": FEMININE,

@@ -58,6 +58,7 @@ class AuditEvent(models.IntegerChoices):
     AUDIT_CHECKPOINT_SIGNED = 3020, _("point de contrôle du journal signé")
     AUDIT_PERSONAL_DATA_ERASED = 3021, _("données personnelles effacées du journal")
     STAFF_LOOK_RATE_EXCEEDED = 3030, _("consultations d'un membre du personnel au-delà du seuil")
+    VIEW_CASE_FILE = 3041, _("consultation du dossier de modération d'un compte")
 
     # 4000-4999: moderation
     REPORT_FILED = 4001, _("signalement déposé")
@@ -107,6 +108,9 @@ class AuditEvent(models.IntegerChoices):
     RAID_MODE_TRIPPED = 4151, _("mode raid déclenché automatiquement")
     RAID_MODE_EXTENDED = 4152, _("mode raid prolongé")
     RAID_MODE_ENDED = 4153, _("mode raid arrêté")
+    # The case file of an account (moderation/actions/notes.py, docs/moderation.md).
+    MODERATOR_NOTE_ADDED = 4095, _("note de modération ajoutée au dossier d'un compte")
+    MODERATOR_NOTE_EDITED = 4096, _("note de modération modifiée")
 
     # 5000-5999: compliance (compliance/actions/)
     LEGAL_REQUEST_OPENED = 5001, _("réquisition judiciaire enregistrée")

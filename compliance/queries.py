@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import ConnectionRecord, PseudonymHistory, User
 from accounts.pseudonyms import pseudonym_key
 from compliance.models import (
+    CLOSED_STATUSES,
     DataCategory,
     LegalHold,
     LegalRequest,
@@ -73,6 +74,22 @@ def _connection_row(record: ConnectionRecord) -> dict:
     }
 
 
+def moderator_notes_restricted(user: User) -> bool:
+    """GDPR Art. 23(1)(d) and (j), French loi 78-17 art. 48 and 107: while an
+    investigation about the account is open (a moderation case, a notification to the
+    authorities, a requisition or a legal hold naming it), the moderators' notes are
+    withheld from their access request, lest it warn them; the export's audit entry
+    counts what was withheld, and the next request once the case closes gets it all."""
+    open_requests = LegalRequest.objects.exclude(status__in=CLOSED_STATUSES).filter(
+        Q(accounts=user) | Q(subjects__user=user)
+    )
+    return (
+        moderation_queries.under_investigation(user.pk)
+        or open_requests.exists()
+        or is_user_held(user.pk)
+    )
+
+
 def gdpr_export(user: User) -> dict:
     """Everything we hold about `user` that is theirs to see, as JSON-ready data.
 
@@ -125,6 +142,11 @@ def gdpr_export(user: User) -> dict:
         "reports": moderation_data["reports"],
         "sanctions": moderation_data["sanctions"],
         "statements_of_reasons": moderation_data["statements_of_reasons"],
+        # What moderators noted about them (their personal data, Art. 15), save
+        # during an investigation (moderator_notes_restricted).
+        "moderator_notes": []
+        if moderator_notes_restricted(user)
+        else moderation_queries.moderator_notes_export(user),
         "connections": [
             _connection_row(record)
             for record in ConnectionRecord.objects.filter(user=user).order_by("created", "id")

@@ -31,6 +31,7 @@ from moderation.models import (
     HeldMessage,
     HeldStatus,
     MisuseMeasure,
+    ModeratorNote,
     Notice,
     Report,
     SafetySignal,
@@ -82,6 +83,11 @@ DEFAULT_RETENTION_DAYS = {
     # (a warning when its window is over, a suspension when both its end and
     # its window are past), the window being the one the procedure counts over.
     "misuse_measures": 365,
+    # A moderator's note about an account (its case file): one year after it was
+    # last written, as long as the moderation records it comments on; kept while
+    # a report against the account or an appeal of theirs is still open, the case
+    # it belongs to (docs/moderation.md, "Le dossier d'un compte").
+    "moderator_notes": 365,
     # A requisition's export package (a copy of what was handed over): deleted
     # this long after the request is answered or refused, holds excepted; the
     # package's SHA-256 and the audit trail still prove what was sent.
@@ -169,6 +175,9 @@ RETENTION_CLASSES = {
     # Goes with its report (a cascade of the report's own purge).
     "moderation.reportthreadmessage": "moderation_records",
     "moderation.consolepresence": "ephemeral",
+    "moderation.moderatornote": "moderator_notes",
+    # A proxy of the account (its case file in the admin): no rows of its own.
+    "moderation.casefile": "account",
     "compliance.legalrequest": "register",
     "compliance.legalrequestsubject": "register",
     "compliance.legalexportapproval": "register",
@@ -192,6 +201,7 @@ class RetentionPolicy:
     moderation_records: timedelta
     sanctions: timedelta
     misuse_measures: timedelta
+    moderator_notes: timedelta
     requisition_packages: timedelta
     backups: timedelta
 
@@ -243,12 +253,13 @@ PURGE_STEPS = (
     "notices",
     "safety_signals",
     "held_messages",
+    "moderator_notes",
     "requisition_packages",
     "reserved_pseudonyms",
     "restricted_records",
 )
 MODERATION_STEPS = PURGE_STEPS[
-    PURGE_STEPS.index("threat_escalations") : PURGE_STEPS.index("held_messages") + 1
+    PURGE_STEPS.index("threat_escalations") : PURGE_STEPS.index("moderator_notes") + 1
 ]
 
 
@@ -373,6 +384,17 @@ def _expired_moderation_records(
             )
             .exclude(author_id__in=held_users)
             .exclude(room_id__in=held_rooms)
+        )
+    if step == "moderator_notes":
+        # Kept while the case they comment on is open: a report against the
+        # account, or an appeal of theirs, not yet decided.
+        open_cases = Report.objects.filter(status__in=OPEN_STATUSES).values("target_user_id")
+        open_appeals = Appeal.objects.filter(status=AppealStatus.OPEN).values("appellant_id")
+        return (
+            ModeratorNote.objects.filter(updated__lt=now - policy.moderator_notes)
+            .exclude(subject_id__in=held_users)
+            .exclude(subject_id__in=open_cases)
+            .exclude(subject_id__in=open_appeals)
         )
     raise ValueError(f"unknown moderation purge step {step!r}")
 

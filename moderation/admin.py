@@ -30,18 +30,22 @@ from django.utils.translation import gettext_lazy
 
 from accounts import admin as accounts_admin
 from accounts.records import request_carrier
-from audit.access import access_gate
+from audit.access import access_gate, mark_look_recorded
+from audit.actions import do_record_staff_access
 from audit.events import AuditEvent
 from audit.looks import LookPolicy
+from audit.trail import request_ip
 from core.admin import ReadOnlyAdminMixin
 from core.refusals import Refused
-from moderation import actions, queries, trust
+from moderation import actions, case_files, queries, trust
 from moderation.admin_console import ReportConsoleViewsMixin
 from moderation.forms import (
     AppealDecisionForm,
     BanPurgeForm,
     DecisionForm,
     DeclineEscalationForm,
+    ModeratorNoteForm,
+    NewModeratorNoteForm,
     RaidExtensionForm,
     RaidModeForm,
     ReasonForm,
@@ -53,11 +57,13 @@ from moderation.models import (
     OPEN_STATUSES,
     Appeal,
     AppealStatus,
+    CaseFile,
     FilterRule,
     HeldMessage,
     HeldStatus,
     MisuseMeasure,
     ModerationRecord,
+    ModeratorNote,
     Notice,
     RaidMode,
     Report,
@@ -1223,4 +1229,168 @@ class RaidModeAdmin(BulkActionMixin, admin.ModelAdmin):
                 "form": form,
                 "submit": _("Activer"),
             },
+        )
+
+
+# --- the case file of an account (docs/moderation.md, "Le dossier d'un compte") ---------------
+
+
+@admin.register(CaseFile)
+class CaseFileAdmin(admin.ModelAdmin):
+    """One timeline per account (moderation/case_files.py). Opening one is a look at
+    that person's data: its own stated reason (OBJECT), and an entry naming the
+    account and everyone else the page showed."""
+
+    look_policy = LookPolicy.OBJECT
+    access_event = AuditEvent.VIEW_CASE_FILE
+    list_display = ("username", "date_joined", "is_active")
+    search_fields = ("username",)
+    ordering = ("username",)
+    fields = ("username",)
+    change_form_template = "admin/moderation/casefile/timeline.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not str(object_id).isdigit():
+            raise Http404
+        subject = get_object_or_404(CaseFile, pk=int(object_id))
+        if not self.has_view_permission(request, subject):
+            raise PermissionDenied
+        can_write = request.user.has_perm("moderation.add_moderatornote")
+        form = ModeratorNoteForm(request.POST or None) if can_write else None
+        if request.method == "POST":
+            if form is None:
+                raise PermissionDenied
+            if form.is_valid():
+                try:
+                    actions.do_add_moderator_note(
+                        subject, form.cleaned_data["body"], actor=request.user
+                    )
+                except Refused as refusal:
+                    form.add_error(None, refusal.detail)
+                else:
+                    messages.success(request, _("Note ajoutée au dossier."))
+                    return HttpResponseRedirect(request.path)
+        try:
+            page_number = int(request.GET.get("p", "1"))
+        except ValueError:
+            page_number = 1
+        page = case_files.case_file_page(subject.pk, page_number)
+        # This page records its own entry: the account, and the others it named.
+        reason = mark_look_recorded(request)
+        do_record_staff_access(
+            AuditEvent.VIEW_CASE_FILE,
+            actor=request.user,
+            target_type="accounts.user",
+            target_id=subject.pk,
+            reason=reason,
+            ip_address=request_ip(request),
+            details={
+                "view": "moderation_casefile_change",
+                "page": page.page,
+                "rows": len(page.entries),
+            },
+            people={subject.pk, *case_files.people_shown(page)},
+            rooms=case_files.rooms_shown(page),
+        )
+        return TemplateResponse(
+            request,
+            self.change_form_template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Dossier de %(user)s") % {"user": subject.get_username()},
+                "subject": subject,
+                "page": page,
+                "form": form,
+                "time_zone": timezone.get_current_timezone_name(),
+                "record": ModerationRecord.objects.filter(user=subject.pk).first(),
+            },
+        )
+
+
+@admin.register(ModeratorNote)
+class ModeratorNoteAdmin(admin.ModelAdmin):
+    """Notes are written and rewritten through moderation's actions (an audit entry
+    each, the text kept erasable), never by the admin's own save."""
+
+    look_policy = LookPolicy.MODEL
+    list_display = ("created", "subject", "excerpt", "author", "updated")
+    search_fields = ("subject__username",)
+    list_select_related = ("subject", "author")
+    raw_id_fields = ("subject",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("note"))
+    def excerpt(self, note: ModeratorNote) -> str:
+        return Truncator(note.body).chars(80)
+
+    def _form_page(self, request, form, title):
+        return TemplateResponse(
+            request,
+            "admin/moderation/form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": title,
+                "form": form,
+                "submit": _("Enregistrer"),
+            },
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = NewModeratorNoteForm(
+            request.POST or None, initial={"subject": request.GET.get("subject", "")}
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                subject = queries.user_named(form.cleaned_data["subject"].strip())
+                actions.do_add_moderator_note(
+                    subject, form.cleaned_data["body"], actor=request.user
+                )
+            except Refused as refusal:
+                form.add_error(None, refusal.detail)
+            else:
+                messages.success(request, _("Note ajoutée au dossier."))
+                return HttpResponseRedirect(
+                    reverse("admin:moderation_casefile_change", args=[subject.pk])
+                )
+        return self._form_page(request, form, _("Ajouter une note de modération"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not str(object_id).isdigit():
+            raise Http404
+        note = get_object_or_404(ModeratorNote.objects.select_related("subject"), pk=object_id)
+        if not self.has_view_or_change_permission(request, note):
+            raise PermissionDenied
+        if not self.has_change_permission(request, note):
+            return super().change_view(request, object_id, form_url, extra_context)
+        form = ModeratorNoteForm(request.POST or None, initial={"body": note.body})
+        if request.method == "POST" and form.is_valid():
+            try:
+                actions.do_edit_moderator_note(note, form.cleaned_data["body"], actor=request.user)
+            except Refused as refusal:
+                form.add_error(None, refusal.detail)
+            else:
+                messages.success(request, _("Note modifiée."))
+                return HttpResponseRedirect(
+                    reverse("admin:moderation_casefile_change", args=[note.subject_id])
+                )
+        return self._form_page(
+            request,
+            form,
+            _("Note sur %(user)s, écrite le %(date)s")
+            % {"user": note.subject, "date": staff_datetime(note.created)},
         )

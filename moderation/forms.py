@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from moderation.models import (
     DETAILS_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
     REASON_MAX_LENGTH,
     EscalationAuthority,
     EscalationItem,
@@ -349,3 +350,23 @@ class RaidExtensionForm(ReasonForm):
         label=_("Prolonger de (minutes)"), min_value=1, max_value=7 * 24 * 60, initial=60
     )
     field_order = ["minutes", "reason"]
+
+
+class ModeratorNoteForm(forms.Form):
+    """A moderator's note about an account (moderation/actions/notes.py)."""
+
+    body = forms.CharField(
+        label=_("Note (visible par l'équipe seulement)"),
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Des faits et leur source, sans jugement sur la personne : la personne peut "
+            "en recevoir copie au titre de son droit d'accès (docs/moderation.md)."
+        ),
+    )
+
+
+class NewModeratorNoteForm(ModeratorNoteForm):
+    subject = forms.CharField(label=_("Pseudonyme du compte"), max_length=150)
+
+    field_order = ["subject", "body"]

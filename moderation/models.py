@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from moderation.dsa import AutomatedDecision, DsaCategory, SourceType
 from rooms import policy_cache
 
@@ -1294,3 +1295,59 @@ class RaidMode(models.Model):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.ended_at is None and self.started_at <= now < self.ends_at
+
+
+# --- the case file of an account (docs/moderation.md, "Le dossier d'un compte") ----------------
+
+NOTE_MAX_LENGTH = 5000
+
+
+class ModeratorNote(models.Model):
+    """What a moderator wants the next one to know about an account: staff only,
+    shown in the account's case file. The member gets it in their access request
+    unless an Art. 23 restriction holds it back (compliance/queries.py)."""
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("compte"),
+        on_delete=models.CASCADE,
+        related_name="moderator_notes",
+    )
+    body = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("écrite par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("écrite le"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("modifiée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated = models.DateTimeField(_("modifiée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note de modération")
+        verbose_name_plural = _("notes de modération")
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["subject", "created"], name="moderation_note_subject")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {self.subject}"
+
+
+class CaseFile(User):
+    """An account seen as its case file: the admin's per-account timeline
+    (moderation/admin.py CaseFileAdmin). No table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("dossier d'un compte")
+        verbose_name_plural = _("dossiers des comptes")

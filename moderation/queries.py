@@ -24,6 +24,7 @@ from moderation.models import (
     HeldMessage,
     HeldStatus,
     MisuseMeasure,
+    ModeratorNote,
     Report,
     ReportCategory,
     ReportStatus,
@@ -453,3 +454,33 @@ def misuse_measures_in_force(now=None):
         | (~Q(kind__in=NOTIFIER_STEPS) & Q(created__gte=now - timedelta(days=provider)))
     )
     return MisuseMeasure.objects.filter(Q(ends_at__gt=now) | warning_in_window)
+
+
+# --- moderators' notes in the member's access request (docs/moderation.md) ------------------
+
+
+def under_investigation(user_id: int) -> bool:
+    """Is a moderation case about this account still open: a report against it not
+    yet decided, or a notification to the authorities (Art. 18) not yet sent?"""
+    return (
+        Report.objects.filter(target_user_id=user_id, status__in=OPEN_STATUSES).exists()
+        or ThreatEscalation.objects.filter(
+            report__target_user_id=user_id,
+            transmitted_at__isnull=True,
+            declined_at__isnull=True,
+        ).exists()
+    )
+
+
+def moderator_notes_export(user) -> list[dict]:
+    """The notes about `user`, as their access request gives them: the text and
+    its dates, not who wrote it (a moderator's name is not theirs to have)."""
+    return [
+        {
+            "id": note.pk,
+            "text": note.body,
+            "written": note.created.isoformat(),
+            "updated": note.updated.isoformat(),
+        }
+        for note in ModeratorNote.objects.filter(subject=user).order_by("created", "pk")
+    ]

@@ -90,6 +90,11 @@ DESCRIPTIONS = {
         "with the figures that crossed the threshold",
         "the measure's lapse (its window and any suspension over)",
     ),
+    "moderator_notes": (
+        "moderators' notes about an account (its case file; staff only, given to the person "
+        "on an access request unless an Art. 23 restriction holds, docs/moderation.md)",
+        "the note's last edit, and no report against the account or appeal of theirs open",
+    ),
     "requisition_packages": (
         "a requisition's export package (its SHA-256 and the audit trail stay)",
         "the answer or refusal",

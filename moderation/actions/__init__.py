@@ -56,6 +56,11 @@ from moderation.actions.held_messages import (  # noqa: F401
 from moderation.actions.misuse import (  # noqa: F401
     MISUSE_CLAUSE,
 )
+from moderation.actions.notes import (  # noqa: F401
+    NOTE_TARGET,
+    do_add_moderator_note,
+    do_edit_moderator_note,
+)
 from moderation.actions.notices import (  # noqa: F401
     do_file_notice,
 )

@@ -10,6 +10,7 @@ from moderation.models import (
     Appeal,
     HeldMessage,
     MisuseMeasure,
+    ModeratorNote,
     Notice,
     Report,
     SafetySignal,
@@ -32,6 +33,7 @@ MODERATION_RECORDS: dict[str, type[Model]] = {
     "notices": Notice,
     "safety_signals": SafetySignal,
     "held_messages": HeldMessage,
+    "moderator_notes": ModeratorNote,
 }
 
 REDACTED = "redacted"

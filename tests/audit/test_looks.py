@@ -78,6 +78,7 @@ def scenario(make_user, make_room, make_staff, settings, officer, open_request):
     moderation_actions.do_escalate_threat(report, actor=None)
     ban = moderation_actions.do_issue_sanction(carol, actor=moderator, kind="ban", reason="Spam.")
     moderation_actions.do_file_appeal(ban.statement, actor=carol, text="Erreur.")
+    moderation_actions.do_add_moderator_note(carol, "Spam en série.", actor=moderator)
     # A DSA Art. 23 step, as the procedure records it (moderation/actions/misuse.py).
     MisuseMeasure.objects.create(
         kind=MisuseStep.PROVIDER_WARNING,
