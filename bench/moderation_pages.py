@@ -474,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     result = {
         "time": datetime.now(UTC).isoformat(),
+        # A shared machine: figures taken under load are slower; this says how busy it was.
+        "load_average": [round(value, 2) for value in os.getloadavg()],
         "arguments": {
             "members": args.members,
             "days": args.days,

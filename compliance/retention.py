@@ -176,8 +176,6 @@ RETENTION_CLASSES = {
     "moderation.reportthreadmessage": "moderation_records",
     "moderation.consolepresence": "ephemeral",
     "moderation.moderatornote": "moderator_notes",
-    # A proxy of the account (its case file in the admin): no rows of its own.
-    "moderation.casefile": "account",
     "compliance.legalrequest": "register",
     "compliance.legalrequestsubject": "register",
     "compliance.legalexportapproval": "register",

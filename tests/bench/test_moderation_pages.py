@@ -29,6 +29,7 @@ def scratch_database_url():
         c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+@pytest.mark.timeout(600)
 def test_builds_the_site_signs_in_and_measures_the_three_pages(scratch_database_url, tmp_path):
     command = [
         sys.executable,

@@ -33,7 +33,12 @@ def test_export_own_data_returns_only_the_members_data_and_audits_the_export(
     (entry,) = audit_entries(AuditEvent.GDPR_DATA_EXPORTED)
     assert (entry.actor_id, entry.target_id) == (member.pk, str(member.pk))
     # Counts only: the exported data itself is never sealed into the trail.
-    assert entry.details == {"messages": 2, "connections": 1}
+    assert entry.details == {
+        "messages": 2,
+        "connections": 1,
+        "moderator_notes": 0,
+        "moderator_notes_withheld": 0,
+    }
 
 
 def test_export_includes_the_pseudonym_history_and_own_content_operations(make_user, make_room):
