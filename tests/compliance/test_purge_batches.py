@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -38,6 +39,7 @@ from moderation.models import (
     Measure,
     MisuseMeasure,
     MisuseStep,
+    ModeratorNote,
     Notice,
     Report,
     ReportSource,
@@ -151,6 +153,14 @@ EXPECTED = {
     "notices": {"old": False, "recent": True, "of-open-report": True},
     "signals": {"old": False, "recent": True, "held": True},
     "held_messages": {"rejected-old": False, "pending-old": True, "recent": True, "held": True},
+    # notes kept a year from their last edit, and while their account's case is open
+    "moderator_notes": {
+        "old": False,
+        "recent": True,
+        "open-report": True,
+        "open-appeal": True,
+        "held": True,
+    },
     # the context snapshots' texts of the kept reports: a purged message's text goes
     # from the snapshot too, except in a report on a held account
     # export packages left on disk (by export time): answered more than the
@@ -191,6 +201,7 @@ EXPECTED_COUNTS = {
     "notices": 1,
     "safety_signals": 1,
     "held_messages": 1,
+    "moderator_notes": 1,
     "requisition_packages": 1,
     "reserved_pseudonyms": 1,
     "restricted_records": 3,
@@ -543,7 +554,23 @@ def _seed_moderation(now, active, suspect, witness, room, messages) -> dict:
             ("held", suspect, HeldStatus.REJECTED, old, old),
         ]
     }
+    quiet = get_user_model().objects.create_user(
+        username="sans-dossier-ouvert", email="quiet@example.org", password="x" * 12
+    )
+    moderator_notes = {
+        label: ModeratorNote.objects.create(
+            subject=user, body=f"note {label}", created=at, updated=at
+        )
+        for label, user, at in [
+            ("old", quiet, old),
+            ("recent", quiet, recent),
+            ("open-report", active, old),  # the report "open-old" is about them
+            ("open-appeal", witness, old),  # their appeal "open" is not decided
+            ("held", suspect, old),
+        ]
+    }
     return {
+        "moderator_notes": moderator_notes,
         "escalations": escalations,
         "appeals": appeals,
         "sanctions": sanctions,
@@ -599,6 +626,7 @@ MODERATION_MODELS = {
     "notices": Notice,
     "signals": SafetySignal,
     "held_messages": HeldMessage,
+    "moderator_notes": ModeratorNote,
 }
 
 
@@ -861,6 +889,7 @@ def test_a_purge_far_in_the_future_keeps_only_open_cases_and_holds(seeded):
         "notices": {"of-open-report"},
         "signals": {"held"},
         "held_messages": {"pending-old", "held"},
+        "moderator_notes": {"open-report", "open-appeal", "held"},
     }
     # Nothing else is left in moderation's tables.
     for kind, model in MODERATION_MODELS.items():
