@@ -1289,7 +1289,8 @@ class RaidMode(models.Model):
 
     def __str__(self) -> str:
         scope = self.room.name or self.room.slug if self.room_id else _("tout le site")
-        return f"{_('Mode raid')} · {scope} · {self.started_at:%Y-%m-%d %H:%M}"
+        label = _("Mode raid")  # outside the f-string, where makemessages finds it
+        return f"{label} · {scope} · {self.started_at:%Y-%m-%d %H:%M}"
 
     @property
     def is_active(self) -> bool:
