@@ -271,7 +271,9 @@ class LegalHoldQuerySet(models.QuerySet):
 class LegalHold(models.Model):
     """Suspends every retention purge of one account or one room while it lasts."""
 
-    request = models.ForeignKey(LegalRequest, on_delete=models.PROTECT, related_name="holds")
+    request = models.ForeignKey(
+        LegalRequest, on_delete=models.PROTECT, related_name="holds", verbose_name=_("réquisition")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("compte"),
@@ -290,11 +292,20 @@ class LegalHold(models.Model):
     )
     placed_at = models.DateTimeField(_("posée le"), default=timezone.now)
     placed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("posée par"),
     )
     released_at = models.DateTimeField(_("levée le"), null=True, blank=True)
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("levée par"),
     )
     release_reason = models.TextField(_("motif de la levée"), blank=True)
     # The end a preservation order sets; none: until released.

@@ -132,7 +132,10 @@ class TrustedFlagger(models.Model):
     status (DSA Art. 22): its reports come first among equals."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trusted_flagger"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="trusted_flagger",
+        verbose_name=_("compte"),
     )
     organisation = models.CharField(_("organisation"), max_length=200)
     is_active = models.BooleanField(_("actif"), default=True)
@@ -194,10 +197,18 @@ class SafetySignal(models.Model):
 
     kind = models.CharField(_("type"), max_length=30, choices=SafetySignalKind.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safety_signals"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="safety_signals",
+        verbose_name=_("compte"),
     )
     room = models.ForeignKey(
-        "rooms.Room", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "rooms.Room",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("salon"),
     )
     excerpt = models.TextField(_("extrait"), blank=True)
     details = models.JSONField(_("détails"), default=dict, blank=True)
@@ -275,10 +286,20 @@ class Report(models.Model):
         _("textes effacés à retirer du contexte"), default=list, blank=True
     )
     notice = models.ForeignKey(
-        Notice, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+        Notice,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("notification publique"),
     )
     safety_signal = models.ForeignKey(
-        SafetySignal, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+        SafetySignal,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("signal de sécurité"),
     )
     severity = models.PositiveSmallIntegerField(
         _("gravité"), choices=Severity.choices, db_index=True
@@ -533,7 +554,12 @@ class Sanction(models.Model):
         related_name="+",
     )
     report = models.ForeignKey(
-        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="sanctions"
+        Report,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sanctions",
+        verbose_name=_("signalement"),
     )
     created = models.DateTimeField(_("créée le"), default=timezone.now)
     lifted_at = models.DateTimeField(_("levée le"), null=True, blank=True)
@@ -763,12 +789,21 @@ class Appeal(models.Model):
         null=True,
         blank=True,
         related_name="appeals",
+        verbose_name=_("exposé des motifs"),
     )
     report = models.ForeignKey(
-        "Report", on_delete=models.CASCADE, null=True, blank=True, related_name="appeals"
+        "Report",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="appeals",
+        verbose_name=_("signalement"),
     )
     appellant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appeals"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="appeals",
+        verbose_name=_("auteur du recours"),
     )
     text = models.TextField(_("arguments"), max_length=DETAILS_MAX_LENGTH)
     status = models.CharField(
@@ -882,13 +917,23 @@ class HeldStatus(models.TextChoices):
 class HeldMessage(models.Model):
     """A message a filter held for review: not posted until a moderator releases it."""
 
-    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(
+        "rooms.Room", on_delete=models.CASCADE, related_name="+", verbose_name=_("salon")
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="held_messages"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="held_messages",
+        verbose_name=_("auteur"),
     )
     body = models.TextField(_("texte"))
     rule = models.ForeignKey(
-        FilterRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        FilterRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("filtre"),
     )
     # Held by a raid mode (a recent account's first messages), not by a filter.
     raid_mode = models.ForeignKey(
@@ -904,7 +949,12 @@ class HeldMessage(models.Model):
     )
     created = models.DateTimeField(_("retenu le"), default=timezone.now)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("décidé par"),
     )
     decided_at = models.DateTimeField(_("décidé le"), null=True, blank=True)
     message = models.ForeignKey(
@@ -968,7 +1018,9 @@ class ThreatEscalation(models.Model):
     answer. It holds what the authorities need to act, what was sent, when, by
     whom and the reference the authority gave; pending until either is recorded."""
 
-    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="escalations")
+    report = models.ForeignKey(
+        Report, on_delete=models.PROTECT, related_name="escalations", verbose_name=_("signalement")
+    )
     reason = models.CharField(
         _("motif"),
         max_length=20,
@@ -984,11 +1036,21 @@ class ThreatEscalation(models.Model):
     information = models.JSONField(_("informations à transmettre"), default=dict)
     created = models.DateTimeField(_("créée le"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("créé par"),
     )
     transmitted_at = models.DateTimeField(_("transmise le"), null=True, blank=True)
     transmitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("transmis par"),
     )
     authority_reference = models.CharField(_("référence de l'autorité"), max_length=100, blank=True)
     # What the moderator sent: the authority's category, the items of `information`
@@ -997,7 +1059,12 @@ class ThreatEscalation(models.Model):
     # A case the moderator judged not to call for a notification, with why.
     declined_at = models.DateTimeField(_("non transmis : décidé le"), null=True, blank=True)
     declined_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("écarté par"),
     )
     decline_reason = models.TextField(_("motif de non-transmission"), blank=True)
 
@@ -1020,7 +1087,10 @@ class ModerationRecord(models.Model):
     for a while past a threshold)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderation_record"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="moderation_record",
+        verbose_name=_("compte"),
     )
     violations = models.PositiveIntegerField(_("manquements constatés"), default=0)
     unfounded_reports = models.PositiveIntegerField(
@@ -1081,6 +1151,7 @@ class MisuseMeasure(models.Model):
         null=True,
         blank=True,
         related_name="misuse_measure",
+        verbose_name=_("exposé des motifs"),
     )
     sanction = models.OneToOneField(
         Sanction, on_delete=models.SET_NULL, null=True, blank=True, related_name="misuse_measure"
@@ -1143,10 +1214,20 @@ class RoomModeratorAction(models.Model):
         Sanction, on_delete=models.SET_NULL, null=True, blank=True, related_name="room_action"
     )
     statement = models.ForeignKey(
-        StatementOfReasons, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        StatementOfReasons,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("exposé des motifs"),
     )
     report = models.ForeignKey(
-        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="room_actions"
+        Report,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="room_actions",
+        verbose_name=_("signalement"),
     )
     reason = models.TextField(_("motif ou note"), max_length=REASON_MAX_LENGTH)
     created = models.DateTimeField(_("prise le"), default=timezone.now, db_index=True)

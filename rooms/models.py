@@ -55,7 +55,14 @@ class Room(models.Model):
     )
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
     # "<smaller user id>:<larger user id>" for direct rooms: one room per pair.
-    direct_key = models.CharField(max_length=41, unique=True, null=True, blank=True, editable=False)
+    direct_key = models.CharField(
+        max_length=41,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("clé de la conversation privée"),
+    )
 
     class Meta:
         verbose_name = _("salon")
@@ -159,12 +166,21 @@ class InvitationStatus(models.TextChoices):
 class RoomInvitation(models.Model):
     """An invitation into a private room, answered by the invitee."""
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="invitations")
+    room = models.ForeignKey(
+        Room, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("salon")
+    )
     invitee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_invitations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="room_invitations",
+        verbose_name=_("invité"),
     )
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invité par"),
     )
     status = models.CharField(
         _("statut"),
@@ -197,15 +213,25 @@ class Message(models.Model):
     why), so that moderation and judicial requisitions can still see them.
     """
 
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="messages")
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, related_name="messages", verbose_name=_("salon")
+    )
     # PROTECT: erasing an author is the compliance app's job (anonymisation).
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        verbose_name=_("auteur"),
     )
     body = models.TextField(_("texte"))
     created = models.DateTimeField(_("envoyé le"), default=timezone.now)
     # NULL, not "": the contract's "client_id": null, outside the unique constraint.
-    client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)  # noqa: DJ001
+    client_id = models.CharField(  # noqa: DJ001
+        _("identifiant d'envoi du client"),
+        max_length=CLIENT_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+    )
     deleted_at = models.DateTimeField(_("supprimé le"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -425,12 +451,18 @@ class Block(models.Model):
     """`blocker` no longer hears from `blocked`: no direct messages either way."""
 
     blocker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="blocks_made",
+        verbose_name=_("auteur du blocage"),
     )
     blocked = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="blocks_received",
+        verbose_name=_("compte bloqué"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("bloqué le"))
 
     class Meta:
         verbose_name = _("blocage")
@@ -482,14 +514,20 @@ class ContactRequest(models.Model):
     """A first contact in a direct room: until the recipient accepts, the
     sender's messages are held (stored, not delivered to the recipient)."""
 
-    room = models.OneToOneField(Room, on_delete=models.CASCADE, related_name="contact_request")
+    room = models.OneToOneField(
+        Room, on_delete=models.CASCADE, related_name="contact_request", verbose_name=_("salon")
+    )
     sender = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_requests_sent"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="contact_requests_sent",
+        verbose_name=_("expéditeur"),
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="contact_requests_received",
+        verbose_name=_("destinataire"),
     )
     status = models.CharField(
         _("statut"),
