@@ -16,6 +16,7 @@ STEP_LABELS = {
     "content_operation_records": "content operation records purged",
     "content_operations": "content operations (who posted, edited, deleted, from where) purged",
     "presence_intervals": "presence intervals (who had which room open, when) purged",
+    "room_moderator_actions": "room moderators' measures purged",
     "threat_escalations": "threat escalations to the authorities purged",
     "appeals": "decided appeals purged",
     "misuse_measures": "lapsed Art. 23 misuse measures purged",
