@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('rooms', '0009_presence_presence_intervals'),
+        ("rooms", "0009_presence_presence_intervals"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('mention', 'mention'), ('contact_request', 'demande de contact'), ('contact_accepted', 'demande de contact acceptée'), ('invitation', 'invitation'), ('room_moderator', "nomination comme modérateur d'un salon")], max_length=20, verbose_name='type'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("mention", "mention"),
+                    ("contact_request", "demande de contact"),
+                    ("contact_accepted", "demande de contact acceptée"),
+                    ("invitation", "invitation"),
+                    ("room_moderator", "nomination comme modérateur d'un salon"),
+                ],
+                max_length=20,
+                verbose_name="type",
+            ),
         ),
     ]

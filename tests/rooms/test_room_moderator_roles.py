@@ -42,7 +42,11 @@ def test_the_owner_names_then_dismisses_a_moderator_audited_and_notified(
     assert (entry.actor_id, entry.target_id) == (alice.pk, str(club.pk))
     assert entry.details == {"slug": club.slug, "member": bob.pk, "moderator": True}
     notice = Notification.objects.get(user=bob)
-    assert (notice.kind, notice.actor, notice.room) == (NotificationKind.ROOM_MODERATOR, alice, club)
+    assert (notice.kind, notice.actor, notice.room) == (
+        NotificationKind.ROOM_MODERATOR,
+        alice,
+        club,
+    )
     # Naming twice changes nothing and records nothing.
     actions.do_set_room_moderator(club, bob, True, actor=alice)
     assert AuditEntry.objects.filter(event=AuditEvent.ROOM_MODERATOR_SET).count() == 1
@@ -111,7 +115,9 @@ def test_the_members_page_offers_the_buttons_to_the_owner_only(club, people, cli
     assert _role(club, bob) == RoomRole.MEMBER
 
 
-def test_the_members_page_escapes_pseudonyms_and_is_for_members(club, people, make_user, client_for):
+def test_the_members_page_escapes_pseudonyms_and_is_for_members(
+    club, people, make_user, client_for
+):
     alice, *_rest = people
     odd = make_user("x<b>y")
     RoomMembership.objects.create(room=club, user=odd)
