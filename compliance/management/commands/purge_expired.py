@@ -26,6 +26,7 @@ STEP_LABELS = {
     "notices": "public notices purged",
     "safety_signals": "safety signals purged",
     "held_messages": "decided held messages purged",
+    "moderator_notes": "moderators' notes past their period purged",
     "requisition_packages": "answered requisitions' export packages deleted",
     "reserved_pseudonyms": "closed accounts' pseudonym reservations ended",
     "restricted_records": "restricted records purged",
