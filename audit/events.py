@@ -148,6 +148,7 @@ class AuditEvent(models.IntegerChoices):
     ROOM_CREATED = 6001, _("salon créé")
     ROOM_ARCHIVED = 6002, _("salon archivé")
     ROOM_OWNERSHIP_TRANSFERRED = 6003, _("propriété d'un salon transmise")
+    ROOM_MODERATOR_SET = 6004, _("modérateur d'un salon nommé ou retiré par son propriétaire")
     ROOM_MESSAGE_DELETED = 6010, _("message masqué par un responsable")
     ROOM_MESSAGE_RESTORED = 6011, _("message rétabli")
     ROOMS_MEMBER_FORGOTTEN = 6030, _("compte supprimé : liens aux salons effacés")

@@ -34,6 +34,7 @@ from moderation.models import (
     ModeratorNote,
     Notice,
     Report,
+    RoomModeratorAction,
     SafetySignal,
     Sanction,
     SanctionKind,
@@ -241,7 +242,9 @@ PURGE_STEPS = (
     "presence_intervals",
     # Moderation's records (moderation.actions.MODERATION_RECORDS): what hangs
     # on a report (escalations, appeals, statements) before the report, the
-    # notice or signal a report came from after it.
+    # notice or signal a report came from after it; a room moderator's record
+    # of a measure before the sanction, statement or report it points to.
+    "room_moderator_actions",
     "threat_escalations",
     "appeals",
     "misuse_measures",
@@ -257,7 +260,7 @@ PURGE_STEPS = (
     "restricted_records",
 )
 MODERATION_STEPS = PURGE_STEPS[
-    PURGE_STEPS.index("threat_escalations") : PURGE_STEPS.index("moderator_notes") + 1
+    PURGE_STEPS.index("room_moderator_actions") : PURGE_STEPS.index("moderator_notes") + 1
 ]
 
 
@@ -393,6 +396,22 @@ def _expired_moderation_records(
             .exclude(subject_id__in=held_users)
             .exclude(subject_id__in=open_cases)
             .exclude(subject_id__in=open_appeals)
+        )
+    if step == "room_moderator_actions":
+        # A room moderator's measure (moderation.RoomModeratorAction): a year
+        # from when it was taken or reversed, and as long as the sanction,
+        # statement or report it points to is kept (a ban in force, an open case).
+        kept_statements = StatementOfReasons.objects.exclude(
+            pk__in=due("statements_of_reasons").values("pk")
+        )
+        return (
+            RoomModeratorAction.objects.filter(created__lt=closed_before)
+            .filter(Q(reversed_at__isnull=True) | Q(reversed_at__lt=closed_before))
+            .exclude(sanction__in=kept_sanctions)
+            .exclude(statement__in=kept_statements)
+            .exclude(report__in=kept_reports)
+            .exclude(Q(actor_id__in=held_users) | Q(target_user_id__in=held_users))
+            .exclude(room_id__in=held_rooms)
         )
     raise ValueError(f"unknown moderation purge step {step!r}")
 

@@ -347,6 +347,21 @@ def mute_room(request: HttpRequest, slug: str) -> JsonResponse:
 
 
 @api_view("POST")
+def set_room_moderator(request: HttpRequest, slug: str) -> JsonResponse:
+    """The owner names a member a moderator of the room, or takes it back:
+    {"username": "...", "moderator": true|false}."""
+    data = json_object(request)
+    moderator = data.get("moderator")
+    if not isinstance(moderator, bool):
+        raise Refused(RefusalCode.INVALID, _("moderator doit valoir true ou false."))
+    member = _user_named(data.get("username"))
+    membership = actions.do_set_room_moderator(
+        _member_room(request, slug), member, moderator, actor=request.user
+    )
+    return JsonResponse({"room": slug, "username": member.username, "role": membership.role})
+
+
+@api_view("POST")
 def leave_room(request: HttpRequest, slug: str) -> JsonResponse:
     """Leaves a public or private room; the owner of a private room names a
     member as `successor` (or, alone, archives it by leaving)."""

@@ -584,6 +584,7 @@ class NotificationKind(models.TextChoices):
     CONTACT_REQUEST = "contact_request", _("demande de contact")
     CONTACT_ACCEPTED = "contact_accepted", _("demande de contact acceptée")
     INVITATION = "invitation", _("invitation")
+    ROOM_MODERATOR = "room_moderator", _("nomination comme modérateur d'un salon")
 
 
 class Notification(models.Model):

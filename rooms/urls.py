@@ -13,6 +13,7 @@ urlpatterns = [
     path("rooms/<slug:slug>/invite/", views.invite_to_room, name="invite"),
     path("rooms/<slug:slug>/mute/", views.mute_room, name="mute"),
     path("rooms/<slug:slug>/leave/", views.leave_room, name="leave"),
+    path("rooms/<slug:slug>/members/", views.room_members, name="members"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.read_notifications, name="read_notifications"),
     path("notifications/<int:pk>/open/", views.open_notification, name="open_notification"),
@@ -41,6 +42,7 @@ urlpatterns = [
     path("api/inbox/", api.inbox, name="api_inbox"),
     path("api/rooms/<slug:slug>/mute/", api.mute_room, name="api_mute"),
     path("api/rooms/<slug:slug>/leave/", api.leave_room, name="api_leave"),
+    path("api/rooms/<slug:slug>/moderators/", api.set_room_moderator, name="api_moderators"),
     path("api/notifications/", api.notifications, name="api_notifications"),
     path("api/messages/<int:message_id>/", api.message_detail, name="api_message"),
     path(

@@ -583,6 +583,52 @@ def leave_room(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def room_members(request: HttpRequest, slug: str) -> HttpResponse:
+    """The members of a room and their roles; its owner names or dismisses
+    its moderators here (POST: username, moderator=1|0). Plain forms."""
+    if response := _gate(request):
+        return response
+    room, membership = _member_room(request, slug)
+    if room.is_direct:
+        raise Http404
+    is_owner = membership.role == RoomRole.OWNER
+    if request.method == "POST":
+        member = next(
+            (
+                m.user
+                for m in RoomMembership.objects.filter(
+                    room=room, user__username=request.POST.get("username", "")
+                ).select_related("user")
+            ),
+            None,
+        )
+        moderator = request.POST.get("moderator") == "1"
+        try:
+            actions.do_set_room_moderator(room, member, moderator, actor=request.user)
+        except Refused as refusal:
+            messages.error(request, refusal.detail)
+        else:
+            done = (
+                _("%(name)s modère désormais « %(room)s ».")
+                if moderator
+                else _("%(name)s ne modère plus « %(room)s ».")
+            )
+            messages.success(request, done % {"name": member.username, "room": room.name})
+        return redirect("rooms:members", slug=room.slug)
+    members = (
+        RoomMembership.objects.filter(room=room, user__is_active=True)
+        .select_related("user")
+        .order_by("-role", "user__username")  # owner, moderators, members
+    )
+    return render(
+        request,
+        "rooms/members.html",
+        {"room": room, "members": members, "is_owner": is_owner, "me": request.user.pk},
+    )
+
+
+@login_required
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
     """The member's notifications, newest first; opening one marks it read."""

@@ -14,6 +14,7 @@ from moderation.actions.common import APPEAL_TARGET, _absolute, _mail, _require_
 from moderation.actions.held_messages import _publish_rejected
 from moderation.actions.misuse import _end_reporting_suspension
 from moderation.actions.reports import _reopen
+from moderation.actions.room_moderators import _mark_reversed_on_appeal
 from moderation.actions.sanctions import _lift
 from moderation.models import (
     DETAILS_MAX_LENGTH,
@@ -140,6 +141,8 @@ def do_decide_appeal(
             )
         # A suspension of reporting (Art. 23(2)) ends now.
         _end_reporting_suspension(statement)
+        # A room moderator's measure: its record says reversed, as in the back office.
+        _mark_reversed_on_appeal(statement, actor=actor, reason=answer, appeal_id=appeal.pk)
         if statement.held_message_id is not None:
             # A refused held message: published now, as a release would have.
             _publish_rejected(

@@ -13,6 +13,7 @@ from moderation.models import (
     ModeratorNote,
     Notice,
     Report,
+    RoomModeratorAction,
     SafetySignal,
     Sanction,
     StatementOfReasons,
@@ -24,6 +25,7 @@ from rooms.models import Message
 # The purge step that forgets each kind of record, and its model. Compliance
 # decides which rows are due (compliance.retention.expired); moderation deletes them.
 MODERATION_RECORDS: dict[str, type[Model]] = {
+    "room_moderator_actions": RoomModeratorAction,
     "threat_escalations": ThreatEscalation,
     "appeals": Appeal,
     "misuse_measures": MisuseMeasure,

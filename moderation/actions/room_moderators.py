@@ -386,3 +386,38 @@ def do_reverse_room_moderator_action(
             )
         )
     return action
+
+
+def _mark_reversed_on_appeal(statement, *, actor, reason, appeal_id: int) -> int:
+    """Inside an appeal's reversal (appeals.do_decide_appeal): the room
+    moderators' measures that `statement` explains are marked reversed, as the
+    back office's reversal marks them, with one ROOM_MODERATOR_ACTION_REVERSED
+    entry each naming the appeal. The appeal undoes the measure itself and
+    answers the member; this only keeps the room's record true."""
+    actions = list(
+        RoomModeratorAction.objects.select_for_update(of=("self",))
+        .filter(statement=statement, reversed_at__isnull=True)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for action in actions:
+        action.reversed_at = now
+        action.reversed_by = actor
+        action.reversal_reason = reason
+        action.save(update_fields=["reversed_at", "reversed_by", "reversal_reason"])
+        record(
+            AuditEvent.ROOM_MODERATOR_ACTION_REVERSED,
+            actor=actor,
+            target_type=ROOM_ACTION_TARGET,
+            target_id=action.pk,
+            reason=reason,
+            details={
+                "kind": action.kind,
+                "room": action.room_id,
+                "user": action.target_user_id,
+                "message": action.message_id,
+                "sanction": action.sanction_id,
+                "appeal": appeal_id,
+            },
+        )
+    return len(actions)

@@ -27,6 +27,7 @@ from rooms.actions.forget import (
 )
 from rooms.actions.memberships import (
     do_leave_membership,
+    do_set_room_moderator,
     do_set_room_muted,
     do_transfer_room_ownership,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "do_open_direct_room",
     "do_post_message",
     "do_react",
+    "do_set_room_moderator",
     "do_set_room_muted",
     "do_transfer_room_ownership",
     "do_unblock_user",

@@ -1,4 +1,5 @@
-"""A member's own side of a room: muting it, leaving it, handing it over."""
+"""A member's own side of a room: muting it, leaving it, handing it over;
+the owner's: naming its moderators."""
 
 from functools import partial
 
@@ -9,8 +10,9 @@ from audit.events import AuditEvent
 from audit.trail import record
 from core.refusals import RefusalCode, Refused
 from rooms import notify
+from rooms.actions.notifications import notify_member
 from rooms.actions.rooms import do_archive_room
-from rooms.models import Room, RoomKind, RoomMembership, RoomRole
+from rooms.models import NotificationKind, Room, RoomKind, RoomMembership, RoomRole
 from rooms.protocol import CloseCode
 
 # The archive reason when the last member of a private room, its owner, leaves.
@@ -100,3 +102,47 @@ def do_leave_membership(room: Room, *, actor, successor=None) -> str:
     )
     transaction.on_commit(partial(notify.conversation_changed, actor.pk, room.slug))
     return outcome
+
+
+@transaction.atomic(durable=True)
+def do_set_room_moderator(room: Room, member, is_moderator: bool, *, actor) -> RoomMembership:
+    """The owner of a room names one of its members a moderator of it, or
+    takes the role back (docs/moderation.md, "Modérateurs de salon"). Not in a
+    direct conversation; the owner's own role does not change this way (a
+    transfer does). The member is notified when named; their open sockets are
+    not told: the role is read afresh by each moderator's action."""
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    if room.kind == RoomKind.DIRECT:
+        raise Refused(
+            RefusalCode.INVALID, _("Une conversation privée n'a pas de modérateurs de salon.")
+        )
+    mine = _own_membership(room, actor)
+    if mine.role != RoomRole.OWNER:
+        raise Refused(
+            RefusalCode.FORBIDDEN, _("Seul le propriétaire nomme les modérateurs du salon.")
+        )
+    theirs = (
+        RoomMembership.objects.select_for_update().filter(room=room, user=member).first()
+        if member is not None
+        else None
+    )
+    if theirs is None or member.pk == actor.pk or theirs.role == RoomRole.OWNER:
+        raise Refused(RefusalCode.INVALID, _("Choisissez un autre membre du salon."))
+    if is_moderator and not member.is_active:
+        raise Refused(RefusalCode.INVALID, _("Ce compte n'est plus actif."))
+    role = RoomRole.MODERATOR if is_moderator else RoomRole.MEMBER
+    if theirs.role == role:
+        return theirs
+    theirs.role = role
+    theirs.save(update_fields=["role"])
+    record(
+        AuditEvent.ROOM_MODERATOR_SET,
+        actor=actor,
+        target_type="rooms.room",
+        target_id=room.pk,
+        details={"slug": room.slug, "member": member.pk, "moderator": is_moderator},
+    )
+    if is_moderator:
+        notify_member(member.pk, NotificationKind.ROOM_MODERATOR, actor=actor, room=room)
+        transaction.on_commit(partial(notify.conversation_changed, member.pk, room.slug))
+    return theirs

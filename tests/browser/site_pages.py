@@ -223,6 +223,7 @@ def site_pages(site: Site) -> dict[str, list[tuple[str, str]]]:
         ("conversations", reverse("rooms:conversations")),
         ("notifications", reverse("rooms:notifications")),
         ("leave", reverse("rooms:leave", args=["club"])),
+        ("members", reverse("rooms:members", args=["club"])),
         ("profile", reverse("accounts_profile")),
         ("age", reverse("accounts_age")),
         ("decisions", reverse("moderation:decisions")),

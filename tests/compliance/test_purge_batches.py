@@ -44,6 +44,8 @@ from moderation.models import (
     Report,
     ReportSource,
     ReportStatus,
+    RoomModeratorAction,
+    RoomModeratorActionKind,
     SafetySignal,
     SafetySignalKind,
     Sanction,
@@ -108,6 +110,16 @@ EXPECTED = {
     # closed accounts' pseudonym reservations kept (account-data period)
     "reservations": {"old": False, "recent": True, "held": True},
     # moderation's records kept (a year after the case closes, holds and open cases kept)
+    # a room moderator's measure: a year from when taken or reversed, while what it
+    # points to is kept, held accounts excepted
+    "room_actions": {
+        "old": False,
+        "recent": True,
+        "reversed-recently": True,
+        "of-kept-sanction": True,
+        "of-open-report": True,
+        "held": True,
+    },
     "escalations": {"old": False, "recent": True},
     "appeals": {"decided-old": False, "open": True, "against-suspension": True},
     "statements": {
@@ -192,6 +204,7 @@ EXPECTED_COUNTS = {
     "report_snapshots": 1,
     "content_operations": 2,
     "presence_intervals": 2,
+    "room_moderator_actions": 1,
     "threat_escalations": 1,
     "appeals": 1,
     "misuse_measures": 2,
@@ -569,8 +582,31 @@ def _seed_moderation(now, active, suspect, witness, room, messages) -> dict:
             ("held", suspect, old),
         ]
     }
+
+    def room_action(created, *, target=active, reversed_at=None, **links):
+        return RoomModeratorAction.objects.create(
+            room=room,
+            actor=witness,
+            role="moderator",
+            kind=RoomModeratorActionKind.KICK,
+            target_user=target,
+            reason="r",
+            created=created,
+            reversed_at=reversed_at,
+            **links,
+        )
+
+    room_actions = {
+        "old": room_action(old),
+        "recent": room_action(recent),
+        "reversed-recently": room_action(old, reversed_at=recent),
+        "of-kept-sanction": room_action(old, sanction=sanctions["permanent-ban"]),
+        "of-open-report": room_action(old, report=reports["open-old"]),
+        "held": room_action(old, target=suspect),
+    }
     return {
         "moderator_notes": moderator_notes,
+        "room_actions": room_actions,
         "escalations": escalations,
         "appeals": appeals,
         "sanctions": sanctions,
@@ -617,6 +653,7 @@ def _seed_packages(now, officer, active, suspect, directory) -> dict:
 
 
 MODERATION_MODELS = {
+    "room_actions": RoomModeratorAction,
     "escalations": ThreatEscalation,
     "appeals": Appeal,
     "sanctions": Sanction,
@@ -879,6 +916,8 @@ def test_a_purge_far_in_the_future_keeps_only_open_cases_and_holds(seeded):
         for kind in MODERATION_MODELS
     }
     assert kept == {
+        # a ban in force, an open report, a held account
+        "room_actions": {"of-kept-sanction", "of-open-report", "held"},
         "escalations": set(),
         "appeals": {"open", "against-suspension"},  # not decided yet
         # a ban in force; a held account; a suspension still contested
