@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rooms", "0009_presence_presence_intervals"),
+        ("rooms", "0010_french_field_labels"),
     ]
 
     operations = [
