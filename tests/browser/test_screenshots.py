@@ -29,12 +29,49 @@ SHOTS = [
     ("room", "member", "/rooms/general/", ("360", "1280"), "light"),
     ("room-dark", "member", "/rooms/general/", ("360",), "dark"),
     ("moderation-queue", "staff", "/admin/moderation/report/", ("1280",), "light"),
+    # docs/moderation.md's pictures: the landing page with its live console, the
+    # moderation metrics, a member's trust level.
+    ("moderation-console", "staff", "/admin/", ("1280",), "light"),
+    ("moderation-metrics", "staff", "/admin/moderation/report/metrics/", ("1280",), "light"),
+    ("trust-level", "member", "/trust/", ("360",), "light"),
 ]
 
 
 @pytest.fixture
+def asgi_server_env() -> dict[str, str]:
+    # The trust page as members meet it, its gates on (they only refuse or hold
+    # posts, and the pictures post nothing).
+    return {"TRUST_GATES": "on"}
+
+
+@pytest.fixture
 def site(transactional_db, asgi_server) -> Site:
-    return populate_site()
+    site = populate_site()
+    _moderation_at_work(site)
+    return site
+
+
+def _moderation_at_work(site: Site) -> None:
+    """What the moderation pictures show: an urgent report waiting on the landing
+    page, and a report claimed and decided, for the metrics' delays and workload."""
+    from django.contrib.auth import get_user_model
+
+    from moderation import actions as moderation
+    from moderation.models import Report
+    from rooms.models import Message
+    from tests.browser.site_pages import MEMBER, OTHER, STAFF
+
+    users = get_user_model().objects
+    member, other, staff = (users.get(username=name) for name in (MEMBER, OTHER, STAFF))
+    message = Message.objects.filter(author=other, room__slug=site.room_slug).latest("pk")
+    moderation.do_file_report(
+        actor=member, category="threat", details="Il dit qu'il m'attendra.", message=message
+    )
+    spam = Report.objects.get(pk=site.member_report_id)
+    moderation.do_claim_report(spam, actor=staff)
+    moderation.do_dismiss_report(
+        spam, actor=staff, reason="Une question sur le match, pas de la publicité."
+    )
 
 
 @pytest.fixture
