@@ -34,6 +34,8 @@ SHOTS = [
     ("moderation-console", "staff", "/admin/", ("1280",), "light"),
     ("moderation-metrics", "staff", "/admin/moderation/report/metrics/", ("1280",), "light"),
     ("trust-level", "member", "/trust/", ("360",), "light"),
+    # A room under its own raid mode: the banner in its header, the slow mode raised.
+    ("raid-room", "member", "/rooms/sport/", ("360",), "light"),
 ]
 
 
@@ -53,12 +55,13 @@ def site(transactional_db, asgi_server) -> Site:
 
 def _moderation_at_work(site: Site) -> None:
     """What the moderation pictures show: an urgent report waiting on the landing
-    page, and a report claimed and decided, for the metrics' delays and workload."""
+    page, a report claimed and decided, for the metrics' delays and workload, and
+    a raid mode on the room Sport."""
     from django.contrib.auth import get_user_model
 
     from moderation import actions as moderation
     from moderation.models import Report
-    from rooms.models import Message
+    from rooms.models import Message, Room
     from tests.browser.site_pages import MEMBER, OTHER, STAFF
 
     users = get_user_model().objects
@@ -71,6 +74,12 @@ def _moderation_at_work(site: Site) -> None:
     moderation.do_claim_report(spam, actor=staff)
     moderation.do_dismiss_report(
         spam, actor=staff, reason="Une question sur le match, pas de la publicité."
+    )
+    moderation.do_start_raid_mode(
+        actor=staff,
+        reason="Vague d'arrivées de comptes récents.",
+        room=Room.objects.get(slug="sport"),
+        duration_minutes=120,
     )
 
 
@@ -110,6 +119,8 @@ def test_screenshots_of_the_main_pages(site, asgi_server, new_context, screensho
                 expect(page.locator("#composer-body")).to_be_enabled()
                 # Connected, so the header's live counts are in.
                 expect(page.locator("#chat-status")).to_have_text("Connecté")
+            if name == "raid-room":
+                expect(page.locator("#chat-status")).to_have_text("Connecté")
             if width == "360":
                 overflow = page.evaluate(
                     "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -118,7 +129,9 @@ def test_screenshots_of_the_main_pages(site, asgi_server, new_context, screensho
             # The room scrolls to its composer; the picture starts at the page's top.
             page.evaluate("window.scrollTo(0, 0)")
             target = screenshot_dir / f"{name}-{width}.png"
-            page.screenshot(path=str(target), full_page=name != "room" and name != "room-dark")
+            page.screenshot(
+                path=str(target), full_page=name not in {"room", "room-dark", "raid-room"}
+            )
             written.append(target)
             context.close()
     for target in written:
