@@ -36,6 +36,8 @@ SHOTS = [
     ("trust-level", "member", "/trust/", ("360",), "light"),
     # A room under its own raid mode: the banner in its header, the slow mode raised.
     ("raid-room", "member", "/rooms/sport/", ("360",), "light"),
+    # A room moderator (second factor verified) with the "Modérer" menu open.
+    ("room-moderator-menu", "room moderator", "/rooms/general/", ("1280",), "light"),
 ]
 
 
@@ -56,13 +58,14 @@ def site(transactional_db, asgi_server) -> Site:
 def _moderation_at_work(site: Site) -> None:
     """What the moderation pictures show: an urgent report waiting on the landing
     page, a report claimed and decided, for the metrics' delays and workload, and
-    a raid mode on the room Sport."""
+    a raid mode on the room Sport, and a moderator of the room Général."""
     from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from moderation import actions as moderation
     from moderation.models import Report
-    from rooms.models import Message, Room
-    from tests.browser.site_pages import MEMBER, OTHER, STAFF
+    from rooms.models import Message, Room, RoomMembership, RoomRole
+    from tests.browser.site_pages import MEMBER, OTHER, STAFF, make_verified_adult, session_of
 
     users = get_user_model().objects
     member, other, staff = (users.get(username=name) for name in (MEMBER, OTHER, STAFF))
@@ -81,6 +84,12 @@ def _moderation_at_work(site: Site) -> None:
         room=Room.objects.get(slug="sport"),
         duration_minutes=120,
     )
+    room_moderator = make_verified_adult("alix")
+    RoomMembership.objects.create(
+        room=Room.objects.get(slug=site.room_slug), user=room_moderator, role=RoomRole.MODERATOR
+    )
+    TOTPDevice.objects.create(user=room_moderator, name="default", confirmed=True)
+    site.ids["room_moderator_session"] = session_of(room_moderator, otp_verified=True)
 
 
 @pytest.fixture
@@ -93,7 +102,12 @@ def screenshot_dir(tmp_path) -> Path:
 
 
 def test_screenshots_of_the_main_pages(site, asgi_server, new_context, screenshot_dir):
-    sessions = {"anonymous": None, "member": site.member_session, "staff": site.staff_session}
+    sessions = {
+        "anonymous": None,
+        "member": site.member_session,
+        "staff": site.staff_session,
+        "room moderator": site.ids["room_moderator_session"],
+    }
     written = []
     for name, visitor, path, viewports, scheme in SHOTS:
         for width in viewports:
@@ -119,8 +133,11 @@ def test_screenshots_of_the_main_pages(site, asgi_server, new_context, screensho
                 expect(page.locator("#composer-body")).to_be_enabled()
                 # Connected, so the header's live counts are in.
                 expect(page.locator("#chat-status")).to_have_text("Connecté")
-            if name == "raid-room":
+            if name in {"raid-room", "room-moderator-menu"}:
                 expect(page.locator("#chat-status")).to_have_text("Connecté")
+            if name == "room-moderator-menu":
+                page.locator("#messages li .room-moderate-button").last.click()
+                expect(page.locator("#room-moderate-dialog .room-moderate-quote")).to_be_visible()
             if width == "360":
                 overflow = page.evaluate(
                     "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -130,7 +147,8 @@ def test_screenshots_of_the_main_pages(site, asgi_server, new_context, screensho
             page.evaluate("window.scrollTo(0, 0)")
             target = screenshot_dir / f"{name}-{width}.png"
             page.screenshot(
-                path=str(target), full_page=name not in {"room", "room-dark", "raid-room"}
+                path=str(target),
+                full_page=name not in {"room", "room-dark", "raid-room", "room-moderator-menu"},
             )
             written.append(target)
             context.close()
