@@ -2,7 +2,7 @@
 moderation/report.js (rooms' template includes it; rooms never imports moderation)."""
 
 from django import template
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
@@ -87,8 +87,14 @@ def raid_staff_banner(context):
     if user is None or not user.is_authenticated or not user.is_staff:
         return {"raids": []}
     raids = raid.active_raids()
+    if not raids:
+        return {"raids": []}
     rooms = {room.pk: room for room in Room.objects.filter(pk__in=[r.room_id for r in raids])}
+    try:
+        manage_url = reverse("admin:moderation_raidmode_changelist") + "?en_cours=1"
+    except NoReverseMatch:  # an admin site without the raid modes: the banner, no link
+        manage_url = None
     return {
         "raids": [(found, rooms.get(found.room_id)) for found in raids],
-        "manage_url": reverse("admin:moderation_raidmode_changelist") + "?en_cours=1",
+        "manage_url": manage_url,
     }
