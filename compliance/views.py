@@ -190,6 +190,22 @@ def retention_rows() -> list[RetentionRow]:
         ),
         RetentionRow(
             gettext_lazy(
+                "Notes des modérateurs sur votre compte (visibles de l'équipe seulement ; "
+                "communiquées sur demande d'accès, sauf pendant une enquête en cours)"
+            ),
+            _(
+                "%(duration)s après leur dernière modification, plus longtemps tant qu'un "
+                "signalement vous concernant ou un recours de votre part est ouvert"
+            )
+            % {"duration": duration_text(days["moderator_notes"])},
+            gettext_lazy(
+                "intérêt légitime : la cohérence des décisions de modération et la "
+                "sécurité des membres"
+            ),
+            key="moderator_notes",
+        ),
+        RetentionRow(
+            gettext_lazy(
                 "Copie des données remises à la justice sur réquisition (le paquet exporté)"
             ),
             _("%(duration)s après la réponse à la réquisition")

@@ -66,7 +66,12 @@ def test_the_export_holds_the_members_own_data(
 
     (entry,) = audit_entries(AuditEvent.GDPR_DATA_EXPORTED)
     assert entry.actor_id == member.pk and entry.target_id == str(member.pk)
-    assert entry.details == {"messages": 1, "connections": 2}
+    assert entry.details == {
+        "messages": 1,
+        "connections": 2,
+        "moderator_notes": 0,
+        "moderator_notes_withheld": 0,
+    }
 
 
 def test_unverified_members_may_export_too(client, make_user):

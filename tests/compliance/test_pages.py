@@ -65,6 +65,7 @@ def test_privacy_follows_the_compliance_retention_setting(client, settings):
         "moderation_records": 2 * 365 + 1,
         "sanctions": 3 * 365,
         "misuse_measures": 200,
+        "moderator_notes": 500,
         "backups": 14,
     }
     html = client.get("/privacy/").content.decode()
@@ -79,6 +80,7 @@ def test_privacy_follows_the_compliance_retention_setting(client, settings):
     assert any(text.startswith("731 jours après la clôture du dossier") for text in durations)
     assert any(text.startswith("3 ans après la fin de la sanction") for text in durations)
     assert any(text.startswith("200 jours après la fin de la mesure") for text in durations)
+    assert any(text.startswith("500 jours après leur dernière modification") for text in durations)
     assert any(text.startswith("14 jours après la sauvegarde") for text in durations)
     # Nothing left of the defaults.
     assert not [text for text in durations if "1 an " in text or "30 jours" in text]

@@ -43,6 +43,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 def _table_owners() -> dict[str, str]:
     owners = {}
     for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy:  # a proxy's table is its concrete model's (moderation's CaseFile)
+            continue
         label = model._meta.app_label
         owners[model._meta.db_table] = OWNER_OF_LABEL.get(label, label)
     return owners
