@@ -281,12 +281,10 @@ class ReportAdmin(ReportConsoleViewsMixin, BulkActionMixin, admin.ModelAdmin):
         "deadline_display",
         "category",
         "target",
-        "reporter_count",
-        "reporter_weight_display",
+        "reporters",
         "status",
         "claimed_by",
         "source",
-        "is_trusted_flagger",
         "created",
     )
     list_display_links = ("category",)
@@ -323,10 +321,22 @@ class ReportAdmin(ReportConsoleViewsMixin, BulkActionMixin, admin.ModelAdmin):
             '<span class="severity-{}">{}</span>', report.severity, report.get_severity_display()
         )
 
-    @admin.display(description=gettext_lazy("fiabilité"), ordering="reporter_weight")
-    def reporter_weight_display(self, report):
-        # The reporters' summed precision (moderation/reputation.py).
-        return f"{report.reporter_weight:.2f}"
+    # One column for who reported: how many, their summed precision (moderation/reputation.py)
+    # and a trusted flagger's mark; three columns would not fit 1280 px beside the excerpt.
+    @admin.display(description=gettext_lazy("signalements"), ordering="reporter_weight")
+    def reporters(self, report):
+        trusted = (
+            format_html('<br><span class="report-trusted">{}</span>', _("signaleur de confiance"))
+            if report.is_trusted_flagger
+            else ""
+        )
+        return format_html(
+            '{}<br><span class="report-weight">{} {}</span>{}',
+            report.reporter_count,
+            _("fiabilité"),
+            f"{report.reporter_weight:.2f}",
+            trusted,
+        )
 
     @admin.display(description=gettext_lazy("cible"))
     def target(self, report):

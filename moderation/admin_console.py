@@ -58,10 +58,11 @@ class ReportConsoleViewsMixin:
             "threads": threads,
             "may_write": report.is_open and holder,
             "thread_form": ThreadMessageForm(),
-            "reassign_form": ReassignForm(candidates=reassign_candidates(report))
+            # Prefixed: the report page holds the decision form's `reason` too (one id each).
+            "reassign_form": ReassignForm(prefix="reassign", candidates=reassign_candidates(report))
             if report.is_open
             else None,
-            "escalate_form": EscalateForm() if report.is_open else None,
+            "escalate_form": EscalateForm(prefix="refer") if report.is_open else None,
             "may_release": report.is_open and report.claimed_by_id is not None,
         }
 
@@ -98,7 +99,7 @@ class ReportConsoleViewsMixin:
 
     def reassign_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         report = self._console_post(request, pk)
-        form = ReassignForm(request.POST, candidates=reassign_candidates(report))
+        form = ReassignForm(request.POST, prefix="reassign", candidates=reassign_candidates(report))
         if not form.is_valid():
             messages.error(request, _("Choisissez à qui confier le signalement."))
             return self._back(pk)
@@ -114,7 +115,7 @@ class ReportConsoleViewsMixin:
 
     def refer_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         report = self._console_post(request, pk)
-        form = EscalateForm(request.POST)
+        form = EscalateForm(request.POST, prefix="refer")
         if not form.is_valid():
             messages.error(request, _("Choisissez à qui transmettre, et dites pourquoi."))
             return self._back(pk)

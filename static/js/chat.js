@@ -7,12 +7,10 @@
  * lost between server processes is repaired instead of lost. The socket
  * resumes with ?after=<confirmedId> (what it sends twice is shown once).
  *
- * Nothing typed is lost: a message shows as pending until the server echoes
- * it, as failed (with a retry button) after a refusal or a timeout. Until the
- * echo it stays in the outbox, kept in localStorage per room and account, so
- * that it survives a reconnect and a page reload and is sent again with the
- * same client_id, which the server stores once. The socket reconnects after a
- * drop or a 4500, never after a refusal (4401, 4403, 4404, 4429).
+ * Nothing typed is lost: a message is pending until its echo, failed (retry
+ * button) after a refusal or a timeout, and kept in the outbox (localStorage)
+ * through reconnects and reloads, sent again with the same client_id. The
+ * socket reconnects after a drop or a 4500, never after a refusal (44xx).
  * Protocol: docs/protocol.md.
  *
  * Also: times in the reader's language (inbox.js), the "new messages" divider

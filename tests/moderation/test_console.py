@@ -237,13 +237,13 @@ def test_the_report_page_offers_the_moves_and_they_work(
     assert "Une &lt;i&gt;question&lt;/i&gt;" in body
     client.post(
         f"/admin/moderation/report/{report.pk}/reassign/",
-        {"to_user": other_moderator.pk, "reason": ""},
+        {"reassign-to_user": other_moderator.pk, "reassign-reason": ""},
     )
     report.refresh_from_db()
     assert report.claimed_by == other_moderator
     grant_looks(staff_client(other_moderator), "moderation.report").post(
         f"/admin/moderation/report/{report.pk}/refer/",
-        {"tier": "senior", "reason": "Au-dessus de moi."},
+        {"refer-tier": "senior", "refer-reason": "Au-dessus de moi."},
     )
     report.refresh_from_db()
     assert report.escalated_to == "senior" and report.claimed_by is None
