@@ -533,6 +533,8 @@ def _lift(sanction, actor, reason, via=None):
 
 
 class ActiveFilter(admin.SimpleListFilter):
+    """In force or not, by the model's own `active()` (sanctions, raid modes)."""
+
     title = gettext_lazy("en vigueur")
     parameter_name = "en_vigueur"
 
@@ -540,7 +542,7 @@ class ActiveFilter(admin.SimpleListFilter):
         return [("1", _("oui")), ("0", _("non"))]
 
     def queryset(self, request, queryset):
-        active = Sanction.objects.active().values("pk")
+        active = queryset.model.objects.active().values("pk")
         if self.value() == "1":
             return queryset.filter(pk__in=active)
         if self.value() == "0":
@@ -1150,20 +1152,9 @@ def _end_raid(raid, actor, reason, via=None):
     actions.do_end_raid_mode(raid, actor=actor, reason=reason)
 
 
-class RaidActiveFilter(admin.SimpleListFilter):
+class RaidActiveFilter(ActiveFilter):
     title = gettext_lazy("en cours")
     parameter_name = "en_cours"
-
-    def lookups(self, request, model_admin):
-        return [("1", _("oui")), ("0", _("non"))]
-
-    def queryset(self, request, queryset):
-        active = RaidMode.objects.active().values("pk")
-        if self.value() == "1":
-            return queryset.filter(pk__in=active)
-        if self.value() == "0":
-            return queryset.exclude(pk__in=active)
-        return queryset
 
 
 @admin.register(RaidMode)
