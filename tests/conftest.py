@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 import os
+import threading
 import uuid
 
 import pytest
@@ -145,6 +146,57 @@ def _audit_trail_flushable(request):
     with guards.suspended(connection):
         AuditEntry.objects.all().delete()
     ChainHead.objects.all().delete()
+
+
+def _give_back_on_every_worker(executor, workers: int) -> None:
+    """Runs `connections.close_all()` once on each of the executor's threads
+    (the barrier keeps a thread from taking two turns)."""
+    from django.db import connections
+
+    barrier = threading.Barrier(workers)
+
+    def give_back() -> None:
+        connections.close_all()
+        barrier.wait(timeout=10)
+
+    for future in [executor.submit(give_back) for _ in range(workers)]:
+        future.result(timeout=15)
+
+
+@pytest.fixture(autouse=True)
+def _pooled_connections_given_back():
+    """After each test, the threads that outlive it give their pooled
+    connections back, and a test whose threads kept more is stopped there.
+
+    Channels' test communicator turns `database_sync_to_async`'s closing of
+    connections into a no-op while it waits on a consumer, so the post threads
+    (rooms.consumers) and asgiref's thread for synchronous code keep the
+    connection each took from psycopg's pool. Held across tests they add up,
+    and a connection whose thread ends is never returned: once the pool's
+    `DATABASE_POOL_MAX_SIZE` are out, every later test fails after 10 s
+    waiting for one (tests/threads.py gives short-lived threads theirs back).
+    """
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    from rooms import consumers
+
+    if consumers._post_executor is not None:
+        _give_back_on_every_worker(consumers._post_executor, consumers._post_executor._max_workers)
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=15)
+    pool = getattr(type(connections["default"]), "_connection_pools", {}).get("default")
+    if pool is None:
+        return  # SQLite, or PostgreSQL without the pool
+    stats = pool.get_stats()
+    held_here = 1 if connections["default"].connection is not None else 0
+    held_elsewhere = stats["pool_size"] - stats["pool_available"] - held_here
+    if held_elsewhere >= stats["pool_max"] // 2:
+        pytest.fail(
+            f"{held_elsewhere} of the pool's {stats['pool_max']} connections are still held "
+            "by other threads after this test: a thread used the database without closing "
+            "its connection (run it with tests.threads.in_thread)"
+        )
 
 
 STAFF_PASSWORD = "staff-password-for-tests-9f3"

@@ -3,13 +3,13 @@
 import email
 import email.policy
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from tests.browser.conftest import csp_violations
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,8 +79,5 @@ def test_under_18_is_refused_in_the_browser(asgi_server, new_context):
     assert page.get_by_text("réservé aux adultes").is_visible()
     assert asgi_server.mails() == []
     # Playwright's sync API runs an event loop here: query the ORM from a thread.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        exists = pool.submit(
-            lambda: get_user_model().objects.filter(username="jeune").exists()
-        ).result()
+    exists = in_thread(lambda: get_user_model().objects.filter(username="jeune").exists())
     assert not exists

@@ -4,13 +4,13 @@ its "Prendre en charge" button claims it over the socket (docs/moderation.md,
 "La console en direct")."""
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.site_pages import ROOM_SLUG, Site, populate_site
 from tests.moderation.test_console_live import post_json
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,8 +53,7 @@ def test_an_urgent_report_reaches_the_landing_page_and_is_claimed_there(
     urgent_before = int(page.locator('.moderation-badge [data-count="urgent"]').inner_text())
 
     # Playwright's loop runs in this thread: the database is asked from another one.
-    with ThreadPoolExecutor(1) as thread:
-        message = thread.submit(reported_message).result()
+    message = in_thread(reported_message)
     status, body = post_json(
         asgi_server,
         "/api/reports/",
@@ -74,6 +73,5 @@ def test_an_urgent_report_reaches_the_landing_page_and_is_claimed_there(
     line.locator(".console-claim").click()
     claimed = page.locator(".console-feed li", has_text="pris en charge").first
     expect(claimed).to_contain_text(f"#{body['id']}")
-    with ThreadPoolExecutor(1) as thread:
-        status = thread.submit(lambda: Report.objects.get(pk=body["id"]).status).result()
+    status = in_thread(lambda: Report.objects.get(pk=body["id"]).status)
     assert status == ReportStatus.CLAIMED

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.axe import blocking, describe, run_axe
 from tests.browser.conftest import csp_violations
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -206,10 +207,7 @@ def test_reply_jumps_to_an_original_not_loaded_yet_and_the_pill_brings_back(
         return original.pk
 
     # Outside Playwright's event loop, where Django allows a synchronous query.
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as thread:
-        original_id = thread.submit(setup).result()
+    original_id = in_thread(setup)
 
     viewport = VIEWPORTS[size]
     alice = open_as(new_context, asgi_server, sessions["alice"], viewport)

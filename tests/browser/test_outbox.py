@@ -8,13 +8,13 @@ failed with a retry button, which sends it once allowed.
 
 import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
 
 from rooms import policy_cache
 from tests.browser.test_rooms import Person, bodies, connected, open_as, send
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,13 +36,6 @@ def people(transactional_db, make_user, asgi_server) -> dict[str, Person]:
         client.force_login(make_user(name))
         result[name] = Person(name, client.cookies[settings.SESSION_COOKIE_NAME].value)
     return result
-
-
-def in_thread(function, *args):
-    """Runs a database call outside Playwright's event loop (Django refuses
-    synchronous queries inside it)."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(function, *args).result()
 
 
 def stored(body: str) -> int:

@@ -30,6 +30,7 @@ from playwright.sync_api import expect
 
 from tests.browser.axe import blocking, describe, run_axe
 from tests.browser.conftest import csp_violations
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -263,24 +264,17 @@ def test_a_mute_shows_live_then_the_composer_comes_back(setup, asgi_server, new_
 def lift_all_sanctions_of(username: str) -> None:
     """A moderator lifts the measure while the reader's socket is down: no frame can
     reach it (run outside Playwright's event loop)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connections
 
     def run():
         from accounts.models import User
         from moderation.actions import do_lift_sanction
         from moderation.models import Sanction
 
-        try:
-            staff = User.objects.filter(is_staff=True).first()
-            for found in Sanction.objects.active().filter(user__username=username):
-                do_lift_sanction(found, actor=staff, reason="Levée pendant la coupure.")
-        finally:
-            connections.close_all()
+        staff = User.objects.filter(is_staff=True).first()
+        for found in Sanction.objects.active().filter(user__username=username):
+            do_lift_sanction(found, actor=staff, reason="Levée pendant la coupure.")
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(run).result()
+    in_thread(run)
 
 
 def test_a_mute_lifted_while_the_socket_was_down_is_gone_after_the_reconnect(

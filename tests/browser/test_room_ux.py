@@ -13,17 +13,16 @@ checks of the database afterwards run in a thread of their own (`in_thread`).
 """
 
 import datetime
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 from playwright.sync_api import expect
 
 from tests.browser.conftest import csp_violations
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,21 +49,6 @@ def session_of(user) -> str:
     client = Client()
     client.force_login(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-def in_thread(function):
-    """Runs a database check outside Playwright's event loop, then closes the
-    thread's connection (an open one would keep the test database from being
-    dropped)."""
-
-    def run():
-        try:
-            return function()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from tests.browser.conftest import csp_violations
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -172,8 +173,6 @@ def test_a_message_whose_notification_was_lost_is_repaired_from_the_history(
 ):
     """The layer is a notifier, the database the truth: a message stored without
     its live frame (a notification lost between processes) still shows up."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from django.contrib.auth import get_user_model
 
     from rooms.models import Message, Room
@@ -190,8 +189,7 @@ def test_a_message_whose_notification_was_lost_is_repaired_from_the_history(
         Message.objects.create(room=room, author=bob_user, body="parti sans prévenir")
 
     # Outside Playwright's event loop, where Django allows a synchronous query.
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(store_silently).result()
+    in_thread(store_silently)
     send(bob, "et celui-ci arrive en direct")
     expect(bodies(alice)).to_have_text(
         ["parti sans prévenir", "et celui-ci arrive en direct"], timeout=15_000
