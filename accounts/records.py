@@ -11,6 +11,7 @@ import ipaddress
 import logging
 from dataclasses import dataclass
 
+from django.db import connection
 from django.http import HttpRequest
 
 from accounts.app_settings import app_settings
@@ -94,9 +95,32 @@ def client_address(scope_or_request) -> Address:
 def record_connection(user, kind: ConnectionKind, *, ip_address: str | None, port: int | None):
     """Stores one record. Called by the login/logout/sign-up hooks and by the
     rooms consumer on every accepted WebSocket connection."""
-    return ConnectionRecord.objects.create(
+    record = ConnectionRecord(
         user=user, kind=kind, ip_address=_valid_ip(ip_address), port=_valid_port(port)
     )
+    # One plain INSERT ... RETURNING (PostgreSQL and SQLite alike): every socket
+    # open writes one, and the ORM's save cost several times the statement.
+    # No model signal listens to these records.
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        table = ConnectionRecord._meta.db_table
+        sql = (
+            f"INSERT INTO {table} (user_id, kind, ip_address, port, created)"  # noqa: S608
+            " VALUES (%s, %s, %s, %s, %s) RETURNING id"
+        )
+        cursor.execute(
+            sql,
+            [
+                user.pk,
+                str(kind),
+                ops.adapt_ipaddressfield_value(record.ip_address),
+                record.port,
+                ops.adapt_datetimefield_value(record.created),
+            ],
+        )
+        record.pk = cursor.fetchone()[0]
+    record._state.adding = False
+    return record
 
 
 @dataclass(frozen=True)

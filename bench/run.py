@@ -139,7 +139,9 @@ def real_app_env(settings: Settings, port: int | None = None) -> dict:
         "DJANGO_SETTINGS_MODULE": "chatsite.settings",
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis_url,
-        "REDIS_PREFIX": "bench",
+        # Redis pub/sub channels ignore the database number: two benches on one
+        # Redis (two checkouts) need their own prefix, or they hear each other.
+        "REDIS_PREFIX": os.environ.get("BENCH_REDIS_PREFIX", "bench"),
         "MESSAGE_RATE_LIMIT": "off",
         "ACCOUNT_RATE_LIMITS": "off",
         "DEBUG": "0",

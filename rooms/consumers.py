@@ -188,12 +188,12 @@ def _check_access(user_id, slug: str, session_key: str | None, scope=None):
     verdict = policy.account_verdict(user)
     if not verdict:
         return None, user, verdict
-    room = _first(Room.objects.filter(slug=slug))
+    room = queries.room_by_slug(slug)
     if room is None:
         return None, user, policy.refuse_join(CloseCode.NOT_FOUND, _("Ce salon n'existe pas."))
     if room.is_archived and not has_staff_powers(user):
         return None, user, policy.refuse_join(CloseCode.NOT_FOUND, _("Ce salon est archivé."))
-    return room, user, policy.can_join(user, room)
+    return room, user, policy.can_join(user, room, account_checked=True)
 
 
 def _recheck_access(user_id, slug: str, session_key: str | None, last=None):
@@ -243,26 +243,31 @@ def _session_key(scope) -> str | None:
     return getattr(session, "session_key", None) if session is not None else None
 
 
-def _enter_room(room: Room, user, channel_name: str, scope) -> tuple[Carrier, dict | None, dict]:
+def _enter_room(
+    room: Room, user, channel_name: str, scope
+) -> tuple[Carrier, dict | None, dict, list[tuple[str, dict]]]:
     """Records the connection (décret 2021-1362) and the presence. Returns the
     carrier that the socket's writes name in their content operations, the
     presence frame for this socket alone when the room's online set did not
-    change (no broadcast will bring it: a second tab), and the restriction."""
+    change (no broadcast will bring it: a second tab), the restriction, and the
+    group events the committed entry owes (the presence broadcast), for the
+    socket to send from its event loop (`notify.collected`, as a post's)."""
     ip_address, port = client_address(scope)
     record = record_connection(user, ConnectionKind.WEBSOCKET, ip_address=ip_address, port=port)
-    before = queries.online_usernames(room)
-    after = actions.do_enter_room(room, channel_name, actor=user)
+    # The sets and the count come from the entry itself, read under the room's lock.
+    with notify.collected() as events:
+        entered = actions.do_enter_room_counted(room, channel_name, actor=user)
     presence_frame = None
     # Above PRESENCE_LIST_MAX the room is told only who came (presence.delta):
     # this socket gets the whole list it starts from, here.
-    if after == before or len(after) > app_settings.PRESENCE_LIST_MAX:
+    if entered.after == entered.before or len(entered.after) > app_settings.PRESENCE_LIST_MAX:
         presence_frame = {
             "type": ServerEvent.PRESENCE,
-            "users": after,
-            "members": queries.member_count(room),
+            "users": entered.after,
+            "members": entered.members,
         }
     restricted = restriction_frame(_restriction(user, room))
-    return socket_carrier(record, scope), presence_frame, restricted
+    return socket_carrier(record, scope), presence_frame, restricted, events
 
 
 def _backfill_chunk(room: Room, after: int) -> list[dict]:
@@ -349,9 +354,11 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         await self.accept()
         self.checked_at = time.monotonic()
         self.restriction_timer: asyncio.Task | None = None
-        self.carrier, presence_frame, restricted = await database_sync_to_async(_enter_room)(
+        entered = await database_sync_to_async(_enter_room)(
             room, self.user, self.channel_name, self.scope
         )
+        self.carrier, presence_frame, restricted, events = entered
+        await notify.publish(self.channel_layer, events)
         presence.track(self.channel_name)
         self.room = room
         if restricted["measure"] is not None:
@@ -555,10 +562,13 @@ class RoomConsumer(ConversationFrames, AsyncJsonWebsocketConsumer):
         if getattr(self, "room", None) is not None:
             presence.untrack(self.channel_name)
             room, self.room = self.room, None
-            await database_sync_to_async(self._leave)(room)
+            events = await database_sync_to_async(self._leave)(room)
+            await notify.publish(self.channel_layer, events)
 
-    def _leave(self, room: Room) -> None:
-        actions.do_leave_room(room, self.channel_name, actor=self.user)
+    def _leave(self, room: Room) -> list[tuple[str, dict]]:
+        with notify.collected() as events:
+            actions.do_leave_room(room, self.channel_name, actor=self.user)
+        return events
 
     async def dispatch(self, message) -> None:
         """Channels' dispatch without its `aclose_old_connections()` hop to the

@@ -221,14 +221,17 @@ def membership(user, room: Room) -> RoomMembership | None:
     return RoomMembership.objects.filter(room=room, user=user).first()
 
 
-def can_read(user, room: Room) -> Verdict:
+def can_read(user, room: Room, *, account_checked: bool = False) -> Verdict:
     """May the user see this room and its messages (page, history API, socket)?
 
     The registered checks count here too: a ban or a kick covering the room
-    refuses its page and its history as it refuses its socket."""
-    verdict = account_verdict(user)
-    if not verdict:
-        return verdict
+    refuses its page and its history as it refuses its socket.
+    `account_checked`: the caller has just had `account_verdict` allow the
+    account (a room socket's check does, before it looks for the room)."""
+    if not account_checked:
+        verdict = account_verdict(user)
+        if not verdict:
+            return verdict
     if room.kind == RoomKind.PUBLIC:
         if room.is_archived and not has_staff_powers(user):
             return refuse_join(CloseCode.NOT_FOUND, _("Ce salon n'existe pas."))
@@ -252,12 +255,12 @@ def registered_join_verdict(user, room: Room) -> Verdict:
     return ALLOWED
 
 
-def can_join(user, room: Room) -> Verdict:
+def can_join(user, room: Room, *, account_checked: bool = False) -> Verdict:
     """May the user open a live socket in this room? When they may read it (a
     ban refuses with 4403), except a direct room closed by a block either way:
     readable history, no live socket, and the same words for both sides, so
     that the blocked person is not told who did what."""
-    verdict = can_read(user, room)
+    verdict = can_read(user, room, account_checked=account_checked)
     if verdict and room.is_direct:
         partner = direct_partner(room, user)
         if partner is not None and is_blocked_between(user, partner):

@@ -660,6 +660,14 @@ def pending_invitations(user):
     ).select_related("room", "invited_by")
 
 
+def room_by_slug(slug: str) -> Room | None:
+    """The room with this slug, or None: a plain statement (a socket asks on
+    every open and full re-check; the ORM's query building cost more than the
+    round trip)."""
+    sql = f"SELECT * FROM {Room._meta.db_table} WHERE slug = %s"  # noqa: S608 - the model's table
+    return next(iter(Room.objects.raw(sql, [slug])), None)
+
+
 def member_count(room: Room) -> int:
     """As `with_counts` counts them, so that the page's live counts agree with it."""
     return RoomMembership.objects.filter(room=room).count()

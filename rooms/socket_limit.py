@@ -11,7 +11,8 @@ import asyncio
 import logging
 
 from asgiref.sync import sync_to_async
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.signals import setting_changed
 
 from rooms.app_settings import app_settings
 
@@ -23,6 +24,29 @@ SLOT_TTL_SECONDS = 3 * SLOT_REFRESH_SECONDS
 # channel name -> slot key, for the sockets of this process.
 _local_slots: dict[str, str] = {}
 _refreshers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+
+
+# One cache object for the process. `django.core.cache.cache` is one per
+# thread and async context: each socket's claim made its own, and with it a new
+# Redis connection (a TCP connect and handshake per socket open). Django's Redis
+# and local-memory backends are thread-safe (a pool; a lock).
+_cache = None
+
+
+def _slots():
+    global _cache
+    if _cache is None:
+        _cache = caches.create_connection(DEFAULT_CACHE_ALIAS)
+    return _cache
+
+
+def _forget_cache(*, setting, **kwargs) -> None:
+    global _cache
+    if setting == "CACHES":
+        _cache = None
+
+
+setting_changed.connect(_forget_cache, dispatch_uid="rooms.socket_limit.cache")
 
 
 def max_sockets_per_user() -> int:
@@ -39,10 +63,10 @@ def claim_slot(user_id: int, channel_name: str) -> bool:
     if cap <= 0:
         return True  # no cap
     keys = _slot_keys(user_id, cap)
-    taken = cache.get_many(keys)
+    taken = _slots().get_many(keys)
     for key in keys:
         # add() is atomic: two sockets racing for one free slot cannot both get it.
-        if key not in taken and cache.add(key, channel_name, timeout=SLOT_TTL_SECONDS):
+        if key not in taken and _slots().add(key, channel_name, timeout=SLOT_TTL_SECONDS):
             _local_slots[channel_name] = key
             return True
     return False
@@ -51,18 +75,18 @@ def claim_slot(user_id: int, channel_name: str) -> bool:
 def release_slot(channel_name: str) -> None:
     key = _local_slots.pop(channel_name, None)
     # Only our own: an expired slot may already belong to another socket.
-    if key is not None and cache.get(key) == channel_name:
-        cache.delete(key)
+    if key is not None and _slots().get(key) == channel_name:
+        _slots().delete(key)
 
 
 def refresh_slots() -> int:
     refreshed = 0
     for channel_name, key in list(_local_slots.items()):
-        if cache.touch(key, SLOT_TTL_SECONDS):
+        if _slots().touch(key, SLOT_TTL_SECONDS):
             refreshed += 1
         else:
             # Expired (this process stalled for minutes): take it again if free.
-            cache.add(key, channel_name, timeout=SLOT_TTL_SECONDS)
+            _slots().add(key, channel_name, timeout=SLOT_TTL_SECONDS)
     return refreshed
 
 

@@ -50,6 +50,7 @@ from rooms.actions.notifications import (
 )
 from rooms.actions.presence import (
     do_enter_room,
+    do_enter_room_counted,
     do_leave_room,
 )
 from rooms.actions.presence_intervals import (
@@ -89,6 +90,7 @@ __all__ = [
     "do_delete_own_message",
     "do_edit_message",
     "do_enter_room",
+    "do_enter_room_counted",
     "do_forget_content_operations",
     "do_forget_deleted_message_texts",
     "do_forget_deleted_messages",

@@ -12,7 +12,7 @@ it so at once (rooms/queries.py `interval_end`), and the refresh's sweep writes 
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 
 from audit.events import AuditEvent
@@ -26,28 +26,55 @@ def merge_gap() -> timedelta:
     return timedelta(seconds=max(0, app_settings.PRESENCE_MERGE_GAP_SECONDS))
 
 
-def open_presence_interval(room: Room, user, now: datetime) -> None:
+# `latest` not given: open_presence_interval reads it.
+_UNREAD = object()
+
+
+def open_presence_interval(room: Room, user, now: datetime, *, latest=_UNREAD) -> None:
     """The person's first socket in the room opened: extends their latest interval
     if it ended less than the merge gap ago (a reconnect), else starts one.
+    `latest`: that interval's (id, ended_at, seen_at), or None when they have
+    none, if the caller read it already under the same lock.
 
     Called under the room's row lock (do_enter_room), so two first sockets of
     the same person cannot both start one."""
-    latest = (
-        PresenceInterval.objects.filter(room=room, user=user)
-        .order_by("-started_at")
-        .only("pk", "ended_at", "seen_at")
-        .first()
-    )
+    if latest is _UNREAD:
+        latest = (
+            PresenceInterval.objects.filter(room=room, user=user)
+            .order_by("-started_at")
+            .values_list("pk", "ended_at", "seen_at")
+            .first()
+        )
     if latest is not None:
-        dead = latest.ended_at is None and latest.seen_at < presence_deadline()
+        latest_id, ended_at, seen_at = latest
+        dead = ended_at is None and seen_at < presence_deadline()
         # An open interval nobody closed: its process died at its last refresh.
-        end = latest.seen_at if dead else latest.ended_at
+        end = seen_at if dead else ended_at
         if end is None or now - end <= merge_gap():
-            PresenceInterval.objects.filter(pk=latest.pk).update(ended_at=None, seen_at=now)
+            _write(_REOPEN, now, latest_id)
             return
         if dead:
-            PresenceInterval.objects.filter(pk=latest.pk).update(ended_at=F("seen_at"))
-    PresenceInterval.objects.create(room=room, user=user, started_at=now, seen_at=now)
+            _write(_END_AT_LAST_SIGN, latest_id)
+    _write(_START, room.pk, user.pk, now, now)
+
+
+# The model's own table name; values as parameters.
+_INTERVALS = PresenceInterval._meta.db_table
+_REOPEN = f"UPDATE {_INTERVALS} SET ended_at = NULL, seen_at = %s WHERE id = %s"  # noqa: S608
+_END_AT_LAST_SIGN = f"UPDATE {_INTERVALS} SET ended_at = seen_at WHERE id = %s"  # noqa: S608
+_START = (
+    f"INSERT INTO {_INTERVALS} (room_id, user_id, started_at, ended_at, seen_at)"  # noqa: S608
+    " VALUES (%s, %s, %s, NULL, %s)"
+)
+
+
+def _write(sql: str, *values) -> None:
+    """One plain statement (PostgreSQL and SQLite alike): a socket's first
+    opening writes one, and the ORM's update or save cost several times it.
+    No model signal listens to intervals."""
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(v) if isinstance(v, datetime) else v for v in values])
 
 
 def close_presence_interval(room: Room, user, now: datetime) -> None:
