@@ -326,6 +326,11 @@ if "TRUST_DIRECT_CONVERSATIONS_PER_HOUR" in os.environ:
     TRUST_DIRECT_CONVERSATIONS_PER_HOUR = [
         int(number) for number in os.environ["TRUST_DIRECT_CONVERSATIONS_PER_HOUR"].split(",")
     ]
+# Room moderators' mute and kick durations, in minutes, comma separated.
+if "ROOM_MODERATOR_DURATIONS" in os.environ:
+    ROOM_MODERATOR_DURATIONS = [
+        int(minutes) for minutes in os.environ["ROOM_MODERATOR_DURATIONS"].split(",")
+    ]
 # --- Moderation: raid mode (moderation/app_settings.py, docs/configuration.md) ---
 for _name in (
     "RAID_MODE_DURATION_MINUTES",

@@ -3,8 +3,8 @@ channel layer, no DATABASE_URL and no REDIS_URL, served by a real daphne.
 
 Tests use it black-box: a fresh database file migrated by `manage.py migrate`
 (once per session, then copied), accounts made by running this module in that
-environment (`python -m tests.embedded USERS ROOM`), which prints their session
-cookies as JSON.
+environment (`python -m tests.embedded USERS ROOM [MODERATOR]`), which prints their
+session cookies as JSON.
 """
 
 import json
@@ -59,11 +59,21 @@ def copy_database(template: Path, var_dir: Path) -> None:
     shutil.copy(template, var_dir / DATABASE_FILE)
 
 
-def make_accounts(var_dir: Path, users: int, room: str) -> dict[str, str]:
+def make_accounts(
+    var_dir: Path, users: int, room: str, *, moderator: str | None = None
+) -> dict[str, str]:
     """Makes `users` verified adults and a public room `room` in the embedded
-    database; returns username -> session cookie value."""
+    database; returns username -> session cookie value. `moderator` (one of them)
+    is made a moderator of the room, with a TOTP device its session has passed."""
     result = subprocess.run(
-        [sys.executable, "-m", "tests.embedded", str(users), room],
+        [
+            sys.executable,
+            "-m",
+            "tests.embedded",
+            str(users),
+            room,
+            *([moderator] if moderator else []),
+        ],
         cwd=ROOT,
         env=embedded_env(var_dir),
         check=True,
@@ -78,7 +88,7 @@ def start_embedded(var_dir: Path, log_path: Path, **extra: str) -> DaphneProcess
     return start_daphne(embedded_env(var_dir, **extra), log_path)
 
 
-def _setup(users: int, room: str) -> dict[str, str]:
+def _setup(users: int, room: str, moderator: str | None = None) -> dict[str, str]:
     import datetime
 
     import django
@@ -94,7 +104,7 @@ def _setup(users: int, room: str) -> dict[str, str]:
     from rooms import actions
     from rooms.models import RoomKind
 
-    actions.do_create_room(actor=None, kind=RoomKind.PUBLIC, slug=room, name=room)
+    public_room = actions.do_create_room(actor=None, kind=RoomKind.PUBLIC, slug=room, name=room)
     cookies = {}
     for number in range(users):
         username = f"person{number}"
@@ -109,9 +119,25 @@ def _setup(users: int, room: str) -> dict[str, str]:
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
         client = Client()
         client.force_login(user)
+        if username == moderator:
+            _make_room_moderator(public_room, user, client.session)
         cookies[username] = client.cookies[settings.SESSION_COOKIE_NAME].value
     return cookies
 
 
+def _make_room_moderator(room, user, session) -> None:
+    """As tests/browser/test_room_moderators.py: the role, a confirmed TOTP device,
+    and the session marked as having passed it (what /accounts/otp/ does)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from rooms.models import RoomMembership, RoomRole
+
+    RoomMembership.objects.create(room=room, user=user, role=RoomRole.MODERATOR)
+    device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 if __name__ == "__main__":
-    print(json.dumps(_setup(int(sys.argv[1]), sys.argv[2])))
+    print(json.dumps(_setup(int(sys.argv[1]), sys.argv[2], *sys.argv[3:4])))

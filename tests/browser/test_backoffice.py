@@ -1,12 +1,21 @@
 """The moderators' back office in a browser: the queue fits a 1280 px screen without
 sideways scrolling or clipped columns (and stays usable at 360 px), the landing page
-shows the queue, in light and dark."""
+shows the queue, in light and dark; the case file and the moderation measures pass
+axe-core's WCAG 2.2 AA rules at both widths, in both schemes."""
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.browser.site_pages import OTHER, ROOM_SLUG, Site, make_verified_adult, populate_site
+from tests.browser.axe import describe, run_axe
+from tests.browser.site_pages import (
+    OTHER,
+    ROOM_SLUG,
+    STAFF,
+    Site,
+    make_verified_adult,
+    populate_site,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -98,3 +107,75 @@ def test_the_landing_page_shows_the_queue_first(site, asgi_server, new_context):
     assert LONG_NAME not in landing.inner_text()
     page.set_viewport_size({"width": 360, "height": 780})
     assert page.evaluate(OVERFLOW)["page"] <= 0
+
+
+@pytest.fixture
+def case_file(site) -> dict:
+    """A full timeline for the long-named author (fifteen reports against them, a
+    moderator's note, a mute with its statement, an appeal), and measures to draw:
+    one report decided, one claimed and held. The staff session has stated its
+    reason for this case file (a look of its own, audit/looks.py) and for the rest."""
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+
+    from moderation import actions as moderation
+    from moderation.models import Report, StatementOfReasons
+    from tests.conftest import grant_looks, staff_client
+
+    users = get_user_model().objects
+    author, staff = users.get(username=LONG_NAME), users.get(username=STAFF)
+    moderation.do_add_moderator_note(
+        author, "Quinze signalements en une soirée : à surveiller de près.", actor=staff
+    )
+    moderation.do_issue_sanction(
+        author, actor=staff, kind="mute", duration_minutes=60, reason="Messages répétés."
+    )
+    statement = StatementOfReasons.objects.filter(user=author).latest("created")
+    moderation.do_file_appeal(statement, actor=author, text="Je ne faisais que discuter.")
+    first, second = Report.objects.filter(target_user=author).order_by("pk")[:2]
+    moderation.do_claim_report(first, actor=staff)
+    moderation.do_dismiss_report(first, actor=staff, reason="Une discussion vive, sans plus.")
+    moderation.do_claim_report(second, actor=staff)
+    client = staff_client(staff, otp_verified=True)
+    models = [model._meta.label_lower for model in admin.site._registry]
+    grant_looks(client, *models, ("moderation.casefile", author.pk), seconds=3600)
+    return {
+        "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "path": f"/admin/moderation/casefile/{author.pk}/change/",
+    }
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_case_file_and_the_measures_pass_axe(
+    case_file, asgi_server, new_context, width, scheme
+):
+    context = new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": case_file["session"],
+                "url": asgi_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    failures = []
+    for label, path, shown in [
+        ("case file", case_file["path"], "à surveiller de près"),
+        ("measures", "/admin/moderation/report/metrics/", STAFF),  # the workload names them
+    ]:
+        response = page.goto(asgi_server.url + path)
+        assert response is not None and response.status == 200, (path, response and response.status)
+        assert page.url == asgi_server.url + path  # the page itself, not a reason form
+        expect(page.locator("#content")).to_contain_text(shown)
+        found = run_axe(page)
+        if found:
+            failures.append(describe(found, where=f"{label} {path}: "))
+        # What axe cannot see, WCAG's reflow: nothing past a 360 px screen.
+        overflow = page.evaluate(OVERFLOW)["page"]
+        if overflow > 0:
+            failures.append(f"{label} {path}: scrolls sideways by {overflow}px")
+    # Every impact, minor included: these pages are ours from end to end.
+    assert not failures, f"{width}px {scheme}:\n" + "\n".join(failures)

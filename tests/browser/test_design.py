@@ -167,3 +167,78 @@ def test_the_keyboard_focus_is_visible_from_the_first_tab(asgi_server, new_conte
     )
     tag, style, width = outline
     assert tag in {"A", "BUTTON", "INPUT", "SELECT"} and style != "none" and width >= 2, outline
+
+
+# A small phone in portrait (issue 19's follow-up): the nav must not be a box of its own
+# that scrolls, hiding its last links (the account's) behind a swipe nobody guesses.
+SMALL_PHONE = {"width": 360, "height": 640}
+NAV_JS = """() => {
+    const list = document.querySelector(".site-nav ul"), style = getComputedStyle(list);
+    const links = [...list.querySelectorAll("li")].filter(li => li.getClientRects().length)
+        .map(li => { const box = li.getBoundingClientRect();
+                     return {text: li.innerText.trim(), left: box.left, right: box.right}; });
+    return {
+        overflow: [style.overflowX, style.overflowY],
+        sideways: list.scrollWidth - list.clientWidth,
+        downwards: list.scrollHeight - list.clientHeight,
+        links,
+        page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        viewport: document.documentElement.clientWidth,
+    };
+}"""
+
+
+@pytest.fixture
+def busy_member(site, settings) -> tuple[str, str]:
+    """A member with every link the navigation can show, and the longest name: the
+    conversations' and notifications' counts, "Mes décisions", the account."""
+    settings.MESSAGE_RATE_LIMIT = "off"  # two posts in a row: not what this tests
+    from django.contrib.auth import get_user_model
+
+    from moderation import actions as moderation
+    from rooms import actions
+    from rooms.models import Room
+    from tests.browser.site_pages import OTHER, make_verified_adult, session_of
+
+    name = "un_pseudonyme_vraiment_tres_long_" + "x" * 10
+    member = make_verified_adult(name)
+    other = get_user_model().objects.get(username=OTHER)
+    room = Room.objects.get(slug=site.room_slug)
+    actions.do_post_message(room, f"@{name} tu es là ?", actor=other)
+    direct = actions.do_open_direct_room(member, actor=other)
+    actions.do_post_message(direct, "Une question, en privé.", actor=other)
+    staff = get_user_model().objects.get(username="equipe")
+    moderation.do_issue_sanction(member, actor=staff, kind="warn", reason="Restez courtois.")
+    return name, session_of(member)
+
+
+@pytest.mark.parametrize(
+    "path", ["/rooms/", "/rooms/general/", "/conversations/", "/accounts/profile/"]
+)
+def test_the_phone_navigation_wraps_instead_of_scrolling_inside_itself(
+    site, busy_member, asgi_server, new_context, path
+):
+    name, session = busy_member
+    page = signed_in(new_context, asgi_server, session, viewport=SMALL_PHONE).new_page()
+    page.goto(asgi_server.url + path)
+    nav = page.locator(".site-nav")
+    expect(nav.get_by_role("link", name="Mes décisions")).to_be_visible()
+    expect(nav.locator("[data-inbox-count=notifications]")).to_be_visible()
+    measured = page.evaluate(NAV_JS)
+    # Not a scroll container at all, and nothing of it past its own box or the screen.
+    assert set(measured["overflow"]) == {"visible"}, measured
+    assert measured["sideways"] <= 0 and measured["downwards"] <= 0, measured
+    assert measured["page"] <= 0, measured
+    assert len(measured["links"]) >= 4, measured
+    for link in measured["links"]:
+        assert link["left"] >= 0 and link["right"] <= measured["viewport"], (link, measured)
+    # The account's link is on screen and opens the account, long name or not.
+    whoami = nav.locator(".whoami")
+    expect(whoami).to_be_in_viewport()
+    expect(whoami).to_have_attribute("href", "/accounts/profile/")
+    expect(whoami).to_have_text(name)
+    if path == "/rooms/general/":
+        # The room is an app of the screen's height: the wrapped header leaves it room.
+        expect(page.locator("#chat-status")).to_have_text("Connecté")
+        expect(page.locator("#composer-body")).to_be_in_viewport()
+        expect(page.locator("#messages li").first).to_be_visible()

@@ -224,6 +224,9 @@ def test_a_newcomer_finds_a_short_way_in(people, asgi_server, new_context, size)
     links = nav.locator("li:visible")
     tops = {round(box["y"]) for box in (links.nth(i).bounding_box() for i in range(links.count()))}
     assert len(tops) == 1, f"the navigation wraps onto {len(tops)} lines"
+    # On that one line by fitting it, not by scrolling inside itself.
+    hidden = nav.locator("ul").evaluate("list => list.scrollWidth - list.clientWidth")
+    assert hidden <= 0, f"the navigation scrolls inside itself by {hidden}px"
     if size == "phone":
         expect(nav.locator(".logout")).to_be_hidden()
         header = page.locator(".site-header").bounding_box()
