@@ -11,7 +11,7 @@ import sqlite3
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ConnectionKind
@@ -186,7 +186,7 @@ def test_a_resend_whose_original_commits_during_the_lock_wait_gets_the_original(
                 holding.set()
                 release.wait()
         finally:
-            connection.close()
+            connections.close_all()  # back to the pool (tests/threads.py)
 
     def resend() -> None:
         try:
@@ -196,7 +196,7 @@ def test_a_resend_whose_original_commits_during_the_lock_wait_gets_the_original(
         except Exception as error:  # noqa: BLE001 - reported below, not lost in the thread
             outcome["error"] = error
         finally:
-            connection.close()
+            connections.close_all()  # back to the pool (tests/threads.py)
 
     first = threading.Thread(target=original)
     first.start()
