@@ -1,6 +1,6 @@
 """CPU time of one post and of one room-socket open, in one process (issue 20).
 
-    .venv/bin/python bench/cpu.py --users var/bench/users.json [--root /tmp/before]
+    .venv/bin/python bench/cpu.py --users var/bench/users.json [--root /tmp/before] [--posts-only]
 
 Run after `make bench` (which makes the bench database, its users and their
 sessions, var/bench/users.json). CPU time, not wall time: on a machine shared
@@ -12,6 +12,12 @@ code, this interpreter).
   calls it), the calling thread's CPU (`time.thread_time`) per post, with the
   process subscribed to the policy invalidations as a server is (when the
   checkout has rooms/policy_cache.py); and the statements of one post.
+- socket_post: the same post as a room socket's post thread stores it
+  (`rooms.consumers._post`: the group events collected for the socket to
+  publish from its event loop, not sent from the thread), the calling
+  thread's CPU per post. `post` above also pays for each event's hop through
+  `async_to_sync` from the thread, which a socket's post no longer does
+  (`publish` below measures what the loop pays instead).
 - recheck: the socket's check of its session, account and room before a post
   (`_recheck_access` with what the previous check left, where the checkout has
   it: one statement when nothing changed; else `_check_access` in full), the
@@ -92,15 +98,32 @@ def post_cpu(posts: int, rounds: int) -> dict:
         post(number)  # connections, caches
     with CaptureQueriesContext(connection) as captured:
         post(0)
-    per_post = []
+    socket_post = None
+    try:
+        from rooms.consumers import _post as socket_post
+        from rooms.notify import collected  # noqa: F401 - the socket path of issue 20's second steps
+    except ImportError:  # a checkout whose socket publishes from the post thread
+        socket_post = None
+
+    def post_as_socket(number: int) -> None:
+        socket_post(room, users[number % len(users)], f"cpu {number}", uuid.uuid4().hex)
+
+    per_post, per_socket_post = [], []
     for _ in range(rounds):
+        # Alternated within each round, so that both see the same load.
         started = time.thread_time()
         for number in range(posts):
             post(number)
         per_post.append(round((time.thread_time() - started) / posts * 1e3, 3))
+        if socket_post is not None:
+            started = time.thread_time()
+            for number in range(posts):
+                post_as_socket(number)
+            per_socket_post.append(round((time.thread_time() - started) / posts * 1e3, 3))
     return {
         "statements_per_post": [query["sql"][:60] for query in captured],
         "cpu_ms_per_post": per_post,
+        "cpu_ms_per_socket_post": per_socket_post,
     }
 
 
@@ -237,15 +260,21 @@ def main() -> int:
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--sockets", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--posts-only",
+        action="store_true",
+        help="only the post measures and the publish (no recheck, presence, sockets)",
+    )
     args = parser.parse_args()
     users_file = Path(args.users).resolve()
     _setup(Path(args.root).resolve())
     result = post_cpu(args.posts, args.rounds)
-    result.update(recheck_cpu(users_file, args.posts, args.rounds))
-    result.update(presence_statements())
-    opens, closes = asyncio.run(_open_cpu(users_file, args.sockets, args.rounds))
-    result["cpu_ms_per_socket_open"] = opens
-    result["cpu_ms_per_socket_close"] = closes
+    if not args.posts_only:
+        result.update(recheck_cpu(users_file, args.posts, args.rounds))
+        result.update(presence_statements())
+        opens, closes = asyncio.run(_open_cpu(users_file, args.sockets, args.rounds))
+        result["cpu_ms_per_socket_open"] = opens
+        result["cpu_ms_per_socket_close"] = closes
     result.update(asyncio.run(_publish_cpu(args.posts, args.rounds)))
     result["root"] = args.root
     result["loadavg_1min"] = os.getloadavg()[0]

@@ -16,12 +16,14 @@ from audit.trail import record
 from core.refusals import RefusalCode, Refused
 from rooms import notify, policy, queries
 from rooms.actions.common import runs_after_refusal
+from rooms.actions.post_sql import lock_room_for_post
 from rooms.actions.write_path import (
+    StoredMessage,
     _record_mentions,
     hide_message,
+    insert_message,
     locked_message,
     record_content_operation,
-    store_message,
 )
 from rooms.models import (
     CLIENT_ID_MAX_LENGTH,
@@ -39,9 +41,18 @@ from rooms.text import clean_body, mentioned_names, message_json
 
 @dataclass(frozen=True)
 class PostResult:
-    message: Message
+    """A post's outcome: `created` False for a resend (the original returned).
+    `message` is the model instance, built on first use for a new message
+    (a room socket's post only needs `payload`)."""
+
     created: bool
     payload: dict
+    original: Message | None = None
+    stored: StoredMessage | None = None
+
+    @property
+    def message(self) -> Message:
+        return self.original if self.original is not None else self.stored.message
 
 
 def validate_client_id(client_id) -> str | None:
@@ -101,19 +112,13 @@ def do_post_message(
     client_id = validate_client_id(client_id)
     # The row lock serialises posts per room: ids commit in order (so a client
     # resuming ?after=<last id> cannot skip a late-committing smaller id), and
-    # the slow-mode and client_id checks below cannot race.
-    room = Room.objects.select_for_update().get(pk=room.pk)
-    if client_id is not None:
-        # Only the id, unordered, no join: a new client_id (nearly every post)
-        # costs the cheapest query the unique index answers.
-        found = (
-            Message.objects.filter(room=room, author=actor, client_id=client_id)
-            .order_by()
-            .values_list("pk", flat=True)[:1]
-        )
-        if found:
-            existing = Message.objects.select_related("room", "author").get(pk=found[0])
-            return PostResult(existing, False, message_json(existing))
+    # the slow-mode and client_id checks below cannot race. The look-up of the
+    # client_id runs once the lock is held (post_sql.py says why it must).
+    room, existing_id = lock_room_for_post(room.pk, actor.pk, client_id)
+    if existing_id is not None:
+        # A resend: its original, without the checks or a sending-limit token.
+        existing = Message.objects.select_related("room", "author").get(pk=existing_id)
+        return PostResult(False, message_json(existing), original=existing)
     verdict = policy.can_post(actor, room, body, account_checked=account_checked)
     if not verdict:
         raise Refused.from_verdict(verdict)
@@ -125,7 +130,7 @@ def do_post_message(
             RefusalCode.RATE_LIMITED,
             _("Vous écrivez trop vite : réessayez dans %(seconds).1f s.") % {"seconds": wait},
         )
-    message, payload = store_message(
+    stored = insert_message(
         room,
         actor,
         body,
@@ -134,7 +139,7 @@ def do_post_message(
         via=via,
         posted_at=posted_at,
     )
-    return PostResult(message, True, payload)
+    return PostResult(True, stored.payload, stored=stored)
 
 
 # Not durable: the admin calls this inside its own transaction (audit/admin_hooks.py

@@ -5,14 +5,16 @@ edit and deletion, moderation's release of a held message, its removals and the
 reversal of a removal on appeal. They are not durable: each runs inside its
 caller's transaction (the caller checks who may do it and writes its own audit
 row), records the content operation (who, when, through which connection), and
-tells the room's sockets only once that transaction commits.
+tells the room's sockets only once that transaction commits. A new message
+and its content operation are written by raw statements (post_sql.py), the
+rest through the ORM.
 """
 
 from datetime import datetime
-from functools import partial
+from functools import cached_property, partial
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.records import Carrier
@@ -21,6 +23,7 @@ from audit.trail import record
 from core import metrics
 from rooms import notify, policy, queries
 from rooms.actions.notifications import notify_member
+from rooms.actions.post_sql import insert_message_and_operation
 from rooms.models import (
     ContactRequest,
     ContactRequestStatus,
@@ -33,7 +36,7 @@ from rooms.models import (
     RoomKind,
     RoomMembership,
 )
-from rooms.text import mentioned_names, message_json
+from rooms.text import mentioned_names, message_json, reply_json
 
 
 def locked_message(message_id: int) -> Message:
@@ -71,6 +74,50 @@ def record_content_operation(
     )
 
 
+class StoredMessage:
+    """A message just inserted by `insert_message`: its JSON at once, its model
+    instance only when something asks for it (a socket's plain post never does)."""
+
+    def __init__(self, *, id, room, author, body, client_id, reply_to, mentions, created):
+        self.id = id
+        self.room = room
+        self.author = author
+        self.body = body
+        self.client_id = client_id
+        self.reply_to = reply_to
+        self.mentions = mentions
+        self.created = created
+        # message_json's fields, built from the inserted values (docs/protocol.md).
+        self.payload = {
+            "id": id,
+            "room": room.slug,
+            "author": author.username,
+            "body": body,
+            "created": created.isoformat(),
+            "client_id": client_id,
+            "edited": None,
+            "reply_to": reply_json(reply_to),
+            "mentions": list(mentions),
+            "reactions": {},
+        }
+
+    @cached_property
+    def message(self) -> Message:
+        message = Message(
+            id=self.id,
+            room=self.room,
+            author=self.author,
+            body=self.body,
+            client_id=self.client_id,
+            reply_to=self.reply_to,
+            mentions=self.mentions,
+            created=self.created,
+        )
+        message._state.adding = False
+        message._state.db = connection.alias
+        return message
+
+
 def store_message(
     room: Room,
     author,
@@ -82,6 +129,31 @@ def store_message(
     posted_at: datetime | None = None,
     staff_member=None,
 ) -> tuple[Message, dict]:
+    """`insert_message`, for callers that want the message's model instance."""
+    stored = insert_message(
+        room,
+        author,
+        body,
+        client_id=client_id,
+        reply_to=reply_to,
+        via=via,
+        posted_at=posted_at,
+        staff_member=staff_member,
+    )
+    return stored.message, stored.payload
+
+
+def insert_message(
+    room: Room,
+    author,
+    body: str,
+    *,
+    client_id: str | None = None,
+    reply_to: Message | None = None,
+    via: Carrier | None = None,
+    posted_at: datetime | None = None,
+    staff_member=None,
+) -> StoredMessage:
     """Stores a message that the caller has checked (`policy.can_post`) in `room`,
     whose row the caller holds locked (ids then commit in order).
 
@@ -90,39 +162,44 @@ def store_message(
     not accepted, only the first message of the request reaches its recipient.
     `reply_to`: the original it answers, checked by the caller (same room,
     visible). Its @mentions are stored with it and told to those they reach.
-    Returns the message and its JSON (docs/protocol.md), serialised once.
+    Its JSON (docs/protocol.md) is built once, from the inserted values.
     `via`: the connection that carried the post (its content operation).
     `posted_at`: the message's time when it is not now (the demo's past
     conversations); its content operation carries the same time.
-    `via`: the connection that carried the post (its content operation);
     `staff_member`: who published it for its author (a held message released),
     `via` being then their request.
     """
     mentions = queries.existing_usernames(mentioned_names(body)) if "@" in body else []
-    message = Message.objects.create(
+    created = posted_at or timezone.now()
+    # The message and its content operation (the legal trace of its creation,
+    # with the connection that carried it): one statement on PostgreSQL.
+    message_id = insert_message_and_operation(
+        room_id=room.pk,
+        author_id=author.pk,
+        body=body,
+        created=created,
+        client_id=client_id,
+        reply_to_id=reply_to.pk if reply_to is not None else None,
+        mentions=mentions,
+        carrier_fields=via.as_fields() if via is not None else {},
+        staff_member_id=staff_member.pk if staff_member is not None else None,
+    )
+    stored = StoredMessage(
+        id=message_id,
         room=room,
         author=author,
         body=body,
         client_id=client_id,
         reply_to=reply_to,
         mentions=mentions,
-        created=posted_at or timezone.now(),
+        created=created,
     )
-    message.room = room
-    message.author = author
-    record_content_operation(
-        ContentOperationKind.CREATE,
-        message,
-        actor=author,
-        at=message.created,
-        via=via,
-        staff_member=staff_member,
-    )
-    payload = message_json(message, reactions={})
+    payload = stored.payload
     if mentions:
-        _record_mentions(message, mentions, payload)
+        _record_mentions(stored.message, mentions, payload)
     notify_ids = []
     if room.kind != RoomKind.PUBLIC:
+        message = stored.message
         RoomMembership.objects.filter(room=room, user=author).update(
             last_read_message_id=message.id
         )
@@ -146,7 +223,7 @@ def store_message(
                 )
     transaction.on_commit(partial(metrics.message_stored, room.kind))
     transaction.on_commit(partial(notify.message_posted, room.id, payload, notify_ids))
-    return message, payload
+    return stored
 
 
 def hide_message(

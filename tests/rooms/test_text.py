@@ -1,3 +1,6 @@
+import sys
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,6 +13,21 @@ def test_control_characters_are_stripped_line_breaks_kept():
         "ligne 1\nligne 2\nligne 3\tfin"
     )
     assert strip_control_characters("abc\u202edef\u2066") == "abcdef"
+
+
+def _kept_by_category(char: str) -> bool:
+    """The rule as it was written before issue 20, one category look-up per character."""
+    bidi_controls = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    return char in {"\n", "\t"} or (
+        unicodedata.category(char) not in ("Cc", "Cs") and char not in bidi_controls
+    )
+
+
+def test_the_regular_expression_strips_exactly_what_the_category_rule_did():
+    """Over every code point (\\r aside: it becomes a line break)."""
+    everything = "".join(chr(point) for point in range(sys.maxunicode + 1) if point != 0x0D)
+    expected = "".join(char for char in everything if _kept_by_category(char))
+    assert strip_control_characters(everything) == expected
 
 
 def test_clean_body_trims_and_shortens_blank_runs():
