@@ -129,7 +129,12 @@ def test_conversations_go_through_the_write_path_spread_over_the_last_days(setti
     # What a demo account sees: rooms with life, and its conversations.
     client.force_login(sacha)
     page = client.get("/rooms/").content.decode()
-    assert "Actif maintenant" in page and "aujourd" in page
+    assert "Actif maintenant" in page
+    # "N messages aujourd'hui" counts from local midnight: just after it, the
+    # demo's recent lines may all be yesterday's, and the page then says nothing.
+    midnight = timezone.localtime(started).replace(hour=0, minute=0, second=0, microsecond=0)
+    if messages.filter(room__kind=RoomKind.PUBLIC, created__gte=midnight).exists():
+        assert "aujourd'hui" in page
     assert 'href="/dm/camille/"' in page and 'href="/dm/dominique/"' in page
 
 
