@@ -7,7 +7,8 @@ access check with the handshake's account and session, the connection record,
 the online set, the member count, the restriction, the presence entry alone and
 `_enter_room` as a whole) are timed with the calling thread's CPU
 (`time.thread_time`); the socket limit's claim and release, which the socket
-awaits, with the process's CPU. Each step runs for every socket of `--users`
+awaits, Channels' handshake middleware (AuthMiddlewareStack) and one bare hop
+to the database thread, with the process's CPU. Each step runs for every socket of `--users`
 (make bench's users.json; sessions, rooms), three rounds, median round kept.
 Settings as bench/cpu.py (its `_setup`: the bench database, Redis db 15).
 """
@@ -131,6 +132,40 @@ def main() -> int:
         return median(rounds[1:])
 
     result["socket_limit claim+release (process CPU)"] = asyncio.run(socket_limit_cpu())
+
+    async def handshake_auth_cpu() -> dict:
+        # Channels' AuthMiddlewareStack alone (cookies, session, account: what
+        # chatsite/asgi.py runs before the consumer), and one bare hop to the
+        # database thread, for what a merged read would save.
+        from channels.auth import AuthMiddlewareStack
+        from channels.db import database_sync_to_async
+
+        async def inner(scope, receive, send):
+            assert scope["user"].pk  # resolved, signed in
+
+        stack = AuthMiddlewareStack(inner)
+        cookie = f"{data['cookie_name']}=".encode()
+        scopes = [
+            {"type": "websocket", "headers": [(b"cookie", cookie + key.encode())]}
+            for _user_id, _slug, key in sockets
+        ]
+        hop = database_sync_to_async(lambda: None)
+        middleware, hops = [], []
+        for _ in range(4):
+            started = time.process_time()
+            for one in scopes:
+                await stack(dict(one), None, None)
+            middleware.append((time.process_time() - started) / len(scopes) * 1e3)
+            started = time.process_time()
+            for _one in scopes:
+                await hop()
+            hops.append((time.process_time() - started) / len(scopes) * 1e3)
+        return {
+            "handshake auth middleware (process CPU)": median(middleware[1:]),
+            "one database_sync_to_async hop (process CPU)": median(hops[1:]),
+        }
+
+    result.update(asyncio.run(handshake_auth_cpu()))
     for number in range(len(sockets)):
         leave(number)
     result["root"] = str(root)
