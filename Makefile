@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The ASGI server of `make run` and `make run-cluster`: daphne, or uvicorn (scripts/serve).
+SERVER ?= daphne
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-from-lock
@@ -13,11 +15,12 @@ NODE_STAMP := node_modules/.installed-from-lock
 # A Python 3.12+ interpreter: $(PYTHON) if given, else the first that answers.
 PYTHON ?= $(shell scripts/find-python)
 
-.PHONY: help run run-cluster test lint format bench bench-history bench-moderation .venv .venv-dev messages retention-tables backup restore restore-drill screenshots ux-budget
+.PHONY: help check-server run run-cluster test lint format bench bench-history bench-moderation .venv .venv-dev messages retention-tables backup restore restore-drill screenshots ux-budget
 
 help:
 	@echo "make run    - set up .venv, migrate, load the demo, serve on http://$(HOST):$(PORT)"
-	@echo "make run-cluster N=2 - like run, N daphne processes on ports PORT, PORT+1... sharing REDIS_URL (required)"
+	@echo "make run SERVER=uvicorn - the same app served by uvicorn (uvloop, httptools) instead of daphne"
+	@echo "make run-cluster N=2 - like run, N server processes (SERVER) on ports PORT, PORT+1... sharing REDIS_URL (required)"
 	@echo "make test   - set up .venv and run the whole test suite (PostgreSQL, Redis where they answer)"
 	@echo "make lint   - ruff check, ruff format --check and the import layers (lint-imports)"
 	@echo "make .venv  - create or refresh only the virtual environment from requirements.lock (runtime only)"
@@ -52,25 +55,29 @@ $(DEV_STAMP): $(STAMP) requirements-dev.lock
 run: export DEBUG ?= 1
 # Mail links and the age flow point at the server actually started (CONTRACT.md).
 run: export SITE_URL ?= http://$(HOST):$(PORT)
-run: .venv
+run: check-server .venv
 	@mkdir -p var
 	$(PY) scripts/ensure_database.py
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
+	scripts/serve $(SERVER) $(HOST) $(PORT)
+
+# Before anything is installed or migrated: a typo in SERVER is an error, not daphne.
+check-server:
+	@case "$(SERVER)" in daphne|uvicorn) ;; *) echo "SERVER=$(SERVER) is not a server of make run: daphne (the default) or uvicorn" >&2; exit 2;; esac
 
 # Several processes meeting through Redis (docs/deploy.md); a load balancer goes in front.
 N ?= 2
 run-cluster: export DEBUG ?= 1
-run-cluster: .venv
+run-cluster: check-server .venv
 	@test -n "$(REDIS_URL)" || { echo "make run-cluster needs REDIS_URL (the processes meet through Redis)" >&2; exit 2; }
 	@mkdir -p var
 	$(PY) scripts/ensure_database.py
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	scripts/run-cluster $(N) $(HOST) $(PORT)
+	scripts/run-cluster $(N) $(HOST) $(PORT) $(SERVER)
 
 test: .venv-dev $(NODE_STAMP)
 	scripts/testenv $(VENV)/bin/pytest $(PYTEST_ARGS)

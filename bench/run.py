@@ -10,6 +10,8 @@ weighs on the next):
   Redis pub/sub layer of chatsite/services.py (Redis db 15 by default, away from the tests);
 - `real-2proc`: two such daphne processes sharing PostgreSQL and Redis, the
   users split between them;
+- `real-uvicorn`: the same app, settings and services as `real`, served by uvicorn
+  (uvloop, httptools) as `make run SERVER=uvicorn` serves it (scripts/serve);
 - `channels-memory`, `channels-redis`, `channels-pubsub`: the tutorial chat
   (bench/baseline_channels) on each layer, channels-redis defaults;
 - `websockets`: the plain broadcast server (bench/baseline_websockets.py).
@@ -44,6 +46,7 @@ HOST = "127.0.0.1"
 TARGETS = (
     "real",
     "real-2proc",
+    "real-uvicorn",
     "channels-memory",
     "channels-redis",
     "channels-pubsub",
@@ -255,7 +258,21 @@ def daphne(application: str, env: dict, log_path: Path) -> Server:
     return Server(command, {**env, "SITE_URL": f"http://{HOST}:{port}"}, port, log_path)
 
 
+def uvicorn(env: dict, log_path: Path) -> Server:
+    port = free_port()
+    # The command line of `make run SERVER=uvicorn`, without its access log and its
+    # line per socket (as daphne -v 0).
+    command = [str(ROOT / "scripts" / "serve"), "uvicorn", HOST, str(port)]
+    command += ["--no-access-log", "--log-level", "warning"]
+    env = {**env, "SITE_URL": f"http://{HOST}:{port}", "CHATSITE_PYTHON": sys.executable}
+    return Server(command, env, port, log_path)
+
+
 def start_servers(target: str, settings: Settings, log_path: Path) -> list[Server]:
+    if target == "real-uvicorn":
+        flush_own_redis_db(settings.redis_url)
+        clear_stale_presence(settings)
+        return [uvicorn(real_app_env(settings), log_path)]
     if target in ("real", "real-2proc"):
         flush_own_redis_db(settings.redis_url)
         clear_stale_presence(settings)
@@ -462,7 +479,7 @@ def table(all_results: dict[str, dict[str, dict]], scenarios: list[str]) -> str:
 def ratios(all_results: dict[str, dict[str, dict]]) -> list[str]:
     """The real app's closed-loop rate and CPU per delivery against each baseline."""
     lines = []
-    for real in ("real", "real-2proc"):
+    for real in ("real", "real-2proc", "real-uvicorn"):
         mine = all_results.get(real, {}).get("closed")
         if not mine or "error" in mine or not mine["delivered"]:
             continue
@@ -481,6 +498,14 @@ def ratios(all_results: dict[str, dict[str, dict]]) -> list[str]:
     if one and two and "error" not in one and "error" not in two and one["delivered"]:
         scaling = two["deliveries_per_s"] / one["deliveries_per_s"]
         lines.append(f"real-2proc / real: closed-loop rate x{scaling:.2f}")
+    served = all_results.get("real-uvicorn", {}).get("closed")
+    if one and served and "error" not in one and "error" not in served and one["delivered"]:
+        rate = served["deliveries_per_s"] / one["deliveries_per_s"]
+        text = f"real-uvicorn / real: closed-loop rate x{rate:.2f}"
+        if one["server_cpu_us_per_delivery"] and served["server_cpu_us_per_delivery"]:
+            cpu = served["server_cpu_us_per_delivery"] / one["server_cpu_us_per_delivery"]
+            text += f", CPU per delivery x{cpu:.2f}"
+        lines.append(text)
     return lines
 
 
@@ -498,6 +523,7 @@ def details(all_results: dict[str, dict[str, dict]]) -> str:
             "latency p50/p95/p99 ms",
             "connect p50/p99 ms",
             "server us/delivery",
+            "server ms/socket open",
             "client CPU s / window s",
             "host busy",
         ]
@@ -505,7 +531,7 @@ def details(all_results: dict[str, dict[str, dict]]) -> str:
     for target, results in all_results.items():
         for scenario, r in results.items():
             if "error" in r:
-                rows.append([f"{target}/{scenario}", "failed", *[""] * 10])
+                rows.append([f"{target}/{scenario}", "failed", *[""] * 11])
                 continue
             lat, con = r["latency_ms"], r["connect_ms"]
             rows.append(
@@ -520,6 +546,7 @@ def details(all_results: dict[str, dict[str, dict]]) -> str:
                     f"{lat['p50']}/{lat['p95']}/{lat['p99']}",
                     f"{con['p50']}/{con['p99']}",
                     str(r["server_cpu_us_per_delivery"]),
+                    str(r.get("server_cpu_ms_per_connect")),
                     f"{r['client_cpu_s']}/{r['window_s']}",
                     f"{r['host_busy_pct']}%",
                 ]

@@ -84,8 +84,10 @@ def make_accounts(
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def start_embedded(var_dir: Path, log_path: Path, **extra: str) -> DaphneProcess:
-    return start_daphne(embedded_env(var_dir, **extra), log_path)
+def start_embedded(
+    var_dir: Path, log_path: Path, *, server: str = "daphne", **extra: str
+) -> DaphneProcess:
+    return start_daphne(embedded_env(var_dir, **extra), log_path, server=server)
 
 
 def _setup(users: int, room: str, moderator: str | None = None) -> dict[str, str]:

@@ -1,7 +1,9 @@
-"""Real daphne processes for tests that need a live server (browser, cluster).
+"""Real server processes for tests that need a live server (browser, cluster).
 
 Each server runs the project's ASGI app in a subprocess on a free port of
 127.0.0.1, against the test database, and is ready once /healthz answers 200.
+It is started by scripts/serve, as `make run` starts it: daphne unless the test
+asks for uvicorn (`server="uvicorn"`).
 """
 
 import socket
@@ -15,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
-DAPHNE = [sys.executable, "-m", "daphne", "-b", "127.0.0.1"]
+SERVE = ROOT / "scripts" / "serve"
 
 
 def free_port() -> int:
@@ -80,26 +82,33 @@ def healthz(url: str) -> int | None:
 
 
 def start_daphne(
-    env: dict[str, str], log_path: Path, *, port: int | None = None, timeout: float = 30
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    port: int | None = None,
+    timeout: float = 30,
+    server: str = "daphne",
 ) -> DaphneProcess:
-    """Starts daphne with this environment; fails unless /healthz says 200 in time."""
+    """Starts `server` (daphne or uvicorn, scripts/serve) with this environment;
+    fails unless /healthz says 200 in time."""
     port = port or free_port()
     # The server's own origin is the one its WebSockets accept (exact Origin
-    # check), unless the caller chose another.
-    env = {"SITE_URL": f"http://127.0.0.1:{port}", **env}
+    # check), unless the caller chose another. This interpreter, not .venv's:
+    # the tests' own environment.
+    env = {"SITE_URL": f"http://127.0.0.1:{port}", **env, "CHATSITE_PYTHON": sys.executable}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [*DAPHNE, "-p", str(port), "chatsite.asgi:application"],
+            [str(SERVE), server, "127.0.0.1", str(port)],
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = DaphneProcess(port=port, process=process, log_path=log_path)
+    started = DaphneProcess(port=port, process=process, log_path=log_path)
     deadline = time.monotonic() + timeout
-    while healthz(server.url) != 200:
+    while healthz(started.url) != 200:
         if process.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise RuntimeError(f"daphne did not start:\n{server.log()}")
+            started.kill()
+            raise RuntimeError(f"{server} did not start:\n{started.log()}")
         time.sleep(0.1)
-    return server
+    return started

@@ -63,3 +63,49 @@ def test_the_test_database_is_named_after_the_checkout():
     checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
     name = database["TEST"]["NAME"]
     assert name.startswith("test_") and name.endswith(f"_{checkout}"), name
+
+
+# -o: the existing .venv is taken as up to date, never rebuilt here.
+NO_VENV = ["-o", ".venv", "-o", ".venv/.installed-from-lock"]
+
+
+def test_make_run_serves_with_daphne_unless_told_uvicorn():
+    def served_by(*variables: str) -> str:
+        result = subprocess.run(
+            ["make", "-n", *NO_VENV, "run", *variables],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return result.stdout.strip().splitlines()[-1]
+
+    assert served_by() == "scripts/serve daphne 127.0.0.1 8000"
+    assert served_by("SERVER=daphne", "PORT=27801") == "scripts/serve daphne 127.0.0.1 27801"
+    assert served_by("SERVER=uvicorn") == "scripts/serve uvicorn 127.0.0.1 8000"
+
+
+def test_make_run_refuses_an_unknown_server_before_anything_else():
+    result = subprocess.run(
+        ["make", "-s", *NO_VENV, "run", "SERVER=gunicorn", f'PY=python3 -c "{SHOW_ENV}"'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # Stopped by the check, not by SHOW_ENV: nothing was migrated or served.
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    assert "SERVER=gunicorn" in result.stderr and "uvicorn" in result.stderr
+
+
+def test_scripts_serve_refuses_an_unknown_server():
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "serve"), "gunicorn", "127.0.0.1", "8000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "daphne" in result.stderr and "uvicorn" in result.stderr

@@ -51,12 +51,16 @@ def cluster(transactional_db, tmp_path, redis_url):
     (tmp_path / "var" / "static").symlink_to(settings.STATIC_ROOT, target_is_directory=True)
     servers: list[DaphneProcess] = []
 
-    def start(count: int, *, redis: str | None = None) -> list[DaphneProcess]:
-        """`redis`: another Redis URL than the shared test server's."""
+    def start(
+        count: int, *, redis: str | None = None, server: str = "daphne"
+    ) -> list[DaphneProcess]:
+        """`redis`: another Redis URL than the shared test server's; `server`: daphne
+        or uvicorn (scripts/serve)."""
         for _ in range(count):
             number = len(servers)
             server_env = env if redis is None else {**env, "REDIS_URL": redis}
-            servers.append(start_daphne(server_env, tmp_path / f"daphne-{number}.log"))
+            log_path = tmp_path / f"{server}-{number}.log"
+            servers.append(start_daphne(server_env, log_path, server=server))
         return servers[-count:]
 
     layers = {"default": redis_channel_layer(redis_url, prefix)}
