@@ -367,7 +367,7 @@ class ProfileCard:
     def as_json(self) -> dict:
         return {
             "username": self.user.username,
-            "member_since": self.user.date_joined.date().isoformat(),
+            "member_since": timezone.localdate(self.user.date_joined).isoformat(),
             "account_age_days": (timezone.now() - self.user.date_joined).days,
             "age_verified": self.user.is_age_verified,
             "is_self": self.is_self,

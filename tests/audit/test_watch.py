@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from audit.actions import do_record_staff_access
@@ -113,7 +114,8 @@ def test_compliance_reviews_looks_by_staff_member_person_and_period(reviewed):
     assert _seqs(client.get(LOOKS)) == seqs[::-1]
     assert _seqs(client.get(LOOKS, {"actor_id": reviewed["first"].pk})) == seqs[1::-1]
     assert _seqs(client.get(LOOKS, {"person_id": reviewed["bob"].pk})) == [seqs[2], seqs[1]]
-    today = entries[0].created.date().isoformat()
+    # The period is typed in local days (Europe/Paris), not UTC ones.
+    today = timezone.localdate(entries[0].created).isoformat()
     assert _seqs(client.get(LOOKS, {"from": today, "to": today})) == seqs[::-1]
     assert _seqs(client.get(LOOKS, {"from": "2001-01-01", "to": "2001-01-31"})) == []
     event = AuditEvent.VIEW_CONNECTION_RECORDS

@@ -282,7 +282,7 @@ def test_profile_card_shows_no_birth_date_nor_email(make_user):
     card = response.json()
     assert card == {
         "username": "bob",
-        "member_since": bob.date_joined.date().isoformat(),
+        "member_since": timezone.localdate(bob.date_joined).isoformat(),
         "account_age_days": 40,
         "age_verified": True,
         "is_self": False,
