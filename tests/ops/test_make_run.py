@@ -72,7 +72,8 @@ NO_VENV = ["-o", ".venv", "-o", ".venv/.installed-from-lock"]
 def test_make_run_serves_with_daphne_unless_told_uvicorn():
     def served_by(*variables: str) -> str:
         result = subprocess.run(
-            ["make", "-n", *NO_VENV, "run", *variables],
+            # No "make[1]: Entering directory" lines when the suite itself runs under make.
+            ["make", "-n", "--no-print-directory", *NO_VENV, "run", *variables],
             cwd=ROOT,
             capture_output=True,
             text=True,
