@@ -80,9 +80,9 @@ def do_release_held_message(held: HeldMessage, *, actor, via: Carrier | None = N
             _("Son auteur ne peut plus écrire ici (%(reason)s) : refusez plutôt ce message.")
             % {"reason": verdict.detail},
         )
-    message, _payload = room_actions.store_message(
+    message = room_actions.insert_message(
         room, held.author, held.body, via=via, staff_member=actor
-    )
+    ).message
     held.status = HeldStatus.RELEASED
     held.decided_by = actor
     held.decided_at = timezone.now()
@@ -186,9 +186,9 @@ def _publish_rejected(
     verdict = policy.can_post(held.author, room, held.body, reviewed=True)
     message = None
     if verdict:
-        message, _payload = room_actions.store_message(
+        message = room_actions.insert_message(
             room, held.author, held.body, via=via, staff_member=actor
-        )
+        ).message
         held.status = HeldStatus.RELEASED
         held.decided_by = actor
         held.decided_at = timezone.now()

@@ -71,10 +71,10 @@ from rooms.actions.rooms import (
 )
 from rooms.actions.write_path import (
     hide_message,
+    insert_message,
     locked_message,
     record_content_operation,
     restore_message,
-    store_message,
 )
 
 __all__ = [
@@ -113,6 +113,7 @@ __all__ = [
     "do_unblock_user",
     "do_unignore_user",
     "hide_message",
+    "insert_message",
     "locked_message",
     "message_id_of",
     "notify_member",
@@ -120,7 +121,6 @@ __all__ = [
     "record_content_operation",
     "restore_message",
     "runs_after_refusal",
-    "store_message",
     "unique_slug",
     "validate_client_id",
 ]

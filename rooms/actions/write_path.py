@@ -118,31 +118,6 @@ class StoredMessage:
         return message
 
 
-def store_message(
-    room: Room,
-    author,
-    body: str,
-    *,
-    client_id: str | None = None,
-    reply_to: Message | None = None,
-    via: Carrier | None = None,
-    posted_at: datetime | None = None,
-    staff_member=None,
-) -> tuple[Message, dict]:
-    """`insert_message`, for callers that want the message's model instance."""
-    stored = insert_message(
-        room,
-        author,
-        body,
-        client_id=client_id,
-        reply_to=reply_to,
-        via=via,
-        posted_at=posted_at,
-        staff_member=staff_member,
-    )
-    return stored.message, stored.payload
-
-
 def insert_message(
     room: Room,
     author,
